@@ -1,0 +1,74 @@
+# settle: see README.md. `make`, `make test`, `make demo`, `make bench`,
+# `make clean`.
+CC      ?= cc
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wformat=2 -Wwrite-strings
+CFLAGS  ?= -O2 -g
+ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP
+LDLIBS  = -lcsv -lz -lsqlite3 -lcrypto -lpthread
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+
+SRC     = $(wildcard src/*.c)
+LIBSRC  = $(filter-out src/main.c,$(SRC))
+OBJ     = $(SRC:src/%.c=build/%.o)
+LIBOBJ  = $(LIBSRC:src/%.c=build/%.o)
+SANOBJ  = $(LIBSRC:src/%.c=build/san/%.o)
+TESTSRC = $(wildcard tests/test_*.c)
+TESTS   = $(TESTSRC:tests/%.c=build/%)
+SANTESTS = $(TESTSRC:tests/%.c=build/san/%)
+
+all: settle
+
+# Installs zlib, libcsv, sqlite3 and libcrypto headers when one is missing.
+deps:
+	@sh scripts/install-deps.sh
+
+settle: $(OBJ) | deps
+	$(CC) $(ALLCFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+build/%.o: src/%.c | deps
+	@mkdir -p build
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+build/san/%.o: src/%.c | deps
+	@mkdir -p build/san
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
+
+build/test_%: tests/test_%.c $(LIBOBJ) | deps
+	$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+build/san/test_%: tests/test_%.c $(SANOBJ) | deps
+	@mkdir -p build/san
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(SANOBJ) $(LDLIBS)
+
+build/san/settle: $(SANOBJ) build/san/main.o | deps
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests, end-to-end tests, then both again under ASan + UBSan.
+test: settle $(TESTS) build/san/settle $(SANTESTS)
+	@sh tests/run-unit.sh $(TESTS)
+	@sh tests/e2e.sh ./settle
+	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
+	@ASAN_OPTIONS=detect_leaks=1 sh tests/e2e.sh build/san/settle
+
+unit: $(TESTS)
+	@sh tests/run-unit.sh $(TESTS)
+
+e2e: settle
+	@sh tests/e2e.sh ./settle
+
+demo: settle
+	@sh scripts/demo.sh
+
+bench: settle
+	@sh scripts/bench.sh
+
+clean:
+	rm -rf build settle demo-out demo.db
+
+.PHONY: all deps test unit e2e demo bench clean
+.SECONDARY:
+
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TESTS:=.d) $(SANTESTS:=.d)

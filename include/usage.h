@@ -1,0 +1,112 @@
+/* usage: the streaming usage-file reader (SPEC section 3, "Usage files").
+ *
+ * Reads one usage file, gzip (told by the magic bytes 1f 8b, multi-member
+ * read whole) or plain CSV, parses it with libcsv (RFC 4180, strict
+ * quoting), finds the columns by name in the header, validates each record
+ * with the checks that need no config, and hands every record or reject to a
+ * sink, in file order. The checks that need the config (unknown_tenant,
+ * unknown_item, no_account, unit_mismatch, no_price) and duplicates are
+ * decided later, when rating, so they are not done here.
+ *
+ * Per-record work does no allocation: fields are copied into one buffer
+ * owned by the reader, and the spans handed to the sink point into it and
+ * stay valid only during the callback.
+ *
+ * A file that cannot be read whole (not found, I/O error, bad or truncated
+ * gzip, empty file, no header, missing required column, duplicate column,
+ * malformed quoting, a header over USAGE_MAX_COLUMNS columns) fails: the
+ * reader returns ST_ERROR with a message naming the file (and the line
+ * where it applies). The sink has then seen some records, and the caller
+ * must discard them: a failed file counts none. */
+#ifndef USAGE_H
+#define USAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dec.h"
+#include "err.h"
+#include "mem.h"
+
+#define USAGE_MAX_FIELD 4096      /* a longer field: reject bad_field */
+#define USAGE_MAX_RECORD 65536    /* a longer record: reject bad_field */
+#define USAGE_MAX_COLUMNS 256     /* a wider header fails the file */
+
+/* Reject reasons, in SPEC order of precedence; the names are the codes of
+ * rejects.csv. */
+enum reject_reason {
+	REJ_FIELD_COUNT,
+	REJ_BAD_FIELD,
+	REJ_BAD_TS,
+	REJ_BAD_QUANTITY,
+	REJ_UNKNOWN_TENANT,
+	REJ_UNKNOWN_ITEM,
+	REJ_NO_ACCOUNT,
+	REJ_UNIT_MISMATCH,
+	REJ_NO_PRICE,
+	REJ_DUPLICATE_CONFLICT,
+	REJ_COUNT
+};
+
+/* "field_count", "bad_field", ... */
+const char *usage_reject_name(enum reject_reason r);
+
+/* One valid record. All spans point into the reader's buffer. */
+struct usage_rec {
+	uint64_t line;         /* record number: first record after header = 1 */
+	struct span record_id; /* [ -~]{1,128} */
+	struct span tenant;    /* [A-Za-z0-9_.:-]{1,64} */
+	struct span item;      /* [A-Za-z0-9_.-]{1,64} */
+	int64_t ts;            /* instant, ns since the epoch (ts.h) */
+	dec_t qty;             /* quantity in the item's usage unit */
+	struct span status;    /* as written; "" when empty or no column (= ok) */
+	struct span dims;      /* canonical: pairs sorted by key, joined "k=v;k=v";
+	                          "" when none */
+	struct span unit;      /* as written; "" when empty or no column */
+};
+
+/* One rejected record. record_id and tenant are the raw cells of those
+ * columns (empty when the row is too short to have them). */
+struct usage_reject {
+	uint64_t line;
+	struct span record_id;
+	struct span tenant;
+	enum reject_reason reason;
+	const char *why; /* short detail for messages, e.g. "column ts" */
+};
+
+/* Where the reader delivers. A callback returns 0 to go on, or non-zero to
+ * stop the read (usage_read then returns that value). */
+struct usage_sink {
+	int (*rec)(void *ctx, const struct usage_rec *r);
+	int (*reject)(void *ctx, const struct usage_reject *r);
+	/* Called at record boundaries about every `progress_every` bytes of
+	 * raw input (and not at all when progress_every is 0): bytes read
+	 * from the file so far, and the number of records (valid + rejected)
+	 * delivered so far. May be NULL. */
+	int (*progress)(void *ctx, uint64_t raw_bytes, uint64_t records);
+	uint64_t progress_every;
+	void *ctx;
+};
+
+struct usage_reader;
+
+/* Opens path for reading. Returns NULL and fills e when it cannot be
+ * opened (missing, a directory, unreadable). */
+struct usage_reader *usage_open(const char *path, struct err *e);
+
+/* Reads the whole file, delivering to sink. Records numbered <= skip are
+ * parsed but not delivered (resuming after a checkpoint). Returns 0, a
+ * sink's non-zero value, or ST_ERROR with e filled when the file fails. */
+int usage_read(struct usage_reader *r, const struct usage_sink *sink,
+	       uint64_t skip, struct err *e);
+
+/* Closes the reader; NULL does nothing. */
+void usage_free(struct usage_reader *r);
+
+/* SHA-256 (via OpenSSL's libcrypto) and size of the file's raw bytes.
+ * Returns 0, or ST_ERROR with e filled. */
+int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
+		      struct err *e);
+
+#endif
