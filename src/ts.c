@@ -166,8 +166,8 @@ int ts_parse(const char *s, size_t n, int64_t *out)
 
 size_t ts_format(int64_t t, int offset, char *buf)
 {
-	int64_t days, ns, y, secs, frac;
-	int m, d, len, nf = 9, aoff;
+	int64_t days, ns, y, secs, frac, aoff;
+	int m, d, len, nf = 9;
 	char fbuf[12];
 
 	local_split(t, offset, &days, &ns);
@@ -183,12 +183,13 @@ size_t ts_format(int64_t t, int offset, char *buf)
 		snprintf(fbuf, sizeof(fbuf), ".%0*lld", nf, (long long)frac);
 	}
 	/* Offsets are whole minutes; seconds of an odd offset are not shown. */
-	aoff = offset < 0 ? -offset : offset;
+	aoff = offset < 0 ? -(int64_t)offset : offset;
 	len = snprintf(buf, TS_MAX_TEXT,
 		       "%04lld-%02d-%02dT%02d:%02d:%02d%s%c%02d:%02d",
 		       (long long)y, m, d, (int)(secs / 3600),
 		       (int)(secs / 60 % 60), (int)(secs % 60), fbuf,
-		       offset < 0 ? '-' : '+', aoff / 3600, aoff / 60 % 60);
+		       offset < 0 ? '-' : '+', (int)(aoff / 3600),
+		       (int)(aoff / 60 % 60));
 	if (len < 0)
 		return 0;
 	return (size_t)len < TS_MAX_TEXT ? (size_t)len : TS_MAX_TEXT - 1;

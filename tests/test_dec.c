@@ -608,6 +608,111 @@ static void test_round_trip(void)
 	}
 }
 
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return rng_state ^ (rng_state >> 29);
+}
+
+/* Mutated text: nothing crashes (sanitizers), and whatever parses prints
+ * back to text that parses to the same value. */
+static void test_fuzz_parse(void)
+{
+	static const char *const seeds[] = {
+		"9223372036854.775807", "0.000001", "-12.50", "007", "1.5",
+	};
+	static const char alphabet[] = "0123456789.-+e ,x";
+	int i, bad = 0, ok = 0;
+
+	for (i = 0; i < 200000; i++) {
+		char s[40], buf[DEC_MAX_TEXT];
+		const char *seed = seeds[i % 5];
+		size_t n = strlen(seed), k;
+		int muts;
+		dec_t v, v2;
+
+		memcpy(s, seed, n);
+		for (muts = (int)(rng() % 3) + 1; muts > 0; muts--) {
+			uint64_t x = rng();
+
+			k = (size_t)(x >> 33) % (n + 1);
+			if (k < n)
+				s[k] = alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+			else if ((x & 1) && n > 0)
+				n--;
+			else if (n < sizeof(s))
+				s[n++] = alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+		}
+		if (dec_parse_signed(s, n, &v) < 0)
+			continue;
+		ok++;
+		dec_format(v, buf);
+		if (dec_parse_signed(buf, strlen(buf), &v2) < 0 || v2 != v)
+			bad++;
+		if (dec_parse(s, n, &v2) == 0 && (v2 != v || s[0] == '-'))
+			bad++;
+	}
+	TEST_TRUE(ok > 1000);
+	TEST_EQ_INT(bad, 0);
+}
+
+/* Random values: each mode lands on a neighbour of the exact value on the
+ * side its definition says, and the half modes within half a unit. */
+static void test_round_props(void)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < 200000; i++) {
+		dec_t v = (dec_t)rng() >> (rng() % 63);
+		int d = (int)(rng() % 7);
+		dec_t unit = 1, r[4];
+		int m, ok[4];
+
+		for (m = d; m < DEC_DIGITS; m++)
+			unit *= 10;
+		if (rng() & 1)
+			v = -v;
+		for (m = 0; m < 4; m++)
+			ok[m] = dec_round(v, d, (enum dec_round)m, &r[m]) == 0;
+		if (!ok[DEC_DOWN]) {
+			bad++;
+			continue;
+		}
+		/* DOWN: toward zero, less than a unit away */
+		if (r[DEC_DOWN] % unit || (v >= 0 ? (r[DEC_DOWN] > v ||
+		    v - r[DEC_DOWN] >= unit) : (r[DEC_DOWN] < v ||
+		    r[DEC_DOWN] - v >= unit)))
+			bad++;
+		for (m = 0; m < 3; m++) {
+			__int128 diff;
+
+			if (!ok[m])
+				continue; /* only near INT64 limits */
+			diff = (__int128)r[m] - v;
+			if (diff < 0)
+				diff = -diff;
+			if (r[m] % unit || diff >= unit)
+				bad++;
+			if (m != DEC_UP && 2 * diff > unit)
+				bad++;
+			if (m == DEC_UP && (v >= 0 ? r[m] < v : r[m] > v))
+				bad++;
+		}
+		/* the wide path agrees */
+		for (m = 0; m < 4; m++) {
+			dec_t w;
+			int wok = dec_wide_round(dec_wide_from(v), d,
+						 (enum dec_round)m, &w) == 0;
+
+			if (wok != ok[m] || (wok && w != r[m]))
+				bad++;
+		}
+	}
+	TEST_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
 	test_parse();
@@ -622,5 +727,7 @@ int main(void)
 	test_wide();
 	test_names();
 	test_round_trip();
+	test_fuzz_parse();
+	test_round_props();
 	return TEST_REPORT();
 }

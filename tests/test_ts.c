@@ -417,6 +417,33 @@ static void test_fuzz(void)
 	TEST_EQ_INT(bad, 0);
 }
 
+/* Offsets outside what ts_parse_offset yields must not overflow either. */
+static void test_extreme_offsets(void)
+{
+	static const int off[] = { INT32_MIN, INT32_MAX, -86399, 86399, 59 };
+	size_t i;
+
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		char buf[TS_MAX_TEXT];
+		size_t n;
+
+		n = ts_format(INT64_MIN, off[i], buf);
+		TEST_TRUE(n > 0 && n < TS_MAX_TEXT && strlen(buf) == n);
+		n = ts_format(INT64_MAX, off[i], buf);
+		TEST_TRUE(n > 0 && n < TS_MAX_TEXT && strlen(buf) == n);
+		(void)ts_period_of(INT64_MIN, off[i]);
+		(void)ts_period_of(INT64_MAX, off[i]);
+		(void)ts_period_start(INT32_MIN, off[i]);
+		(void)ts_period_start(INT32_MAX, off[i]);
+	}
+	{
+		char buf[TS_MAX_TEXT];
+
+		ts_format(0, INT32_MIN, buf);
+		TEST_EQ_STR(buf, "1901-12-13T20:45:52-596523:14");
+	}
+}
+
 int main(void)
 {
 	test_parse();
@@ -426,5 +453,6 @@ int main(void)
 	test_periods();
 	test_add_days();
 	test_fuzz();
+	test_extreme_offsets();
 	return TEST_REPORT();
 }
