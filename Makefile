@@ -72,3 +72,11 @@ clean:
 .SECONDARY:
 
 -include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TESTS:=.d) $(SANTESTS:=.d)
+
+build/gen-usage: scripts/gen-usage.c
+	@mkdir -p build
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lz
+
+build/zfloor: scripts/zfloor.c
+	@mkdir -p build
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lz

@@ -1,0 +1,118 @@
+/* engine: rating, from the state and the config (SPEC sections 3, 5, 6).
+ *
+ * engine_load reads every ingested record of every current file once,
+ * decides the config-dependent rejects (unknown_tenant, unknown_item,
+ * no_account, unit_mismatch, no_price), resolves duplicates across files,
+ * converts quantities to price units, and runs package consumption per
+ * tenant across all periods. It keeps only aggregates: per (period,
+ * tenant, item, price group) the usage U and its covered, forgiven and
+ * uncovered parts; per package and period the units used; the alerts.
+ *
+ * Package consumption is the only place where record order matters, and
+ * only for a tenant that owns a package with a limited quota: such a
+ * tenant's records are sorted by (ts, record_id) and walked one by one.
+ * Every other record is rated where it stands, in any order, since its
+ * result does not depend on the others. SETTLE_FORCE_WALK=1 in the
+ * environment sorts every tenant (tests check both ways agree).
+ *
+ * engine_period then builds the invoice lines of one period. */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "dec.h"
+#include "err.h"
+#include "rate.h"
+#include "store.h"
+
+struct eng_pusage {
+	size_t pkg;            /* index into cat->packages */
+	dec_t qty;             /* price units covered */
+	dec_t units;           /* package units used */
+};
+
+struct eng_line {
+	const struct account *acct;
+	const struct item *item;
+	size_t group;          /* index into item->groups */
+	dec_t u, c, f, n, b;   /* usage, covered, forgiven, uncovered, billable */
+	dec_t amount;          /* rounded line amount */
+	char *tiers;           /* `tiers` column text (owned) */
+	struct eng_pusage *pu; /* package usage, sorted by package id (owned) */
+	size_t npu;
+};
+
+/* One (tenant, currency) with at least one line in the period. */
+struct eng_invoice {
+	const struct account *acct;
+	struct eng_line *lines; /* sorted by (item, price group) (owned) */
+	size_t nlines;
+	dec_t total;            /* sum of the rounded line amounts */
+};
+
+struct eng_pkgrow {
+	const struct package *pkg;
+	dec_t used_before, used_in, remaining, expired;
+	int has_expired;        /* valid_to falls in the period */
+	int has_alert;
+	int64_t alert_ts;
+};
+
+struct eng_alert {
+	const struct package *pkg;
+	int64_t ts;
+	dec_t remaining;
+};
+
+struct eng_reject {
+	const char *path;       /* owned by the engine */
+	uint64_t line;
+	char *record_id, *tenant;
+	const char *reason;
+};
+
+/* What one period gives. */
+struct eng_period {
+	int period;
+	struct eng_invoice *inv; /* sorted by (tenant, currency) */
+	size_t ninv;
+	struct eng_pkgrow *pkgs; /* every package valid in the period */
+	size_t npkgs;
+	struct eng_alert *alerts;
+	size_t nalerts;
+	uint64_t records;       /* ok + unbillable records of the period */
+	uint64_t unbillable;
+};
+
+struct engine;
+
+/* Loads and rates everything. Returns NULL with e filled on a state error
+ * or an arithmetic overflow. cat must outlive the engine. */
+struct engine *engine_load(struct store *s, const struct catalog *cat,
+			   struct err *e);
+void engine_free(struct engine *g);
+
+/* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled. */
+int engine_period(struct engine *g, int p, struct eng_period *out,
+		  struct err *e);
+void engine_period_release(struct eng_period *pp);
+
+/* Every rejected record of every current file, sorted by (path, line). */
+const struct eng_reject *engine_rejects(const struct engine *g, size_t *n);
+
+/* Counts over all current files. */
+struct eng_counts {
+	uint64_t files_ok, files_failed;
+	uint64_t records;      /* valid records after duplicates */
+	uint64_t duplicates;   /* identical repeats counted once */
+	uint64_t rejected;
+};
+void engine_counts(const struct engine *g, struct eng_counts *c);
+
+/* Periods that hold at least one valid record, ascending; *n set. */
+const int *engine_periods(const struct engine *g, size_t *n);
+
+#endif

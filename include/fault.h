@@ -1,0 +1,15 @@
+/* fault: a test-only switch that kills the process at a named step.
+ *
+ * SETTLE_FAULT=STEP:N in the environment makes the Nth call of
+ * fault_point("STEP") in this process raise SIGKILL (no cleanup, no
+ * atexit), as a crash or kill -9 would. Steps are named where they are
+ * called: "ingest-commit" (before a commit of ingest), "ingest-record"
+ * (after a record is read), "close-commit", "out-rename" (between writing
+ * an output file and renaming it). Without the variable it costs one
+ * getenv per process. */
+#ifndef FAULT_H
+#define FAULT_H
+
+void fault_point(const char *step);
+
+#endif

@@ -1,0 +1,57 @@
+/* ingest: reading usage files into the state (SPEC sections 3, 4, 9).
+ *
+ * For each path: its SHA-256 and size decide what happens (the same
+ * content as registered: nothing; new content: a corrected file that
+ * replaces the old records in one step; content already registered under
+ * another path, or given earlier in the same call: a duplicate delivery,
+ * skipped). A file is read by the usage reader; valid records go into
+ * batches (batch.h), rejects into the state, and everything is committed
+ * with the file's checkpoint. A large file commits intermediate
+ * checkpoints, and an ingest of the same content that finds one resumes
+ * after it. Up to `jobs` files are read at once; nothing in the result
+ * depends on that number. */
+#ifndef INGEST_H
+#define INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+enum ingest_outcome {
+	ING_NEW,        /* a path not registered before */
+	ING_REPLACED,   /* corrected content under a registered path */
+	ING_UNCHANGED,  /* same content as registered: nothing done */
+	ING_DUPLICATE,  /* same content as another path: skipped */
+	ING_FAILED,     /* read failed: registered as failed, none counted */
+	ING_UNREADABLE  /* could not be opened: not registered */
+};
+
+struct ingest_file {
+	const char *path;          /* as given (not owned) */
+	enum ingest_outcome outcome;
+	uint64_t records;          /* valid records kept */
+	uint64_t rejected;         /* records rejected at ingest */
+	uint64_t resumed_from;     /* records skipped thanks to a checkpoint */
+	char *dup_of;              /* ING_DUPLICATE: the other path (owned) */
+	char msg[1024];            /* ING_FAILED / ING_UNREADABLE: why */
+};
+
+struct ingest_opts {
+	int jobs;                  /* files read at once (>= 1) */
+	uint64_t checkpoint_bytes; /* raw input between checkpoints */
+	/* Called now and then from one thread at a time with the totals so
+	 * far (raw bytes read, records); may be NULL. */
+	void (*progress)(void *ctx, uint64_t bytes, uint64_t records);
+	void *progress_ctx;
+};
+
+/* Ingests n files into s. Fills files[0..n) (the caller sets .path and
+ * frees dup_of). Returns 0 when every file was handled (some may have
+ * failed: see outcomes), or ST_ERROR with e filled when the state could
+ * not be written (then nothing of the failing step was committed). */
+int ingest_run(struct store *s, struct ingest_file *files, size_t n,
+	       const struct ingest_opts *o, struct err *e);
+
+#endif

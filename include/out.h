@@ -1,0 +1,46 @@
+/* out: the output files (SPEC section 8).
+ *
+ * A table is built row by row from text cells, then written as CSV with a
+ * header: rows sorted by all columns left to right as bytes, except the
+ * columns marked numeric-sort (line, version, lines), which sort as
+ * numbers; cells quoted per RFC 4180 when they hold a comma, quote or line
+ * break; text cells that start with '=', '+', '-' or '@' prefixed with '\''
+ * so spreadsheets do not run them. Files are written to NAME.tmp in the
+ * same directory, fsynced and renamed into place (mode 0644), so a reader
+ * never sees half a file. */
+#ifndef OUT_H
+#define OUT_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum col_kind {
+	COL_TEXT,    /* user text: formula-escaped */
+	COL_NUM,     /* a number or code we formatted: written as is */
+	COL_INT      /* a whole number that sorts numerically */
+};
+
+struct table;
+
+/* A table with ncols columns named names[i] of kind kinds[i]. */
+struct table *table_new(size_t ncols, const char *const *names,
+			const enum col_kind *kinds);
+void table_free(struct table *t);
+
+/* Adds a row of ncols cells (copied). */
+void table_add(struct table *t, const char *const *cells);
+
+size_t table_rows(const struct table *t);
+
+/* Sorts and writes the table to path atomically. */
+int table_write(struct table *t, const char *path, struct err *e);
+
+/* Writes text to path atomically (summary.txt). */
+int out_write_file(const char *path, const char *text, size_t len,
+		   struct err *e);
+
+/* Creates directory path and its parents (mode 0755). */
+int out_mkdirs(const char *path, struct err *e);
+
+#endif

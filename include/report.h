@@ -1,0 +1,65 @@
+/* report: the output files of one period (SPEC section 8).
+ *
+ * Turns a rated period (engine.h) and its invoice header values into the
+ * CSV tables and summary.txt, and writes them into a directory
+ * (OUT/YYYY-MM/ for finals, OUT/YYYY-MM/draft/ for drafts). Every file is
+ * free of run times, so the same inputs give byte-identical files. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+#include "dec.h"
+#include "engine.h"
+#include "err.h"
+
+/* The header values of one invoice (parallel to eng_period.inv). */
+struct report_invoice {
+	char invoice_no[96];
+	const char *status;      /* "draft" or "final" */
+	int version;
+	dec_t balance_before, paid_from_balance, amount_due, balance_after;
+};
+
+/* One row of adjustments.csv. */
+struct report_adjustment {
+	char adjustment_no[112];
+	char invoice_no[96];
+	const char *tenant, *currency, *item, *price_group; /* "" for total */
+	dec_t old_amount, new_amount, delta;
+	int minor;
+};
+
+/* One row of arrears.csv. */
+struct report_arrears {
+	const char *tenant, *currency;
+	dec_t outstanding;
+	int minor;
+	char oldest_invoice_no[96];  /* "" when none */
+	int has_dates;
+	int64_t suspend_at, release_at;
+	const char *status;          /* grace, suspended, released */
+};
+
+struct report {
+	const struct catalog *cat;
+	const struct engine *g;
+	const struct eng_period *pp;
+	const struct report_invoice *inv;  /* pp->ninv of them */
+	int draft;
+	const struct report_adjustment *adj;  /* finals only */
+	size_t nadj;
+	const struct report_arrears *arr;     /* finals only */
+	size_t narr;
+};
+
+/* Writes the files of r into dir (created when missing). */
+int report_write(const struct report *r, const char *dir, struct err *e);
+
+/* Fills inv[i] for drafts: DRAFT, draft, version 1, and the balances
+ * from bb[i] (balance_before) and the invoice total. */
+void report_balances(struct report_invoice *inv, dec_t balance_before,
+		     dec_t total);
+
+#endif

@@ -1,0 +1,133 @@
+/* store: the state file (one SQLite database, WAL mode).
+ *
+ * It holds the registry of usage files (identity = path as given, size,
+ * SHA-256, state, counts, error), the ingested records of each file in
+ * compact batches (batch.h), the records each file rejected at ingest, and
+ * the checkpoint of a file whose ingest has not finished. Later periods,
+ * invoices and the ledger live here too.
+ *
+ * A file row is in one of three states: FILE_OK and FILE_FAILED rows are
+ * current (at most one per path); a FILE_LOADING row is an ingest under way
+ * (its batches so far and its checkpoint are committed, but nothing reads
+ * them until store_file_finish makes it current in one transaction,
+ * dropping the row it replaces).
+ *
+ * Two processes never work on one state file at once: store_open takes an
+ * exclusive advisory lock (flock) on the file and fails with ST_BUSY when
+ * another run holds it. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
+
+struct store;
+
+struct store_file {
+	int64_t id;
+	char *path;               /* owned; store_file_release frees */
+	uint64_t size;
+	unsigned char sha[32];
+	enum file_state state;
+	uint64_t records;         /* valid records kept */
+	uint64_t rejected;        /* records rejected at ingest */
+	char *error;              /* why it failed; "" otherwise */
+	uint64_t ck_raw;          /* LOADING: raw bytes read at the checkpoint */
+	uint64_t ck_records;      /* LOADING: records (valid + rejected) done */
+	int64_t ck_seq;           /* LOADING: batches committed */
+};
+
+void store_file_release(struct store_file *f);
+
+/* Opens (creating when missing, mode 0600) the state file at path, locks
+ * it, and creates or checks the schema. Returns NULL with e filled:
+ * ST_BUSY when another run holds the lock, ST_ERROR otherwise (a newer
+ * schema, not a settle state file, unreadable). */
+struct store *store_open(const char *path, struct err *e);
+
+/* Closes and unlocks; NULL does nothing. */
+void store_close(struct store *s);
+
+/* Transactions. begin is BEGIN IMMEDIATE. */
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+
+/* The current (OK or FAILED) row of path. 1 found, 0 none, ST_ERROR < 0 is
+ * never returned: errors are -1 with e filled. */
+int store_file_current(struct store *s, const char *path,
+		       struct store_file *out, struct err *e);
+
+/* The LOADING row of path. 1, 0, or -1. */
+int store_file_loading(struct store *s, const char *path,
+		       struct store_file *out, struct err *e);
+
+/* A current row with this SHA-256 under another path than `path`.
+ * 1, 0, or -1. */
+int store_file_by_sha(struct store *s, const unsigned char sha[32],
+		      const char *path, struct store_file *out, struct err *e);
+
+/* Inserts a LOADING row; sets *id. 0 or -1. */
+int store_file_begin(struct store *s, const char *path, uint64_t size,
+		     const unsigned char sha[32], int64_t *id, struct err *e);
+
+/* Adds one batch blob, as number seq of file id. */
+int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
+		    const void *data, size_t len, struct err *e);
+
+/* Adds one reject row. */
+int store_reject_put(struct store *s, int64_t id, uint64_t line,
+		     const char *record_id, size_t rid_len, const char *tenant,
+		     size_t tenant_len, const char *reason, struct err *e);
+
+/* Records the checkpoint of a LOADING file. */
+int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
+		     uint64_t records, int64_t seq, struct err *e);
+
+/* Makes LOADING row id current with the given state and error (NULL for
+ * none), deleting the previous current row of the same path and its data,
+ * and counting the row's records and rejects from what it holds. For
+ * FILE_FAILED, the row's own batches and rejects are deleted first (a
+ * failed file counts none of its records). Call inside a transaction. */
+int store_file_finish(struct store *s, int64_t id, enum file_state st,
+		      const char *error, struct err *e);
+
+/* Deletes row id and everything it holds (a stale LOADING row). */
+int store_file_drop(struct store *s, int64_t id, struct err *e);
+
+/* Withdraws path: deletes its current row, its LOADING row, and their
+ * data. 1 if there was something, 0 if the path was not registered. */
+int store_file_forget(struct store *s, const char *path, struct err *e);
+
+/* Calls fn for every file row, current and loading, ordered by path then
+ * state. fn returns 0 to go on. */
+int store_files(struct store *s,
+		int (*fn)(void *ctx, const struct store_file *f), void *ctx,
+		struct err *e);
+
+/* Calls fn for every batch of every FILE_OK file, in (path, seq) order,
+ * with the file's path. */
+int store_batches(struct store *s,
+		  int (*fn)(void *ctx, const char *path, const void *data,
+			    size_t len),
+		  void *ctx, struct err *e);
+
+/* Calls fn for every reject stored for FILE_OK files, in (path, line)
+ * order. */
+int store_rejects(struct store *s,
+		  int (*fn)(void *ctx, const char *path, uint64_t line,
+			    const char *record_id, const char *tenant,
+			    const char *reason),
+		  void *ctx, struct err *e);
+
+/* The underlying connection, for modules that keep their own tables
+ * (the ledger). */
+struct sqlite3 *store_db(struct store *s);
+
+#endif

@@ -1,0 +1,195 @@
+/* agg: open-addressing hash tables. */
+#include "agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "banned.h"
+
+uint64_t agg_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+struct agg {
+	size_t keysize;
+	unsigned char *keys;  /* count * keysize */
+	size_t count, cap;
+	uint32_t *slots;      /* index + 1, 0 = empty */
+	size_t nslots;
+};
+
+struct agg *agg_new(size_t keysize)
+{
+	struct agg *a = xcalloc(1, sizeof(*a));
+
+	a->keysize = keysize;
+	return a;
+}
+
+void agg_free(struct agg *a)
+{
+	if (!a)
+		return;
+	free(a->keys);
+	free(a->slots);
+	free(a);
+}
+
+static void agg_rehash(struct agg *a)
+{
+	size_t i, ns = a->nslots ? a->nslots * 2 : 64;
+
+	free(a->slots);
+	a->slots = xcalloc(ns, sizeof(*a->slots));
+	a->nslots = ns;
+	for (i = 0; i < a->count; i++) {
+		size_t j = agg_hash(a->keys + i * a->keysize, a->keysize) &
+			   (ns - 1);
+
+		while (a->slots[j])
+			j = (j + 1) & (ns - 1);
+		a->slots[j] = (uint32_t)(i + 1);
+	}
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t agg_slot(const struct agg *a, const void *key)
+{
+	size_t j = agg_hash(key, a->keysize) & (a->nslots - 1);
+
+	while (a->slots[j] &&
+	       memcmp(a->keys + (a->slots[j] - 1) * a->keysize, key,
+		      a->keysize) != 0)
+		j = (j + 1) & (a->nslots - 1);
+	return j;
+}
+
+size_t agg_put(struct agg *a, const void *key, int *added)
+{
+	size_t j;
+
+	if ((a->count + 1) * 2 > a->nslots)
+		agg_rehash(a);
+	j = agg_slot(a, key);
+	if (a->slots[j]) {
+		if (added)
+			*added = 0;
+		return a->slots[j] - 1;
+	}
+	xgrow((void **)&a->keys, &a->cap, (a->count + 1) * a->keysize, 1);
+	memcpy(a->keys + a->count * a->keysize, key, a->keysize);
+	a->slots[j] = (uint32_t)(a->count + 1);
+	if (added)
+		*added = 1;
+	return a->count++;
+}
+
+size_t agg_get(const struct agg *a, const void *key)
+{
+	size_t j;
+
+	if (!a->nslots)
+		return (size_t)-1;
+	j = agg_slot(a, key);
+	return a->slots[j] ? a->slots[j] - 1 : (size_t)-1;
+}
+
+const void *agg_key(const struct agg *a, size_t i)
+{
+	return a->keys + i * a->keysize;
+}
+
+size_t agg_count(const struct agg *a)
+{
+	return a->count;
+}
+
+struct strtab {
+	char **strs;
+	size_t *lens;
+	size_t count, cap, lcap;
+	uint32_t *slots;
+	size_t nslots;
+};
+
+struct strtab *strtab_new(void)
+{
+	return xcalloc(1, sizeof(struct strtab));
+}
+
+void strtab_free(struct strtab *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->count; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	free(t->lens);
+	free(t->slots);
+	free(t);
+}
+
+static void strtab_rehash(struct strtab *t)
+{
+	size_t i, ns = t->nslots ? t->nslots * 2 : 64;
+
+	free(t->slots);
+	t->slots = xcalloc(ns, sizeof(*t->slots));
+	t->nslots = ns;
+	for (i = 0; i < t->count; i++) {
+		size_t j = agg_hash(t->strs[i], t->lens[i]) & (ns - 1);
+
+		while (t->slots[j])
+			j = (j + 1) & (ns - 1);
+		t->slots[j] = (uint32_t)(i + 1);
+	}
+}
+
+uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
+{
+	size_t j;
+
+	if ((t->count + 1) * 2 > t->nslots)
+		strtab_rehash(t);
+	j = agg_hash(p, n) & (t->nslots - 1);
+	while (t->slots[j]) {
+		size_t i = t->slots[j] - 1;
+
+		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
+			return (uint32_t)i;
+		j = (j + 1) & (t->nslots - 1);
+	}
+	xgrow((void **)&t->strs, &t->cap, t->count + 1, sizeof(*t->strs));
+	xgrow((void **)&t->lens, &t->lcap, t->count + 1, sizeof(*t->lens));
+	t->strs[t->count] = xstrndup(p, n);
+	t->lens[t->count] = n;
+	t->slots[j] = (uint32_t)(t->count + 1);
+	return (uint32_t)t->count++;
+}
+
+const char *strtab_str(const struct strtab *t, uint32_t id)
+{
+	return t->strs[id];
+}
+
+size_t strtab_len(const struct strtab *t, uint32_t id)
+{
+	return t->lens[id];
+}
+
+size_t strtab_count(const struct strtab *t)
+{
+	return t->count;
+}

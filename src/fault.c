@@ -1,0 +1,39 @@
+/* fault: test-only kill switch (see fault.h). */
+#include "fault.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static char step_name[64];
+static long target, hits;
+
+static void load(void)
+{
+	const char *v = getenv("SETTLE_FAULT");
+	const char *colon;
+	char *end;
+
+	if (!v || !(colon = strrchr(v, ':')) || (size_t)(colon - v) >=
+	    sizeof(step_name))
+		return;
+	memcpy(step_name, v, (size_t)(colon - v));
+	step_name[colon - v] = '\0';
+	target = strtol(colon + 1, &end, 10);
+	if (*end || target < 1)
+		target = 0;
+}
+
+void fault_point(const char *step)
+{
+	pthread_once(&once, load);
+	if (!target || strcmp(step, step_name) != 0)
+		return;
+	if (__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == target)
+		kill(getpid(), SIGKILL);
+}

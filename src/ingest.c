@@ -1,0 +1,461 @@
+/* ingest: usage files into the state. */
+#include "ingest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "fault.h"
+#include "mem.h"
+#include "usage.h"
+#include "banned.h"
+
+/* A batch is committed when its encoding passes this size, so memory per
+ * worker stays bounded whatever the checkpoint interval. */
+#define BATCH_LIMIT (4u << 20)
+#define PROGRESS_STEP (1u << 20)
+
+struct job {
+	struct ingest_file *f;
+	uint64_t size;
+	unsigned char sha[32];
+	int load;              /* to be read */
+	int digest_failed;
+	int repeat;            /* the same path given earlier: ignored */
+};
+
+struct shared {
+	struct store *s;
+	const struct ingest_opts *o;
+	struct job *jobs;
+	size_t n;
+	size_t next;           /* next job to take */
+	pthread_mutex_t mu;    /* guards s, next, totals, err */
+	uint64_t bytes, records;
+	struct err err;        /* first state error */
+	int failed;
+};
+
+struct pending_reject {
+	uint64_t line;
+	char *rid, *tenant;
+	size_t rid_n, tenant_n;
+	const char *reason;
+};
+
+/* One file being read. */
+struct loader {
+	struct shared *sh;
+	struct job *job;
+	int64_t id;
+	int64_t seq;
+	struct batch *b;
+	struct pending_reject *rej;
+	size_t nrej, caprej;
+	uint64_t last_ck_raw, last_raw, last_records;
+};
+
+static void free_rejects(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nrej; i++) {
+		free(l->rej[i].rid);
+		free(l->rej[i].tenant);
+	}
+	l->nrej = 0;
+}
+
+/* Writes the pending batch and rejects (inside the caller's transaction). */
+static int flush(struct loader *l, struct err *e)
+{
+	size_t i;
+
+	if (batch_count(l->b)) {
+		const void *data;
+		size_t len;
+
+		batch_encode(l->b, &data, &len);
+		if (store_batch_put(l->sh->s, l->id, l->seq, batch_count(l->b),
+				    data, len, e))
+			return -1;
+		l->seq++;
+		batch_reset(l->b);
+	}
+	for (i = 0; i < l->nrej; i++) {
+		struct pending_reject *r = &l->rej[i];
+
+		if (store_reject_put(l->sh->s, l->id, r->line, r->rid, r->rid_n,
+				     r->tenant, r->tenant_n, r->reason, e))
+			return -1;
+	}
+	free_rejects(l);
+	return 0;
+}
+
+/* Commits what is pending with a checkpoint after `records` records. */
+static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
+{
+	struct shared *sh = l->sh;
+	struct err e;
+	int rc = 0;
+
+	err_clear(&e);
+	pthread_mutex_lock(&sh->mu);
+	if (store_begin(sh->s, &e) || flush(l, &e) ||
+	    store_checkpoint(sh->s, l->id, raw, records, l->seq, &e)) {
+		rc = -1;
+	} else {
+		fault_point("ingest-commit");
+		if (store_commit(sh->s, &e))
+			rc = -1;
+	}
+	if (rc) {
+		store_rollback(sh->s);
+		if (!sh->failed) {
+			sh->err = e;
+			sh->failed = 1;
+		}
+	}
+	pthread_mutex_unlock(&sh->mu);
+	l->last_ck_raw = raw;
+	return rc;
+}
+
+static int on_rec(void *ctx, const struct usage_rec *r)
+{
+	struct loader *l = ctx;
+
+	batch_add(l->b, r);
+	fault_point("ingest-record");
+	return 0;
+}
+
+static int on_reject(void *ctx, const struct usage_reject *r)
+{
+	struct loader *l = ctx;
+	struct pending_reject *p;
+
+	xgrow((void **)&l->rej, &l->caprej, l->nrej + 1, sizeof(*l->rej));
+	p = &l->rej[l->nrej++];
+	p->line = r->line;
+	p->rid = xstrndup(r->record_id.p, r->record_id.n);
+	p->rid_n = r->record_id.n;
+	p->tenant = xstrndup(r->tenant.p, r->tenant.n);
+	p->tenant_n = r->tenant.n;
+	p->reason = usage_reject_name(r->reason);
+	return 0;
+}
+
+static int on_progress(void *ctx, uint64_t raw, uint64_t records)
+{
+	struct loader *l = ctx;
+	struct shared *sh = l->sh;
+
+	pthread_mutex_lock(&sh->mu);
+	sh->bytes += raw - l->last_raw;
+	sh->records += records - l->last_records;
+	if (sh->o->progress)
+		sh->o->progress(sh->o->progress_ctx, sh->bytes, sh->records);
+	pthread_mutex_unlock(&sh->mu);
+	l->last_raw = raw;
+	l->last_records = records;
+	if (batch_size(l->b) >= BATCH_LIMIT ||
+	    raw - l->last_ck_raw >= sh->o->checkpoint_bytes)
+		return checkpoint(l, raw, records) ? -1 : 0;
+	return 0;
+}
+
+/* Ends the LOADING row: current with state st, or dropped on error. */
+static int finish(struct loader *l, enum file_state st, const char *msg)
+{
+	struct shared *sh = l->sh;
+	struct err e;
+	int rc = 0;
+
+	err_clear(&e);
+	pthread_mutex_lock(&sh->mu);
+	if (store_begin(sh->s, &e) || (st == FILE_OK && flush(l, &e)) ||
+	    store_file_finish(sh->s, l->id, st, msg, &e)) {
+		rc = -1;
+	} else {
+		fault_point("ingest-commit");
+		if (store_commit(sh->s, &e))
+			rc = -1;
+	}
+	if (rc) {
+		store_rollback(sh->s);
+		if (!sh->failed) {
+			sh->err = e;
+			sh->failed = 1;
+		}
+	} else {
+		struct store_file f;
+
+		if (store_file_current(sh->s, l->job->f->path, &f, &e) == 1) {
+			l->job->f->records = f.records;
+			l->job->f->rejected = f.rejected;
+			store_file_release(&f);
+		}
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+/* Finds or makes the LOADING row of the job; sets resume point. */
+static int start(struct loader *l, uint64_t *skip)
+{
+	struct shared *sh = l->sh;
+	struct store_file f;
+	struct err e;
+	int rc = 0, found;
+
+	err_clear(&e);
+	*skip = 0;
+	pthread_mutex_lock(&sh->mu);
+	found = store_file_loading(sh->s, l->job->f->path, &f, &e);
+	if (found < 0)
+		rc = -1;
+	if (found == 1 && memcmp(f.sha, l->job->sha, 32) == 0 &&
+	    f.size == l->job->size) {
+		l->id = f.id;
+		l->seq = f.ck_seq;
+		*skip = f.ck_records;
+		l->last_ck_raw = f.ck_raw;
+	} else if (!rc) {
+		/* a stale row (other content) goes; then a new one */
+		if (store_begin(sh->s, &e) ||
+		    (found == 1 && store_file_drop(sh->s, f.id, &e)) ||
+		    store_file_begin(sh->s, l->job->f->path, l->job->size,
+				     l->job->sha, &l->id, &e) ||
+		    store_commit(sh->s, &e)) {
+			store_rollback(sh->s);
+			rc = -1;
+		}
+	}
+	if (found == 1)
+		store_file_release(&f);
+	if (rc && !sh->failed) {
+		sh->err = e;
+		sh->failed = 1;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+static void load_file(struct shared *sh, struct job *job)
+{
+	struct loader l;
+	struct usage_reader *r;
+	struct usage_sink sink;
+	struct err e;
+	uint64_t skip;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.sh = sh;
+	l.job = job;
+	if (start(&l, &skip))
+		return;
+	job->f->resumed_from = skip;
+	l.b = batch_new();
+	memset(&sink, 0, sizeof(sink));
+	sink.rec = on_rec;
+	sink.reject = on_reject;
+	sink.progress = on_progress;
+	sink.progress_every = PROGRESS_STEP;
+	sink.ctx = &l;
+	err_clear(&e);
+	r = usage_open(job->f->path, &e);
+	rc = r ? usage_read(r, &sink, skip, &e) : ST_ERROR;
+	usage_free(r);
+	if (rc == 0) {
+		finish(&l, FILE_OK, NULL);
+	} else if (!sh->failed) {
+		/* the file itself is bad: registered as failed */
+		job->f->outcome = ING_FAILED;
+		snprintf(job->f->msg, sizeof(job->f->msg), "%s", e.msg);
+		batch_reset(l.b);
+		free_rejects(&l);
+		finish(&l, FILE_FAILED, e.msg);
+		job->f->records = job->f->rejected = 0;
+	}
+	free_rejects(&l);
+	free(l.rej);
+	batch_free(l.b);
+}
+
+static void *worker_digest(void *arg)
+{
+	struct shared *sh = arg;
+
+	for (;;) {
+		struct job *job;
+		struct err e;
+		size_t i;
+
+		pthread_mutex_lock(&sh->mu);
+		i = sh->next++;
+		pthread_mutex_unlock(&sh->mu);
+		if (i >= sh->n)
+			return NULL;
+		job = &sh->jobs[i];
+		if (job->repeat)
+			continue;
+		err_clear(&e);
+		if (usage_file_digest(job->f->path, job->sha, &job->size, &e)) {
+			job->digest_failed = 1;
+			snprintf(job->f->msg, sizeof(job->f->msg), "%s", e.msg);
+		}
+	}
+}
+
+static void *worker_load(void *arg)
+{
+	struct shared *sh = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&sh->mu);
+		while (sh->next < sh->n && !sh->jobs[sh->next].load)
+			sh->next++;
+		i = sh->next++;
+		pthread_mutex_unlock(&sh->mu);
+		if (i >= sh->n || sh->failed)
+			return NULL;
+		load_file(sh, &sh->jobs[i]);
+	}
+}
+
+static void run_workers(struct shared *sh, void *(*fn)(void *))
+{
+	pthread_t *t;
+	int i, k = sh->o->jobs < 1 ? 1 : sh->o->jobs;
+
+	sh->next = 0;
+	if ((size_t)k > sh->n)
+		k = (int)sh->n;
+	if (k <= 1) {
+		fn(sh);
+		return;
+	}
+	t = xmalloc((size_t)k * sizeof(*t));
+	for (i = 0; i < k; i++)
+		if (pthread_create(&t[i], NULL, fn, sh) != 0)
+			break;
+	k = i;
+	if (k == 0)
+		fn(sh);
+	for (i = 0; i < k; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+}
+
+/* Decides, in argument order, what happens to each file. */
+static int decide(struct shared *sh, struct err *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < sh->n; i++) {
+		struct job *job = &sh->jobs[i];
+		struct store_file cur, other;
+		int has_cur, has_other;
+
+		if (job->repeat)
+			continue;
+		if (job->digest_failed) {
+			job->f->outcome = ING_UNREADABLE;
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (!sh->jobs[j].digest_failed && !sh->jobs[j].repeat &&
+			    memcmp(sh->jobs[j].sha, job->sha, 32) == 0 &&
+			    strcmp(sh->jobs[j].f->path, job->f->path) != 0)
+				break;
+		if (j < i) {
+			job->f->outcome = ING_DUPLICATE;
+			job->f->dup_of = xstrdup(sh->jobs[j].f->path);
+			continue;
+		}
+		has_cur = store_file_current(sh->s, job->f->path, &cur, e);
+		if (has_cur < 0)
+			return -1;
+		if (has_cur && memcmp(cur.sha, job->sha, 32) == 0 &&
+		    cur.size == job->size) {
+			job->f->outcome = ING_UNCHANGED;
+			job->f->records = cur.records;
+			job->f->rejected = cur.rejected;
+			store_file_release(&cur);
+			continue;
+		}
+		has_other = store_file_by_sha(sh->s, job->sha, job->f->path,
+					      &other, e);
+		if (has_other < 0) {
+			if (has_cur)
+				store_file_release(&cur);
+			return -1;
+		}
+		if (has_other) {
+			job->f->outcome = ING_DUPLICATE;
+			job->f->dup_of = other.path;
+			other.path = NULL;
+			store_file_release(&other);
+		} else {
+			job->f->outcome = has_cur ? ING_REPLACED : ING_NEW;
+			job->load = 1;
+		}
+		if (has_cur)
+			store_file_release(&cur);
+	}
+	return 0;
+}
+
+int ingest_run(struct store *s, struct ingest_file *files, size_t n,
+	       const struct ingest_opts *o, struct err *e)
+{
+	struct shared sh;
+	size_t i, j;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.s = s;
+	sh.o = o;
+	sh.n = n;
+	sh.jobs = xcalloc(n ? n : 1, sizeof(*sh.jobs));
+	pthread_mutex_init(&sh.mu, NULL);
+	for (i = 0; i < n; i++) {
+		sh.jobs[i].f = &files[i];
+		files[i].records = files[i].rejected = 0;
+		files[i].resumed_from = 0;
+		files[i].dup_of = NULL;
+		files[i].msg[0] = '\0';
+	}
+	/* the same path twice: the later mention changes nothing */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(files[i].path, files[j].path) == 0)
+				sh.jobs[i].repeat = 1;
+	run_workers(&sh, worker_digest);
+	if (decide(&sh, &sh.err) == 0)
+		run_workers(&sh, worker_load);
+	else
+		sh.failed = 1;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(files[i].path, files[j].path) == 0) {
+				files[i] = files[j];
+				files[i].dup_of = files[j].dup_of ?
+					xstrdup(files[j].dup_of) : NULL;
+				break;
+			}
+	pthread_mutex_destroy(&sh.mu);
+	free(sh.jobs);
+	if (sh.failed) {
+		if (e)
+			*e = sh.err;
+		return ST_ERROR;
+	}
+	return 0;
+}

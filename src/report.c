@@ -1,0 +1,418 @@
+/* report: output files of a period. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "out.h"
+#include "ts.h"
+#include "banned.h"
+
+/* Formatting helpers writing into caller buffers. */
+static const char *qty(dec_t v, char *buf)
+{
+	dec_format(v, buf);
+	return buf;
+}
+
+static const char *amt(dec_t v, int minor, char *buf)
+{
+	dec_format_fixed(v, minor, buf);
+	return buf;
+}
+
+void report_balances(struct report_invoice *inv, dec_t bb, dec_t total)
+{
+	dec_t avail = bb > 0 ? bb : 0;
+
+	inv->balance_before = bb;
+	inv->paid_from_balance = total < avail ? total : avail;
+	inv->amount_due = total - inv->paid_from_balance;
+	inv->balance_after = bb - total;
+}
+
+static int write_table(struct table *t, const char *dir, const char *name,
+		       struct err *e)
+{
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = table_write(t, path, e);
+	table_free(t);
+	return rc;
+}
+
+static int write_invoices(const struct report *r, const char *dir,
+			  struct err *e)
+{
+	static const char *const names[] = {
+		"invoice_no", "period", "tenant_id", "currency", "status",
+		"version", "lines", "total", "balance_before",
+		"paid_from_balance", "amount_due", "balance_after" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_NUM, COL_TEXT, COL_NUM, COL_NUM, COL_INT,
+		COL_INT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_new(12, names, kinds);
+	char period[16], ver[24], nl[24], b[5][DEC_MAX_TEXT];
+	size_t i;
+
+	ts_period_format(r->pp->period, 1, period);
+	for (i = 0; i < r->pp->ninv; i++) {
+		const struct eng_invoice *v = &r->pp->inv[i];
+		const struct report_invoice *h = &r->inv[i];
+		int m = dec_minor_digits(v->acct->currency);
+		const char *row[12];
+
+		snprintf(ver, sizeof(ver), "%d", h->version);
+		snprintf(nl, sizeof(nl), "%zu", v->nlines);
+		row[0] = h->invoice_no;
+		row[1] = period;
+		row[2] = v->acct->tenant;
+		row[3] = v->acct->currency;
+		row[4] = h->status;
+		row[5] = ver;
+		row[6] = nl;
+		row[7] = amt(v->total, m, b[0]);
+		row[8] = amt(h->balance_before, m, b[1]);
+		row[9] = amt(h->paid_from_balance, m, b[2]);
+		row[10] = amt(h->amount_due, m, b[3]);
+		row[11] = amt(h->balance_after, m, b[4]);
+		table_add(t, row);
+	}
+	return write_table(t, dir, "invoices.csv", e);
+}
+
+static int write_lines(const struct report *r, const char *dir,
+		       struct err *e)
+{
+	static const char *const names[] = {
+		"invoice_no", "tenant_id", "item", "price_group", "usage_qty",
+		"package_qty", "forgiven_qty", "uncovered_qty", "billable_qty",
+		"tiers", "amount" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM, COL_NUM,
+		COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
+	static const char *const unames[] = {
+		"invoice_no", "tenant_id", "item", "price_group", "package_id",
+		"quantity", "units" };
+	static const enum col_kind ukinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
+		COL_NUM };
+	static const char *const cnames[] = {
+		"tenant_id", "item", "price_group", "quantity" };
+	static const enum col_kind ckinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM };
+	struct table *t = table_new(11, names, kinds);
+	struct table *u = table_new(7, unames, ukinds);
+	struct table *c = table_new(4, cnames, ckinds);
+	char b[7][DEC_MAX_TEXT];
+	size_t i, j, k;
+	int rc;
+
+	for (i = 0; i < r->pp->ninv; i++) {
+		const struct eng_invoice *v = &r->pp->inv[i];
+
+		for (j = 0; j < v->nlines; j++) {
+			const struct eng_line *l = &v->lines[j];
+			const char *grp = l->item->groups[l->group].filter;
+			const char *row[11];
+
+			row[0] = r->inv[i].invoice_no;
+			row[1] = v->acct->tenant;
+			row[2] = l->item->code;
+			row[3] = grp;
+			row[4] = qty(l->u, b[0]);
+			row[5] = qty(l->c, b[1]);
+			row[6] = qty(l->f, b[2]);
+			row[7] = qty(l->n, b[3]);
+			row[8] = qty(l->b, b[4]);
+			row[9] = l->tiers;
+			row[10] = amt(l->amount, l->item->minor, b[5]);
+			table_add(t, row);
+			for (k = 0; k < l->npu; k++) {
+				const struct eng_pusage *p = &l->pu[k];
+
+				if (p->qty == 0 && p->units == 0)
+					continue;
+				row[4] = r->cat->packages[p->pkg].id;
+				row[5] = qty(p->qty, b[5]);
+				row[6] = qty(p->units, b[6]);
+				table_add(u, row);
+			}
+			if (l->n > 0) {
+				const char *crow[4] = {
+					v->acct->tenant, l->item->code, grp,
+					qty(l->n, b[0]) };
+
+				table_add(c, crow);
+			}
+		}
+	}
+	rc = write_table(t, dir, "invoice_lines.csv", e);
+	if (!rc)
+		rc = write_table(u, dir, "package_usage.csv", e);
+	else
+		table_free(u);
+	if (!rc)
+		rc = write_table(c, dir, "uncovered.csv", e);
+	else
+		table_free(c);
+	return rc;
+}
+
+static int write_packages(const struct report *r, const char *dir,
+			  struct err *e)
+{
+	static const char *const names[] = {
+		"package_id", "tenant_id", "quota", "used_before",
+		"used_in_period", "remaining", "expired_in_period", "alert_ts" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM,
+		COL_NUM, COL_NUM };
+	static const char *const anames[] = {
+		"package_id", "tenant_id", "ts", "remaining", "quota" };
+	static const enum col_kind akinds[] = {
+		COL_TEXT, COL_TEXT, COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_new(8, names, kinds);
+	struct table *a = table_new(5, anames, akinds);
+	char b[5][DEC_MAX_TEXT], ts[TS_MAX_TEXT];
+	int tz = r->cat->set.tz, rc;
+	size_t i;
+
+	for (i = 0; i < r->pp->npkgs; i++) {
+		const struct eng_pkgrow *p = &r->pp->pkgs[i];
+		int lim = !p->pkg->unlimited;
+		const char *row[8];
+
+		row[0] = p->pkg->id;
+		row[1] = p->pkg->tenant;
+		row[2] = lim ? qty(p->pkg->quota, b[0]) : "";
+		row[3] = qty(p->used_before, b[1]);
+		row[4] = qty(p->used_in, b[2]);
+		row[5] = lim ? qty(p->remaining, b[3]) : "";
+		row[6] = lim && p->has_expired ? qty(p->expired, b[4]) : "";
+		row[7] = "";
+		if (p->has_alert) {
+			ts_format(p->alert_ts, tz, ts);
+			row[7] = ts;
+		}
+		if (lim && !p->has_expired)
+			row[6] = "0";
+		table_add(t, row);
+	}
+	for (i = 0; i < r->pp->nalerts; i++) {
+		const struct eng_alert *al = &r->pp->alerts[i];
+		const char *row[5];
+
+		ts_format(al->ts, tz, ts);
+		row[0] = al->pkg->id;
+		row[1] = al->pkg->tenant;
+		row[2] = ts;
+		row[3] = qty(al->remaining, b[0]);
+		row[4] = qty(al->pkg->quota, b[1]);
+		table_add(a, row);
+	}
+	rc = write_table(t, dir, "packages.csv", e);
+	if (!rc)
+		rc = write_table(a, dir, "alerts.csv", e);
+	else
+		table_free(a);
+	return rc;
+}
+
+static int write_rejects(const struct report *r, const char *dir,
+			 struct err *e)
+{
+	static const char *const names[] = {
+		"file", "line", "record_id", "tenant_id", "reason" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_INT, COL_TEXT, COL_TEXT, COL_NUM };
+	struct table *t = table_new(5, names, kinds);
+	const struct eng_reject *rj;
+	char line[24];
+	size_t i, n;
+
+	rj = engine_rejects(r->g, &n);
+	for (i = 0; i < n; i++) {
+		const char *row[5];
+
+		snprintf(line, sizeof(line), "%llu",
+			 (unsigned long long)rj[i].line);
+		row[0] = rj[i].path;
+		row[1] = line;
+		row[2] = rj[i].record_id;
+		row[3] = rj[i].tenant;
+		row[4] = rj[i].reason;
+		table_add(t, row);
+	}
+	return write_table(t, dir, "rejects.csv", e);
+}
+
+static int write_adjustments(const struct report *r, const char *dir,
+			     struct err *e)
+{
+	static const char *const names[] = {
+		"adjustment_no", "invoice_no", "tenant_id", "currency", "item",
+		"price_group", "old_amount", "new_amount", "delta" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM, COL_TEXT, COL_TEXT,
+		COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_new(9, names, kinds);
+	char b[3][DEC_MAX_TEXT];
+	size_t i;
+
+	for (i = 0; i < r->nadj; i++) {
+		const struct report_adjustment *a = &r->adj[i];
+		const char *row[9] = {
+			a->adjustment_no, a->invoice_no, a->tenant, a->currency,
+			a->item, a->price_group,
+			amt(a->old_amount, a->minor, b[0]),
+			amt(a->new_amount, a->minor, b[1]),
+			amt(a->delta, a->minor, b[2]) };
+
+		table_add(t, row);
+	}
+	return write_table(t, dir, "adjustments.csv", e);
+}
+
+static int write_arrears(const struct report *r, const char *dir,
+			 struct err *e)
+{
+	static const char *const names[] = {
+		"tenant_id", "currency", "outstanding", "oldest_invoice_no",
+		"suspend_at", "release_at", "status" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_NUM, COL_NUM, COL_TEXT, COL_NUM, COL_NUM,
+		COL_NUM };
+	struct table *t = table_new(7, names, kinds);
+	char b[DEC_MAX_TEXT], s1[TS_MAX_TEXT], s2[TS_MAX_TEXT];
+	size_t i;
+
+	for (i = 0; i < r->narr; i++) {
+		const struct report_arrears *a = &r->arr[i];
+		const char *row[7];
+
+		s1[0] = s2[0] = '\0';
+		if (a->has_dates) {
+			ts_format(a->suspend_at, r->cat->set.tz, s1);
+			ts_format(a->release_at, r->cat->set.tz, s2);
+		}
+		row[0] = a->tenant;
+		row[1] = a->currency;
+		row[2] = amt(a->outstanding, a->minor, b);
+		row[3] = a->oldest_invoice_no;
+		row[4] = s1;
+		row[5] = s2;
+		row[6] = a->status;
+		table_add(t, row);
+	}
+	return write_table(t, dir, "arrears.csv", e);
+}
+
+/* Appends printf-style text to a growing buffer. */
+struct text {
+	char *p;
+	size_t n, cap;
+};
+
+static void tprintf(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tprintf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	xgrow((void **)&t->p, &t->cap, t->n + (size_t)k + 1, 1);
+	va_start(ap, fmt);
+	vsnprintf(t->p + t->n, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	t->n += (size_t)k;
+}
+
+static int cmp_cur(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int write_summary(const struct report *r, const char *dir,
+			 struct err *e)
+{
+	struct eng_counts c;
+	struct text t = { NULL, 0, 0 };
+	const char **cur = xmalloc((r->pp->ninv + 1) * sizeof(*cur));
+	char period[16], path[4096], b[DEC_MAX_TEXT];
+	size_t i, j, ncur = 0, arrears = 0;
+	int rc;
+
+	engine_counts(r->g, &c);
+	ts_period_format(r->pp->period, 1, period);
+	tprintf(&t, "settle %s %s\n", r->draft ? "draft" : "final", period);
+	tprintf(&t, "files: %llu ok, %llu failed\n",
+		(unsigned long long)c.files_ok,
+		(unsigned long long)c.files_failed);
+	tprintf(&t, "records: %llu in period (%llu unbillable)\n",
+		(unsigned long long)r->pp->records,
+		(unsigned long long)r->pp->unbillable);
+	tprintf(&t, "rejected: %llu (all files)\n",
+		(unsigned long long)c.rejected);
+	tprintf(&t, "duplicates: %llu counted once (all files)\n",
+		(unsigned long long)c.duplicates);
+	for (i = 0; i < r->pp->ninv; i++) {
+		const char *cu = r->pp->inv[i].acct->currency;
+
+		for (j = 0; j < ncur && strcmp(cur[j], cu) != 0; j++)
+			;
+		if (j == ncur)
+			cur[ncur++] = cu;
+	}
+	qsort(cur, ncur, sizeof(*cur), cmp_cur);
+	for (i = 0, j = 0; i < r->pp->ninv; i++)
+		if (i == 0 || strcmp(r->pp->inv[i].acct->tenant,
+				     r->pp->inv[i - 1].acct->tenant) != 0)
+			j++;
+	tprintf(&t, "tenants: %zu\n", j);
+	tprintf(&t, "invoices: %zu\n", r->pp->ninv);
+	for (j = 0; j < ncur; j++) {
+		dec_t sum = 0;
+
+		for (i = 0; i < r->pp->ninv; i++)
+			if (strcmp(r->pp->inv[i].acct->currency, cur[j]) == 0)
+				dec_add(sum, r->pp->inv[i].total, &sum);
+		tprintf(&t, "total %s: %s\n", cur[j],
+			amt(sum, dec_minor_digits(cur[j]), b));
+	}
+	if (r->draft) {
+		for (i = 0; i < r->pp->ninv; i++)
+			arrears += r->inv[i].balance_after < 0;
+	} else {
+		arrears = r->narr;
+	}
+	tprintf(&t, "arrears: %zu\n", arrears);
+	free(cur);
+	snprintf(path, sizeof(path), "%s/summary.txt", dir);
+	rc = out_write_file(path, t.p ? t.p : "", t.n, e);
+	free(t.p);
+	return rc;
+}
+
+int report_write(const struct report *r, const char *dir, struct err *e)
+{
+	if (out_mkdirs(dir, e) || write_invoices(r, dir, e) ||
+	    write_lines(r, dir, e) || write_packages(r, dir, e) ||
+	    write_rejects(r, dir, e))
+		return ST_ERROR;
+	if (!r->draft && (write_adjustments(r, dir, e) ||
+			  write_arrears(r, dir, e)))
+		return ST_ERROR;
+	return write_summary(r, dir, e);
+}

@@ -1,0 +1,521 @@
+/* store: the SQLite state file. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "banned.h"
+
+struct store {
+	sqlite3 *db;
+	int lockfd;
+	char *path;
+};
+
+static const char *schema =
+	"CREATE TABLE IF NOT EXISTS file("
+	"  id INTEGER PRIMARY KEY,"
+	"  path TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 BLOB NOT NULL,"
+	"  state INTEGER NOT NULL,"       /* enum file_state */
+	"  records INTEGER NOT NULL DEFAULT 0,"
+	"  rejected INTEGER NOT NULL DEFAULT 0,"
+	"  error TEXT NOT NULL DEFAULT '',"
+	"  ck_raw INTEGER NOT NULL DEFAULT 0,"
+	"  ck_records INTEGER NOT NULL DEFAULT 0,"
+	"  ck_seq INTEGER NOT NULL DEFAULT 0);"
+	/* at most one current and one loading row per path */
+	"CREATE UNIQUE INDEX IF NOT EXISTS file_current ON file(path)"
+	"  WHERE state != 0;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS file_loading ON file(path)"
+	"  WHERE state = 0;"
+	"CREATE INDEX IF NOT EXISTS file_sha ON file(sha256);"
+	"CREATE TABLE IF NOT EXISTS batch("
+	"  file_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  nrec INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS reject("
+	"  file_id INTEGER NOT NULL,"
+	"  line INTEGER NOT NULL,"
+	"  record_id TEXT NOT NULL,"
+	"  tenant_id TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
+
+static int db_fail(struct store *s, struct err *e, const char *what)
+{
+	return err_set(e, ST_ERROR, "%s in state file '%s': %s", what,
+		       s->path, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ST_ERROR, "cannot update state file '%s': %s",
+			s->path, msg ? msg : "unknown error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *prep(struct store *s, const char *sql, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(s, e, "cannot prepare query");
+		return NULL;
+	}
+	return st;
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int run(struct store *s, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_fail(s, e, "cannot write");
+		return -1;
+	}
+	return 0;
+}
+
+static int lock_file(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		err_set(e, ST_ERROR, "cannot open state file '%s': %s", path,
+			strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		close(fd);
+		if (busy)
+			err_set(e, ST_BUSY,
+				"state file '%s' is in use by another run",
+				path);
+		else
+			err_set(e, ST_ERROR, "cannot lock state file '%s': %s",
+				path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+struct store *store_open(const char *path, struct err *e)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	sqlite3_stmt *st;
+	int version;
+
+	s->path = xstrdup(path);
+	s->lockfd = lock_file(path, e);
+	if (s->lockfd < 0)
+		goto fail;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		db_fail(s, e, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 0);
+	st = prep(s, "PRAGMA user_version", e);
+	if (!st)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, ST_ERROR, "'%s' is not a settle state file: %s",
+			path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > STORE_SCHEMA_VERSION) {
+		err_set(e, ST_ERROR, "state file '%s' has schema version %d, "
+			"newer than this settle's %d", path, version,
+			STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		 "PRAGMA foreign_keys=OFF;", e))
+		goto fail;
+	if (version == 0) {
+		if (exec(s, "BEGIN IMMEDIATE", e))
+			goto fail;
+		if (exec(s, schema, e) ||
+		    exec(s, "PRAGMA user_version=1", e) ||
+		    exec(s, "COMMIT", e)) {
+			store_rollback(s);
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s->path);
+	free(s);
+}
+
+struct sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+int store_begin(struct store *s, struct err *e)
+{
+	return exec(s, "BEGIN IMMEDIATE", e);
+}
+
+int store_commit(struct store *s, struct err *e)
+{
+	return exec(s, "COMMIT", e);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void store_file_release(struct store_file *f)
+{
+	free(f->path);
+	free(f->error);
+	memset(f, 0, sizeof(*f));
+}
+
+#define FILE_COLS "id, path, size, sha256, state, records, rejected, error," \
+		  " ck_raw, ck_records, ck_seq"
+
+static void read_file_row(sqlite3_stmt *st, struct store_file *f)
+{
+	const void *sha = sqlite3_column_blob(st, 3);
+
+	memset(f, 0, sizeof(*f));
+	f->id = sqlite3_column_int64(st, 0);
+	f->path = xstrdup((const char *)sqlite3_column_text(st, 1));
+	f->size = (uint64_t)sqlite3_column_int64(st, 2);
+	if (sha && sqlite3_column_bytes(st, 3) == 32)
+		memcpy(f->sha, sha, 32);
+	f->state = (enum file_state)sqlite3_column_int(st, 4);
+	f->records = (uint64_t)sqlite3_column_int64(st, 5);
+	f->rejected = (uint64_t)sqlite3_column_int64(st, 6);
+	f->error = xstrdup((const char *)sqlite3_column_text(st, 7));
+	f->ck_raw = (uint64_t)sqlite3_column_int64(st, 8);
+	f->ck_records = (uint64_t)sqlite3_column_int64(st, 9);
+	f->ck_seq = sqlite3_column_int64(st, 10);
+}
+
+/* Runs a query expected to give at most one file row. */
+static int one_file(struct store *s, sqlite3_stmt *st, struct store_file *out,
+		    struct err *e)
+{
+	int rc = sqlite3_step(st), found = 0;
+
+	if (rc == SQLITE_ROW) {
+		read_file_row(st, out);
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		db_fail(s, e, "cannot read");
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int store_file_current(struct store *s, const char *path,
+		       struct store_file *out, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
+				" WHERE path = ?1 AND state != 0", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	return one_file(s, st, out, e);
+}
+
+int store_file_loading(struct store *s, const char *path,
+		       struct store_file *out, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
+				" WHERE path = ?1 AND state = 0", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	return one_file(s, st, out, e);
+}
+
+int store_file_by_sha(struct store *s, const unsigned char sha[32],
+		      const char *path, struct store_file *out, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
+				" WHERE sha256 = ?1 AND state != 0"
+				" AND path != ?2 ORDER BY path LIMIT 1", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	return one_file(s, st, out, e);
+}
+
+int store_file_begin(struct store *s, const char *path, uint64_t size,
+		     const unsigned char sha[32], int64_t *id, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO file(path, size, sha256, state)"
+				" VALUES(?1, ?2, ?3, 0)", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
+	if (run(s, st, e))
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
+		    const void *data, size_t len, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO batch(file_id, seq, nrec, data)"
+				" VALUES(?1, ?2, ?3, ?4)", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)nrec);
+	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
+	return run(s, st, e);
+}
+
+int store_reject_put(struct store *s, int64_t id, uint64_t line,
+		     const char *record_id, size_t rid_len, const char *tenant,
+		     size_t tenant_len, const char *reason, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO reject(file_id, line,"
+				" record_id, tenant_id, reason)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)line);
+	sqlite3_bind_text(st, 3, record_id, (int)rid_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tenant, (int)tenant_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	return run(s, st, e);
+}
+
+int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
+		     uint64_t records, int64_t seq, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE file SET ck_raw = ?2,"
+				" ck_records = ?3, ck_seq = ?4 WHERE id = ?1", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)raw);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)records);
+	sqlite3_bind_int64(st, 4, seq);
+	return run(s, st, e);
+}
+
+/* Deletes the data of row id (batches, rejects), and the row if row. */
+static int drop_data(struct store *s, int64_t id, int row, struct err *e)
+{
+	static const char *const sql[] = {
+		"DELETE FROM batch WHERE file_id = ?1",
+		"DELETE FROM reject WHERE file_id = ?1",
+		"DELETE FROM file WHERE id = ?1",
+	};
+	size_t i;
+
+	for (i = 0; i < (row ? 3u : 2u); i++) {
+		sqlite3_stmt *st = prep(s, sql[i], e);
+
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		if (run(s, st, e))
+			return -1;
+	}
+	return 0;
+}
+
+int store_file_drop(struct store *s, int64_t id, struct err *e)
+{
+	return drop_data(s, id, 1, e);
+}
+
+int store_file_finish(struct store *s, int64_t id, enum file_state state,
+		      const char *error, struct err *e)
+{
+	sqlite3_stmt *st;
+	int64_t old = -1;
+	int rc;
+
+	st = prep(s, "SELECT b.id FROM file a JOIN file b ON a.path = b.path"
+		  " WHERE a.id = ?1 AND b.state != 0", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		old = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	if (old >= 0 && drop_data(s, old, 1, e))
+		return -1;
+	if (state == FILE_FAILED && drop_data(s, id, 0, e))
+		return -1;
+	st = prep(s, "UPDATE file SET state = ?2, error = ?3,"
+		  " records = (SELECT coalesce(sum(nrec), 0) FROM batch"
+		  "   WHERE file_id = ?1),"
+		  " rejected = (SELECT count(*) FROM reject WHERE file_id = ?1),"
+		  " ck_raw = 0, ck_records = 0, ck_seq = 0 WHERE id = ?1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)state);
+	sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+	return run(s, st, e);
+}
+
+int store_file_forget(struct store *s, const char *path, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT id FROM file WHERE path = ?1", e);
+	int64_t ids[2];
+	int n = 0, rc, i;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 2)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, e, "cannot read"), -1;
+	for (i = 0; i < n; i++)
+		if (drop_data(s, ids[i], 1, e))
+			return -1;
+	return n > 0;
+}
+
+int store_files(struct store *s,
+		int (*fn)(void *ctx, const struct store_file *f), void *ctx,
+		struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
+				" ORDER BY path, state", e);
+	struct store_file f;
+	int rc, r = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_file_row(st, &f);
+		r = fn(ctx, &f);
+		store_file_release(&f);
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
+int store_batches(struct store *s,
+		  int (*fn)(void *ctx, const char *path, const void *data,
+			    size_t len),
+		  void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT f.path, b.data FROM file f"
+				" JOIN batch b ON b.file_id = f.id"
+				" WHERE f.state = 1 ORDER BY f.path, b.seq", e);
+	int rc, r = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
+int store_rejects(struct store *s,
+		  int (*fn)(void *ctx, const char *path, uint64_t line,
+			    const char *record_id, const char *tenant,
+			    const char *reason),
+		  void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT f.path, r.line, r.record_id,"
+				" r.tenant_id, r.reason FROM file f"
+				" JOIN reject r ON r.file_id = f.id"
+				" WHERE f.state = 1 ORDER BY f.path, r.line", e);
+	int rc, r = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (uint64_t)sqlite3_column_int64(st, 1),
+		       (const char *)sqlite3_column_text(st, 2),
+		       (const char *)sqlite3_column_text(st, 3),
+		       (const char *)sqlite3_column_text(st, 4));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
