@@ -33,12 +33,15 @@ void table_add(struct table *t, const char *const *cells);
 
 size_t table_rows(const struct table *t);
 
-/* Sorts and writes the table to path atomically. */
-int table_write(struct table *t, const char *path, struct err *e);
+/* Sorts the rows and renders the whole CSV text; *data is malloc'd
+ * (NUL-terminated) and owned by the caller. */
+void table_render(struct table *t, char **data, size_t *len);
 
-/* Writes text to path atomically (summary.txt). */
-int out_write_file(const char *path, const char *text, size_t len,
-		   struct err *e);
+/* Writes data to path atomically (path.tmp, fsync, rename, mode 0644)
+ * unless path already holds exactly these bytes. Returns 1 when written,
+ * 0 when it was already so, -1 with e filled on failure. */
+int out_put_file(const char *path, const char *data, size_t len,
+		 struct err *e);
 
 /* Creates directory path and its parents (mode 0755). */
 int out_mkdirs(const char *path, struct err *e);

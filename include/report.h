@@ -54,8 +54,31 @@ struct report {
 	size_t narr;
 };
 
-/* Writes the files of r into dir (created when missing). */
-int report_write(const struct report *r, const char *dir, struct err *e);
+/* The rendered files of a period, in a fixed order. */
+struct report_file {
+	char name[32];       /* "invoices.csv", ... */
+	char *data;          /* owned */
+	size_t len;
+};
+
+struct report_files {
+	struct report_file f[12];
+	size_t n;
+};
+
+/* Renders every file of r (finals add adjustments.csv and arrears.csv). */
+void report_render(const struct report *r, struct report_files *out);
+void report_files_release(struct report_files *f);
+
+/* SHA-256 over the names and bytes of all files: equal digests, equal
+ * outputs. */
+void report_digest(const struct report_files *f, unsigned char sha[32]);
+
+/* Writes the files into dir (created when missing), each atomically and
+ * only when its bytes differ from what is there; *written counts the
+ * files written. */
+int report_put(const struct report_files *f, const char *dir, size_t *written,
+	       struct err *e);
 
 /* Fills inv[i] for drafts: DRAFT, draft, version 1, and the balances
  * from bb[i] (balance_before) and the invoice total. */

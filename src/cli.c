@@ -446,9 +446,17 @@ static int cmd_invoice(int argc, char **argv)
 	r.draft = 1;
 	ts_period_format(o.period, 1, period);
 	snprintf(dir, sizeof(dir), "%s/%s/draft", o.out, period);
-	if (report_write(&r, dir, &e)) {
-		rc = report_err(&e);
-		goto out;
+	{
+		struct report_files rf;
+		size_t written;
+
+		report_render(&r, &rf);
+		rc = report_put(&rf, dir, &written, &e);
+		report_files_release(&rf);
+		if (rc) {
+			rc = report_err(&e);
+			goto out;
+		}
 	}
 	printf("draft %s: %zu invoices written to %s\n", period, pp.ninv, dir);
 	{

@@ -123,52 +123,123 @@ static int cmp_row(const void *pa, const void *pb)
 	return 0;
 }
 
-static void put_cell(FILE *f, const char *s)
+/* A growing byte buffer. */
+struct obuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void ob_put(struct obuf *b, const char *s, size_t n)
+{
+	xgrow((void **)&b->p, &b->cap, b->n + n + 1, 1);
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void put_cell(struct obuf *b, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
+		ob_put(b, s, strlen(s));
 		return;
 	}
-	fputc('"', f);
+	ob_put(b, "\"", 1);
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			ob_put(b, "\"", 1);
+		ob_put(b, s, 1);
 	}
-	fputc('"', f);
+	ob_put(b, "\"", 1);
 }
 
-/* Opens path.tmp for writing. */
-static FILE *open_tmp(const char *path, char **tmp, struct err *e)
+void table_render(struct table *t, char **data, size_t *len)
+{
+	char ***rows = xmalloc((t->nrows ? t->nrows : 1) * sizeof(*rows));
+	struct obuf b = { NULL, 0, 0 };
+	size_t i, j;
+
+	for (i = 0; i < t->nrows; i++)
+		rows[i] = &t->cells[i * t->ncols];
+	sort_table = t;
+	qsort(rows, t->nrows, sizeof(*rows), cmp_row);
+	for (j = 0; j < t->ncols; j++) {
+		if (j)
+			ob_put(&b, ",", 1);
+		put_cell(&b, t->names[j]);
+	}
+	ob_put(&b, "\n", 1);
+	for (i = 0; i < t->nrows; i++) {
+		for (j = 0; j < t->ncols; j++) {
+			if (j)
+				ob_put(&b, ",", 1);
+			put_cell(&b, rows[i][j]);
+		}
+		ob_put(&b, "\n", 1);
+	}
+	free(rows);
+	*data = b.p;
+	*len = b.n;
+}
+
+/* 1 if path holds exactly data[0..len). */
+static int same_content(const char *path, const char *data, size_t len)
+{
+	char buf[65536];
+	size_t off = 0, k;
+	int same = 1;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return 0;
+	while (same && (k = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (off + k > len || memcmp(buf, data + off, k) != 0)
+			same = 0;
+		off += k;
+	}
+	if (ferror(f) || off != len)
+		same = 0;
+	fclose(f);
+	return same;
+}
+
+int out_put_file(const char *path, const char *data, size_t len,
+		 struct err *e)
 {
 	size_t n = strlen(path) + 5;
-	FILE *f;
-	int fd;
+	char *tmp;
+	int fd, bad = 0, saved = 0;
+	size_t off = 0;
 
-	*tmp = xmalloc(n);
-	snprintf(*tmp, n, "%s.tmp", path);
-	fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	if (same_content(path, data, len))
+		return 0;
+	tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		err_set(e, ST_ERROR, "cannot write '%s': %s", *tmp,
+	if (fd < 0) {
+		err_set(e, ST_ERROR, "cannot write '%s': %s", tmp,
 			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(*tmp);
-		*tmp = NULL;
-		return NULL;
+		free(tmp);
+		return -1;
 	}
 	fchmod(fd, 0644);
-	return f;
-}
+	while (off < len && !bad) {
+		ssize_t w = write(fd, data + off, len - off);
 
-/* Flushes, fsyncs, closes and renames tmp onto path. */
-static int close_tmp(FILE *f, char *tmp, const char *path, struct err *e)
-{
-	int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-	int saved = errno;
-
-	if (fclose(f) != 0 && !bad) {
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			bad = 1;
+			saved = w < 0 ? errno : ENOSPC;
+		} else {
+			off += (size_t)w;
+		}
+	}
+	if (!bad && fsync(fd) != 0) {
+		bad = 1;
+		saved = errno;
+	}
+	if (close(fd) != 0 && !bad) {
 		bad = 1;
 		saved = errno;
 	}
@@ -185,53 +256,7 @@ static int close_tmp(FILE *f, char *tmp, const char *path, struct err *e)
 		unlink(tmp);
 	}
 	free(tmp);
-	return bad ? ST_ERROR : 0;
-}
-
-int table_write(struct table *t, const char *path, struct err *e)
-{
-	char ***rows = xmalloc((t->nrows ? t->nrows : 1) * sizeof(*rows));
-	char *tmp;
-	FILE *f;
-	size_t i, j;
-
-	for (i = 0; i < t->nrows; i++)
-		rows[i] = &t->cells[i * t->ncols];
-	sort_table = t;
-	qsort(rows, t->nrows, sizeof(*rows), cmp_row);
-	f = open_tmp(path, &tmp, e);
-	if (!f) {
-		free(rows);
-		return ST_ERROR;
-	}
-	for (j = 0; j < t->ncols; j++) {
-		if (j)
-			fputc(',', f);
-		put_cell(f, t->names[j]);
-	}
-	fputc('\n', f);
-	for (i = 0; i < t->nrows; i++) {
-		for (j = 0; j < t->ncols; j++) {
-			if (j)
-				fputc(',', f);
-			put_cell(f, rows[i][j]);
-		}
-		fputc('\n', f);
-	}
-	free(rows);
-	return close_tmp(f, tmp, path, e);
-}
-
-int out_write_file(const char *path, const char *text, size_t len,
-		   struct err *e)
-{
-	char *tmp;
-	FILE *f = open_tmp(path, &tmp, e);
-
-	if (!f)
-		return ST_ERROR;
-	fwrite(text, 1, len, f);
-	return close_tmp(f, tmp, path, e);
+	return bad ? -1 : 1;
 }
 
 int out_mkdirs(const char *path, struct err *e)

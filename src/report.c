@@ -1,7 +1,9 @@
 /* report: output files of a period. */
 #include "report.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,20 +36,28 @@ void report_balances(struct report_invoice *inv, dec_t bb, dec_t total)
 	inv->balance_after = bb - total;
 }
 
-static int write_table(struct table *t, const char *dir, const char *name,
-		       struct err *e)
+static void add_file(struct report_files *out, const char *name, char *data,
+		     size_t len)
 {
-	char path[4096];
-	int rc;
+	struct report_file *f = &out->f[out->n++];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = table_write(t, path, e);
-	table_free(t);
-	return rc;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->data = data;
+	f->len = len;
 }
 
-static int write_invoices(const struct report *r, const char *dir,
-			  struct err *e)
+static void add_table(struct report_files *out, const char *name,
+		      struct table *t)
+{
+	char *data;
+	size_t len;
+
+	table_render(t, &data, &len);
+	table_free(t);
+	add_file(out, name, data, len);
+}
+
+static void write_invoices(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"invoice_no", "period", "tenant_id", "currency", "status",
@@ -83,11 +93,10 @@ static int write_invoices(const struct report *r, const char *dir,
 		row[11] = amt(h->balance_after, m, b[4]);
 		table_add(t, row);
 	}
-	return write_table(t, dir, "invoices.csv", e);
+	add_table(out, "invoices.csv", t);
 }
 
-static int write_lines(const struct report *r, const char *dir,
-		       struct err *e)
+static void write_lines(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"invoice_no", "tenant_id", "item", "price_group", "usage_qty",
@@ -111,7 +120,6 @@ static int write_lines(const struct report *r, const char *dir,
 	struct table *c = table_new(4, cnames, ckinds);
 	char b[7][DEC_MAX_TEXT];
 	size_t i, j, k;
-	int rc;
 
 	for (i = 0; i < r->pp->ninv; i++) {
 		const struct eng_invoice *v = &r->pp->inv[i];
@@ -152,20 +160,12 @@ static int write_lines(const struct report *r, const char *dir,
 			}
 		}
 	}
-	rc = write_table(t, dir, "invoice_lines.csv", e);
-	if (!rc)
-		rc = write_table(u, dir, "package_usage.csv", e);
-	else
-		table_free(u);
-	if (!rc)
-		rc = write_table(c, dir, "uncovered.csv", e);
-	else
-		table_free(c);
-	return rc;
+	add_table(out, "invoice_lines.csv", t);
+	add_table(out, "package_usage.csv", u);
+	add_table(out, "uncovered.csv", c);
 }
 
-static int write_packages(const struct report *r, const char *dir,
-			  struct err *e)
+static void write_packages(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"package_id", "tenant_id", "quota", "used_before",
@@ -180,7 +180,7 @@ static int write_packages(const struct report *r, const char *dir,
 	struct table *t = table_new(8, names, kinds);
 	struct table *a = table_new(5, anames, akinds);
 	char b[5][DEC_MAX_TEXT], ts[TS_MAX_TEXT];
-	int tz = r->cat->set.tz, rc;
+	int tz = r->cat->set.tz;
 	size_t i;
 
 	for (i = 0; i < r->pp->npkgs; i++) {
@@ -216,16 +216,11 @@ static int write_packages(const struct report *r, const char *dir,
 		row[4] = qty(al->pkg->quota, b[1]);
 		table_add(a, row);
 	}
-	rc = write_table(t, dir, "packages.csv", e);
-	if (!rc)
-		rc = write_table(a, dir, "alerts.csv", e);
-	else
-		table_free(a);
-	return rc;
+	add_table(out, "packages.csv", t);
+	add_table(out, "alerts.csv", a);
 }
 
-static int write_rejects(const struct report *r, const char *dir,
-			 struct err *e)
+static void write_rejects(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"file", "line", "record_id", "tenant_id", "reason" };
@@ -249,11 +244,10 @@ static int write_rejects(const struct report *r, const char *dir,
 		row[4] = rj[i].reason;
 		table_add(t, row);
 	}
-	return write_table(t, dir, "rejects.csv", e);
+	add_table(out, "rejects.csv", t);
 }
 
-static int write_adjustments(const struct report *r, const char *dir,
-			     struct err *e)
+static void write_adjustments(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"adjustment_no", "invoice_no", "tenant_id", "currency", "item",
@@ -276,11 +270,10 @@ static int write_adjustments(const struct report *r, const char *dir,
 
 		table_add(t, row);
 	}
-	return write_table(t, dir, "adjustments.csv", e);
+	add_table(out, "adjustments.csv", t);
 }
 
-static int write_arrears(const struct report *r, const char *dir,
-			 struct err *e)
+static void write_arrears(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"tenant_id", "currency", "outstanding", "oldest_invoice_no",
@@ -310,7 +303,7 @@ static int write_arrears(const struct report *r, const char *dir,
 		row[6] = a->status;
 		table_add(t, row);
 	}
-	return write_table(t, dir, "arrears.csv", e);
+	add_table(out, "arrears.csv", t);
 }
 
 /* Appends printf-style text to a growing buffer. */
@@ -344,15 +337,13 @@ static int cmp_cur(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int write_summary(const struct report *r, const char *dir,
-			 struct err *e)
+static void write_summary(const struct report *r, struct report_files *out)
 {
 	struct eng_counts c;
 	struct text t = { NULL, 0, 0 };
 	const char **cur = xmalloc((r->pp->ninv + 1) * sizeof(*cur));
-	char period[16], path[4096], b[DEC_MAX_TEXT];
+	char period[16], b[DEC_MAX_TEXT];
 	size_t i, j, ncur = 0, arrears = 0;
-	int rc;
 
 	engine_counts(r->g, &c);
 	ts_period_format(r->pp->period, 1, period);
@@ -399,20 +390,71 @@ static int write_summary(const struct report *r, const char *dir,
 	}
 	tprintf(&t, "arrears: %zu\n", arrears);
 	free(cur);
-	snprintf(path, sizeof(path), "%s/summary.txt", dir);
-	rc = out_write_file(path, t.p ? t.p : "", t.n, e);
-	free(t.p);
-	return rc;
+	if (!t.p)
+		t.p = xstrdup("");
+	add_file(out, "summary.txt", t.p, t.n);
 }
 
-int report_write(const struct report *r, const char *dir, struct err *e)
+void report_render(const struct report *r, struct report_files *out)
 {
-	if (out_mkdirs(dir, e) || write_invoices(r, dir, e) ||
-	    write_lines(r, dir, e) || write_packages(r, dir, e) ||
-	    write_rejects(r, dir, e))
+	memset(out, 0, sizeof(*out));
+	write_invoices(r, out);
+	write_lines(r, out);
+	write_packages(r, out);
+	write_rejects(r, out);
+	if (!r->draft) {
+		write_adjustments(r, out);
+		write_arrears(r, out);
+	}
+	write_summary(r, out);
+}
+
+void report_files_release(struct report_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->f[i].data);
+	memset(f, 0, sizeof(*f));
+}
+
+void report_digest(const struct report_files *f, unsigned char sha[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n = 32;
+	size_t i;
+
+	if (!c)
+		abort();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	for (i = 0; i < f->n; i++) {
+		uint64_t len = f->f[i].len;
+
+		EVP_DigestUpdate(c, f->f[i].name, strlen(f->f[i].name) + 1);
+		EVP_DigestUpdate(c, &len, sizeof(len));
+		EVP_DigestUpdate(c, f->f[i].data, f->f[i].len);
+	}
+	EVP_DigestFinal_ex(c, sha, &n);
+	EVP_MD_CTX_free(c);
+}
+
+int report_put(const struct report_files *f, const char *dir, size_t *written,
+	       struct err *e)
+{
+	char path[4096];
+	size_t i;
+
+	*written = 0;
+	if (out_mkdirs(dir, e))
 		return ST_ERROR;
-	if (!r->draft && (write_adjustments(r, dir, e) ||
-			  write_arrears(r, dir, e)))
-		return ST_ERROR;
-	return write_summary(r, dir, e);
+	for (i = 0; i < f->n; i++) {
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, f->f[i].name);
+		rc = out_put_file(path, f->f[i].data, f->f[i].len, e);
+		if (rc < 0)
+			return ST_ERROR;
+		*written += (size_t)rc;
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Golden end-to-end tests: one folder per case under tests/e2e/.
 #   CASE/cmd      shell commands, run in a fresh copy of CASE with the
-#                 settle under test first on PATH (as `settle`)
+#                 settle under test first on PATH (as `settle`) and
+#                 $TESTDATA naming the tree's testdata/ folder
 #   CASE/expect/  expected files, compared byte for byte: `stdout`,
 #                 `stderr` and `exit` of cmd, and any file cmd leaves
 #                 behind (e.g. expect/out/2026-01/draft/invoices.csv)
@@ -10,7 +11,10 @@
 # review (never to make a red test green unchecked).
 settle=$1; shift
 case $settle in /*) ;; *) settle=$(pwd)/$settle ;; esac
-root=$(cd "$(dirname "$0")" && pwd)/e2e
+top=$(cd "$(dirname "$0")/.." && pwd)
+root=$top/tests/e2e
+# cmd scripts may copy shared inputs from $TESTDATA (testdata/ of the tree)
+export TESTDATA="$top/testdata"
 [ $# -gt 0 ] || set -- $(cd "$root" && ls -d */ | tr -d /)
 bindir=$(mktemp -d); ln -s "$settle" "$bindir/settle"
 pass=0; fail=0
