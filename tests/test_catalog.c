@@ -1,0 +1,1218 @@
+/* Unit tests for catalog: the config loader, its checks and messages, and
+ * price-group filters. Error cases write a config dir "cfg" in a fresh
+ * temporary directory (so that messages read "cfg/prices.csv:4"); the
+ * valid case loads testdata/config-ok. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "dec.h"
+#include "mem.h"
+#include "ts.h"
+#include "testhelp.h"
+#include "banned.h"
+
+static dec_t D(const char *s)
+{
+	dec_t v;
+
+	if (dec_parse_signed(s, strlen(s), &v) < 0) {
+		fprintf(stderr, "bad test decimal %s\n", s);
+		abort();
+	}
+	return v;
+}
+
+static int64_t T(const char *s)
+{
+	int64_t t;
+
+	if (ts_parse(s, strlen(s), &t) < 0) {
+		fprintf(stderr, "bad test instant %s\n", s);
+		abort();
+	}
+	return t;
+}
+
+static int cat_empty(const struct catalog *c)
+{
+	return !c->items && !c->nitems && !c->accounts && !c->naccounts &&
+	       !c->packages && !c->npackages && !c->payments && !c->npayments;
+}
+
+/* ---- the valid fixture ---------------------------------------------------- */
+
+static void check_tiers(const struct price_group *g, const char *const *t,
+			size_t n)
+{
+	size_t i;
+
+	TEST_EQ_INT(g->ntiers, n);
+	if (g->ntiers != n)
+		return;
+	/* t holds from, to ("" = open), unit_price, flat_fee per tier */
+	for (i = 0; i < n; i++) {
+		TEST_EQ_INT(g->tiers[i].from, D(t[4 * i]));
+		TEST_EQ_INT(g->tiers[i].open, !*t[4 * i + 1]);
+		if (*t[4 * i + 1])
+			TEST_EQ_INT(g->tiers[i].to, D(t[4 * i + 1]));
+		TEST_EQ_INT(g->tiers[i].unit_price, D(t[4 * i + 2]));
+		TEST_EQ_INT(g->tiers[i].flat_fee, D(t[4 * i + 3]));
+	}
+}
+
+static void test_config_ok(void)
+{
+	static const char *const api_tiers[] = {
+		"0", "10000", "0.15", "0", "10000", "100000", "0.1", "0",
+		"100000", "1000000", "0.06", "0", "1000000", "", "0.02", "0",
+	};
+	static const char *const vision_tiers[] = {
+		"0", "100", "4.8", "0", "100", "1000", "4.2", "0",
+		"1000", "10000", "3.8", "0", "10000", "", "3.5", "0",
+	};
+	static const char *const qps_cn_tiers[] = {
+		"0", "10", "12.8", "0", "10", "50", "10.8", "1.25",
+		"50", "100", "9.8", "0", "100", "", "9", "0",
+	};
+	static const char *const qps_all_tiers[] = { "0", "", "20", "0" };
+	static const char *const pkg_tiers[] = { "0", "", "2", "0.5" };
+	static const char *const matrix[9][2] = {
+		{ "fps=(0,30];height=(0,720]", "4" },
+		{ "fps=(0,30];height=(720,1440]", "8" },
+		{ "fps=(0,30];height=(1440,2160]", "24" },
+		{ "fps=(30,60];height=(0,720]", "8" },
+		{ "fps=(30,60];height=(720,1440]", "16" },
+		{ "fps=(30,60];height=(1440,2160]", "48" },
+		{ "fps=(60,120];height=(0,720]", "16" },
+		{ "fps=(60,120];height=(720,1440]", "32" },
+		{ "fps=(60,120];height=(1440,2160]", "96" },
+	};
+	struct catalog cat;
+	struct err e;
+	const struct item *it;
+	const struct account *a;
+	const struct package *p;
+	size_t i;
+	int g;
+
+	err_clear(&e);
+	TEST_EQ_INT(catalog_load("testdata/config-ok", &cat, &e), 0);
+	TEST_EQ_STR(e.msg, "");
+	if (e.code)
+		return;
+
+	TEST_EQ_INT(cat.set.tz, 8 * 3600);
+	TEST_EQ_STR(cat.set.invoice_prefix, "ACME-1");
+	TEST_EQ_INT(cat.set.rounding, DEC_HALF_EVEN);
+	TEST_EQ_INT(cat.set.alert_pct, D("12.5"));
+
+	/* items, sorted by code */
+	TEST_EQ_INT(cat.nitems, 5);
+	if (cat.nitems != 5)
+		goto out;
+	TEST_EQ_STR(cat.items[0].code, "api_calls");
+	TEST_EQ_STR(cat.items[1].code, "avatar_video");
+	TEST_EQ_STR(cat.items[2].code, "minutes_pkg");
+	TEST_EQ_STR(cat.items[3].code, "qps");
+	TEST_EQ_STR(cat.items[4].code, "vision");
+
+	it = &cat.items[0];
+	TEST_EQ_STR(it->currency, "CNY");
+	TEST_EQ_INT(it->minor, 2);
+	TEST_EQ_INT(it->model, MODEL_GRADUATED);
+	TEST_EQ_INT(it->block_size, DEC_ONE);
+	TEST_EQ_STR(it->usage_unit, "call");
+	TEST_EQ_STR(it->price_unit, "call");
+	TEST_EQ_INT(it->unit_ratio, DEC_ONE);
+	TEST_EQ_INT(it->record_round, 6);
+	TEST_EQ_INT(it->record_round_mode, DEC_HALF_UP);
+	TEST_EQ_INT(it->basis_total, 0);
+	TEST_EQ_INT(it->bound_lower, 0);
+	TEST_EQ_INT(it->ngroups, 1);
+	TEST_EQ_STR(it->groups[0].filter, "");
+	TEST_EQ_INT(it->groups[0].npreds, 0);
+	check_tiers(&it->groups[0], api_tiers, 4);
+
+	it = &cat.items[1];
+	TEST_EQ_STR(it->usage_unit, "second");
+	TEST_EQ_STR(it->price_unit, "minute");
+	TEST_EQ_INT(it->unit_ratio, 60 * DEC_ONE);
+	TEST_EQ_INT(it->ngroups, 9);
+	for (i = 0; i < 9 && i < it->ngroups; i++) {
+		TEST_EQ_STR(it->groups[i].filter, matrix[i][0]);
+		TEST_EQ_INT(it->groups[i].npreds, 2);
+		TEST_EQ_INT(it->groups[i].ntiers, 1);
+		TEST_EQ_INT(it->groups[i].tiers[0].unit_price, D(matrix[i][1]));
+		TEST_EQ_INT(it->groups[i].tiers[0].open, 1);
+	}
+	/* SPEC 11 example 2: 60 fps, 1080p is the 16-per-minute group */
+	g = catalog_match_group(it, "fps=60;height=1080", 18);
+	TEST_EQ_INT(g, 4);
+	if (g >= 0) {
+		TEST_EQ_STR(it->groups[g].filter,
+			    "fps=(30,60];height=(720,1440]");
+		TEST_EQ_INT(it->groups[g].tiers[0].unit_price, 16 * DEC_ONE);
+	}
+	TEST_EQ_INT(catalog_match_group(it, "fps=30;height=720", 17), 0);
+	TEST_EQ_INT(catalog_match_group(it, "fps=30.000001;height=720.5", 26), 4);
+	TEST_EQ_INT(catalog_match_group(it, "fps=120;height=2160", 19), 8);
+	TEST_EQ_INT(catalog_match_group(it, "fps=121;height=2160", 19), -1);
+	TEST_EQ_INT(catalog_match_group(it, "fps=60", 6), -1);
+	TEST_EQ_INT(catalog_match_group(it, "", 0), -1);
+	/* len bounds the dims: the bytes after it are not read */
+	TEST_EQ_INT(catalog_match_group(it, "fps=60;height=1080;x", 18), 4);
+	TEST_EQ_INT(catalog_match_group(it, "fps=60;height=10800", 18), 4);
+
+	it = &cat.items[2];
+	TEST_EQ_STR(it->currency, "JPY");
+	TEST_EQ_INT(it->minor, 0);
+	TEST_EQ_INT(it->model, MODEL_PACKAGE);
+	TEST_EQ_INT(it->block_size, 100 * DEC_ONE);
+	TEST_EQ_INT(it->record_round, 2);
+	TEST_EQ_INT(it->record_round_mode, DEC_UP);
+	TEST_EQ_INT(it->ngroups, 1);
+	check_tiers(&it->groups[0], pkg_tiers, 1);
+
+	it = &cat.items[3];
+	TEST_EQ_STR(it->usage_unit, "QPS-day");
+	TEST_EQ_STR(it->price_unit, "QPS-day");
+	TEST_EQ_INT(it->record_round, 0);
+	TEST_EQ_INT(it->record_round_mode, DEC_DOWN);
+	TEST_EQ_INT(it->basis_total, 0);
+	TEST_EQ_INT(it->bound_lower, 0);
+	/* groups in order of their first row; rows interleaved */
+	TEST_EQ_INT(it->ngroups, 2);
+	if (it->ngroups == 2) {
+		TEST_EQ_STR(it->groups[0].filter, "region=cn");
+		check_tiers(&it->groups[0], qps_cn_tiers, 4);
+		TEST_EQ_STR(it->groups[1].filter, "");
+		check_tiers(&it->groups[1], qps_all_tiers, 1);
+		TEST_EQ_INT(catalog_match_group(it, "region=cn", 9), 0);
+		TEST_EQ_INT(catalog_match_group(it, "region=us", 9), 1);
+		TEST_EQ_INT(catalog_match_group(it, "", 0), 1);
+	}
+
+	it = &cat.items[4];
+	TEST_EQ_STR(it->currency, "USD");
+	TEST_EQ_INT(it->model, MODEL_VOLUME);
+	TEST_EQ_INT(it->basis_total, 1);
+	TEST_EQ_INT(it->bound_lower, 1);
+	check_tiers(&it->groups[0], vision_tiers, 4);
+
+	/* item look-ups take a length, not a NUL */
+	TEST_TRUE(catalog_item(&cat, "vision", 6) == &cat.items[4]);
+	TEST_TRUE(catalog_item(&cat, "vision,xyz", 6) == &cat.items[4]);
+	TEST_TRUE(catalog_item(&cat, "api_calls", 9) == &cat.items[0]);
+	TEST_TRUE(catalog_item(&cat, "qps", 3) == &cat.items[3]);
+	TEST_TRUE(catalog_item(&cat, "visio", 5) == NULL);
+	TEST_TRUE(catalog_item(&cat, "visionx", 7) == NULL);
+	TEST_TRUE(catalog_item(&cat, "", 0) == NULL);
+
+	/* accounts, sorted by (tenant, currency) */
+	TEST_EQ_INT(cat.naccounts, 3);
+	if (cat.naccounts != 3)
+		goto out;
+	a = &cat.accounts[0];
+	TEST_EQ_STR(a->tenant, "acme");
+	TEST_EQ_STR(a->currency, "CNY");
+	TEST_EQ_INT(a->opening_balance, D("-12.5"));
+	TEST_EQ_INT(a->postpaid, 0);
+	TEST_EQ_INT(a->grace_days, 7);
+	TEST_EQ_INT(a->retention_days, 30);
+	TEST_EQ_STR(a->name, "Acme, Inc.");
+	a = &cat.accounts[1];
+	TEST_EQ_STR(a->tenant, "acme");
+	TEST_EQ_STR(a->currency, "USD");
+	TEST_EQ_INT(a->opening_balance, 0);
+	TEST_EQ_INT(a->postpaid, 1);
+	TEST_EQ_INT(a->grace_days, 15);
+	TEST_EQ_INT(a->retention_days, 15);
+	TEST_EQ_STR(a->name, "");
+	a = &cat.accounts[2];
+	TEST_EQ_STR(a->tenant, "beta:eu");
+	TEST_EQ_STR(a->currency, "JPY");
+	TEST_EQ_INT(a->opening_balance, 1000 * DEC_ONE);
+	TEST_EQ_INT(a->postpaid, 1);
+	TEST_EQ_INT(a->grace_days, 0);
+	TEST_EQ_INT(a->retention_days, 0);
+	TEST_EQ_STR(a->name, "Beta");
+	TEST_TRUE(catalog_account(&cat, "acme", 4, "USD") == &cat.accounts[1]);
+	TEST_TRUE(catalog_account(&cat, "acme!", 4, "CNY") == &cat.accounts[0]);
+	TEST_TRUE(catalog_account(&cat, "acme", 4, "JPY") == NULL);
+	TEST_TRUE(catalog_account(&cat, "beta:eu", 7, "JPY") == &cat.accounts[2]);
+	TEST_TRUE(catalog_account(&cat, "beta", 4, "JPY") == NULL);
+	TEST_EQ_INT(catalog_has_tenant(&cat, "acme", 4), 1);
+	TEST_EQ_INT(catalog_has_tenant(&cat, "beta:eu", 7), 1);
+	TEST_EQ_INT(catalog_has_tenant(&cat, "beta", 4), 0);
+	TEST_EQ_INT(catalog_has_tenant(&cat, "zeta", 4), 0);
+
+	/* packages, sorted by id */
+	TEST_EQ_INT(cat.npackages, 2);
+	if (cat.npackages != 2)
+		goto out;
+	p = &cat.packages[0];
+	TEST_EQ_STR(p->id, "free");
+	TEST_EQ_STR(p->tenant, "beta:eu");
+	TEST_EQ_INT(p->all_items, 1);
+	TEST_EQ_INT(p->nitems, 0);
+	TEST_TRUE(p->items == NULL);
+	TEST_EQ_INT(p->unlimited, 1);
+	TEST_EQ_INT(p->unit_cost, DEC_ONE);
+	TEST_EQ_INT(p->priority, 100);
+	TEST_EQ_INT(p->valid_from, T("2025-12-31T16:00:00Z"));
+	TEST_EQ_INT(p->valid_to, T("2026-01-31T16:00:00Z"));
+	TEST_EQ_INT(p->purchased_at, T("2025-12-31T10:00:00Z"));
+	TEST_EQ_INT(p->forgive, 1);
+	TEST_EQ_INT(catalog_package_covers(p, "anything"), 1);
+	p = &cat.packages[1];
+	TEST_EQ_STR(p->id, "pts");
+	TEST_EQ_STR(p->tenant, "acme");
+	TEST_EQ_INT(p->all_items, 0);
+	TEST_EQ_INT(p->nitems, 2);
+	if (p->nitems == 2) {
+		TEST_EQ_STR(p->items[0], "api_calls");
+		TEST_EQ_STR(p->items[1], "vision");
+	}
+	TEST_EQ_INT(p->unlimited, 0);
+	TEST_EQ_INT(p->quota, 5000 * DEC_ONE);
+	TEST_EQ_INT(p->unit_cost, D("0.2"));
+	TEST_EQ_INT(p->priority, 30);
+	TEST_EQ_INT(p->valid_from, T("2026-01-01T00:00:00Z"));
+	TEST_EQ_INT(p->valid_to, T("2027-01-01T00:00:00Z"));
+	TEST_EQ_INT(p->purchased_at, p->valid_from);
+	TEST_EQ_INT(p->forgive, 0);
+	TEST_EQ_INT(catalog_package_covers(p, "vision"), 1);
+	TEST_EQ_INT(catalog_package_covers(p, "api_calls"), 1);
+	TEST_EQ_INT(catalog_package_covers(p, "qps"), 0);
+
+	/* payments, sorted by (tenant, currency, ts, id); p2's repeat dropped */
+	TEST_EQ_INT(cat.npayments, 3);
+	if (cat.npayments != 3)
+		goto out;
+	TEST_EQ_STR(cat.payments[0].id, "p1");
+	TEST_EQ_STR(cat.payments[0].tenant, "acme");
+	TEST_EQ_STR(cat.payments[0].currency, "CNY");
+	TEST_EQ_INT(cat.payments[0].amount, 50 * DEC_ONE);
+	TEST_EQ_INT(cat.payments[0].ts, T("2026-01-10T00:00:00Z"));
+	TEST_EQ_STR(cat.payments[1].id, "p2");
+	TEST_EQ_INT(cat.payments[1].amount, D("100.5"));
+	TEST_EQ_INT(cat.payments[1].ts, T("2026-01-15T00:00:00Z"));
+	TEST_EQ_STR(cat.payments[2].id, "p3");
+	TEST_EQ_STR(cat.payments[2].tenant, "beta:eu");
+	TEST_EQ_STR(cat.payments[2].currency, "JPY");
+	TEST_EQ_INT(cat.payments[2].amount, 1000 * DEC_ONE);
+out:
+	catalog_release(&cat);
+	TEST_TRUE(cat_empty(&cat));
+	catalog_release(&cat);  /* twice is fine */
+	catalog_release(NULL);
+}
+
+/* ---- a scratch config dir --------------------------------------------------- */
+
+static const char ABSENT[] = "(absent)";
+
+static const char B_ITEMS[] =
+	"item,currency,usage_unit,model\n"
+	"vp,CNY,second,\n"
+	"calls,CNY,call,\n"
+	"pk,USD,GB,package\n";
+static const char B_PRICES[] =
+	"item,filter,tier_from,tier_to,unit_price\n"
+	"vp,,0,,0.5\n"
+	"calls,,0,10,0.15\n"
+	"calls,,10,,0.10\n"
+	"pk,,0,,3\n";
+static const char B_ACCOUNTS[] =
+	"tenant_id,currency\n"
+	"acme,CNY\n"
+	"acme,USD\n";
+
+#define PK_HDR "package_id,tenant_id,items,quota,unit_cost,priority," \
+	"valid_from,valid_to,purchased_at,overflow\n"
+#define PK_OK "p1,acme,*,100,,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,,\n"
+#define PY_HDR "payment_id,tenant_id,currency,amount,ts\n"
+#define PY_OK "t1,acme,CNY,10.50,2026-01-05T00:00:00Z\n"
+
+/* The files of one case: NULL is the base file for items, prices and
+ * accounts and no file for the optional ones; ABSENT is no file. */
+struct files {
+	const char *settings, *items, *prices, *accounts, *packages, *payments;
+	size_t items_len;  /* bytes of items when it holds a NUL; else 0 */
+};
+
+static void put(const char *name, const char *text, const char *base,
+		size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "cfg/%s", name);
+	if (!text)
+		text = base;
+	if (!text || text == ABSENT) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "wb");
+	if (!f || fwrite(text, 1, len ? len : strlen(text), f) !=
+			  (len ? len : strlen(text)) || fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static void write_cfg(const struct files *fs)
+{
+	put("settings.conf", fs->settings, NULL, 0);
+	put("items.csv", fs->items, B_ITEMS, fs->items_len);
+	put("prices.csv", fs->prices, B_PRICES, 0);
+	put("accounts.csv", fs->accounts, B_ACCOUNTS, 0);
+	put("packages.csv", fs->packages, NULL, 0);
+	put("payments.csv", fs->payments, NULL, 0);
+}
+
+static int ncases;
+
+/* Loads the case's config and checks that it fails with exactly `want`
+ * and leaves the catalog empty. */
+static void run_case(int line, const char *want, const struct files *fs)
+{
+	struct catalog cat;
+	struct err e;
+	int rc, failed = test_failed;
+
+	ncases++;
+	write_cfg(fs);
+	err_clear(&e);
+	memset(&cat, 0xA5, sizeof(cat));
+	rc = catalog_load("cfg", &cat, &e);
+	TEST_EQ_INT(rc, ST_ERROR);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_EQ_STR(e.msg, want);
+	TEST_TRUE(cat_empty(&cat));
+	if (rc == 0)
+		catalog_release(&cat);
+	if (test_failed != failed)
+		fprintf(stderr, "  (case at %s:%d)\n", __FILE__, line);
+}
+
+#define ERR(want, ...) run_case(__LINE__, (want), &(struct files){ __VA_ARGS__ })
+
+static int load_ok(const struct files *fs, struct catalog *cat)
+{
+	struct err e;
+	int rc;
+
+	write_cfg(fs);
+	err_clear(&e);
+	rc = catalog_load("cfg", cat, &e);
+	TEST_EQ_INT(rc, 0);
+	TEST_EQ_STR(e.msg, "");
+	return rc;
+}
+
+/* ---- valid configs that exercise defaults and syntax ------------------------- */
+
+static void test_defaults(void)
+{
+	struct catalog cat;
+
+	/* no settings.conf, packages.csv or payments.csv */
+	if (load_ok(&(struct files){ 0 }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tz, 0);
+		TEST_EQ_STR(cat.set.invoice_prefix, "INV");
+		TEST_EQ_INT(cat.set.rounding, DEC_HALF_UP);
+		TEST_EQ_INT(cat.set.alert_pct, 20 * DEC_ONE);
+		TEST_EQ_INT(cat.nitems, 3);
+		TEST_EQ_INT(cat.naccounts, 2);
+		TEST_EQ_INT(cat.npackages, 0);
+		TEST_EQ_INT(cat.npayments, 0);
+		TEST_EQ_STR(cat.items[2].code, "vp");
+		TEST_EQ_INT(cat.items[2].ngroups, 1);
+		TEST_EQ_INT(cat.items[1].model, MODEL_PACKAGE);
+		TEST_EQ_INT(cat.items[1].block_size, DEC_ONE);
+		TEST_EQ_INT(cat.items[1].minor, 2);
+		catalog_release(&cat);
+	}
+
+	/* empty values mean the default; later lines win; comments, CRLF,
+	 * blank lines and unknown keys */
+	if (load_ok(&(struct files){
+		    .settings = "\xEF\xBB\xBF# all defaults\r\n"
+				"timezone = -05:30\r\n"
+				"timezone =\r\n"
+				"invoice_prefix = X # comment\r\n"
+				"invoice_prefix = # back to INV\r\n"
+				"   \t\r\n"
+				"rounding =\r\n"
+				"alert_pct = 0\r\n"
+				"alert_pct=\r\n"
+				"colour = blue\r\n"
+				"# timezone = bad\r\n",
+		    .packages = "",
+		    .payments = PY_HDR,
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tz, 0);
+		TEST_EQ_STR(cat.set.invoice_prefix, "INV");
+		TEST_EQ_INT(cat.set.rounding, DEC_HALF_UP);
+		TEST_EQ_INT(cat.set.alert_pct, 20 * DEC_ONE);
+		TEST_EQ_INT(cat.npackages, 0);
+		TEST_EQ_INT(cat.npayments, 0);
+		catalog_release(&cat);
+	}
+
+	if (load_ok(&(struct files){
+		    .settings = "timezone=-05:30\nalert_pct=100\n"
+				"invoice_prefix=a_B-9\nrounding=half_even",
+		    .packages = PK_HDR,
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tz, -(5 * 3600 + 30 * 60));
+		TEST_EQ_STR(cat.set.invoice_prefix, "a_B-9");
+		TEST_EQ_INT(cat.set.rounding, DEC_HALF_EVEN);
+		TEST_EQ_INT(cat.set.alert_pct, 100 * DEC_ONE);
+		TEST_EQ_INT(cat.npackages, 0);
+		catalog_release(&cat);
+	}
+
+	if (load_ok(&(struct files){ .settings = "timezone = Z\n" }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tz, 0);
+		catalog_release(&cat);
+	}
+
+	/* trailing zeros are not extra decimals; a file without a final
+	 * newline; a tier_to written as 10.0 continues into 10 */
+	if (load_ok(&(struct files){
+		    .prices = "item,tier_from,tier_to,unit_price\n"
+			      "vp,0,,0.5\ncalls,0,10.0,0.15\ncalls,10,,0.1\n"
+			      "pk,0,,3",
+		    .accounts = "tenant_id,currency,opening_balance\n"
+				"acme,CNY,-12.500\nacme,USD,3.10000",
+		    .payments = PY_HDR "t1,acme,USD,1.000,2026-01-01T00:00:00Z",
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.accounts[0].opening_balance, D("-12.5"));
+		TEST_EQ_INT(cat.accounts[1].opening_balance, D("3.1"));
+		TEST_EQ_INT(cat.npayments, 1);
+		TEST_EQ_INT(cat.items[0].groups[0].ntiers, 2);
+		catalog_release(&cat);
+	}
+
+	/* a repeated payment_id counts once (its first row), wherever it is */
+	if (load_ok(&(struct files){
+		    .payments = PY_HDR
+				"x,acme,CNY,1,2026-01-02T00:00:00Z\n"
+				"y,acme,CNY,2,2026-01-01T00:00:00Z\n"
+				"x,acme,USD,3,2026-01-01T00:00:00Z\n",
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.npayments, 2);
+		TEST_EQ_STR(cat.payments[0].id, "y");
+		TEST_EQ_STR(cat.payments[1].id, "x");
+		TEST_EQ_STR(cat.payments[1].currency, "CNY");
+		TEST_EQ_INT(cat.payments[1].amount, DEC_ONE);
+		catalog_release(&cat);
+	}
+
+	/* cells are not trimmed: a filter keeps its spaces as its name */
+	if (load_ok(&(struct files){
+		    .prices = "item,filter,tier_from,unit_price\n"
+			      "vp, a=1 ,0,1\nvp,,0,2\ncalls,,0,1\npk,,0,1\n",
+	    }, &cat) == 0) {
+		const struct item *it = catalog_item(&cat, "vp", 2);
+
+		TEST_EQ_STR(it->groups[0].filter, " a=1 ");
+		TEST_EQ_STR(it->groups[0].preds[0].key, " a");
+		TEST_EQ_STR(it->groups[0].preds[0].value, "1 ");
+		TEST_EQ_INT(catalog_match_group(it, "a=1", 3), 1);
+		TEST_EQ_INT(catalog_match_group(it, " a=1 ", 5), 0);
+		catalog_release(&cat);
+	}
+}
+
+/* ---- every check, with its exact message --------------------------------- */
+
+static void test_settings_errors(void)
+{
+	char line[128], want[256];
+
+	ERR("missing '=' in 'timezone +08:00' at cfg/settings.conf:2",
+	    .settings = "# tz\ntimezone +08:00 # eight\n");
+	ERR("missing key in '= 5' at cfg/settings.conf:1",
+	    .settings = "= 5\n");
+	ERR("bad timezone '+8' at cfg/settings.conf:1 (key timezone)",
+	    .settings = "timezone = +8\n");
+	ERR("bad timezone '+08:00:00' at cfg/settings.conf:1 (key timezone)",
+	    .settings = "timezone = +08:00:00\n");
+	ERR("bad invoice_prefix 'INV/1' at cfg/settings.conf:3 "
+	    "(key invoice_prefix)",
+	    .settings = "\n\ninvoice_prefix = INV/1\n");
+	ERR("bad invoice_prefix 'A B' at cfg/settings.conf:1 (key invoice_prefix)",
+	    .settings = "invoice_prefix = A B\n");
+	snprintf(line, sizeof(line), "invoice_prefix = %065d\n", 0);
+	snprintf(want, sizeof(want), "bad invoice_prefix '%065d' at "
+		 "cfg/settings.conf:1 (key invoice_prefix)", 0);
+	ERR(want, .settings = line);
+	ERR("bad rounding 'up' (want half_up or half_even) at "
+	    "cfg/settings.conf:1 (key rounding)",
+	    .settings = "rounding = up\n");
+	ERR("bad rounding 'HALF_UP' (want half_up or half_even) at "
+	    "cfg/settings.conf:1 (key rounding)",
+	    .settings = "rounding = HALF_UP\n");
+	ERR("bad alert_pct '100.5' (want 0 to 100) at cfg/settings.conf:1 "
+	    "(key alert_pct)",
+	    .settings = "alert_pct = 100.5\n");
+	ERR("bad alert_pct '-5' at cfg/settings.conf:1 (key alert_pct)",
+	    .settings = "alert_pct = -5\n");
+	ERR("bad alert_pct '20%' at cfg/settings.conf:2 (key alert_pct)",
+	    .settings = "rounding = half_even\nalert_pct = 20%\n");
+}
+
+static void test_file_errors(void)
+{
+	ERR("cannot open 'cfg/items.csv': No such file or directory",
+	    .items = ABSENT);
+	ERR("cannot open 'cfg/prices.csv': No such file or directory",
+	    .prices = ABSENT);
+	ERR("cannot open 'cfg/accounts.csv': No such file or directory",
+	    .accounts = ABSENT);
+	ERR("missing column 'item' at cfg/items.csv:1", .items = "");
+	ERR("missing column 'tenant_id' at cfg/accounts.csv:1",
+	    .accounts = "\n\n");
+	ERR("bad field count 2 (header has 3) at cfg/items.csv:2",
+	    .items = "item,currency,usage_unit\nvp,CNY\n");
+	ERR("bad field count 4 (header has 3) at cfg/items.csv:3",
+	    .items = "item,currency,usage_unit\nvp,CNY,s\ncalls,CNY,call,\n");
+	ERR("malformed CSV quoting at cfg/items.csv:2",
+	    .items = "item,currency,usage_unit\nvp,C\"NY,second\n");
+	ERR("malformed CSV quoting at cfg/items.csv:2",
+	    .items = "item,currency,usage_unit\nvp,\"CNY\" ,second\n");
+	ERR("unterminated quoted field at cfg/items.csv:3",
+	    .items = "item,currency,usage_unit\nvp,CNY,second\n"
+		     "\"calls,CNY,call\n\n");
+	ERR("NUL byte in value at cfg/items.csv:2 (column usage_unit)",
+	    .items = "item,currency,usage_unit\nvp,CNY,sec\0ond\n",
+	    .items_len = sizeof("item,currency,usage_unit\nvp,CNY,sec\0ond\n") - 1);
+	/* text lines: BOM ignored, a quoted line break and a blank line
+	 * move the later rows down */
+	ERR("bad currency 'cny' at cfg/items.csv:5 (column currency)",
+	    .items = "\xEF\xBB\xBFitem,currency,usage_unit,note\n"
+		     "vp,CNY,second,\"a\nb\"\n\ncalls,cny,call,\n");
+	/* CRLF; a line of blanks is blank */
+	ERR("missing value at cfg/items.csv:4 (column usage_unit)",
+	    .items = "item,currency,usage_unit\r\nvp,CNY,second\r\n \t\r\n"
+		     "calls,CNY,\r\n");
+	/* the header need not be on line 1 */
+	ERR("missing column 'usage_unit' at cfg/items.csv:3",
+	    .items = "\n\nitem,currency\nvp,CNY\n");
+	/* the first error in file order wins */
+	ERR("bad currency 'x' at cfg/items.csv:2 (column currency)",
+	    .items = "item,currency,usage_unit\nvp,x,second\nvp,CNY,\n");
+}
+
+static void test_items_errors(void)
+{
+	char items[256], want[256];
+
+	ERR("missing column 'item' at cfg/items.csv:1",
+	    .items = "code,currency,usage_unit\nvp,CNY,second\n");
+	ERR("missing column 'currency' at cfg/items.csv:1",
+	    .items = "item,usage_unit\nvp,second\n");
+	ERR("missing column 'usage_unit' at cfg/items.csv:1",
+	    .items = "item,currency,unit\nvp,CNY,second\n");
+	ERR("duplicate column 'item' at cfg/items.csv:1",
+	    .items = "item,currency,usage_unit,item\nvp,CNY,second,vp\n");
+	ERR("missing value at cfg/items.csv:3 (column item)",
+	    .items = "item,currency,usage_unit\nvp,CNY,second\n,CNY,call\n");
+	ERR("bad item 'v p' at cfg/items.csv:2 (column item)",
+	    .items = "item,currency,usage_unit\nv p,CNY,second\n");
+	ERR("bad item ' vp' at cfg/items.csv:2 (column item)",
+	    .items = "item,currency,usage_unit\n vp,CNY,second\n");
+	ERR("bad item 'a:b' at cfg/items.csv:2 (column item)",
+	    .items = "item,currency,usage_unit\na:b,CNY,second\n");
+	snprintf(items, sizeof(items), "item,currency,usage_unit\n%065d,CNY,s\n",
+		 0);
+	snprintf(want, sizeof(want), "bad item '%065d' at cfg/items.csv:2 "
+		 "(column item)", 0);
+	ERR(want, .items = items);
+	ERR("duplicate item 'vp' at cfg/items.csv:4 (column item)",
+	    .items = "item,currency,usage_unit\nvp,CNY,second\n"
+		     "calls,CNY,call\nvp,USD,second\n");
+	ERR("missing value at cfg/items.csv:2 (column currency)",
+	    .items = "item,currency,usage_unit\nvp,,second\n");
+	ERR("bad currency 'cny' at cfg/items.csv:2 (column currency)",
+	    .items = "item,currency,usage_unit\nvp,cny,second\n");
+	ERR("bad currency 'CNYY' at cfg/items.csv:2 (column currency)",
+	    .items = "item,currency,usage_unit\nvp,CNYY,second\n");
+	ERR("bad model 'tiered' (want graduated, volume or package) at "
+	    "cfg/items.csv:2 (column model)",
+	    .items = "item,currency,usage_unit,model\nvp,CNY,second,tiered\n");
+	ERR("bad block_size '0' (want above 0) at cfg/items.csv:2 "
+	    "(column block_size)",
+	    .items = "item,currency,usage_unit,block_size\nvp,CNY,s,0\n");
+	ERR("bad block_size '1.5.0' at cfg/items.csv:2 (column block_size)",
+	    .items = "item,currency,usage_unit,block_size\nvp,CNY,s,1.5.0\n");
+	ERR("missing value at cfg/items.csv:2 (column usage_unit)",
+	    .items = "item,currency,usage_unit\nvp,CNY,\n");
+	ERR("bad unit_ratio '0.000' (want above 0) at cfg/items.csv:2 "
+	    "(column unit_ratio)",
+	    .items = "item,currency,usage_unit,unit_ratio\nvp,CNY,s,0.000\n");
+	ERR("bad unit_ratio '-60' at cfg/items.csv:2 (column unit_ratio)",
+	    .items = "item,currency,usage_unit,unit_ratio\nvp,CNY,s,-60\n");
+	ERR("bad record_round '7' (want 0 to 6) at cfg/items.csv:2 "
+	    "(column record_round)",
+	    .items = "item,currency,usage_unit,record_round\nvp,CNY,s,7\n");
+	ERR("bad record_round '1.5' at cfg/items.csv:2 (column record_round)",
+	    .items = "item,currency,usage_unit,record_round\nvp,CNY,s,1.5\n");
+	ERR("bad record_round_mode 'half_even' (want half_up, up or down) at "
+	    "cfg/items.csv:2 (column record_round_mode)",
+	    .items = "item,currency,usage_unit,record_round_mode\n"
+		     "vp,CNY,s,half_even\n");
+	ERR("bad tier_basis 'net' (want billable or total) at cfg/items.csv:2 "
+	    "(column tier_basis)",
+	    .items = "item,currency,usage_unit,tier_basis\nvp,CNY,s,net\n");
+	ERR("bad tier_bound 'both' (want upper or lower) at cfg/items.csv:2 "
+	    "(column tier_bound)",
+	    .items = "item,currency,usage_unit,tier_bound\nvp,CNY,s,both\n");
+	/* quoted values: control bytes shown as '?', long text cut */
+	ERR("bad item 'a?b' at cfg/items.csv:2 (column item)",
+	    .items = "item,currency,usage_unit\na\tb,CNY,second\n");
+	snprintf(items, sizeof(items), "item,currency,usage_unit\n%0100d,CNY,s\n",
+		 7);
+	snprintf(want, sizeof(want), "bad item '%072d...' at cfg/items.csv:2 "
+		 "(column item)", 0);
+	ERR(want, .items = items);
+	/* every item needs a price group: named at its items.csv row */
+	ERR("item 'orphan' has no price in prices.csv at cfg/items.csv:3 "
+	    "(column item)",
+	    .items = "item,currency,usage_unit\nvp,CNY,s\norphan,CNY,s\n"
+		     "calls,CNY,call\npk,USD,GB\nzz,CNY,s\n");
+}
+
+static void test_prices_errors(void)
+{
+	ERR("missing column 'tier_from' at cfg/prices.csv:1",
+	    .prices = "item,unit_price\nvp,1\n");
+	ERR("missing column 'unit_price' at cfg/prices.csv:1",
+	    .prices = "item,tier_from,price\nvp,0,1\n");
+	ERR("missing value at cfg/prices.csv:2 (column item)",
+	    .prices = "item,tier_from,unit_price\n,0,1\n");
+	ERR("unknown item 'foo' at cfg/prices.csv:3 (column item)",
+	    .prices = "item,tier_from,unit_price\nvp,0,1\nfoo,0,1\n");
+	ERR("missing value at cfg/prices.csv:2 (column tier_from)",
+	    .prices = "item,tier_from,unit_price\nvp,,1\n");
+	ERR("bad tier_from 'zero' at cfg/prices.csv:2 (column tier_from)",
+	    .prices = "item,tier_from,unit_price\nvp,zero,1\n");
+	ERR("bad tier_to '1e3' at cfg/prices.csv:3 (column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "calls,0,1e3,1\n");
+	ERR("missing value at cfg/prices.csv:2 (column unit_price)",
+	    .prices = "item,tier_from,unit_price\nvp,0,\n");
+	ERR("bad unit_price '1.2.3' at cfg/prices.csv:4 (column unit_price)",
+	    .prices = "item,tier_from,unit_price\nvp,0,1\npk,0,2\n"
+		      "calls,0,1.2.3\n");
+	ERR("bad unit_price '0.0000001' at cfg/prices.csv:2 (column unit_price)",
+	    .prices = "item,tier_from,unit_price\nvp,0,0.0000001\n");
+	ERR("bad flat_fee '-1' at cfg/prices.csv:2 (column flat_fee)",
+	    .prices = "item,tier_from,unit_price,flat_fee\nvp,0,1,-1\n");
+	ERR("first tier_from '5' is not 0 at cfg/prices.csv:3 (column tier_from)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "calls,5,,1\n");
+	ERR("tier_from '5' does not continue the previous tier_to '10' at "
+	    "cfg/prices.csv:5 (column tier_from)",
+	    .prices = "item,filter,tier_from,tier_to,unit_price\n"
+		      "vp,,0,,0.5\ncalls,,0,10,0.15\npk,,0,,3\n"
+		      "calls,,5,,0.10\n");
+	/* the same item with another filter is another group */
+	ERR("first tier_from '10' is not 0 at cfg/prices.csv:4 "
+	    "(column tier_from)",
+	    .prices = "item,filter,tier_from,tier_to,unit_price\n"
+		      "vp,,0,,0.5\ncalls,,0,10,0.15\n"
+		      "calls,a=1,10,,0.10\n");
+	ERR("tier_from '10' follows an open tier at cfg/prices.csv:4 "
+	    "(column tier_from)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "calls,0,,1\ncalls,10,,1\npk,0,,1\n");
+	ERR("tier_to '10' is not above tier_from '10' at cfg/prices.csv:4 "
+	    "(column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "calls,0,10,1\ncalls,10,10,1\n");
+	ERR("tier_to '0' is not above tier_from '0' at cfg/prices.csv:2 "
+	    "(column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,0,1\n");
+	ERR("last tier of item 'calls' has tier_to '100' (want empty) at "
+	    "cfg/prices.csv:4 (column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "calls,0,10,1\ncalls,10,100,1\npk,0,,1\n");
+	/* of two groups without an open end, the one whose last row comes
+	 * first is named */
+	ERR("last tier of item 'vp' has tier_to '5.5' (want empty) at "
+	    "cfg/prices.csv:3 (column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\n"
+		      "calls,0,10,1\nvp,0,5.50,1\ncalls,10,100,1\npk,0,,1\n");
+	ERR("bad tier_to '10' (want empty for package model) at "
+	    "cfg/prices.csv:3 (column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "pk,0,10,1\n");
+	ERR("second tier for package model item 'pk' at cfg/prices.csv:4 "
+	    "(column tier_from)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "pk,0,,1\npk,0,,2\n");
+	ERR("first tier_from '1' is not 0 at cfg/prices.csv:3 "
+	    "(column tier_from)",
+	    .prices = "item,tier_from,tier_to,unit_price\nvp,0,,1\n"
+		      "pk,1,,1\n");
+	ERR("bad filter 'a=1;;b=2' (empty predicate) at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,a=1;;b=2,0,1\n");
+	ERR("bad filter 'a=1;' (empty predicate) at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,a=1;,0,1\n");
+	ERR("bad filter ';' (empty predicate) at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,;,0,1\n");
+	ERR("bad filter '=5' (empty key) at cfg/prices.csv:2 (column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,=5,0,1\n");
+	ERR("bad filter 'region' (predicate without '=') at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,region,0,1\n");
+	ERR("bad filter 'fps=(a,5]' (bad interval bound) at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\nvp,\"fps=(a,5]\",0,1\n");
+	ERR("bad filter 'fps=(30, 60]' (bad interval bound) at "
+	    "cfg/prices.csv:2 (column filter)",
+	    .prices = "item,filter,tier_from,unit_price\n"
+		      "vp,\"fps=(30, 60]\",0,1\n");
+	ERR("bad filter 'fps=(60,30]' (empty interval) at cfg/prices.csv:2 "
+	    "(column filter)",
+	    .prices = "item,filter,tier_from,unit_price\n"
+		      "vp,\"fps=(60,30]\",0,1\n");
+}
+
+static void test_accounts_errors(void)
+{
+	ERR("missing column 'tenant_id' at cfg/accounts.csv:1",
+	    .accounts = "tenant,currency\nacme,CNY\n");
+	ERR("missing column 'currency' at cfg/accounts.csv:1",
+	    .accounts = "tenant_id\nacme\n");
+	ERR("missing value at cfg/accounts.csv:3 (column tenant_id)",
+	    .accounts = "tenant_id,currency\nacme,CNY\n,CNY\n");
+	ERR("bad tenant_id 'ac me' at cfg/accounts.csv:2 (column tenant_id)",
+	    .accounts = "tenant_id,currency\nac me,CNY\n");
+	ERR("bad tenant_id 'a/b' at cfg/accounts.csv:2 (column tenant_id)",
+	    .accounts = "tenant_id,currency\na/b,CNY\n");
+	ERR("missing value at cfg/accounts.csv:2 (column currency)",
+	    .accounts = "tenant_id,currency\nacme,\n");
+	ERR("bad currency 'usd' at cfg/accounts.csv:2 (column currency)",
+	    .accounts = "tenant_id,currency\nacme,usd\n");
+	ERR("duplicate account for tenant 'acme' in 'CNY' at "
+	    "cfg/accounts.csv:4 (column currency)",
+	    .accounts = "tenant_id,currency\nacme,CNY\nacme,USD\nacme,CNY\n");
+	ERR("bad opening_balance '1.2.3' at cfg/accounts.csv:2 "
+	    "(column opening_balance)",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,CNY,1.2.3\n");
+	ERR("bad opening_balance '+5' at cfg/accounts.csv:2 "
+	    "(column opening_balance)",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,CNY,+5\n");
+	ERR("bad opening_balance '12.345' (want at most 2 decimals for CNY) at "
+	    "cfg/accounts.csv:2 (column opening_balance)",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,CNY,12.345\n");
+	ERR("bad opening_balance '-1.5' (want at most 0 decimals for JPY) at "
+	    "cfg/accounts.csv:3 (column opening_balance)",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,CNY,1\n"
+			"acme,JPY,-1.5\n");
+	ERR("bad opening_balance '1.2345' (want at most 3 decimals for KWD) at "
+	    "cfg/accounts.csv:2 (column opening_balance)",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,KWD,1.2345\n");
+	ERR("bad postpaid 'maybe' (want yes or no) at cfg/accounts.csv:2 "
+	    "(column postpaid)",
+	    .accounts = "tenant_id,currency,postpaid\nacme,CNY,maybe\n");
+	ERR("bad postpaid 'Yes' (want yes or no) at cfg/accounts.csv:2 "
+	    "(column postpaid)",
+	    .accounts = "tenant_id,currency,postpaid\nacme,CNY,Yes\n");
+	ERR("bad grace_days '-1' at cfg/accounts.csv:2 (column grace_days)",
+	    .accounts = "tenant_id,currency,grace_days\nacme,CNY,-1\n");
+	ERR("bad retention_days '1.5' at cfg/accounts.csv:2 "
+	    "(column retention_days)",
+	    .accounts = "tenant_id,currency,retention_days\nacme,CNY,1.5\n");
+}
+
+static void test_packages_errors(void)
+{
+	ERR("missing column 'valid_to' at cfg/packages.csv:1",
+	    .packages = "package_id,tenant_id,items,valid_from\n"
+			"p1,acme,*,2026-01-01T00:00:00Z\n");
+	ERR("missing column 'items' at cfg/packages.csv:1",
+	    .packages = "package_id,tenant_id,valid_from,valid_to\n");
+	ERR("missing value at cfg/packages.csv:2 (column package_id)",
+	    .packages = PK_HDR ",acme,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("duplicate package_id 'p1' at cfg/packages.csv:3 (column package_id)",
+	    .packages = PK_HDR PK_OK PK_OK);
+	ERR("missing value at cfg/packages.csv:2 (column tenant_id)",
+	    .packages = PK_HDR "p1,,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("unknown tenant 'nobody' at cfg/packages.csv:2 (column tenant_id)",
+	    .packages = PK_HDR "p1,nobody,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("missing value at cfg/packages.csv:2 (column items)",
+	    .packages = PK_HDR "p1,acme,,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad items 'vp;;calls' (want no empty entry) at cfg/packages.csv:2 "
+	    "(column items)",
+	    .packages = PK_HDR "p1,acme,vp;;calls,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad items 'vp;' (want no empty entry) at cfg/packages.csv:2 "
+	    "(column items)",
+	    .packages = PK_HDR "p1,acme,vp;,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("unknown item 'foo' at cfg/packages.csv:2 (column items)",
+	    .packages = PK_HDR "p1,acme,vp;foo,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("unknown item '*' at cfg/packages.csv:2 (column items)",
+	    .packages = PK_HDR "p1,acme,*;vp,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad quota 'lots' at cfg/packages.csv:2 (column quota)",
+	    .packages = PK_HDR "p1,acme,*,lots,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad unit_cost '0' (want above 0) at cfg/packages.csv:2 "
+	    "(column unit_cost)",
+	    .packages = PK_HDR "p1,acme,*,,0,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad unit_cost '-0.2' at cfg/packages.csv:2 (column unit_cost)",
+	    .packages = PK_HDR "p1,acme,*,,-0.2,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad priority '-1' at cfg/packages.csv:2 (column priority)",
+	    .packages = PK_HDR "p1,acme,*,,,-1,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad priority '1.5' at cfg/packages.csv:2 (column priority)",
+	    .packages = PK_HDR "p1,acme,*,,,1.5,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("missing value at cfg/packages.csv:2 (column valid_from)",
+	    .packages = PK_HDR "p1,acme,*,,,,,2026-02-01T00:00:00Z,,\n");
+	ERR("bad valid_from '2026-01-01' at cfg/packages.csv:2 "
+	    "(column valid_from)",
+	    .packages = PK_HDR "p1,acme,*,,,,2026-01-01,"
+			"2026-02-01T00:00:00Z,,\n");
+	ERR("bad valid_to '2026-02-30T00:00:00Z' at cfg/packages.csv:2 "
+	    "(column valid_to)",
+	    .packages = PK_HDR "p1,acme,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-30T00:00:00Z,,\n");
+	ERR("bad valid_to '2026-01-01T08:00:00+08:00' (want after valid_from "
+	    "'2026-01-01T00:00:00Z') at cfg/packages.csv:2 (column valid_to)",
+	    .packages = PK_HDR "p1,acme,*,,,,2026-01-01T00:00:00Z,"
+			"2026-01-01T08:00:00+08:00,,\n");
+	ERR("bad purchased_at 'yesterday' at cfg/packages.csv:2 "
+	    "(column purchased_at)",
+	    .packages = PK_HDR "p1,acme,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,yesterday,\n");
+	ERR("bad overflow 'drop' (want split or forgive) at cfg/packages.csv:2 "
+	    "(column overflow)",
+	    .packages = PK_HDR "p1,acme,*,,,,2026-01-01T00:00:00Z,"
+			"2026-02-01T00:00:00Z,,drop\n");
+}
+
+static void test_payments_errors(void)
+{
+	ERR("missing column 'ts' at cfg/payments.csv:1",
+	    .payments = "payment_id,tenant_id,currency,amount\n");
+	ERR("missing column 'payment_id' at cfg/payments.csv:1",
+	    .payments = "id,tenant_id,currency,amount,ts\n");
+	ERR("missing value at cfg/payments.csv:3 (column payment_id)",
+	    .payments = PY_HDR PY_OK ",acme,CNY,1,2026-01-05T00:00:00Z\n");
+	ERR("missing value at cfg/payments.csv:2 (column tenant_id)",
+	    .payments = PY_HDR "t1,,CNY,1,2026-01-05T00:00:00Z\n");
+	ERR("unknown tenant 'nobody' at cfg/payments.csv:2 (column tenant_id)",
+	    .payments = PY_HDR "t1,nobody,CNY,1,2026-01-05T00:00:00Z\n");
+	ERR("bad currency 'cny' at cfg/payments.csv:2 (column currency)",
+	    .payments = PY_HDR "t1,acme,cny,1,2026-01-05T00:00:00Z\n");
+	ERR("no account for tenant 'acme' in 'JPY' at cfg/payments.csv:2 "
+	    "(column currency)",
+	    .payments = PY_HDR "t1,acme,JPY,1,2026-01-05T00:00:00Z\n");
+	ERR("missing value at cfg/payments.csv:2 (column amount)",
+	    .payments = PY_HDR "t1,acme,CNY,,2026-01-05T00:00:00Z\n");
+	ERR("bad amount '-5' at cfg/payments.csv:2 (column amount)",
+	    .payments = PY_HDR "t1,acme,CNY,-5,2026-01-05T00:00:00Z\n");
+	ERR("bad amount '10.005' (want at most 2 decimals for CNY) at "
+	    "cfg/payments.csv:2 (column amount)",
+	    .payments = PY_HDR "t1,acme,CNY,10.005,2026-01-05T00:00:00Z\n");
+	ERR("missing value at cfg/payments.csv:2 (column ts)",
+	    .payments = PY_HDR "t1,acme,CNY,1,\n");
+	ERR("bad ts '2026-01-05 00:00:00' at cfg/payments.csv:2 (column ts)",
+	    .payments = PY_HDR "t1,acme,CNY,1,2026-01-05 00:00:00\n");
+	/* a repeated payment_id is dropped, but its row is still checked */
+	ERR("bad amount 'x' at cfg/payments.csv:3 (column amount)",
+	    .payments = PY_HDR PY_OK "t1,acme,CNY,x,2026-01-05T00:00:00Z\n");
+}
+
+/* ---- filters ---------------------------------------------------------------- */
+
+/* The index of the group that dims matches, among groups with the given
+ * filter texts; -2 if a filter does not parse. */
+static int match(const char *const *filters, size_t n, const char *dims)
+{
+	struct item it;
+	const char *why;
+	size_t i;
+	int r = 0;
+
+	memset(&it, 0, sizeof(it));
+	it.groups = xcalloc(n, sizeof(*it.groups));
+	it.ngroups = n;
+	for (i = 0; i < n; i++)
+		if (catalog_parse_filter(filters[i], &it.groups[i].preds,
+					 &it.groups[i].npreds, &why) < 0)
+			r = -2;
+	if (r == 0)
+		r = catalog_match_group(&it, dims, strlen(dims));
+	for (i = 0; i < n; i++)
+		catalog_free_preds(it.groups[i].preds, it.groups[i].npreds);
+	free(it.groups);
+	return r;
+}
+
+#define M1(filter, dims) match((const char *const[]){ filter }, 1, (dims))
+
+static void test_filter_parse(void)
+{
+	struct pred *p;
+	size_t n;
+	const char *why = NULL;
+
+	TEST_EQ_INT(catalog_parse_filter("", &p, &n, &why), 0);
+	TEST_EQ_INT(n, 0);
+	TEST_TRUE(p == NULL);
+
+	TEST_EQ_INT(catalog_parse_filter("fps=(30,60];region=cn-north", &p, &n,
+					 &why), 0);
+	TEST_EQ_INT(n, 2);
+	if (n == 2) {
+		TEST_EQ_STR(p[0].key, "fps");
+		TEST_EQ_INT(p[0].interval, 1);
+		TEST_TRUE(p[0].value == NULL);
+		TEST_EQ_INT(p[0].has_lo, 1);
+		TEST_EQ_INT(p[0].lo_incl, 0);
+		TEST_EQ_INT(p[0].lo, 30 * DEC_ONE);
+		TEST_EQ_INT(p[0].has_hi, 1);
+		TEST_EQ_INT(p[0].hi_incl, 1);
+		TEST_EQ_INT(p[0].hi, 60 * DEC_ONE);
+		TEST_EQ_STR(p[1].key, "region");
+		TEST_EQ_INT(p[1].interval, 0);
+		TEST_EQ_STR(p[1].value, "cn-north");
+	}
+	catalog_free_preds(p, n);
+
+	TEST_EQ_INT(catalog_parse_filter("fps=(60,]", &p, &n, &why), 0);
+	TEST_EQ_INT(n, 1);
+	TEST_EQ_INT(p[0].interval, 1);
+	TEST_EQ_INT(p[0].has_lo, 1);
+	TEST_EQ_INT(p[0].has_hi, 0);
+	catalog_free_preds(p, n);
+
+	TEST_EQ_INT(catalog_parse_filter("x=[,2.5)", &p, &n, &why), 0);
+	TEST_EQ_INT(p[0].has_lo, 0);
+	TEST_EQ_INT(p[0].has_hi, 1);
+	TEST_EQ_INT(p[0].hi_incl, 0);
+	TEST_EQ_INT(p[0].hi, D("2.5"));
+	catalog_free_preds(p, n);
+
+	/* not an interval: no comma, two commas, unbracketed; an empty value */
+	TEST_EQ_INT(catalog_parse_filter("a=(1);b=(1,2,3);c=1,2;d=;e=[1,2",
+					 &p, &n, &why), 0);
+	TEST_EQ_INT(n, 5);
+	if (n == 5) {
+		TEST_EQ_INT(p[0].interval, 0);
+		TEST_EQ_STR(p[0].value, "(1)");
+		TEST_EQ_STR(p[1].value, "(1,2,3)");
+		TEST_EQ_STR(p[2].value, "1,2");
+		TEST_EQ_STR(p[3].value, "");
+		TEST_EQ_STR(p[4].value, "[1,2");
+	}
+	catalog_free_preds(p, n);
+	/* a value holding '=' keeps it */
+	TEST_EQ_INT(catalog_parse_filter("a=b=c", &p, &n, &why), 0);
+	TEST_EQ_STR(p[0].key, "a");
+	TEST_EQ_STR(p[0].value, "b=c");
+	catalog_free_preds(p, n);
+	TEST_EQ_INT(catalog_parse_filter("x=[5,5]", &p, &n, &why), 0);
+	catalog_free_preds(p, n);
+	TEST_EQ_INT(catalog_parse_filter("x=(,)", &p, &n, &why), 0);
+	TEST_EQ_INT(p[0].has_lo + p[0].has_hi, 0);
+	catalog_free_preds(p, n);
+
+	/* errors leave nothing to free */
+	TEST_EQ_INT(catalog_parse_filter("a=1;;b=2", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty predicate");
+	TEST_TRUE(p == NULL && n == 0);
+	TEST_EQ_INT(catalog_parse_filter("a=1;", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty predicate");
+	TEST_EQ_INT(catalog_parse_filter(";a=1", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty predicate");
+	TEST_EQ_INT(catalog_parse_filter("a=1;=2", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty key");
+	TEST_EQ_INT(catalog_parse_filter("a=1;b", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "predicate without '='");
+	TEST_EQ_INT(catalog_parse_filter("x=(1,b]", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "bad interval bound");
+	TEST_EQ_INT(catalog_parse_filter("x=(-1,5]", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "bad interval bound");
+	TEST_EQ_INT(catalog_parse_filter("x=(1.,5]", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "bad interval bound");
+	TEST_EQ_INT(catalog_parse_filter("x=(5,1)", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty interval");
+	TEST_EQ_INT(catalog_parse_filter("x=(5,5]", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty interval");
+	TEST_EQ_INT(catalog_parse_filter("x=[5,5)", &p, &n, &why), -1);
+	TEST_EQ_STR(why, "empty interval");
+	TEST_TRUE(p == NULL && n == 0);
+}
+
+static void test_filter_match(void)
+{
+	/* exact text */
+	TEST_EQ_INT(M1("region=cn", "region=cn"), 0);
+	TEST_EQ_INT(M1("region=cn", "a=1;region=cn;z=2"), 0);
+	TEST_EQ_INT(M1("region=cn", "region=us"), -1);
+	TEST_EQ_INT(M1("region=cn", "region=cnx"), -1);
+	TEST_EQ_INT(M1("region=cn", "region=c"), -1);
+	TEST_EQ_INT(M1("region=cn", "regio=cn"), -1);
+	TEST_EQ_INT(M1("region=cn", "xregion=cn"), -1);
+	TEST_EQ_INT(M1("n=60", "n=60.0"), -1);  /* text, not number */
+	TEST_EQ_INT(M1("k=", "k="), 0);
+	TEST_EQ_INT(M1("k=", "j=1"), -1);
+	TEST_EQ_INT(M1("k=(1,2,3)", "k=(1,2,3)"), 0);
+	TEST_EQ_INT(M1("k=b=c", "k=b=c"), 0);
+
+	/* (a,b] */
+	TEST_EQ_INT(M1("fps=(30,60]", "fps=30"), -1);
+	TEST_EQ_INT(M1("fps=(30,60]", "fps=30.000001"), 0);
+	TEST_EQ_INT(M1("fps=(30,60]", "fps=60"), 0);
+	TEST_EQ_INT(M1("fps=(30,60]", "fps=60.000"), 0);
+	TEST_EQ_INT(M1("fps=(30,60]", "fps=60.000001"), -1);
+	/* [a,b) */
+	TEST_EQ_INT(M1("x=[1,2)", "x=0.999999"), -1);
+	TEST_EQ_INT(M1("x=[1,2)", "x=1"), 0);
+	TEST_EQ_INT(M1("x=[1,2)", "x=1.5"), 0);
+	TEST_EQ_INT(M1("x=[1,2)", "x=2"), -1);
+	/* (a,b) */
+	TEST_EQ_INT(M1("x=(1,2)", "x=1"), -1);
+	TEST_EQ_INT(M1("x=(1,2)", "x=1.5"), 0);
+	TEST_EQ_INT(M1("x=(1,2)", "x=2"), -1);
+	/* [a,b] */
+	TEST_EQ_INT(M1("x=[1,2]", "x=1"), 0);
+	TEST_EQ_INT(M1("x=[1,2]", "x=2"), 0);
+	TEST_EQ_INT(M1("x=[1,2]", "x=2.000001"), -1);
+	TEST_EQ_INT(M1("x=[5,5]", "x=5"), 0);
+	/* open bounds */
+	TEST_EQ_INT(M1("fps=(60,]", "fps=60"), -1);
+	TEST_EQ_INT(M1("fps=(60,]", "fps=61"), 0);
+	TEST_EQ_INT(M1("fps=(60,]", "fps=999999999999"), 0);
+	TEST_EQ_INT(M1("fps=[,10]", "fps=0"), 0);
+	TEST_EQ_INT(M1("fps=[,10]", "fps=10"), 0);
+	TEST_EQ_INT(M1("fps=[,10]", "fps=10.1"), -1);
+	TEST_EQ_INT(M1("x=(,)", "x=0"), 0);
+	TEST_EQ_INT(M1("x=(,)", "x=12345.678"), 0);
+	/* a missing dim fails */
+	TEST_EQ_INT(M1("fps=(0,]", ""), -1);
+	TEST_EQ_INT(M1("fps=(0,]", "height=1080"), -1);
+	TEST_EQ_INT(M1("region=cn", ""), -1);
+	/* a dim that is not a decimal fails an interval */
+	TEST_EQ_INT(M1("x=(,)", "x=abc"), -1);
+	TEST_EQ_INT(M1("x=(,)", "x="), -1);
+	TEST_EQ_INT(M1("fps=(0,]", "fps=-5"), -1);
+	TEST_EQ_INT(M1("fps=(0,]", "fps=1e3"), -1);
+	TEST_EQ_INT(M1("fps=(0,]", "fps= 5"), -1);
+	TEST_EQ_INT(M1("fps=(0,]", "fps=0.0000001"), -1);
+	/* every predicate must hold */
+	TEST_EQ_INT(M1("a=1;b=(0,5]", "a=1;b=5"), 0);
+	TEST_EQ_INT(M1("a=1;b=(0,5]", "a=1;b=6"), -1);
+	TEST_EQ_INT(M1("a=1;b=(0,5]", "a=2;b=5"), -1);
+	TEST_EQ_INT(M1("a=1;b=(0,5]", "b=5"), -1);
+	/* the empty filter matches everything */
+	TEST_EQ_INT(M1("", ""), 0);
+	TEST_EQ_INT(M1("", "a=1"), 0);
+
+	/* the first group in order wins */
+	{
+		static const char *const f[] = {
+			"fps=(0,100]", "fps=(0,50]", "region=cn", ""
+		};
+
+		TEST_EQ_INT(match(f, 4, "fps=20"), 0);
+		TEST_EQ_INT(match(f, 4, "fps=20;region=cn"), 0);
+		TEST_EQ_INT(match(f, 4, "fps=200;region=cn"), 2);
+		TEST_EQ_INT(match(f, 4, "fps=200"), 3);
+		TEST_EQ_INT(match(f, 4, ""), 3);
+		TEST_EQ_INT(match(f, 3, "fps=200"), -1);
+	}
+	/* SPEC 11 example 2 as a matrix: fps x height */
+	{
+		static const char *const f[] = {
+			"fps=(0,30];height=(0,720]",
+			"fps=(0,30];height=(720,1440]",
+			"fps=(0,30];height=(1440,2160]",
+			"fps=(30,60];height=(0,720]",
+			"fps=(30,60];height=(720,1440]",
+			"fps=(30,60];height=(1440,2160]",
+			"fps=(60,120];height=(0,720]",
+			"fps=(60,120];height=(720,1440]",
+			"fps=(60,120];height=(1440,2160]",
+		};
+
+		TEST_EQ_INT(match(f, 9, "fps=60;height=1080"), 4);
+		TEST_EQ_INT(match(f, 9, "fps=24;height=480"), 0);
+		TEST_EQ_INT(match(f, 9, "fps=30;height=1440"), 1);
+		TEST_EQ_INT(match(f, 9, "fps=30.5;height=1440.5"), 5);
+		TEST_EQ_INT(match(f, 9, "fps=90;height=720"), 6);
+		TEST_EQ_INT(match(f, 9, "fps=120;height=2160"), 8);
+		TEST_EQ_INT(match(f, 9, "fps=60;height=2161"), -1);
+		TEST_EQ_INT(match(f, 9, "fps=0;height=1080"), -1);
+		TEST_EQ_INT(match(f, 9, "fps=60"), -1);
+		TEST_EQ_INT(match(f, 9, "fps=sixty;height=1080"), -1);
+		TEST_EQ_INT(match(f, 9, "fps=60;height=1080;lang=en"), 4);
+	}
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/test_catalog.XXXXXX";
+	char *cwd = getcwd(NULL, 0);
+	static const char *const names[] = {
+		"settings.conf", "items.csv", "prices.csv", "accounts.csv",
+		"packages.csv", "payments.csv",
+	};
+	char path[128];
+	size_t i;
+
+	test_config_ok();
+	test_filter_parse();
+	test_filter_match();
+
+	if (!cwd || !mkdtemp(tmpl) || chdir(tmpl) != 0 ||
+	    mkdir("cfg", 0700) != 0) {
+		perror("scratch dir");
+		return 2;
+	}
+	test_defaults();
+	test_settings_errors();
+	test_file_errors();
+	test_items_errors();
+	test_prices_errors();
+	test_accounts_errors();
+	test_packages_errors();
+	test_payments_errors();
+	printf("%d error cases\n", ncases);
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "cfg/%s", names[i]);
+		unlink(path);
+	}
+	rmdir("cfg");
+	if (chdir(cwd) != 0)
+		perror(cwd);
+	rmdir(tmpl);
+	free(cwd);
+	return TEST_REPORT();
+}
