@@ -101,6 +101,12 @@ struct usage_reader *usage_open(const char *path, struct err *e);
 int usage_read(struct usage_reader *r, const struct usage_sink *sink,
 	       uint64_t skip, struct err *e);
 
+/* Test only: sets how many raw bytes each read of the file asks for
+ * (default 256 KiB; 0 restores the default; at most 1 GiB), so that tests
+ * can feed the gzip and CSV parsers at every chunk size 1..n. Call before
+ * usage_read. */
+void usage_set_read_size(struct usage_reader *r, size_t n);
+
 /* Closes the reader; NULL does nothing. */
 void usage_free(struct usage_reader *r);
 

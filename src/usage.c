@@ -1,0 +1,940 @@
+/* usage: the streaming usage-file reader (SPEC section 3, "Usage files").
+ *
+ * Choices made where the SPEC and usage.h leave room:
+ * - Gzip is told by 1f 8b as the first two raw bytes; a file of fewer than
+ *   two bytes is plain. After a member ends, the next bytes must be 1f 8b
+ *   and start another member; anything else (zero padding included) fails
+ *   the file as "trailing garbage". EOF inside a member is "truncated".
+ * - An empty file (0 raw bytes, or gzip that inflates to 0 bytes) fails.
+ *   A file whose text is only blank lines or a BOM fails as "no header".
+ * - Text lines in messages count LF bytes: line = 1 + LFs before the
+ *   error (the header is line 1). libcsv also ends a row at a lone CR;
+ *   that does not start a new text line in messages. An unterminated
+ *   quoted field (found at EOF) and an over-long field are reported at the
+ *   text line where their row began.
+ * - Blank lines (nothing between two line breaks) are skipped by libcsv
+ *   and not numbered. A line holding only spaces, or only "", is a row
+ *   (spaces are never trimmed) and so a numbered record (field_count).
+ * - Record length for the USAGE_MAX_RECORD check is the sum of its
+ *   fields' bytes after unquoting (quotes and commas not counted).
+ * - Rejected records carry their record_id and tenant cells as stored:
+ *   at most USAGE_MAX_FIELD bytes each (less when the record overflowed
+ *   the record buffer).
+ * - libcsv buffers a whole field before handing it over; its buffer is
+ *   capped at CSV_FIELD_CAP (16 MiB). A single field beyond that fails the
+ *   file ("field over 16 MiB") rather than growing memory without bound.
+ *   Fields from USAGE_MAX_FIELD + 1 bytes up to the cap are bad_field
+ *   rejects as usage.h says.
+ * - The header must fit the same limits as a record: a column name over
+ *   USAGE_MAX_FIELD bytes or a header over USAGE_MAX_RECORD bytes fails
+ *   the file. Column names are exact and case-sensitive; an empty name is
+ *   an (ignored) unknown column, and two empty names are duplicates.
+ * - Record checks run in this order; the first failing one is reported:
+ *   field count; any field over USAGE_MAX_FIELD (column order); record
+ *   over USAGE_MAX_RECORD; record_id; tenant_id; item; ts; quantity;
+ *   dims (syntax, UTF-8, NUL); status (UTF-8, NUL); unit (UTF-8, NUL).
+ * - Records numbered <= skip are counted but not validated or delivered.
+ * - A reader reads its file once; a second usage_read fails.
+ * - Progress counts the records numbered so far, skipped ones included. */
+#include "usage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <csv.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "ts.h"
+#include "banned.h"
+
+#define READ_SIZE (256u * 1024u)   /* default raw read size */
+#define MAX_READ_SIZE ((size_t)1 << 30) /* fits zlib's uInt avail_in */
+#define RAW_SLACK 16               /* room to keep a split gzip magic */
+#define TEXT_SIZE (256u * 1024u)   /* inflate output per call */
+#define REC_CAP (USAGE_MAX_RECORD + USAGE_MAX_FIELD)
+#define CSV_BLK (64u * 1024u)      /* libcsv field buffer growth step */
+#define CSV_FIELD_CAP ((size_t)16 << 20)
+#define NAME_SHOW 64               /* bytes of a column name in messages */
+
+enum col {
+	C_RECORD_ID, C_TENANT, C_ITEM, C_TS, C_QTY, C_STATUS, C_DIMS, C_UNIT,
+	C_NKNOWN
+};
+
+static const char *const col_names[C_NKNOWN] = {
+	"record_id", "tenant_id", "item", "ts", "quantity", "status", "dims",
+	"unit"
+};
+
+#define C_NREQUIRED 5 /* C_RECORD_ID .. C_QTY */
+
+static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+
+struct fld {
+	size_t off;  /* in rec */
+	size_t len;  /* bytes stored (may be cut) */
+	int over;    /* the field was longer than USAGE_MAX_FIELD */
+};
+
+struct dpair {
+	const char *k, *v;
+	size_t kn, vn;
+};
+
+struct usage_reader {
+	char *path;
+	int fd;
+	int used;
+	size_t read_size;
+	unsigned char *raw;
+	size_t raw_cap;
+	unsigned char *text;
+	z_stream zs;
+	int z_live;
+	struct csv_parser csv;
+
+	/* the row being parsed */
+	char *rec;
+	size_t rec_len;
+	uint64_t rec_total;
+	size_t nf;
+	/* USAGE_MAX_FIELD and the room left in rec, as data: with constant
+	 * bounds in sight gcc inlines the cell copy as `rep movs`, which
+	 * made reading typical short cells 20% slower than libc memcpy. */
+	size_t cell_max, rec_room;
+	struct fld fld[USAGE_MAX_COLUMNS];
+
+	/* the header */
+	int have_header;
+	size_t ncols;
+	int col[C_NKNOWN];
+	char (*colname)[NAME_SHOW + 8]; /* printable names, for messages */
+
+	/* dims scratch */
+	struct dpair *pairs, *ptmp;
+	char *dims_out;
+
+	char why[NAME_SHOW + 64];
+
+	/* one read */
+	const struct usage_sink *sink;
+	uint64_t skip;
+	struct err *e;
+	uint64_t records;
+	uint64_t raw_read;
+	uint64_t last_progress;
+	uint64_t text_total;
+	uint64_t lf;         /* LF bytes parsed so far */
+	uint64_t row_line;   /* text line where the current row began */
+	int at_row_start;    /* no byte of a new row parsed yet */
+	int bom_pos, bom_done;
+	int stop;   /* a sink's non-zero return */
+	int failed; /* e is filled */
+};
+
+const char *usage_reject_name(enum reject_reason r)
+{
+	switch (r) {
+	case REJ_FIELD_COUNT: return "field_count";
+	case REJ_BAD_FIELD: return "bad_field";
+	case REJ_BAD_TS: return "bad_ts";
+	case REJ_BAD_QUANTITY: return "bad_quantity";
+	case REJ_UNKNOWN_TENANT: return "unknown_tenant";
+	case REJ_UNKNOWN_ITEM: return "unknown_item";
+	case REJ_NO_ACCOUNT: return "no_account";
+	case REJ_UNIT_MISMATCH: return "unit_mismatch";
+	case REJ_NO_PRICE: return "no_price";
+	case REJ_DUPLICATE_CONFLICT: return "duplicate_conflict";
+	case REJ_COUNT: break;
+	}
+	return "unknown";
+}
+
+static int fail(struct usage_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct usage_reader *r, const char *fmt, ...)
+{
+	char buf[sizeof(r->e->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	err_set(r->e, ST_ERROR, "%s", buf);
+	r->failed = 1;
+	return -1;
+}
+
+/* Copies at most NAME_SHOW bytes of s, with bytes outside [ -~] as '?',
+ * so that junk in a header cannot garble a message. */
+static void show_name(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t i, m = n > NAME_SHOW ? NAME_SHOW : n;
+
+	if (m > cap - 4)
+		m = cap - 4;
+	for (i = 0; i < m; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c >= 0x20 && c <= 0x7e ? (char)c : '?';
+	}
+	if (m < n) {
+		memcpy(dst + m, "...", 3);
+		m += 3;
+	}
+	dst[m] = '\0';
+}
+
+/* ---- record checks ---- */
+
+static int is_printable(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+static int is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+static int is_tenant_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+static int is_item_char(unsigned char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+static int span_all(struct span s, size_t max, int (*ok)(unsigned char))
+{
+	size_t i;
+
+	if (s.n < 1 || s.n > max)
+		return 0;
+	for (i = 0; i < s.n; i++)
+		if (!ok((unsigned char)s.p[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF) without a NUL byte. */
+static int utf8_ok(struct span s)
+{
+	const unsigned char *p = (const unsigned char *)s.p;
+	size_t i = 0, n = s.n;
+
+	while (i < n) {
+		unsigned c = p[i];
+		size_t len, k;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			if (c == 0)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			len = 2; cp = c & 0x1f; min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3; cp = c & 0x0f; min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4; cp = c & 0x07; min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static int key_cmp(const struct dpair *a, const struct dpair *b)
+{
+	size_t m = a->kn < b->kn ? a->kn : b->kn;
+	int c = m ? memcmp(a->k, b->k, m) : 0;
+
+	if (c)
+		return c;
+	return (a->kn > b->kn) - (a->kn < b->kn);
+}
+
+/* Bottom-up merge sort of a[0..n) by key, using tmp (n entries); no
+ * allocation, O(n log n) even for hostile dims. */
+static void sort_pairs(struct dpair *a, struct dpair *tmp, size_t n)
+{
+	size_t w, lo;
+
+	for (w = 1; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = key_cmp(&a[j], &a[i]) < 0 ? a[j++] : a[i++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+		}
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+/* Canonical dims: pairs sorted by key, joined "k=v;k=v". d is at most
+ * USAGE_MAX_FIELD bytes (longer fields are rejected before). Returns 0,
+ * or -1 when d is bad. */
+static int canon_dims(struct usage_reader *r, struct span d, struct span *out)
+{
+	const char *p = d.p, *end = d.p + d.n;
+	size_t np = 0, i, pos = 0;
+
+	out->p = "";
+	out->n = 0;
+	if (d.n == 0)
+		return 0;
+	if (!utf8_ok(d))
+		return -1;
+	for (;;) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *segend = semi ? semi : end;
+		const char *eq = memchr(p, '=', (size_t)(segend - p));
+
+		if (!eq || eq == p)
+			return -1;
+		r->pairs[np].k = p;
+		r->pairs[np].kn = (size_t)(eq - p);
+		r->pairs[np].v = eq + 1;
+		r->pairs[np].vn = (size_t)(segend - eq - 1);
+		np++;
+		if (!semi)
+			break;
+		p = semi + 1;
+	}
+	sort_pairs(r->pairs, r->ptmp, np);
+	for (i = 0; i < np; i++) {
+		const struct dpair *q = &r->pairs[i];
+
+		if (i > 0 && key_cmp(&r->pairs[i - 1], q) == 0)
+			return -1;
+		if (i > 0)
+			r->dims_out[pos++] = ';';
+		memcpy(r->dims_out + pos, q->k, q->kn);
+		pos += q->kn;
+		r->dims_out[pos++] = '=';
+		if (q->vn)
+			memcpy(r->dims_out + pos, q->v, q->vn);
+		pos += q->vn;
+	}
+	out->p = r->dims_out;
+	out->n = pos;
+	return 0;
+}
+
+/* The cell of a known column in the current row, or an empty span when
+ * the file has no such column or the row is too short. */
+static struct span cell(const struct usage_reader *r, enum col c)
+{
+	struct span s = { "", 0 };
+	int i = r->col[c];
+
+	if (i >= 0 && (size_t)i < r->nf && (size_t)i < USAGE_MAX_COLUMNS) {
+		s.p = r->rec + r->fld[i].off;
+		s.n = r->fld[i].len;
+	}
+	return s;
+}
+
+static int reject(struct usage_reader *r, struct usage_reject *rj,
+		  enum reject_reason why, const char *text)
+{
+	rj->reason = why;
+	rj->why = text;
+	return r->sink->reject ? r->sink->reject(r->sink->ctx, rj) : 0;
+}
+
+static int check_row(struct usage_reader *r, uint64_t line)
+{
+	struct usage_reject rj;
+	struct usage_rec u;
+	struct span s;
+	size_t i;
+
+	rj.line = line;
+	rj.record_id = cell(r, C_RECORD_ID);
+	rj.tenant = cell(r, C_TENANT);
+	if (r->nf != r->ncols) {
+		snprintf(r->why, sizeof(r->why), "%zu fields, header has %zu",
+			 r->nf, r->ncols);
+		return reject(r, &rj, REJ_FIELD_COUNT, r->why);
+	}
+	for (i = 0; i < r->ncols; i++) {
+		if (r->fld[i].over) {
+			snprintf(r->why, sizeof(r->why),
+				 "column %s longer than %d bytes",
+				 r->colname[i], USAGE_MAX_FIELD);
+			return reject(r, &rj, REJ_BAD_FIELD, r->why);
+		}
+	}
+	if (r->rec_total > USAGE_MAX_RECORD) {
+		snprintf(r->why, sizeof(r->why), "record longer than %d bytes",
+			 USAGE_MAX_RECORD);
+		return reject(r, &rj, REJ_BAD_FIELD, r->why);
+	}
+	u.line = line;
+	u.record_id = rj.record_id;
+	u.tenant = rj.tenant;
+	u.item = cell(r, C_ITEM);
+	if (!span_all(u.record_id, 128, is_printable))
+		return reject(r, &rj, REJ_BAD_FIELD, "column record_id");
+	if (!span_all(u.tenant, 64, is_tenant_char))
+		return reject(r, &rj, REJ_BAD_FIELD, "column tenant_id");
+	if (!span_all(u.item, 64, is_item_char))
+		return reject(r, &rj, REJ_BAD_FIELD, "column item");
+	s = cell(r, C_TS);
+	if (ts_parse(s.p, s.n, &u.ts) != 0)
+		return reject(r, &rj, REJ_BAD_TS, "column ts");
+	s = cell(r, C_QTY);
+	if (dec_parse(s.p, s.n, &u.qty) != 0)
+		return reject(r, &rj, REJ_BAD_QUANTITY, "column quantity");
+	if (canon_dims(r, cell(r, C_DIMS), &u.dims) != 0)
+		return reject(r, &rj, REJ_BAD_FIELD, "column dims");
+	u.status = cell(r, C_STATUS);
+	if (!utf8_ok(u.status))
+		return reject(r, &rj, REJ_BAD_FIELD, "column status");
+	u.unit = cell(r, C_UNIT);
+	if (!utf8_ok(u.unit))
+		return reject(r, &rj, REJ_BAD_FIELD, "column unit");
+	return r->sink->rec ? r->sink->rec(r->sink->ctx, &u) : 0;
+}
+
+static void header_row(struct usage_reader *r)
+{
+	char name[NAME_SHOW + 8];
+	size_t i, j;
+	int c;
+
+	if (r->nf > USAGE_MAX_COLUMNS) {
+		fail(r, "more than %d columns in the header of '%s'",
+		     USAGE_MAX_COLUMNS, r->path);
+		return;
+	}
+	for (i = 0; i < r->nf; i++) {
+		if (r->fld[i].over) {
+			show_name(name, sizeof(name), r->rec + r->fld[i].off,
+				  r->fld[i].len);
+			fail(r, "column name '%s' longer than %d bytes in '%s'",
+			     name, USAGE_MAX_FIELD, r->path);
+			return;
+		}
+	}
+	if (r->rec_total > USAGE_MAX_RECORD) {
+		fail(r, "header longer than %d bytes in '%s'",
+		     USAGE_MAX_RECORD, r->path);
+		return;
+	}
+	for (c = 0; c < C_NKNOWN; c++)
+		r->col[c] = -1;
+	for (i = 0; i < r->nf; i++) {
+		const char *p = r->rec + r->fld[i].off;
+		size_t n = r->fld[i].len;
+
+		show_name(r->colname[i], sizeof(r->colname[i]), p, n);
+		for (j = 0; j < i; j++) {
+			if (r->fld[j].len == n &&
+			    memcmp(r->rec + r->fld[j].off, p, n) == 0) {
+				fail(r, "duplicate column '%s' in '%s'",
+				     r->colname[i], r->path);
+				return;
+			}
+		}
+		for (c = 0; c < C_NKNOWN; c++) {
+			struct span s = { p, n };
+
+			if (span_eq(s, col_names[c]))
+				r->col[c] = (int)i;
+		}
+	}
+	for (c = 0; c < C_NREQUIRED; c++) {
+		if (r->col[c] < 0) {
+			fail(r, "missing column '%s' in '%s'", col_names[c],
+			     r->path);
+			return;
+		}
+	}
+	r->ncols = r->nf;
+	r->have_header = 1;
+}
+
+static void data_row(struct usage_reader *r)
+{
+	const struct usage_sink *k = r->sink;
+	uint64_t line = ++r->records;
+	int rc = 0;
+
+	if (line > r->skip)
+		rc = check_row(r, line);
+	if (!rc && k->progress && k->progress_every &&
+	    r->raw_read - r->last_progress >= k->progress_every) {
+		r->last_progress = r->raw_read;
+		rc = k->progress(k->ctx, r->raw_read, line);
+	}
+	if (rc)
+		r->stop = rc;
+}
+
+/* Kept out of line on purpose: inlined where the length is known to be at
+ * most USAGE_MAX_FIELD, gcc turns the copy into `rep movs`, whose start-up
+ * cost made short cells 20% slower overall than a call to libc memcpy. */
+
+
+/* libcsv field callback: copies the field into the record buffer. Only
+ * the first USAGE_MAX_COLUMNS fields (of data rows: the header's count)
+ * are kept; a row with more is a field_count reject anyway. */
+static void on_field(void *s, size_t n, void *data)
+{
+	struct usage_reader *r = data;
+	size_t i = r->nf++, take = n;
+	struct fld *f;
+
+	if (r->stop || r->failed)
+		return;
+	r->rec_total += n;
+	if (i >= USAGE_MAX_COLUMNS || (r->have_header && i >= r->ncols))
+		return;
+	f = &r->fld[i];
+	f->over = n > USAGE_MAX_FIELD;
+	if (take > r->cell_max)
+		take = r->cell_max;
+	if (take > r->rec_room)
+		take = r->rec_room;
+	if (take)
+		memcpy(r->rec + r->rec_len, s, take);
+	f->off = r->rec_len;
+	f->len = take;
+	r->rec_len += take;
+	r->rec_room -= take;
+}
+
+static void on_row(int c, void *data)
+{
+	struct usage_reader *r = data;
+
+	(void)c;
+	if (!r->stop && !r->failed) {
+		if (r->have_header)
+			data_row(r);
+		else
+			header_row(r);
+	}
+	r->nf = 0;
+	r->rec_len = 0;
+	r->rec_room = REC_CAP;
+	r->rec_total = 0;
+	r->at_row_start = 1;
+}
+
+/* libcsv grows its field buffer through this; refusing beyond the cap
+ * makes csv_parse stop with CSV_ENOMEM instead of eating memory. */
+static void *csv_grow(void *p, size_t n)
+{
+	if (n > CSV_FIELD_CAP)
+		return NULL;
+	return xrealloc(p, n);
+}
+
+/* libcsv trims spaces and tabs around unquoted fields by default; settle
+ * wants cells exactly as written, so nothing is a space. */
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+/* ---- feeding text ---- */
+
+/* Hands text to libcsv, one text line (up to and including its LF) per
+ * call, so that the line of a parse error is known exactly and the line
+ * where the current row began is tracked for errors found later (an
+ * unterminated quote at EOF, an over-long field). Returns 0, or -1 when
+ * the read must end (failed, or a sink asked to stop). */
+static int parse(struct usage_reader *r, const unsigned char *p, size_t n)
+{
+	while (n) {
+		const unsigned char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) + 1 : n, done;
+
+		if (r->at_row_start) {
+			r->row_line = 1 + r->lf;
+			if (p[0] != '\n' && p[0] != '\r')
+				r->at_row_start = 0;
+		}
+		done = csv_parse(&r->csv, p, k, on_field, on_row, r);
+		if (r->stop || r->failed)
+			return -1;
+		if (done < k) {
+			if (csv_error(&r->csv) == CSV_EPARSE)
+				return fail(r, "malformed quoting in '%s' at line %llu",
+					    r->path, (unsigned long long)(1 + r->lf));
+			return fail(r, "field over %zu MiB in '%s' (row starting at line %llu)",
+				    CSV_FIELD_CAP >> 20, r->path,
+				    (unsigned long long)r->row_line);
+		}
+		if (nl)
+			r->lf++;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Decompressed (or plain) text: drops a leading UTF-8 BOM, even when it
+ * arrives split over several calls. */
+static int feed(struct usage_reader *r, const unsigned char *p, size_t n)
+{
+	r->text_total += n;
+	while (!r->bom_done && n) {
+		if (*p == bom[r->bom_pos]) {
+			p++;
+			n--;
+			if (++r->bom_pos == 3)
+				r->bom_done = 1;
+			continue;
+		}
+		r->bom_done = 1;
+		if (r->bom_pos && parse(r, bom, (size_t)r->bom_pos))
+			return -1;
+	}
+	return n ? parse(r, p, n) : 0;
+}
+
+/* Moves the unconsumed input [*in, *in + *avail) to the start of the raw
+ * buffer and reads up to read_size more bytes after it. Returns the count
+ * read (0 at EOF), or -1 with the reader failed. */
+static ssize_t raw_more(struct usage_reader *r, unsigned char **in,
+			size_t *avail)
+{
+	ssize_t n;
+
+	if (*avail && *in != r->raw)
+		memmove(r->raw, *in, *avail);
+	*in = r->raw;
+	do
+		n = read(r->fd, r->raw + *avail, r->read_size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(r, "cannot read '%s': %s", r->path,
+			    strerror(errno));
+	*avail += (size_t)n;
+	r->raw_read += (uint64_t)n;
+	return n;
+}
+
+static int read_plain(struct usage_reader *r, size_t avail)
+{
+	unsigned char *in = r->raw;
+	ssize_t n;
+
+	if (avail && feed(r, in, avail))
+		return -1;
+	for (;;) {
+		avail = 0;
+		n = raw_more(r, &in, &avail);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (feed(r, in, avail))
+			return -1;
+	}
+}
+
+/* Inflates every member in turn (RFC 1952 allows concatenation). */
+static int read_gzip(struct usage_reader *r, size_t avail)
+{
+	z_stream *zs = &r->zs;
+	int in_member = 0, members = 0, out_full = 0, eof = 0, zr;
+	unsigned char *in = r->raw;
+	ssize_t n;
+
+	memset(zs, 0, sizeof(*zs));
+	zr = inflateInit2(zs, 15 + 16);
+	if (zr != Z_OK)
+		return fail(r, "cannot start gzip for '%s': %s", r->path,
+			    zError(zr));
+	r->z_live = 1;
+	zs->next_in = in;
+	zs->avail_in = (uInt)avail;
+	for (;;) {
+		size_t produced;
+
+		if (zs->avail_in == 0 && !out_full) {
+			if (eof)
+				break;
+			avail = 0;
+			n = raw_more(r, &in, &avail);
+			if (n < 0)
+				return -1;
+			eof = n == 0;
+			zs->next_in = in;
+			zs->avail_in = (uInt)avail;
+			continue;
+		}
+		if (!in_member && members > 0) {
+			/* only another member may follow a member */
+			in = zs->next_in;
+			avail = zs->avail_in;
+			while (avail < 2 && !eof) {
+				n = raw_more(r, &in, &avail);
+				if (n < 0)
+					return -1;
+				eof = n == 0;
+			}
+			zs->next_in = in;
+			zs->avail_in = (uInt)avail;
+			if (avail < 2 || in[0] != 0x1f || in[1] != 0x8b)
+				return fail(r, "trailing garbage after gzip data in '%s'",
+					    r->path);
+			zr = inflateReset(zs);
+			if (zr != Z_OK)
+				return fail(r, "bad gzip in '%s': %s", r->path,
+					    zError(zr));
+		}
+		in_member = 1;
+		zs->next_out = r->text;
+		zs->avail_out = TEXT_SIZE;
+		zr = inflate(zs, Z_NO_FLUSH);
+		produced = TEXT_SIZE - zs->avail_out;
+		out_full = zs->avail_out == 0;
+		if (produced && feed(r, r->text, produced))
+			return -1;
+		if (zr == Z_STREAM_END) {
+			in_member = 0;
+			members++;
+			out_full = 0;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			return fail(r, "corrupt gzip in '%s': %s", r->path,
+				    zs->msg ? zs->msg : zError(zr));
+		}
+	}
+	if (in_member)
+		return fail(r, "truncated gzip in '%s'", r->path);
+	return 0;
+}
+
+struct usage_reader *usage_open(const char *path, struct err *e)
+{
+	struct usage_reader *r;
+	struct stat st;
+	int fd;
+
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		err_set(e, ST_ERROR, "cannot open '%s': %s", path,
+			strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_set(e, ST_ERROR, "cannot read '%s': is a directory", path);
+		close(fd);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->path = xstrdup(path);
+	r->fd = fd;
+	r->read_size = READ_SIZE;
+	r->raw_cap = READ_SIZE + RAW_SLACK;
+	r->raw = xmalloc(r->raw_cap);
+	r->text = xmalloc(TEXT_SIZE);
+	r->rec = xmalloc(REC_CAP);
+	r->rec_room = REC_CAP;
+	r->cell_max = USAGE_MAX_FIELD;
+	r->colname = xcalloc(USAGE_MAX_COLUMNS, sizeof(*r->colname));
+	r->pairs = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->pairs));
+	r->ptmp = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->ptmp));
+	r->dims_out = xmalloc(USAGE_MAX_FIELD);
+	csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_space_func(&r->csv, no_space);
+	csv_set_realloc_func(&r->csv, csv_grow);
+	csv_set_free_func(&r->csv, free);
+	csv_set_blk_size(&r->csv, CSV_BLK);
+	return r;
+}
+
+void usage_set_read_size(struct usage_reader *r, size_t n)
+{
+	if (n == 0)
+		n = READ_SIZE;
+	if (n > MAX_READ_SIZE)
+		n = MAX_READ_SIZE;
+	r->read_size = n;
+	if (n + RAW_SLACK > r->raw_cap) {
+		r->raw_cap = n + RAW_SLACK;
+		r->raw = xrealloc(r->raw, r->raw_cap);
+	}
+}
+
+int usage_read(struct usage_reader *r, const struct usage_sink *sink,
+	       uint64_t skip, struct err *e)
+{
+	unsigned char *in = r->raw;
+	size_t avail = 0;
+	ssize_t n;
+
+	r->e = e;
+	if (r->used)
+		return err_set(e, ST_ERROR, "usage file '%s' read twice",
+			       r->path);
+	r->used = 1;
+	r->sink = sink;
+	r->skip = skip;
+	r->at_row_start = 1;
+	/* the first two bytes tell gzip from plain */
+	do {
+		n = raw_more(r, &in, &avail);
+		if (n < 0)
+			goto out;
+	} while (n > 0 && avail < 2);
+	if (avail == 0) {
+		fail(r, "empty file '%s'", r->path);
+		goto out;
+	}
+	if (avail >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b) {
+		if (read_gzip(r, avail))
+			goto out;
+	} else if (read_plain(r, avail)) {
+		goto out;
+	}
+	if (!r->bom_done && r->bom_pos) {
+		r->bom_done = 1;
+		if (parse(r, bom, (size_t)r->bom_pos))
+			goto out;
+	}
+	if (csv_fini(&r->csv, on_field, on_row, r) != 0 &&
+	    !r->stop && !r->failed) {
+		fail(r, "unterminated quoted field in '%s' (row starting at line %llu)",
+		     r->path, (unsigned long long)r->row_line);
+		goto out;
+	}
+	if (r->stop || r->failed)
+		goto out;
+	if (r->text_total == 0)
+		fail(r, "empty file '%s'", r->path);
+	else if (!r->have_header)
+		fail(r, "no header in '%s'", r->path);
+out:
+	if (r->failed)
+		return ST_ERROR;
+	return r->stop;
+}
+
+void usage_free(struct usage_reader *r)
+{
+	if (!r)
+		return;
+	if (r->z_live)
+		inflateEnd(&r->zs);
+	csv_free(&r->csv);
+	close(r->fd);
+	free(r->path);
+	free(r->raw);
+	free(r->text);
+	free(r->rec);
+	free(r->colname);
+	free(r->pairs);
+	free(r->ptmp);
+	free(r->dims_out);
+	free(r);
+}
+
+int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
+		      struct err *e)
+{
+	unsigned char *buf = NULL;
+	EVP_MD_CTX *md = NULL;
+	uint64_t total = 0;
+	unsigned int len = 0;
+	struct stat st;
+	int fd, rc = ST_ERROR;
+	ssize_t n;
+
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return err_set(e, ST_ERROR, "cannot open '%s': %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_set(e, ST_ERROR, "cannot read '%s': is a directory", path);
+		goto out;
+	}
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		err_set(e, ST_ERROR, "cannot start sha-256 for '%s'", path);
+		goto out;
+	}
+	buf = xmalloc(READ_SIZE);
+	for (;;) {
+		do
+			n = read(fd, buf, READ_SIZE);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+				strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+			err_set(e, ST_ERROR, "sha-256 failed for '%s'", path);
+			goto out;
+		}
+		total += (uint64_t)n;
+	}
+	if (EVP_DigestFinal_ex(md, sha, &len) != 1 || len != 32) {
+		err_set(e, ST_ERROR, "sha-256 failed for '%s'", path);
+		goto out;
+	}
+	*size = total;
+	rc = ST_OK;
+out:
+	EVP_MD_CTX_free(md);
+	free(buf);
+	close(fd);
+	return rc;
+}

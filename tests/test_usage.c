@@ -1,0 +1,1108 @@
+/* Tests of the usage-file reader: every input is read at every raw read
+ * size from 1 to its length (libcsv's own test does the same for chunks),
+ * plain, gzip and multi-member gzip; broken gzip, header errors, every
+ * reject reason the reader gives, and the file digest. */
+#include "usage.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "testhelp.h"
+#include "banned.h"
+
+/* ---- a growing byte buffer ---- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void buf_add(struct buf *b, const void *s, size_t n)
+{
+	xgrow((void **)&b->p, &b->cap, b->n + n + 1, 1);
+	if (n)
+		memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_add(b, tmp, (size_t)n);
+}
+
+static void buf_rep(struct buf *b, char c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_add(b, &c, 1);
+}
+
+static void buf_reset(struct buf *b)
+{
+	b->n = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+static const char *buf_cstr(struct buf *b)
+{
+	if (!b->p)
+		buf_add(b, "", 0);
+	return b->p;
+}
+
+/* ---- a sink that logs everything it is given ---- */
+
+struct coll {
+	struct buf log;
+	int ndeliv;       /* rec + reject calls */
+	int stop_at;      /* return stop_val on this delivery (1-based) */
+	int stop_val;
+	int nprog;
+	uint64_t prog_raw[64], prog_recs[64];
+	int prog_stop_at; /* return 9 from this progress call (1-based) */
+};
+
+static int on_rec(void *ctx, const struct usage_rec *u)
+{
+	struct coll *c = ctx;
+	struct buf *b = &c->log;
+
+	buf_addf(b, "R %llu|", (unsigned long long)u->line);
+	buf_add(b, u->record_id.p, u->record_id.n);
+	buf_str(b, "|");
+	buf_add(b, u->tenant.p, u->tenant.n);
+	buf_str(b, "|");
+	buf_add(b, u->item.p, u->item.n);
+	buf_addf(b, "|%lld|%lld|", (long long)u->ts, (long long)u->qty);
+	buf_add(b, u->status.p, u->status.n);
+	buf_str(b, "|");
+	buf_add(b, u->dims.p, u->dims.n);
+	buf_str(b, "|");
+	buf_add(b, u->unit.p, u->unit.n);
+	buf_str(b, "\n");
+	c->ndeliv++;
+	return c->ndeliv == c->stop_at ? c->stop_val : 0;
+}
+
+static int on_rej(void *ctx, const struct usage_reject *j)
+{
+	struct coll *c = ctx;
+	struct buf *b = &c->log;
+
+	buf_addf(b, "J %llu|", (unsigned long long)j->line);
+	buf_add(b, j->record_id.p, j->record_id.n);
+	buf_str(b, "|");
+	buf_add(b, j->tenant.p, j->tenant.n);
+	buf_addf(b, "|%s|%s\n", usage_reject_name(j->reason), j->why);
+	c->ndeliv++;
+	return c->ndeliv == c->stop_at ? c->stop_val : 0;
+}
+
+static int on_prog(void *ctx, uint64_t raw, uint64_t recs)
+{
+	struct coll *c = ctx;
+
+	if (c->nprog < 64) {
+		c->prog_raw[c->nprog] = raw;
+		c->prog_recs[c->nprog] = recs;
+	}
+	c->nprog++;
+	return c->nprog == c->prog_stop_at ? 9 : 0;
+}
+
+static void coll_reset(struct coll *c)
+{
+	struct buf keep = c->log;
+
+	memset(c, 0, sizeof(*c));
+	c->log = keep;
+	buf_reset(&c->log);
+}
+
+/* ---- files ---- */
+
+static char tmp_path[64];
+
+static void write_tmp(const void *data, size_t n)
+{
+	int fd;
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_usage_XXXXXX");
+	fd = mkstemp(tmp_path);
+	if (fd < 0 || (n && write(fd, data, n) != (ssize_t)n)) {
+		perror("test_usage: temp file");
+		exit(2);
+	}
+	close(fd);
+}
+
+/* Reads tmp_path at the given read size (0: the default). */
+static int run(size_t read_size, uint64_t skip, uint64_t progress_every,
+	       struct coll *c, struct err *e)
+{
+	struct usage_sink s = { on_rec, on_rej, on_prog, progress_every, c };
+	struct usage_reader *r;
+	int rc;
+
+	err_clear(e);
+	r = usage_open(tmp_path, e);
+	if (!r)
+		return -100;
+	usage_set_read_size(r, read_size);
+	rc = usage_read(r, &s, skip, e);
+	usage_free(r);
+	return rc;
+}
+
+/* Writes data to a temp file, reads it with the default read size. */
+static int run_mem(const void *data, size_t n, struct coll *c, struct err *e)
+{
+	int rc;
+
+	write_tmp(data, n);
+	coll_reset(c);
+	rc = run(0, 0, 0, c, e);
+	unlink(tmp_path);
+	return rc;
+}
+
+/* gzip of in[0..n) appended to out (one member). */
+static void gz_member(struct buf *out, const void *in, size_t n, int level)
+{
+	unsigned char tmp[1 << 16];
+	z_stream z;
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		exit(2);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	do {
+		z.next_out = tmp;
+		z.avail_out = sizeof(tmp);
+		zr = deflate(&z, Z_FINISH);
+		buf_add(out, tmp, sizeof(tmp) - z.avail_out);
+	} while (zr == Z_OK);
+	if (zr != Z_STREAM_END)
+		exit(2);
+	deflateEnd(&z);
+}
+
+/* The expected message of a failure: fmt with its one "%s" replaced by
+ * the temp file's path. */
+static const char *msg(const char *fmt)
+{
+	static char m[1024];
+	const char *at = strstr(fmt, "%s");
+	size_t k = at ? (size_t)(at - fmt) : strlen(fmt);
+
+	snprintf(m, sizeof(m), "%.*s%s%s", (int)k, fmt, at ? tmp_path : "",
+		 at ? at + 2 : "");
+	return m;
+}
+
+/* ---- the main input ---- */
+
+/* A BOM, a CRLF header, quoted commas and quotes, a quoted line break, a
+ * CRLF blank line and an LF blank line, a cell with a leading space,
+ * mixed line ends and no final newline. */
+static const char *const main_parts[] = {
+	"\xEF\xBB\xBFrecord_id,tenant_id,item,ts,quantity,status,dims,unit\r\n",
+	"r1,t1,video,2026-01-15T10:00:00Z,140,ok,fps=60;height=1080,second\r\n",
+	"\"r,2\",t1,video,2026-01-15T10:00:01Z,1.5,,\"b=2;a=1\",\r\n",
+	"\r\n",
+	"\"r\"\"3\",t2,api.call,2026-01-31T23:59:59+08:00,15000,\"fail\ned\",,\n",
+	"r4,t2,api,2026-02-01T00:00:00Z, 12,ok,,\n",
+	"r5,t3,api\n",
+	"\n",
+	"r6,t3,api,2026-02-30T00:00:00Z,1,,,\n",
+	"r7,t3,api,2026-02-01T00:00:00.5Z,0.000001,,a=1;a=2,\n",
+	"r8,bad tenant,api,2026-02-01T00:00:00Z,1,,,\n",
+	"r9,t3,api,2026-03-01T00:00:00-05:00,7,ok,k=v=w,unit",
+};
+#define N_PARTS (sizeof(main_parts) / sizeof(main_parts[0]))
+
+static const char main_log[] =
+	"R 1|r1|t1|video|1768471200000000000|140000000|ok|fps=60;height=1080|second\n"
+	"R 2|r,2|t1|video|1768471201000000000|1500000||a=1;b=2|\n"
+	"R 3|r\"3|t2|api.call|1769875199000000000|15000000000|fail\ned||\n"
+	"J 4|r4|t2|bad_quantity|column quantity\n"
+	"J 5|r5|t3|field_count|3 fields, header has 8\n"
+	"J 6|r6|t3|bad_ts|column ts\n"
+	"J 7|r7|t3|bad_field|column dims\n"
+	"J 8|r8|bad tenant|bad_field|column tenant_id\n"
+	"R 9|r9|t3|api|1772341200000000000|7000000|ok|k=v=w|unit\n";
+
+/* Raw offset just after the byte that ends each record (CR of CRLF, LF,
+ * or the end of the file), for the progress test. */
+static uint64_t main_rec_end[10];
+
+static void build_main(struct buf *b)
+{
+	size_t i;
+	int rec = 0;
+
+	buf_reset(b);
+	for (i = 0; i < N_PARTS; i++) {
+		const char *p = main_parts[i];
+		size_t n = strlen(p);
+
+		buf_str(b, p);
+		if (i == 0 || strcmp(p, "\r\n") == 0 || strcmp(p, "\n") == 0)
+			continue;
+		rec++;
+		if (n >= 2 && p[n - 2] == '\r')
+			main_rec_end[rec] = b->n - 1;
+		else
+			main_rec_end[rec] = b->n;
+	}
+}
+
+/* Reads data at every read size 1..n and checks the whole log each time. */
+static void every_size(const struct buf *data, const char *want,
+		       const char *what)
+{
+	struct coll c;
+	struct err e;
+	size_t sz;
+	int bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	write_tmp(data->p, data->n);
+	for (sz = 1; sz <= data->n; sz++) {
+		int rc;
+
+		coll_reset(&c);
+		rc = run(sz, 0, 0, &c, &e);
+		if (rc != 0 || strcmp(buf_cstr(&c.log), want) != 0) {
+			if (!bad++)
+				fprintf(stderr, "%s at read size %zu: rc %d (%s)\n%s",
+					what, sz, rc, e.msg, buf_cstr(&c.log));
+		}
+	}
+	/* one check per read size, so a failure at any size counts */
+	TEST_EQ_INT(bad, 0);
+	coll_reset(&c);
+	TEST_EQ_INT(run(0, 0, 0, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log), want);
+	unlink(tmp_path);
+	free(c.log.p);
+}
+
+static void test_main_input(void)
+{
+	struct buf text = { 0 }, g = { 0 };
+	size_t split = 0;
+
+	build_main(&text);
+	every_size(&text, main_log, "plain");
+
+	gz_member(&g, text.p, text.n, 9);
+	every_size(&g, main_log, "gzip");
+
+	/* two members, split inside the quoted line break of record 3 */
+	split = (size_t)(strstr(text.p, "fail\ned") - text.p) + 5;
+	buf_reset(&g);
+	gz_member(&g, text.p, split, 6);
+	gz_member(&g, text.p + split, text.n - split, 6);
+	every_size(&g, main_log, "2-member gzip");
+
+	/* four members: the BOM split after its first byte, an empty member */
+	buf_reset(&g);
+	gz_member(&g, text.p, 1, 1);
+	gz_member(&g, "", 0, 1);
+	gz_member(&g, text.p + 1, split - 1, 1);
+	gz_member(&g, text.p + split, text.n - split, 1);
+	every_size(&g, main_log, "4-member gzip");
+
+	free(text.p);
+	free(g.p);
+}
+
+/* skip: records 1..3 are counted but not delivered; numbering goes on. */
+static void test_skip(void)
+{
+	struct buf text = { 0 };
+	struct coll c;
+	struct err e;
+	const char *after3 = strstr(main_log, "J 4|");
+	size_t sz;
+	int bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	build_main(&text);
+	write_tmp(text.p, text.n);
+	for (sz = 1; sz <= text.n; sz += 7) {
+		coll_reset(&c);
+		if (run(sz, 3, 0, &c, &e) != 0 ||
+		    strcmp(buf_cstr(&c.log), after3) != 0)
+			bad++;
+	}
+	TEST_EQ_INT(bad, 0);
+	coll_reset(&c);
+	TEST_EQ_INT(run(0, 9, 0, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log), "");
+	coll_reset(&c);
+	TEST_EQ_INT(run(0, 1000, 0, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log), "");
+	unlink(tmp_path);
+	free(text.p);
+	free(c.log.p);
+}
+
+static void test_progress_and_stop(void)
+{
+	struct buf text = { 0 };
+	struct coll c;
+	struct err e;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	build_main(&text);
+	write_tmp(text.p, text.n);
+
+	/* one read of the whole file: one call, at the first record */
+	coll_reset(&c);
+	TEST_EQ_INT(run(text.n, 0, 1, &c, &e), 0);
+	TEST_EQ_INT(c.nprog, 1);
+	TEST_EQ_INT(c.prog_raw[0], text.n);
+	TEST_EQ_INT(c.prog_recs[0], 1);
+
+	/* byte by byte, every byte: a call at every record boundary, with
+	 * the raw bytes read up to that record's end */
+	coll_reset(&c);
+	TEST_EQ_INT(run(1, 0, 1, &c, &e), 0);
+	TEST_EQ_INT(c.nprog, 9);
+	for (i = 0; i < 9; i++) {
+		TEST_EQ_INT(c.prog_recs[i], i + 1);
+		TEST_EQ_INT(c.prog_raw[i], main_rec_end[i + 1]);
+	}
+
+	/* byte by byte, every 100 bytes: at the first boundary past each 100
+	 * bytes since the last call */
+	coll_reset(&c);
+	TEST_EQ_INT(run(1, 0, 100, &c, &e), 0);
+	{
+		uint64_t last = 0;
+		int k = 0, rec;
+
+		for (rec = 1; rec <= 9; rec++) {
+			if (main_rec_end[rec] - last >= 100) {
+				TEST_EQ_INT(c.prog_recs[k], rec);
+				TEST_EQ_INT(c.prog_raw[k], main_rec_end[rec]);
+				last = main_rec_end[rec];
+				k++;
+			}
+		}
+		TEST_TRUE(k >= 2);
+		TEST_EQ_INT(c.nprog, k);
+	}
+
+	/* skipped records still advance progress */
+	coll_reset(&c);
+	TEST_EQ_INT(run(1, 9, 1, &c, &e), 0);
+	TEST_EQ_INT(c.nprog, 9);
+	TEST_EQ_STR(buf_cstr(&c.log), "");
+
+	/* a progress callback's non-zero return stops the read */
+	coll_reset(&c);
+	c.prog_stop_at = 2;
+	TEST_EQ_INT(run(1, 0, 1, &c, &e), 9);
+	TEST_EQ_INT(c.ndeliv, 2);
+
+	/* a sink's non-zero return stops the read at once, at any read
+	 * size, and usage_read returns it */
+	for (i = 1; i <= (int)text.n; i += 13) {
+		coll_reset(&c);
+		c.stop_at = 4;
+		c.stop_val = 42;
+		TEST_EQ_INT(run((size_t)i, 0, 0, &c, &e), 42);
+		TEST_EQ_INT(c.ndeliv, 4);
+	}
+	coll_reset(&c);
+	c.stop_at = 9;
+	c.stop_val = -3;
+	TEST_EQ_INT(run(0, 0, 0, &c, &e), -3);
+	TEST_EQ_INT(c.ndeliv, 9);
+	unlink(tmp_path);
+	free(text.p);
+	free(c.log.p);
+}
+
+/* ---- rejects ---- */
+
+#define RH "tenant_id,x,record_id,item,ts,quantity,dims,status,unit\n"
+#define TS0 "2026-01-01T00:00:00Z"
+#define NS0 "1767225600000000000"
+
+static void test_rejects(void)
+{
+	struct buf in = { 0 }, want = { 0 }, g = { 0 }, big = { 0 };
+	struct coll c;
+	struct err e;
+	int i;
+	static const size_t sizes[] = { 1, 2, 3, 7, 64, 4095, 4096, 4097, 0 };
+
+	memset(&c, 0, sizeof(c));
+	buf_str(&in, RH);
+	/* 1 */
+	buf_str(&in, "t1,,r1,i1," TS0 ",1,,,\n");
+	buf_str(&want, "R 1|r1|t1|i1|" NS0 "|1000000|||\n");
+	/* 2: too few fields; record_id's column is past the row's end */
+	buf_str(&in, "t1\n");
+	buf_str(&want, "J 2||t1|field_count|1 fields, header has 9\n");
+	/* 3: too many */
+	buf_str(&in, "t1,,r3,i1," TS0 ",1,,,,extra\n");
+	buf_str(&want, "J 3|r3|t1|field_count|10 fields, header has 9\n");
+	/* 4: empty record_id */
+	buf_str(&in, "t1,,,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 4||t1|bad_field|column record_id\n");
+	/* 5: record_id of 129 bytes; 6: of 128 bytes */
+	buf_str(&in, "t1,,");
+	buf_rep(&in, 'a', 129);
+	buf_str(&in, ",i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 5|");
+	buf_rep(&want, 'a', 129);
+	buf_str(&want, "|t1|bad_field|column record_id\n");
+	buf_str(&in, "t1,,");
+	buf_rep(&in, 'b', 128);
+	buf_str(&in, ",i1," TS0 ",1,,,\n");
+	buf_str(&want, "R 6|");
+	buf_rep(&want, 'b', 128);
+	buf_str(&want, "|t1|i1|" NS0 "|1000000|||\n");
+	/* 7: tab in record_id; 8: non-ASCII in record_id */
+	buf_str(&in, "t1,,r\t7,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 7|r\t7|t1|bad_field|column record_id\n");
+	buf_str(&in, "t1,,r\xc3\xa9,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 8|r\xc3\xa9|t1|bad_field|column record_id\n");
+	/* 9: every tenant character class; spaces kept in record_id */
+	buf_str(&in, "t:1.a-b_C,, r 9 ,i.t-e_M9," TS0 ",1,,,\n");
+	buf_str(&want, "R 9| r 9 |t:1.a-b_C|i.t-e_M9|" NS0 "|1000000|||\n");
+	/* 10: empty tenant; 11: 65-byte tenant; 12: trailing space */
+	buf_str(&in, ",,r10,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 10|r10||bad_field|column tenant_id\n");
+	buf_rep(&in, 't', 65);
+	buf_str(&in, ",,r11,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 11|r11|");
+	buf_rep(&want, 't', 65);
+	buf_str(&want, "|bad_field|column tenant_id\n");
+	buf_str(&in, "t1 ,,r12,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 12|r12|t1 |bad_field|column tenant_id\n");
+	/* 13: ':' is a tenant character, not an item one; 14: empty item */
+	buf_str(&in, "t1,,r13,a:b," TS0 ",1,,,\n");
+	buf_str(&want, "J 13|r13|t1|bad_field|column item\n");
+	buf_str(&in, "t1,,r14,," TS0 ",1,,,\n");
+	buf_str(&want, "J 14|r14|t1|bad_field|column item\n");
+	/* 15-16: bad ts */
+	buf_str(&in, "t1,,r15,i1,2026-01-01 00:00:00Z,1,,,\n");
+	buf_str(&want, "J 15|r15|t1|bad_ts|column ts\n");
+	buf_str(&in, "t1,,r16,i1,,1,,,\n");
+	buf_str(&want, "J 16|r16|t1|bad_ts|column ts\n");
+	/* 17-21: bad quantity, spaces not trimmed */
+	buf_str(&in, "t1,,r17,i1," TS0 ",1.2.3,,,\n");
+	buf_str(&want, "J 17|r17|t1|bad_quantity|column quantity\n");
+	buf_str(&in, "t1,,r18,i1," TS0 ",-1,,,\n");
+	buf_str(&want, "J 18|r18|t1|bad_quantity|column quantity\n");
+	buf_str(&in, "t1,,r19,i1," TS0 ",1.1234567,,,\n");
+	buf_str(&want, "J 19|r19|t1|bad_quantity|column quantity\n");
+	buf_str(&in, "t1,,r20,i1," TS0 ",,,,\n");
+	buf_str(&want, "J 20|r20|t1|bad_quantity|column quantity\n");
+	buf_str(&in, "t1,,r21,i1," TS0 ",12 ,,,\n");
+	buf_str(&want, "J 21|r21|t1|bad_quantity|column quantity\n");
+	/* 22-26: bad dims */
+	buf_str(&in, "t1,,r22,i1," TS0 ",1,a,,\n");
+	buf_str(&want, "J 22|r22|t1|bad_field|column dims\n");
+	buf_str(&in, "t1,,r23,i1," TS0 ",1,=1,,\n");
+	buf_str(&want, "J 23|r23|t1|bad_field|column dims\n");
+	buf_str(&in, "t1,,r24,i1," TS0 ",1,a=1;,,\n");
+	buf_str(&want, "J 24|r24|t1|bad_field|column dims\n");
+	buf_str(&in, "t1,,r25,i1," TS0 ",1,a=1;;b=2,,\n");
+	buf_str(&want, "J 25|r25|t1|bad_field|column dims\n");
+	buf_str(&in, "t1,,r26,i1," TS0 ",1,a=1;b=1;a=3,,\n");
+	buf_str(&want, "J 26|r26|t1|bad_field|column dims\n");
+	/* 27-28: canonical dims; a value may hold '=' and may be empty */
+	buf_str(&in, "t1,,r27,i1," TS0 ",1,b=2;a=1,,\n");
+	buf_str(&want, "R 27|r27|t1|i1|" NS0 "|1000000||a=1;b=2|\n");
+	buf_str(&in, "t1,,r28,i1," TS0 ",1,z=;y=1;x=a=b;\xc3\xa9=1;B=0,,\n");
+	buf_str(&want, "R 28|r28|t1|i1|" NS0 "|1000000||B=0;x=a=b;y=1;z=;\xc3\xa9=1|\n");
+	/* 29: invalid UTF-8 in dims */
+	buf_str(&in, "t1,,r29,i1," TS0 ",1,a=\xff,,\n");
+	buf_str(&want, "J 29|r29|t1|bad_field|column dims\n");
+	/* 30-33: status and unit must be UTF-8 without NUL */
+	buf_str(&in, "t1,,r30,i1," TS0 ",1,,\xff,\n");
+	buf_str(&want, "J 30|r30|t1|bad_field|column status\n");
+	buf_str(&in, "t1,,r31,i1," TS0 ",1,,o");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, "k,\n");
+	buf_str(&want, "J 31|r31|t1|bad_field|column status\n");
+	buf_str(&in, "t1,,r32,i1," TS0 ",1,,,\xc3\n");
+	buf_str(&want, "J 32|r32|t1|bad_field|column unit\n");
+	buf_str(&in, "t1,,r33,i1," TS0 ",1,,\xc0\xaf,\n");
+	buf_str(&want, "J 33|r33|t1|bad_field|column status\n");
+	/* 34: a surrogate in dims; 35: valid UTF-8 status and unit pass */
+	buf_str(&in, "t1,,r34,i1," TS0 ",1,a=\xed\xa0\x80,,\n");
+	buf_str(&want, "J 34|r34|t1|bad_field|column dims\n");
+	buf_str(&in, "t1,,r35,i1," TS0 ",1,, \xc3\xa9\xf0\x9f\x98\x80,sec\n");
+	buf_str(&want, "R 35|r35|t1|i1|" NS0 "|1000000| \xc3\xa9\xf0\x9f\x98\x80||sec\n");
+	/* 36-38: the order of checks */
+	buf_str(&in, "t1,,,i1,x,y,a,,\n");
+	buf_str(&want, "J 36||t1|bad_field|column record_id\n");
+	buf_str(&in, "t1,,r37,i1,x,y,a,,\n");
+	buf_str(&want, "J 37|r37|t1|bad_ts|column ts\n");
+	buf_str(&in, "t1,,r38,i1," TS0 ",y,a,\xff,\xff\n");
+	buf_str(&want, "J 38|r38|t1|bad_quantity|column quantity\n");
+	/* 39: an unknown column of 4097 bytes; 40: of 4096 bytes */
+	buf_str(&in, "t1,");
+	buf_rep(&in, 'x', 4097);
+	buf_str(&in, ",r39,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 39|r39|t1|bad_field|column x longer than 4096 bytes\n");
+	buf_str(&in, "t1,");
+	buf_rep(&in, 'x', 4096);
+	buf_str(&in, ",r40,i1," TS0 ",1,,,\n");
+	buf_str(&want, "R 40|r40|t1|i1|" NS0 "|1000000|||\n");
+	/* 41: a wrong field count wins over an oversize field */
+	buf_str(&in, "t1,");
+	buf_rep(&in, 'x', 5000);
+	buf_str(&in, ",r41\n");
+	buf_str(&want, "J 41|r41|t1|field_count|3 fields, header has 9\n");
+	/* 42: an oversize record_id, over a bad ts; the reject shows its
+	 * first 4096 bytes */
+	buf_str(&in, "t1,,");
+	buf_rep(&in, 'r', 5000);
+	buf_str(&in, ",i1,x,1,,,\n");
+	buf_str(&want, "J 42|");
+	buf_rep(&want, 'r', 4096);
+	buf_str(&want, "|t1|bad_field|column record_id longer than 4096 bytes\n");
+	/* 43: a line of spaces is a record, not a blank line */
+	buf_str(&in, "   \n");
+	buf_str(&want, "J 43||   |field_count|1 fields, header has 9\n");
+	/* 44: so is a line holding an empty quoted cell */
+	buf_str(&in, "\"\"\n");
+	buf_str(&want, "J 44|||field_count|1 fields, header has 9\n");
+	/* 45: quoted cells, a quoted tenant with a quote is bad */
+	buf_str(&in, "\"t\"\"1\",\"a,b\",\"r45\",\"i1\",\"" TS0 "\",\"2.5\",\"\",\"\",\"\"\n");
+	buf_str(&want, "J 45|r45|t\"1|bad_field|column tenant_id\n");
+	/* 46: a dims value may hold '=' but no key may be empty after ';' */
+	buf_str(&in, "t1,,r46,i1," TS0 ",1,a=1;=2,,\n");
+	buf_str(&want, "J 46|r46|t1|bad_field|column dims\n");
+	/* 47: a key that is a prefix of another sorts first */
+	buf_str(&in, "t1,,r47,i1," TS0 ",1,ab=1;a=2;a\x7f=3;A=4,,\n");
+	buf_str(&want, "R 47|r47|t1|i1|" NS0 "|1000000||A=4;a=2;ab=1;a\x7f=3|\n");
+
+	write_tmp(in.p, in.n);
+	for (i = 0; i == 0 || sizes[i - 1]; i++) {
+		coll_reset(&c);
+		TEST_EQ_INT(run(sizes[i], 0, 0, &c, &e), 0);
+		TEST_EQ_STR(buf_cstr(&c.log), buf_cstr(&want));
+	}
+	unlink(tmp_path);
+	/* the same through gzip at a few read sizes */
+	gz_member(&g, in.p, in.n, 6);
+	write_tmp(g.p, g.n);
+	for (i = 0; i == 0 || sizes[i - 1]; i++) {
+		coll_reset(&c);
+		TEST_EQ_INT(run(sizes[i], 0, 0, &c, &e), 0);
+		TEST_EQ_STR(buf_cstr(&c.log), buf_cstr(&want));
+	}
+	unlink(tmp_path);
+
+	/* a record over USAGE_MAX_RECORD: 17 fields of 4000 bytes; one of
+	 * 16 such fields passes */
+	buf_reset(&in);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity");
+	for (i = 0; i < 17; i++)
+		buf_addf(&in, ",a%d", i);
+	buf_str(&in, "\nr1,t1,i1," TS0 ",1");
+	for (i = 0; i < 17; i++) {
+		buf_str(&in, ",");
+		buf_rep(&in, 'z', 4000);
+	}
+	buf_str(&in, "\nr2,t1,i1," TS0 ",1");
+	for (i = 0; i < 17; i++) {
+		buf_str(&in, ",");
+		buf_rep(&in, 'z', i < 16 ? 4000 : 0);
+	}
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log),
+		    "J 1|r1|t1|bad_field|record longer than 65536 bytes\n"
+		    "R 2|r2|t1|i1|" NS0 "|1000000|||\n");
+
+	/* many dims pairs, reversed: sorted by key, bytewise */
+	buf_reset(&in);
+	buf_reset(&want);
+	buf_reset(&big);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity,dims\nr1,t1,i1," TS0 ",1,");
+	for (i = 499; i >= 0; i--)
+		buf_addf(&in, "k%03d=v%s", i, i ? ";" : "");
+	for (i = 0; i < 500; i++)
+		buf_addf(&big, "k%03d=v%s", i, i < 499 ? ";" : "");
+	buf_str(&want, "R 1|r1|t1|i1|" NS0 "|1000000||");
+	buf_str(&want, buf_cstr(&big));
+	buf_str(&want, "|\n");
+	/* the same with one repeated key far from its twin */
+	buf_str(&in, "\nr2,t1,i1," TS0 ",1,k250=x;");
+	buf_str(&in, buf_cstr(&big));
+	buf_str(&in, "\n");
+	buf_str(&want, "J 2|r2|t1|bad_field|column dims\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log), buf_cstr(&want));
+
+	/* no optional columns at all: status, dims and unit are "" */
+	{
+		static const char q[] = "quantity,ts,item,tenant_id,record_id\r\n"
+					"0.5," TS0 ",i,t,r\r\n";
+
+		TEST_EQ_INT(run_mem(q, sizeof(q) - 1, &c, &e), 0);
+	}
+	TEST_EQ_STR(buf_cstr(&c.log), "R 1|r|t|i|" NS0 "|500000|||\n");
+
+	free(in.p);
+	free(want.p);
+	free(g.p);
+	free(big.p);
+	free(c.log.p);
+}
+
+/* ---- whole-file failures ---- */
+
+#define HDR "record_id,tenant_id,item,ts,quantity\n"
+
+static void test_header(void)
+{
+	struct buf in = { 0 }, g = { 0 };
+	struct coll c;
+	struct err e;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	/* header only: 0 records, with or without the final newline */
+	TEST_EQ_INT(run_mem(HDR, strlen(HDR), &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, 0);
+	TEST_EQ_INT(run_mem(HDR, strlen(HDR) - 1, &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, 0);
+	TEST_EQ_INT(run_mem("\xEF\xBB\xBF" HDR "\n\r\n", strlen(HDR) + 6, &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, 0);
+
+	/* a missing required column, and names are case-sensitive */
+	TEST_EQ_INT(run_mem("record_id,tenant_id,item,quantity\nr,t,i,1\n", 42, &c, &e),
+		    ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("missing column 'ts' in '%s'"));
+	TEST_EQ_INT(c.ndeliv, 0);
+	TEST_EQ_INT(run_mem("Record_id,tenant_id,item,ts,quantity\n", 37, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("missing column 'record_id' in '%s'"));
+	TEST_EQ_INT(e.code, ST_ERROR);
+	/* duplicate columns, known or not */
+	TEST_EQ_INT(run_mem("record_id,tenant_id,item,ts,quantity,item\n", 42, &c, &e),
+		    ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("duplicate column 'item' in '%s'"));
+	/* a lone "x" after the header is a record, not a header cell */
+	TEST_EQ_INT(run_mem(HDR "x", strlen(HDR) + 1, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log), "J 1|x||field_count|1 fields, header has 5\n");
+	TEST_EQ_INT(run_mem("x,record_id,tenant_id,item,ts,quantity,x\n", 41, &c, &e),
+		    ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("duplicate column 'x' in '%s'"));
+
+	/* 256 columns are fine, 257 fail */
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity");
+	for (i = 5; i < 256; i++)
+		buf_addf(&in, ",c%d", i);
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	in.n--;
+	buf_str(&in, ",c256\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("more than 256 columns in the header of '%s'"));
+
+	/* a column name over USAGE_MAX_FIELD */
+	buf_reset(&in);
+	buf_str(&in, HDR);
+	in.n--;
+	buf_str(&in, ",");
+	buf_rep(&in, 'n', 4097);
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("column name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' longer than 4096 bytes in '%s'"));
+
+	/* empty: no bytes, or gzip of nothing */
+	TEST_EQ_INT(run_mem("", 0, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("empty file '%s'"));
+	gz_member(&g, "", 0, 6);
+	TEST_EQ_INT(run_mem(g.p, g.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("empty file '%s'"));
+	/* no header: only a BOM, only blank lines */
+	TEST_EQ_INT(run_mem("\xEF\xBB\xBF", 3, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("no header in '%s'"));
+	TEST_EQ_INT(run_mem("\n\r\n\n", 4, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("no header in '%s'"));
+	/* a part of a BOM is text */
+	TEST_EQ_INT(run_mem("\xEF\xBB", 2, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("missing column 'record_id' in '%s'"));
+
+	free(in.p);
+	free(g.p);
+	free(c.log.p);
+}
+
+static void test_quoting(void)
+{
+	struct coll c;
+	struct err e;
+	static const char q1[] = HDR "r1,t1,i,\"" TS0 "\"x,1\n";
+	static const char q2[] = HDR "\"r\n1\",t1,i," TS0 ",1\nr2,t\"1,i," TS0 ",1\n";
+	static const char q3[] = HDR "r1,t1,i," TS0 ",1\n\n\"r2,t1,i\n," TS0 ",1\n";
+	static const char q4[] = HDR "r1,t1,i," TS0 ",\"1\" \n";
+	size_t sz;
+	int bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	TEST_EQ_INT(run_mem(q1, sizeof(q1) - 1, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("malformed quoting in '%s' at line 2"));
+	/* the text line counts the line break inside a quoted cell */
+	TEST_EQ_INT(run_mem(q2, sizeof(q2) - 1, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("malformed quoting in '%s' at line 4"));
+	TEST_EQ_INT(c.ndeliv, 1);
+	/* an unterminated quote: the line where its row began */
+	TEST_EQ_INT(run_mem(q3, sizeof(q3) - 1, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("unterminated quoted field in '%s' (row starting at line 4)"));
+	TEST_EQ_INT(c.ndeliv, 1);
+	/* a space after a closing quote is strict-mode junk */
+	TEST_EQ_INT(run_mem(q4, sizeof(q4) - 1, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("malformed quoting in '%s' at line 2"));
+
+	/* the same messages at every read size */
+	write_tmp(q2, sizeof(q2) - 1);
+	for (sz = 1; sz <= sizeof(q2); sz++) {
+		coll_reset(&c);
+		if (run(sz, 0, 0, &c, &e) != ST_ERROR ||
+		    strcmp(e.msg, msg("malformed quoting in '%s' at line 4")))
+			bad++;
+	}
+	unlink(tmp_path);
+	write_tmp(q3, sizeof(q3) - 1);
+	for (sz = 1; sz <= sizeof(q3); sz++) {
+		coll_reset(&c);
+		if (run(sz, 0, 0, &c, &e) != ST_ERROR ||
+		    strcmp(e.msg, msg("unterminated quoted field in '%s' (row starting at line 4)")))
+			bad++;
+	}
+	unlink(tmp_path);
+	TEST_EQ_INT(bad, 0);
+	free(c.log.p);
+}
+
+/* A field beyond libcsv's 16 MiB buffer cap fails the file. */
+static void test_huge_field(void)
+{
+	struct buf in = { 0 };
+	struct coll c;
+	struct err e;
+
+	memset(&c, 0, sizeof(c));
+	buf_str(&in, HDR "r1,t1,i," TS0 ",1\n\n\"");
+	buf_rep(&in, 'h', ((size_t)16 << 20) + 10);
+	buf_str(&in, "\",t1,i," TS0 ",1\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("field over 16 MiB in '%s' (row starting at line 4)"));
+	TEST_EQ_INT(c.ndeliv, 1);
+	free(in.p);
+	free(c.log.p);
+}
+
+static void test_bad_gzip(void)
+{
+	struct buf text = { 0 }, g = { 0 }, t = { 0 }, big = { 0 };
+	struct coll c;
+	struct err e;
+	size_t cut, i, sz;
+	int bad = 0, kinds_trunc = 0, by_gzip = 0;
+
+	memset(&c, 0, sizeof(c));
+	build_main(&text);
+	gz_member(&g, text.p, text.n, 9);
+
+	/* truncated at every point past the magic, at a few read sizes */
+	for (cut = 2; cut < g.n; cut++) {
+		static const size_t szs[] = { 1, 5, 0 };
+
+		write_tmp(g.p, cut);
+		for (sz = 0; sz < 3; sz++) {
+			coll_reset(&c);
+			if (run(szs[sz], 0, 0, &c, &e) != ST_ERROR ||
+			    strcmp(e.msg, msg("truncated gzip in '%s'")) != 0)
+				bad++;
+			else
+				kinds_trunc++;
+		}
+		unlink(tmp_path);
+	}
+	TEST_EQ_INT(bad, 0);
+	TEST_EQ_INT(kinds_trunc, 3 * (int)(g.n - 2));
+
+	/* a truncated member after a good one also fails */
+	buf_reset(&t);
+	buf_add(&t, g.p, g.n);
+	buf_add(&t, g.p, g.n / 2);
+	TEST_EQ_INT(run_mem(t.p, t.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("truncated gzip in '%s'"));
+	/* the sink saw every record of the first member: the caller must
+	 * throw them away, since the file counts none */
+	TEST_EQ_INT(c.ndeliv, 9);
+
+	/* a big file cut in its trailer: every record reached the sink, and
+	 * still the read fails */
+	for (i = 0; i < 5000; i++)
+		buf_addf(&big, "%sr%zu,t1,i1," TS0 ",%zu\n", i ? "" : HDR, i, i);
+	buf_reset(&t);
+	gz_member(&t, big.p, big.n, 6);
+	TEST_EQ_INT(run_mem(t.p, t.n - 3, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("truncated gzip in '%s'"));
+	TEST_EQ_INT(c.ndeliv, 5000);
+	TEST_EQ_INT(run_mem(t.p, t.n, &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, 5000);
+
+	/* a flipped byte anywhere the format checks it fails the file
+	 * (bytes 4..9, MTIME XFL OS, are not checked by gzip). Garbage
+	 * inflated before the CRC is reached may first fail as CSV (a bad
+	 * header, bad quoting): the file fails either way. */
+	bad = 0;
+	for (i = 2; i < g.n; i++) {
+		if (i >= 4 && i <= 9)
+			continue;
+		buf_reset(&t);
+		buf_add(&t, g.p, g.n);
+		t.p[i] ^= (char)0xff;
+		write_tmp(t.p, t.n);
+		coll_reset(&c);
+		if (run(i % 2 ? 0 : 3, 0, 0, &c, &e) != ST_ERROR ||
+		    strstr(e.msg, tmp_path) == NULL) {
+			fprintf(stderr, "flip %zu: %s\n", i, e.msg);
+			bad++;
+		}
+		if (strstr(e.msg, "gzip in"))
+			by_gzip++;
+		unlink(tmp_path);
+	}
+	TEST_EQ_INT(bad, 0);
+	TEST_TRUE(by_gzip > 0);
+	/* a bad CRC, exactly */
+	buf_reset(&t);
+	buf_add(&t, g.p, g.n);
+	t.p[t.n - 8] ^= 1;
+	TEST_EQ_INT(run_mem(t.p, t.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("corrupt gzip in '%s': incorrect data check"));
+	/* a bad length */
+	buf_reset(&t);
+	buf_add(&t, g.p, g.n);
+	t.p[t.n - 1] ^= 1;
+	TEST_EQ_INT(run_mem(t.p, t.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("corrupt gzip in '%s': incorrect length check"));
+
+	/* anything after a member that is not a member */
+	{
+		static const struct { const char *s; size_t n; const char *m; } tails[] = {
+			{ "x", 1, "trailing garbage after gzip data in '%s'" },
+			{ "\n", 1, "trailing garbage after gzip data in '%s'" },
+			{ "\x1f", 1, "trailing garbage after gzip data in '%s'" },
+			{ "\0\0\0\0", 4, "trailing garbage after gzip data in '%s'" },
+			{ "\x1f\x8c", 2, "trailing garbage after gzip data in '%s'" },
+			{ "r10,t1,i," TS0 ",1\n", 28, "trailing garbage after gzip data in '%s'" },
+			{ "\x1f\x8b", 2, "truncated gzip in '%s'" },
+			{ "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10, "truncated gzip in '%s'" },
+			/* zlib reads CM and FLG together */
+			{ "\x1f\x8b\x07", 3, "truncated gzip in '%s'" },
+			{ "\x1f\x8b\x07\0", 4, "corrupt gzip in '%s': unknown compression method" },
+		};
+
+		bad = 0;
+		for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			buf_reset(&t);
+			buf_add(&t, g.p, g.n);
+			buf_add(&t, tails[i].s, tails[i].n);
+			write_tmp(t.p, t.n);
+			for (sz = 1; sz <= t.n; sz++) {
+				coll_reset(&c);
+				if (run(sz, 0, 0, &c, &e) != ST_ERROR ||
+				    strcmp(e.msg, msg(tails[i].m)) != 0) {
+					bad++;
+					fprintf(stderr, "tail %zu size %zu: %s\n",
+						i, sz, e.msg);
+				}
+			}
+			unlink(tmp_path);
+		}
+		TEST_EQ_INT(bad, 0);
+	}
+
+	free(text.p);
+	free(g.p);
+	free(t.p);
+	free(big.p);
+	free(c.log.p);
+}
+
+static void test_open(void)
+{
+	struct coll c;
+	struct err e;
+	struct usage_reader *r;
+	struct usage_sink s = { on_rec, on_rej, NULL, 0, &c };
+
+	memset(&c, 0, sizeof(c));
+	err_clear(&e);
+	TEST_TRUE(usage_open("/nonexistent/usage.csv", &e) == NULL);
+	TEST_EQ_STR(e.msg, "cannot open '/nonexistent/usage.csv': No such file or directory");
+	TEST_EQ_INT(e.code, ST_ERROR);
+	err_clear(&e);
+	TEST_TRUE(usage_open("/tmp", &e) == NULL);
+	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
+	usage_free(NULL);
+
+	/* a reader reads once */
+	write_tmp(HDR "r,t,i," TS0 ",1\n", strlen(HDR "r,t,i," TS0 ",1\n"));
+	r = usage_open(tmp_path, &e);
+	TEST_TRUE(r != NULL);
+	if (r) {
+		TEST_EQ_INT(usage_read(r, &s, 0, &e), 0);
+		TEST_EQ_INT(c.ndeliv, 1);
+		TEST_EQ_INT(usage_read(r, &s, 0, &e), ST_ERROR);
+		TEST_EQ_STR(e.msg, msg("usage file '%s' read twice"));
+		usage_free(r);
+	}
+	unlink(tmp_path);
+	free(c.log.p);
+}
+
+static void test_names(void)
+{
+	static const char *const want[REJ_COUNT] = {
+		"field_count", "bad_field", "bad_ts", "bad_quantity",
+		"unknown_tenant", "unknown_item", "no_account",
+		"unit_mismatch", "no_price", "duplicate_conflict"
+	};
+	int i;
+
+	for (i = 0; i < REJ_COUNT; i++)
+		TEST_EQ_STR(usage_reject_name((enum reject_reason)i), want[i]);
+}
+
+static void hex(const unsigned char *sha, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = d[sha[i] >> 4];
+		out[2 * i + 1] = d[sha[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static void test_digest(void)
+{
+	unsigned char sha[32];
+	char h[65];
+	uint64_t size = 0;
+	struct err e;
+
+	/* `sha256sum testdata/usage/digest.csv`, `wc -c` */
+	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv", sha, &size, &e), 0);
+	hex(sha, h);
+	TEST_EQ_STR(h, "64a2b083c22dfd9514767ce397a908a1534afa3194d6f737cd00b2d8a464aeec");
+	TEST_EQ_INT(size, 289);
+	/* `sha256sum testdata/usage/digest.csv.gz`: the raw bytes, not the
+	 * decompressed text */
+	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv.gz", sha, &size, &e), 0);
+	hex(sha, h);
+	TEST_EQ_STR(h, "0d9980945e3aa053086c276c8b88eea63f0ad9df0fe459bc4e4a8f5d5619c78f");
+	TEST_EQ_INT(size, 176);
+	/* the empty file */
+	write_tmp("", 0);
+	TEST_EQ_INT(usage_file_digest(tmp_path, sha, &size, &e), 0);
+	hex(sha, h);
+	TEST_EQ_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	TEST_EQ_INT(size, 0);
+	unlink(tmp_path);
+	TEST_EQ_INT(usage_file_digest("/nonexistent/x", sha, &size, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "cannot open '/nonexistent/x': No such file or directory");
+	TEST_EQ_INT(usage_file_digest("/tmp", sha, &size, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
+}
+
+/* The fixture files read through the reader, as the CLI would. */
+static void test_fixtures(void)
+{
+	struct usage_sink s;
+	struct usage_reader *r;
+	struct coll c;
+	struct err e;
+	static const char want[] =
+		"R 1|r1|tenant-a|video_production|1768471200000000000|140000000|ok|fps=60;height=1080|second\n"
+		"R 2|r2|tenant-a|video_production|1768474800000000000|250000000||fps=30;height=720|second\n"
+		"J 3|r3|tenant-b|bad_quantity|column quantity\n";
+	static const char *const files[] = {
+		"testdata/usage/digest.csv", "testdata/usage/digest.csv.gz"
+	};
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	s.rec = on_rec;
+	s.reject = on_rej;
+	s.progress = NULL;
+	s.progress_every = 0;
+	s.ctx = &c;
+	for (i = 0; i < 2; i++) {
+		coll_reset(&c);
+		r = usage_open(files[i], &e);
+		TEST_TRUE(r != NULL);
+		if (!r)
+			continue;
+		TEST_EQ_INT(usage_read(r, &s, 0, &e), 0);
+		TEST_EQ_STR(buf_cstr(&c.log), want);
+		usage_free(r);
+	}
+	free(c.log.p);
+}
+
+int main(void)
+{
+	test_names();
+	test_main_input();
+	test_skip();
+	test_progress_and_stop();
+	test_rejects();
+	test_header();
+	test_quoting();
+	test_huge_field();
+	test_bad_gzip();
+	test_open();
+	test_digest();
+	test_fixtures();
+	return TEST_REPORT();
+}
