@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "err.h"
 #include "ingest.h"
+#include "ledger.h"
 #include "mem.h"
 #include "report.h"
 #include "store.h"
@@ -360,6 +361,18 @@ static int print_file(void *ctx, const struct store_file *f)
 	return 0;
 }
 
+static int print_period(void *ctx, int p, int version, long invoices,
+			long adjustments)
+{
+	char ym[16];
+
+	(void)ctx;
+	ts_period_format(p, 1, ym);
+	printf("period %s final, version %d: %ld invoices, %ld adjustments\n",
+	       ym, version, invoices, adjustments);
+	return 0;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	struct opts o;
@@ -374,27 +387,11 @@ static int cmd_status(int argc, char **argv)
 		return rc;
 	err_clear(&e);
 	printf("state %s (schema %d)\n", o.db, STORE_SCHEMA_VERSION);
-	rc = store_files(s, print_file, NULL, &e);
+	rc = ledger_periods(s, print_period, NULL, &e);
+	if (!rc)
+		rc = store_files(s, print_file, NULL, &e);
 	store_close(s);
 	return rc ? report_err(&e) : ST_OK;
-}
-
-/* balance_before of a draft: opening balance + payments before as_of
- * (final invoices of earlier periods come with settlement). */
-static dec_t draft_balance(const struct catalog *cat,
-			   const struct account *a, int64_t as_of)
-{
-	dec_t b = a->opening_balance;
-	size_t i;
-
-	for (i = 0; i < cat->npayments; i++) {
-		const struct payment *p = &cat->payments[i];
-
-		if (p->ts < as_of && strcmp(p->tenant, a->tenant) == 0 &&
-		    strcmp(p->currency, a->currency) == 0)
-			dec_add(b, p->amount, &b);
-	}
-	return b;
 }
 
 static int cmd_invoice(int argc, char **argv)
@@ -408,7 +405,6 @@ static int cmd_invoice(int argc, char **argv)
 	struct report r;
 	struct err e;
 	char dir[4096], period[16];
-	int64_t as_of;
 	size_t i;
 	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 0,
 			     &done);
@@ -427,16 +423,20 @@ static int cmd_invoice(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
-	as_of = ts_period_start(o.period + 1, cat.set.tz);
 	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < pp.ninv; i++) {
+		dec_t bb;
+
 		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		report_balances(&inv[i], draft_balance(&cat, pp.inv[i].acct,
-							as_of),
-				pp.inv[i].total);
+		if (ledger_balance_before(s, &cat, pp.inv[i].acct, o.period,
+					  &bb, &e)) {
+			rc = report_err(&e);
+			goto out;
+		}
+		report_balances(&inv[i], bb, pp.inv[i].total);
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = &cat;
@@ -478,12 +478,110 @@ out:
 	return rc;
 }
 
+/* The first failed file, for the refusal message. */
+static int find_failed(void *ctx, const struct store_file *f)
+{
+	char **name = ctx;
+
+	if (f->state == FILE_FAILED && !*name)
+		*name = xstrdup(f->path);
+	return 0;
+}
+
+/* close, and the second half of run. */
+static int do_close(struct store *s, const struct opts *o)
+{
+	struct catalog cat;
+	struct engine *g = NULL;
+	struct ledger_result res;
+	struct err e;
+	char *failed = NULL, period[16];
+	int rc;
+
+	memset(&cat, 0, sizeof(cat));
+	err_clear(&e);
+	ts_period_format(o->period, 1, period);
+	if (catalog_load(o->config, &cat, &e))
+		return report_err(&e);
+	if (store_files(s, find_failed, &failed, &e)) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (failed && !o->allow_failed) {
+		fprintf(stderr, "settle: cannot close %s: usage file '%s' "
+			"failed (forget it, ingest a good copy, or use "
+			"--allow-failed)\n", period, failed);
+		rc = ST_ERROR;
+		goto out;
+	}
+	g = engine_load(s, &cat, &e);
+	if (!g || ledger_close(s, &cat, g, o->period, o->out, &res, &e)) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (res.was_final && !res.changed)
+		printf("no changes\n");
+	else
+		printf("final %s: %zu invoices, %zu adjustments, %zu in "
+		       "arrears%s\n", period, res.invoices, res.adjustments,
+		       res.arrears, res.resettled ? " (earlier periods "
+		       "re-settled)" : "");
+	if (failed)
+		fprintf(stderr, "settle: warning: usage file '%s' failed and "
+			"is not counted\n", failed);
+	rc = ST_OK;
+out:
+	free(failed);
+	engine_free(g);
+	catalog_release(&cat);
+	return rc;
+}
+
 static int cmd_close(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "settle: close is not built yet\n");
-	return ST_ERROR;
+	struct opts o;
+	struct store *s;
+	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 0,
+			     &done);
+
+	if (rc || done)
+		return rc;
+	if (!(s = open_store(o.db, &rc)))
+		return rc;
+	rc = do_close(s, &o);
+	store_close(s);
+	return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct opts o;
+	struct store *s;
+	struct catalog cat;
+	struct err e;
+	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 1,
+			     &done), irc;
+
+	if (rc || done)
+		return rc;
+	/* a bad config stops the run before anything is written */
+	memset(&cat, 0, sizeof(cat));
+	err_clear(&e);
+	if (catalog_load(o.config, &cat, &e))
+		return report_err(&e);
+	catalog_release(&cat);
+	if (!(s = open_store(o.db, &rc)))
+		return rc;
+	irc = do_ingest(s, &o);
+	if (irc == ST_OK || irc == ST_PARTIAL) {
+		rc = do_close(s, &o);
+		if (rc == ST_OK)
+			rc = irc;
+	} else {
+		rc = irc;
+	}
+	store_close(s);
+	return rc;
 }
 
 int cli_main(int argc, char **argv)
@@ -497,7 +595,7 @@ int cli_main(int argc, char **argv)
 		{ "status", cmd_status },
 		{ "invoice", cmd_invoice },
 		{ "close", cmd_close },
-		{ "run", cmd_close },
+		{ "run", cmd_run },
 	};
 	size_t i;
 

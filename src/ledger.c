@@ -1,0 +1,827 @@
+/* ledger: settlement of final periods. */
+#include "ledger.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+#include "mem.h"
+#include "report.h"
+#include "ts.h"
+#include "banned.h"
+
+#define NS_PER_DAY (86400LL * TS_NS_PER_SEC)
+
+struct sline {
+	char *item, *pg, *tiers;
+	dec_t u, c, f, n, b, amount;
+};
+
+/* A final invoice as the state holds it. */
+struct sinv {
+	char *tenant;
+	char currency[4];
+	int64_t number;
+	int version;
+	dec_t total;
+	struct sline *lines;
+	size_t nlines;
+	int seen;          /* matched by an invoice of this close */
+};
+
+/* Everything one close of one period works with. */
+struct pctx {
+	struct store *s;
+	sqlite3 *db;
+	const struct catalog *cat;
+	struct engine *g;
+	int p;
+	int64_t as_of;
+	struct err *e;
+	char prefix[80];
+	int was_final, version;
+	unsigned char digest[32];
+	struct sinv *st;             /* stored invoices, (tenant, currency) */
+	size_t nst;
+	struct account *ghosts;      /* accounts of vanished invoices */
+	size_t nghosts;
+	struct eng_period pp;
+	struct report_invoice *rinv;
+	struct report_adjustment *adj;
+	size_t nadj;
+	struct report_arrears *arr;
+	size_t narr;
+	size_t new_adjustments;
+	struct report_files files;
+};
+
+static int db_err(struct pctx *c, const char *what)
+{
+	return err_set(c->e, ST_ERROR, "cannot %s in state file: %s", what,
+		       sqlite3_errmsg(c->db));
+}
+
+static sqlite3_stmt *prep(struct pctx *c, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_err(c, "prepare a query");
+		return NULL;
+	}
+	return st;
+}
+
+static int exec(struct pctx *c, const char *sql)
+{
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(c, "update");
+	return 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
+static int load_stored(struct pctx *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = prep(c, "SELECT prefix, version, digest FROM period"
+		  " WHERE period = ?1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	snprintf(c->prefix, sizeof(c->prefix), "%s",
+		 c->cat->set.invoice_prefix);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->was_final = 1;
+		snprintf(c->prefix, sizeof(c->prefix), "%s", col_text(st, 0));
+		c->version = sqlite3_column_int(st, 1);
+		if (sqlite3_column_bytes(st, 2) == 32)
+			memcpy(c->digest, sqlite3_column_blob(st, 2), 32);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(c, "read periods");
+	st = prep(c, "SELECT tenant, currency, number, version, total"
+		  " FROM invoice WHERE period = ?1 ORDER BY tenant, currency");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sinv *v;
+
+		c->st = xrealloc(c->st, (c->nst + 1) * sizeof(*c->st));
+		v = &c->st[c->nst++];
+		memset(v, 0, sizeof(*v));
+		v->tenant = xstrdup(col_text(st, 0));
+		snprintf(v->currency, sizeof(v->currency), "%s",
+			 col_text(st, 1));
+		v->number = sqlite3_column_int64(st, 2);
+		v->version = sqlite3_column_int(st, 3);
+		v->total = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(c, "read invoices");
+	st = prep(c, "SELECT tenant, currency, item, price_group, usage_qty,"
+		  " package_qty, forgiven_qty, uncovered_qty, billable_qty,"
+		  " tiers, amount FROM invoice_line WHERE period = ?1"
+		  " ORDER BY tenant, currency, item, price_group");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	{
+		size_t k = 0;
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct sinv *v;
+			struct sline *l;
+
+			while (k < c->nst &&
+			       (strcmp(c->st[k].tenant, col_text(st, 0)) != 0 ||
+				strcmp(c->st[k].currency, col_text(st, 1)) != 0))
+				k++;
+			if (k == c->nst)
+				break;
+			v = &c->st[k];
+			v->lines = xrealloc(v->lines, (v->nlines + 1) *
+					    sizeof(*v->lines));
+			l = &v->lines[v->nlines++];
+			l->item = xstrdup(col_text(st, 2));
+			l->pg = xstrdup(col_text(st, 3));
+			l->u = sqlite3_column_int64(st, 4);
+			l->c = sqlite3_column_int64(st, 5);
+			l->f = sqlite3_column_int64(st, 6);
+			l->n = sqlite3_column_int64(st, 7);
+			l->b = sqlite3_column_int64(st, 8);
+			l->tiers = xstrdup(col_text(st, 9));
+			l->amount = sqlite3_column_int64(st, 10);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(c, "read invoice lines");
+	return 0;
+}
+
+static struct sinv *find_stored(struct pctx *c, const char *tenant,
+				const char *currency)
+{
+	size_t i;
+
+	for (i = 0; i < c->nst; i++)
+		if (strcmp(c->st[i].tenant, tenant) == 0 &&
+		    strcmp(c->st[i].currency, currency) == 0)
+			return &c->st[i];
+	return NULL;
+}
+
+static void invoice_no(const struct pctx *c, int64_t number, char *buf,
+		       size_t cap)
+{
+	char ym[16];
+
+	ts_period_format(c->p, 0, ym);
+	snprintf(buf, cap, "%.64s-%.6s-%06lld", c->prefix, ym,
+		 (long long)number);
+}
+
+static int line_same(const struct eng_line *a, const struct sline *b)
+{
+	return a->u == b->u && a->c == b->c && a->f == b->f && a->n == b->n &&
+	       a->b == b->b && a->amount == b->amount &&
+	       strcmp(a->tiers, b->tiers) == 0;
+}
+
+/* Compares a line key (item, price group) of the engine and the state. */
+static int cmp_key(const struct eng_line *a, const struct sline *b)
+{
+	int k = strcmp(a->item->code, b->item);
+
+	return k ? k : strcmp(a->item->groups[a->group].filter, b->pg);
+}
+
+static int put_adjustment(struct pctx *c, const struct sinv *v, int seq,
+			  const char *item, const char *pg, dec_t old,
+			  dec_t nw)
+{
+	sqlite3_stmt *st = prep(c, "INSERT INTO adjustment(period, tenant,"
+				" currency, seq, item, price_group, old_amount,"
+				" new_amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	sqlite3_bind_text(st, 2, v->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, v->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, seq);
+	sqlite3_bind_text(st, 5, item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, pg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, old);
+	sqlite3_bind_int64(st, 8, nw);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(c, "write an adjustment");
+}
+
+/* Issues the adjustment of a changed invoice: a row per changed line and
+ * a total row. Returns 1 if the invoice changed, 0 if not, -1. */
+static int adjust(struct pctx *c, struct sinv *v, const struct eng_invoice *n)
+{
+	size_t i = 0, j = 0;
+	int changed = 0, seq = v->version;
+
+	/* first pass: any difference at all? */
+	if (n->nlines != v->nlines)
+		changed = 1;
+	for (i = 0; !changed && i < n->nlines; i++)
+		if (cmp_key(&n->lines[i], &v->lines[i]) != 0 ||
+		    !line_same(&n->lines[i], &v->lines[i]))
+			changed = 1;
+	if (!changed)
+		return 0;
+	i = j = 0;
+	while (i < n->nlines || j < v->nlines) {
+		int k = i == n->nlines ? 1 : j == v->nlines ? -1 :
+			cmp_key(&n->lines[i], &v->lines[j]);
+		int r = 0;
+
+		if (k < 0) {
+			const struct eng_line *l = &n->lines[i++];
+
+			r = put_adjustment(c, v, seq, l->item->code,
+					   l->item->groups[l->group].filter, 0,
+					   l->amount);
+		} else if (k > 0) {
+			const struct sline *l = &v->lines[j++];
+
+			r = put_adjustment(c, v, seq, l->item, l->pg, l->amount,
+					   0);
+		} else {
+			const struct eng_line *l = &n->lines[i++];
+			const struct sline *o = &v->lines[j++];
+
+			if (!line_same(l, o))
+				r = put_adjustment(c, v, seq, o->item, o->pg,
+						   o->amount, l->amount);
+		}
+		if (r)
+			return -1;
+	}
+	if (put_adjustment(c, v, seq, "", "", v->total, n->total))
+		return -1;
+	c->new_adjustments++;
+	return 1;
+}
+
+static int write_invoice(struct pctx *c, const struct eng_invoice *n,
+			 int64_t number, int version)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	st = prep(c, "DELETE FROM invoice_line WHERE period = ?1 AND"
+		  " tenant = ?2 AND currency = ?3");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(c, "write invoice lines");
+	st = prep(c, "INSERT OR REPLACE INTO invoice(period, tenant, currency,"
+		  " number, version, total) VALUES(?1,?2,?3,?4,?5,?6)");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, number);
+	sqlite3_bind_int(st, 5, version);
+	sqlite3_bind_int64(st, 6, n->total);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(c, "write an invoice");
+	for (i = 0; i < n->nlines; i++) {
+		const struct eng_line *l = &n->lines[i];
+
+		st = prep(c, "INSERT INTO invoice_line(period, tenant, currency,"
+			  " item, price_group, usage_qty, package_qty,"
+			  " forgiven_qty, uncovered_qty, billable_qty, tiers,"
+			  " amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+			  "?12)");
+		if (!st)
+			return -1;
+		sqlite3_bind_int(st, 1, c->p);
+		sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, l->item->code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, l->item->groups[l->group].filter, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, l->u);
+		sqlite3_bind_int64(st, 7, l->c);
+		sqlite3_bind_int64(st, 8, l->f);
+		sqlite3_bind_int64(st, 9, l->n);
+		sqlite3_bind_int64(st, 10, l->b);
+		sqlite3_bind_text(st, 11, l->tiers, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 12, l->amount);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return db_err(c, "write invoice lines");
+	}
+	return 0;
+}
+
+/* Sum of the payments of a (tenant, currency) before as_of. */
+static dec_t payments_before(const struct catalog *cat, const char *tenant,
+			     const char *currency, int64_t as_of)
+{
+	dec_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < cat->npayments; i++) {
+		const struct payment *p = &cat->payments[i];
+
+		if (p->ts < as_of && strcmp(p->tenant, tenant) == 0 &&
+		    strcmp(p->currency, currency) == 0)
+			dec_add(sum, p->amount, &sum);
+	}
+	return sum;
+}
+
+/* Totals of final invoices of (tenant, currency) in periods [0, before). */
+static int finals_before(sqlite3 *db, const char *tenant,
+			 const char *currency, int before, dec_t *sum)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*sum = 0;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(total), 0) FROM"
+			       " invoice WHERE tenant = ?1 AND currency = ?2"
+			       " AND period < ?3", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, before);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*sum = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int ledger_balance_before(struct store *s, const struct catalog *cat,
+			  const struct account *a, int p, dec_t *out,
+			  struct err *e)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	dec_t fin, b = a->opening_balance;
+
+	if (finals_before(store_db(s), a->tenant, a->currency, p, &fin))
+		return err_set(e, ST_ERROR, "cannot read invoices in state "
+			       "file: %s", sqlite3_errmsg(store_db(s)));
+	if (dec_add(b, payments_before(cat, a->tenant, a->currency, as_of),
+		    &b) || dec_sub(b, fin, &b))
+		return err_set(e, ST_ERROR, "balance of '%s' overflows",
+			       a->tenant);
+	*out = b;
+	return 0;
+}
+
+/* Arrears of every account after this close (SPEC section 7). */
+static int arrears(struct pctx *c)
+{
+	const struct catalog *cat = c->cat;
+	sqlite3_stmt *st = prep(c, "SELECT period, number, total FROM invoice"
+				" WHERE tenant = ?1 AND currency = ?2 AND"
+				" period <= ?3 ORDER BY period");
+	size_t i;
+
+	if (!st)
+		return -1;
+	for (i = 0; i < cat->naccounts; i++) {
+		const struct account *a = &cat->accounts[i];
+		dec_t credit = a->opening_balance, bal, paid;
+		struct report_arrears *r;
+		int found = 0, rc, oldest_p = 0;
+		int64_t oldest_no = 0;
+
+		dec_add(credit, payments_before(cat, a->tenant, a->currency,
+						c->as_of), &credit);
+		bal = credit;
+		paid = credit;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, a->tenant, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, a->currency, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, c->p);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			dec_t total = sqlite3_column_int64(st, 2);
+
+			if (dec_sub(bal, total, &bal)) {
+				sqlite3_finalize(st);
+				return err_set(c->e, ST_ERROR, "balance of "
+					       "'%s' overflows", a->tenant);
+			}
+			if (found || total <= 0)
+				continue;
+			if (paid >= total) {
+				paid -= total;
+			} else {
+				found = 1;
+				oldest_p = sqlite3_column_int(st, 0);
+				oldest_no = sqlite3_column_int64(st, 1);
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_err(c, "read invoices");
+		}
+		if (bal >= 0)
+			continue;
+		c->arr = xrealloc(c->arr, (c->narr + 1) * sizeof(*c->arr));
+		r = &c->arr[c->narr++];
+		memset(r, 0, sizeof(*r));
+		r->tenant = a->tenant;
+		r->currency = a->currency;
+		r->outstanding = -bal;
+		r->minor = dec_minor_digits(a->currency);
+		r->status = "grace";
+		if (found) {
+			struct pctx tmp = *c;
+			int64_t inv_as_of = ts_period_start(oldest_p + 1,
+							    cat->set.tz);
+
+			tmp.p = oldest_p;
+			if (oldest_p != c->p) {
+				/* its prefix is the prefix of its period */
+				sqlite3_stmt *q = prep(c, "SELECT prefix FROM"
+						       " period WHERE period"
+						       " = ?1");
+
+				if (!q) {
+					sqlite3_finalize(st);
+					return -1;
+				}
+				sqlite3_bind_int(q, 1, oldest_p);
+				if (sqlite3_step(q) == SQLITE_ROW)
+					snprintf(tmp.prefix, sizeof(tmp.prefix),
+						 "%s", col_text(q, 0));
+				sqlite3_finalize(q);
+			}
+			invoice_no(&tmp, oldest_no, r->oldest_invoice_no,
+				   sizeof(r->oldest_invoice_no));
+			r->has_dates = 1;
+			if (ts_add_days(inv_as_of, a->grace_days,
+					&r->suspend_at) ||
+			    ts_add_days(r->suspend_at, a->retention_days,
+					&r->release_at)) {
+				sqlite3_finalize(st);
+				return err_set(c->e, ST_ERROR, "suspension date "
+					       "of '%s' out of range",
+					       a->tenant);
+			}
+			r->status = c->as_of < r->suspend_at ? "grace" :
+				    c->as_of < r->release_at ? "suspended" :
+				    "released";
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int load_adjustments(struct pctx *c)
+{
+	sqlite3_stmt *st = prep(c, "SELECT a.tenant, a.currency, a.seq,"
+				" a.item, a.price_group, a.old_amount,"
+				" a.new_amount, i.number FROM adjustment a"
+				" JOIN invoice i ON i.period = a.period AND"
+				" i.tenant = a.tenant AND"
+				" i.currency = a.currency"
+				" WHERE a.period = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, c->p);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_adjustment *a;
+		const struct account *acct;
+		const char *tenant = col_text(st, 0);
+
+		c->adj = xrealloc(c->adj, (c->nadj + 1) * sizeof(*c->adj));
+		a = &c->adj[c->nadj++];
+		memset(a, 0, sizeof(*a));
+		invoice_no(c, sqlite3_column_int64(st, 7), a->invoice_no,
+			   sizeof(a->invoice_no));
+		snprintf(a->adjustment_no, sizeof(a->adjustment_no), "%s-A%d",
+			 a->invoice_no, sqlite3_column_int(st, 2));
+		/* strings must outlive the statement: use the catalog's or
+		 * keep copies in the stored invoices */
+		acct = catalog_account(c->cat, tenant, strlen(tenant),
+				       col_text(st, 1));
+		(void)acct;
+		a->tenant = xstrdup(tenant);
+		a->currency = xstrdup(col_text(st, 1));
+		a->item = xstrdup(col_text(st, 3));
+		a->price_group = xstrdup(col_text(st, 4));
+		a->old_amount = sqlite3_column_int64(st, 5);
+		a->new_amount = sqlite3_column_int64(st, 6);
+		a->delta = a->new_amount - a->old_amount;
+		a->minor = dec_minor_digits(a->currency);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(c, "read adjustments");
+}
+
+static void pctx_release(struct pctx *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nst; i++) {
+		for (j = 0; j < c->st[i].nlines; j++) {
+			free(c->st[i].lines[j].item);
+			free(c->st[i].lines[j].pg);
+			free(c->st[i].lines[j].tiers);
+		}
+		free(c->st[i].lines);
+		free(c->st[i].tenant);
+	}
+	free(c->st);
+	for (i = 0; i < c->nghosts; i++)
+		free(c->ghosts[i].tenant);
+	free(c->ghosts);
+	for (i = 0; i < c->nadj; i++) {
+		free((char *)c->adj[i].tenant);
+		free((char *)c->adj[i].currency);
+		free((char *)c->adj[i].item);
+		free((char *)c->adj[i].price_group);
+	}
+	free(c->adj);
+	free(c->arr);
+	free(c->rinv);
+	engine_period_release(&c->pp);
+	report_files_release(&c->files);
+}
+
+/* Settles period c->p inside the open transaction. Sets *changed. */
+static int settle(struct pctx *c, int target, int *changed)
+{
+	struct report r;
+	unsigned char digest[32];
+	int64_t maxnum = 0;
+	size_t i, nreal;
+	char sp[64];
+
+	*changed = 0;
+	c->as_of = ts_period_start(c->p + 1, c->cat->set.tz);
+	if (engine_period(c->g, c->p, &c->pp, c->e) || load_stored(c))
+		return -1;
+	snprintf(sp, sizeof(sp), "SAVEPOINT p%d", c->p);
+	if (exec(c, sp))
+		return -1;
+	for (i = 0; i < c->nst; i++)
+		if (c->st[i].number > maxnum)
+			maxnum = c->st[i].number;
+	/* invoices that lost every line keep their number, with no lines */
+	nreal = c->pp.ninv;
+	for (i = 0; i < c->nst; i++) {
+		size_t k;
+
+		for (k = 0; k < nreal; k++)
+			if (strcmp(c->pp.inv[k].acct->tenant,
+				   c->st[i].tenant) == 0 &&
+			    strcmp(c->pp.inv[k].acct->currency,
+				   c->st[i].currency) == 0)
+				break;
+		if (k < nreal)
+			continue;
+		c->ghosts = xrealloc(c->ghosts, (c->nghosts + 1) *
+				     sizeof(*c->ghosts));
+		memset(&c->ghosts[c->nghosts], 0, sizeof(*c->ghosts));
+		c->ghosts[c->nghosts].tenant = xstrdup(c->st[i].tenant);
+		memcpy(c->ghosts[c->nghosts].currency, c->st[i].currency, 4);
+		c->nghosts++;
+	}
+	for (i = 0; i < c->nghosts; i++) {
+		const struct account *real = catalog_account(c->cat,
+			c->ghosts[i].tenant, strlen(c->ghosts[i].tenant),
+			c->ghosts[i].currency);
+		struct eng_invoice *v;
+
+		c->pp.inv = xrealloc(c->pp.inv, (c->pp.ninv + 1) *
+				     sizeof(*c->pp.inv));
+		v = &c->pp.inv[c->pp.ninv++];
+		memset(v, 0, sizeof(*v));
+		v->acct = real ? real : &c->ghosts[i];
+	}
+	c->rinv = xcalloc(c->pp.ninv ? c->pp.ninv : 1, sizeof(*c->rinv));
+	for (i = 0; i < c->pp.ninv; i++) {
+		const struct eng_invoice *v = &c->pp.inv[i];
+		struct sinv *old = find_stored(c, v->acct->tenant,
+					       v->acct->currency);
+		struct report_invoice *h = &c->rinv[i];
+		int64_t number;
+		int version = 1, ch = 1;
+		dec_t bb;
+
+		if (old) {
+			number = old->number;
+			version = old->version;
+			ch = adjust(c, old, v);
+			if (ch < 0)
+				return -1;
+			version += ch;
+		} else {
+			number = ++maxnum;
+		}
+		if (ch && write_invoice(c, v, number, version))
+			return -1;
+		invoice_no(c, number, h->invoice_no, sizeof(h->invoice_no));
+		h->status = "final";
+		h->version = version;
+		if (ledger_balance_before(c->s, c->cat, v->acct, c->p, &bb,
+					  c->e))
+			return -1;
+		report_balances(h, bb, v->total);
+	}
+	if (arrears(c) || load_adjustments(c))
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.cat = c->cat;
+	r.g = c->g;
+	r.pp = &c->pp;
+	r.inv = c->rinv;
+	r.adj = c->adj;
+	r.nadj = c->nadj;
+	r.arr = c->arr;
+	r.narr = c->narr;
+	report_render(&r, &c->files);
+	report_digest(&c->files, digest);
+	if (c->was_final && memcmp(digest, c->digest, 32) == 0) {
+		/* nothing changed: undo whatever the savepoint holds */
+		snprintf(sp, sizeof(sp), "ROLLBACK TO p%d", c->p);
+		if (exec(c, sp))
+			return -1;
+	} else {
+		sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO period("
+					"period, prefix, version, digest)"
+					" VALUES(?1, ?2, ?3, ?4)");
+		int rc;
+
+		if (!st)
+			return -1;
+		sqlite3_bind_int(st, 1, c->p);
+		sqlite3_bind_text(st, 2, c->prefix, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, c->version + 1);
+		sqlite3_bind_blob(st, 4, digest, 32, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return db_err(c, "write the period");
+		*changed = 1;
+	}
+	(void)target;
+	snprintf(sp, sizeof(sp), "RELEASE p%d", c->p);
+	return exec(c, sp);
+}
+
+static int final_periods(struct store *s, int before, int **out, size_t *n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(store_db(s), "SELECT period FROM period WHERE"
+			       " period < ?1 ORDER BY period", -1, &st,
+			       NULL) != SQLITE_OK)
+		return err_set(e, ST_ERROR, "cannot read periods: %s",
+			       sqlite3_errmsg(store_db(s)));
+	sqlite3_bind_int(st, 1, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 :
+	       err_set(e, ST_ERROR, "cannot read periods: %s",
+		       sqlite3_errmsg(store_db(s)));
+}
+
+int ledger_close(struct store *s, const struct catalog *cat,
+		 struct engine *g, int p, const char *outdir,
+		 struct ledger_result *res, struct err *e)
+{
+	struct pctx *ctx = NULL;
+	int *periods = NULL, *changed = NULL;
+	size_t n = 0, i;
+	int rc = ST_ERROR;
+
+	memset(res, 0, sizeof(*res));
+	if (final_periods(s, p, &periods, &n, e))
+		return ST_ERROR;
+	periods = xrealloc(periods, (n + 1) * sizeof(*periods));
+	periods[n++] = p;
+	ctx = xcalloc(n, sizeof(*ctx));
+	changed = xcalloc(n, sizeof(*changed));
+	if (store_begin(s, e))
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct pctx *c = &ctx[i];
+
+		c->s = s;
+		c->db = store_db(s);
+		c->cat = cat;
+		c->g = g;
+		c->p = periods[i];
+		c->e = e;
+		if (settle(c, i == n - 1, &changed[i]))
+			goto out;
+		if (changed[i]) {
+			res->changed = 1;
+			res->adjustments += c->new_adjustments;
+			if (i < n - 1)
+				res->resettled++;
+		}
+	}
+	res->was_final = ctx[n - 1].was_final;
+	res->invoices = ctx[n - 1].pp.ninv;
+	res->arrears = ctx[n - 1].narr;
+	fault_point("close-commit");
+	if (store_commit(s, e))
+		goto out;
+	/* outputs after the commit: a crash here leaves files a rerun
+	 * rewrites, since they are rendered from the committed state */
+	for (i = 0; i < n; i++) {
+		char dir[4096], ym[16];
+		size_t w;
+
+		if (!changed[i] && i < n - 1)
+			continue;
+		ts_period_format(periods[i], 1, ym);
+		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
+		if (report_put(&ctx[i].files, dir, &w, e))
+			goto out;
+		res->files_written += w;
+	}
+	rc = 0;
+out:
+	if (rc)
+		store_rollback(s);
+	for (i = 0; i < n; i++)
+		pctx_release(&ctx[i]);
+	free(ctx);
+	free(changed);
+	free(periods);
+	return rc;
+}
+
+int ledger_periods(struct store *s,
+		   int (*fn)(void *ctx, int period, int version,
+			     long invoices, long adjustments),
+		   void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(store_db(s), "SELECT p.period, p.version,"
+			       " (SELECT count(*) FROM invoice i WHERE"
+			       "  i.period = p.period),"
+			       " (SELECT count(DISTINCT tenant || ' ' ||"
+			       "  currency || ' ' || seq) FROM adjustment a"
+			       "  WHERE a.period = p.period)"
+			       " FROM period p ORDER BY p.period", -1, &st,
+			       NULL) != SQLITE_OK)
+		return err_set(e, ST_ERROR, "cannot read periods: %s",
+			       sqlite3_errmsg(store_db(s)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, sqlite3_column_int(st, 0),
+		       sqlite3_column_int(st, 1),
+		       (long)sqlite3_column_int64(st, 2),
+		       (long)sqlite3_column_int64(st, 3));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 :
+	       err_set(e, ST_ERROR, "cannot read periods: %s",
+		       sqlite3_errmsg(store_db(s)));
+}
