@@ -537,7 +537,9 @@ static int rate_records(struct engine *g)
 	}
 	sort_cat = cat;
 	for (i = 0; i < g->ntenants; i++)
-		qsort(tp[i].idx, tp[i].n, sizeof(size_t), cmp_pkg_order);
+		if (tp[i].n > 1)
+			qsort(tp[i].idx, tp[i].n, sizeof(size_t),
+			      cmp_pkg_order);
 	walk = xmalloc((g->nrecs ? g->nrecs : 1) * sizeof(*walk));
 	for (i = 0; i < g->nrecs; i++) {
 		struct rrec *r = &g->recs[i];
@@ -757,8 +759,11 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 	}
 	sort_cat = cat;
 	for (i = 0; i < n; i++)
-		qsort(lines[i].pu, lines[i].npu, sizeof(*lines[i].pu), cmp_pu);
-	qsort(lines, n, sizeof(*lines), cmp_line);
+		if (lines[i].npu > 1)
+			qsort(lines[i].pu, lines[i].npu, sizeof(*lines[i].pu),
+			      cmp_pu);
+	if (n > 1)
+		qsort(lines, n, sizeof(*lines), cmp_line);
 	free(slot);
 	*out = lines;
 	*nout = n;
@@ -794,6 +799,7 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		inv->nlines = j - i;
 		inv->lines = xmalloc(inv->nlines * sizeof(*inv->lines));
 		memcpy(inv->lines, &lines[i], inv->nlines * sizeof(*lines));
+		/* each line now belongs to its invoice */
 		inv->total = 0;
 		if (rc)
 			continue;
