@@ -25,25 +25,31 @@ deps:
 	@sh scripts/install-deps.sh
 
 settle: $(OBJ) | deps
-	$(CC) $(ALLCFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 build/%.o: src/%.c | deps
 	@mkdir -p build
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 build/san/%.o: src/%.c | deps
 	@mkdir -p build/san
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
+	@echo "  CC san  $<"
+	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
 
 build/test_%: tests/test_%.c $(LIBOBJ) | deps
-	$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 build/san/test_%: tests/test_%.c $(SANOBJ) | deps
 	@mkdir -p build/san
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(SANOBJ) $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(SANOBJ) $(LDLIBS)
 
 build/san/settle: $(SANOBJ) build/san/main.o | deps
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests, end-to-end tests, then both again under ASan + UBSan.
 test: settle $(TESTS) build/san/settle $(SANTESTS)
@@ -62,13 +68,18 @@ e2e: settle
 demo: settle
 	@sh scripts/demo.sh
 
-bench: settle
+bench: settle build/gen-usage build/zfloor
 	@sh scripts/bench.sh
+
+# Kills `settle run` at many points and checks every rerun against a
+# clean run; `make test` runs a short version.
+crashtest: settle build/gen-usage
+	@sh scripts/crashtest.sh --points 60
 
 clean:
 	rm -rf build settle demo-out demo.db
 
-.PHONY: all deps test unit e2e demo bench clean
+.PHONY: all deps test unit e2e demo bench crashtest clean
 .SECONDARY:
 
 -include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TESTS:=.d) $(SANTESTS:=.d)
