@@ -548,18 +548,18 @@ static int rate_records(struct engine *g)
 
 		if (r->dead)
 			continue;
-		if (dec_div(r->qty, it->unit_ratio, it->record_round,
-			    it->record_round_mode, &r->q)) {
-			fail(g, "quantity of item '%s' overflows in price units",
-			     it->code);
-			goto out;
-		}
 		r->period = ts_period_of(r->ts, cat->set.tz);
 		pc = period_count(g, r->period);
 		pc->records++;
 		if (r->status != g->ok_id) {
 			pc->unbillable++;
 			continue;
+		}
+		if (dec_div(r->qty, it->unit_ratio, it->record_round,
+			    it->record_round_mode, &r->q)) {
+			fail(g, "quantity of item '%s' overflows in price units",
+			     it->code);
+			goto out;
 		}
 		if (walk_all || tp[r->tenant].limited)
 			walk[nwalk++] = i;
