@@ -275,67 +275,44 @@ static int do_ingest(struct store *s, const struct opts *o)
 	return failed ? ST_PARTIAL : ST_OK;
 }
 
-static struct store *open_store(const char *db, int *code)
-{
-	struct err e;
-	struct store *s;
+/* Each command: the work it does once its options are parsed, the config
+ * loaded (when it takes one) and the state file open and locked. */
+typedef int (*cmd_fn)(struct store *s, const struct opts *o,
+		      const struct catalog *cat);
 
-	err_clear(&e);
-	s = store_open(db, &e);
-	if (!s)
-		*code = report_err(&e);
-	return s;
+static int cmd_ingest(struct store *s, const struct opts *o,
+		      const struct catalog *cat)
+{
+	(void)cat;
+	return do_ingest(s, o);
 }
 
-static int cmd_ingest(int argc, char **argv)
+static int cmd_forget(struct store *s, const struct opts *o,
+		      const struct catalog *cat)
 {
-	struct opts o;
-	struct store *s;
-	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 0, 1,
-			     &done);
-
-	if (rc || done)
-		return rc;
-	if (!(s = open_store(o.db, &rc)))
-		return rc;
-	rc = do_ingest(s, &o);
-	store_close(s);
-	return rc;
-}
-
-static int cmd_forget(int argc, char **argv)
-{
-	struct opts o;
-	struct store *s;
 	struct err e;
-	int done, i, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 0, 1,
-				&done);
+	int i;
 
-	if (rc || done)
-		return rc;
-	if (!(s = open_store(o.db, &rc)))
-		return rc;
+	(void)cat;
 	err_clear(&e);
 	if (store_begin(s, &e))
 		goto fail;
-	for (i = 0; i < o.nfiles; i++) {
-		int r = store_file_forget(s, o.files[i], &e);
+	for (i = 0; i < o->nfiles; i++) {
+		int r = store_file_forget(s, o->files[i], &e);
 
 		if (r < 0)
 			goto fail;
 		if (r)
-			printf("forgot %s\n", o.files[i]);
+			printf("forgot %s\n", o->files[i]);
 		else
 			fprintf(stderr, "settle: warning: '%s' is not "
-				"registered\n", o.files[i]);
+				"registered\n", o->files[i]);
 	}
 	if (store_commit(s, &e))
 		goto fail;
-	store_close(s);
 	return ST_OK;
 fail:
 	store_rollback(s);
-	store_close(s);
 	return report_err(&e);
 }
 
@@ -373,56 +350,49 @@ static int print_period(void *ctx, int p, int version, long invoices,
 	return 0;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(struct store *s, const struct opts *o,
+		      const struct catalog *cat)
 {
-	struct opts o;
-	struct store *s;
 	struct err e;
-	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 0, 0,
-			     &done);
 
-	if (rc || done)
-		return rc;
-	if (!(s = open_store(o.db, &rc)))
-		return rc;
+	(void)cat;
 	err_clear(&e);
-	printf("state %s (schema %d)\n", o.db, STORE_SCHEMA_VERSION);
-	rc = ledger_periods(s, print_period, NULL, &e);
-	if (!rc)
-		rc = store_files(s, print_file, NULL, &e);
-	store_close(s);
-	return rc ? report_err(&e) : ST_OK;
+	printf("state %s (schema %d)\n", o->db, STORE_SCHEMA_VERSION);
+	if (ledger_periods(s, print_period, NULL, &e) ||
+	    store_files(s, print_file, NULL, &e))
+		return report_err(&e);
+	return ST_OK;
 }
 
-static int cmd_invoice(int argc, char **argv)
+static void warn_failed(const struct engine *g)
 {
-	struct opts o;
-	struct catalog cat;
-	struct store *s = NULL;
+	struct eng_counts c;
+
+	engine_counts(g, &c);
+	if (c.files_failed)
+		fprintf(stderr, "settle: warning: %llu usage files failed and "
+			"are not counted\n", (unsigned long long)c.files_failed);
+}
+
+static int cmd_invoice(struct store *s, const struct opts *o,
+		       const struct catalog *cat)
+{
 	struct engine *g = NULL;
 	struct eng_period pp;
 	struct report_invoice *inv = NULL;
+	struct report_files rf;
 	struct report r;
 	struct err e;
 	char dir[4096], period[16];
-	size_t i;
-	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 0,
-			     &done);
+	size_t i, written;
+	int rc = ST_ERROR;
 
-	if (rc || done)
-		return rc;
-	memset(&cat, 0, sizeof(cat));
 	memset(&pp, 0, sizeof(pp));
+	memset(&rf, 0, sizeof(rf));
 	err_clear(&e);
-	if (catalog_load(o.config, &cat, &e))
-		return report_err(&e);
-	if (!(s = open_store(o.db, &rc)))
+	g = engine_load(s, cat, &e);
+	if (!g || engine_period(g, o->period, &pp, &e))
 		goto out;
-	g = engine_load(s, &cat, &e);
-	if (!g || engine_period(g, o.period, &pp, &e)) {
-		rc = report_err(&e);
-		goto out;
-	}
 	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < pp.ninv; i++) {
 		dec_t bb;
@@ -431,50 +401,32 @@ static int cmd_invoice(int argc, char **argv)
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		if (ledger_balance_before(s, &cat, pp.inv[i].acct, o.period,
-					  &bb, &e)) {
-			rc = report_err(&e);
+		if (ledger_balance_before(s, cat, pp.inv[i].acct, o->period,
+					  &bb, &e))
 			goto out;
-		}
 		report_balances(&inv[i], bb, pp.inv[i].total);
 	}
 	memset(&r, 0, sizeof(r));
-	r.cat = &cat;
+	r.cat = cat;
 	r.g = g;
 	r.pp = &pp;
 	r.inv = inv;
 	r.draft = 1;
-	ts_period_format(o.period, 1, period);
-	snprintf(dir, sizeof(dir), "%s/%s/draft", o.out, period);
-	{
-		struct report_files rf;
-		size_t written;
-
-		report_render(&r, &rf);
-		rc = report_put(&rf, dir, &written, &e);
-		report_files_release(&rf);
-		if (rc) {
-			rc = report_err(&e);
-			goto out;
-		}
-	}
+	ts_period_format(o->period, 1, period);
+	snprintf(dir, sizeof(dir), "%s/%s/draft", o->out, period);
+	report_render(&r, &rf);
+	if (report_put(&rf, dir, &written, &e))
+		goto out;
 	printf("draft %s: %zu invoices written to %s\n", period, pp.ninv, dir);
-	{
-		struct eng_counts c;
-
-		engine_counts(g, &c);
-		if (c.files_failed)
-			fprintf(stderr, "settle: warning: %llu usage files "
-				"failed and are not counted\n",
-				(unsigned long long)c.files_failed);
-	}
+	warn_failed(g);
 	rc = ST_OK;
 out:
+	if (rc)
+		rc = report_err(&e);
+	report_files_release(&rf);
 	free(inv);
 	engine_period_release(&pp);
 	engine_free(g);
-	store_close(s);
-	catalog_release(&cat);
 	return rc;
 }
 
@@ -488,37 +440,28 @@ static int find_failed(void *ctx, const struct store_file *f)
 	return 0;
 }
 
-/* close, and the second half of run. */
-static int do_close(struct store *s, const struct opts *o)
+static int cmd_close(struct store *s, const struct opts *o,
+		     const struct catalog *cat)
 {
-	struct catalog cat;
 	struct engine *g = NULL;
 	struct ledger_result res;
 	struct err e;
 	char *failed = NULL, period[16];
-	int rc;
+	int rc = ST_ERROR;
 
-	memset(&cat, 0, sizeof(cat));
 	err_clear(&e);
 	ts_period_format(o->period, 1, period);
-	if (catalog_load(o->config, &cat, &e))
-		return report_err(&e);
-	if (store_files(s, find_failed, &failed, &e)) {
-		rc = report_err(&e);
+	if (store_files(s, find_failed, &failed, &e))
 		goto out;
-	}
 	if (failed && !o->allow_failed) {
-		fprintf(stderr, "settle: cannot close %s: usage file '%s' "
-			"failed (forget it, ingest a good copy, or use "
-			"--allow-failed)\n", period, failed);
-		rc = ST_ERROR;
+		err_set(&e, ST_ERROR, "cannot close %s: usage file '%s' failed "
+			"(forget it, ingest a good copy, or use "
+			"--allow-failed)", period, failed);
 		goto out;
 	}
-	g = engine_load(s, &cat, &e);
-	if (!g || ledger_close(s, &cat, g, o->period, o->out, &res, &e)) {
-		rc = report_err(&e);
+	g = engine_load(s, cat, &e);
+	if (!g || ledger_close(s, cat, g, o->period, o->out, &res, &e))
 		goto out;
-	}
 	if (res.was_final && !res.changed)
 		printf("no changes\n");
 	else
@@ -526,61 +469,54 @@ static int do_close(struct store *s, const struct opts *o)
 		       "arrears%s\n", period, res.invoices, res.adjustments,
 		       res.arrears, res.resettled ? " (earlier periods "
 		       "re-settled)" : "");
-	if (failed)
-		fprintf(stderr, "settle: warning: usage file '%s' failed and "
-			"is not counted\n", failed);
+	warn_failed(g);
 	rc = ST_OK;
 out:
+	if (rc)
+		rc = report_err(&e);
 	free(failed);
 	engine_free(g);
-	catalog_release(&cat);
 	return rc;
 }
 
-static int cmd_close(int argc, char **argv)
+static int cmd_run(struct store *s, const struct opts *o,
+		   const struct catalog *cat)
 {
-	struct opts o;
-	struct store *s;
-	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 0,
-			     &done);
+	int irc = do_ingest(s, o), rc;
 
-	if (rc || done)
-		return rc;
-	if (!(s = open_store(o.db, &rc)))
-		return rc;
-	rc = do_close(s, &o);
-	store_close(s);
-	return rc;
+	if (irc != ST_OK && irc != ST_PARTIAL)
+		return irc;
+	rc = cmd_close(s, o, cat);
+	return rc == ST_OK ? irc : rc;
 }
 
-static int cmd_run(int argc, char **argv)
+/* Parses, loads the config (a bad one stops the command before the state
+ * file is even created), opens the state, runs fn. */
+static int dispatch(int argc, char **argv, int need_cfg, int min_files,
+		    cmd_fn fn)
 {
 	struct opts o;
-	struct store *s;
 	struct catalog cat;
+	struct store *s;
 	struct err e;
-	int done, rc = parse(argc, argv, memset(&o, 0, sizeof(o)), 1, 1,
-			     &done), irc;
+	int done, rc;
 
+	memset(&o, 0, sizeof(o));
+	memset(&cat, 0, sizeof(cat));
+	rc = parse(argc, argv, &o, need_cfg, min_files, &done);
 	if (rc || done)
 		return rc;
-	/* a bad config stops the run before anything is written */
-	memset(&cat, 0, sizeof(cat));
 	err_clear(&e);
-	if (catalog_load(o.config, &cat, &e))
+	if (need_cfg && catalog_load(o.config, &cat, &e))
 		return report_err(&e);
-	catalog_release(&cat);
-	if (!(s = open_store(o.db, &rc)))
-		return rc;
-	irc = do_ingest(s, &o);
-	if (irc == ST_OK || irc == ST_PARTIAL) {
-		rc = do_close(s, &o);
-		if (rc == ST_OK)
-			rc = irc;
+	s = store_open(o.db, &e);
+	if (!s) {
+		rc = report_err(&e);
 	} else {
-		rc = irc;
+		rc = fn(s, &o, &cat);
+		store_close(s);
 	}
-	store_close(s);
+	catalog_release(&cat);
 	return rc;
 }
 
@@ -588,14 +524,15 @@ int cli_main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int (*fn)(int, char **);
+		int need_cfg, min_files;
+		cmd_fn fn;
 	} cmds[] = {
-		{ "ingest", cmd_ingest },
-		{ "forget", cmd_forget },
-		{ "status", cmd_status },
-		{ "invoice", cmd_invoice },
-		{ "close", cmd_close },
-		{ "run", cmd_run },
+		{ "ingest", 0, 1, cmd_ingest },
+		{ "forget", 0, 1, cmd_forget },
+		{ "status", 0, 0, cmd_status },
+		{ "invoice", 1, 0, cmd_invoice },
+		{ "close", 1, 0, cmd_close },
+		{ "run", 1, 1, cmd_run },
 	};
 	size_t i;
 
@@ -611,6 +548,7 @@ int cli_main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
+			return dispatch(argc - 1, argv + 1, cmds[i].need_cfg,
+					cmds[i].min_files, cmds[i].fn);
 	return die_usage("unknown command '%s'", argv[1]);
 }
