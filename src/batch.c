@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
 #include "mem.h"
 #include "banned.h"
 
@@ -49,18 +50,6 @@ static void put_bytes(struct buf *b, const void *p, size_t n)
 	b->n += n;
 }
 
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void rehash(struct batch *b)
 {
 	size_t i, ns = b->nslots ? b->nslots * 2 : 256;
@@ -69,7 +58,7 @@ static void rehash(struct batch *b)
 	b->slots = xcalloc(ns, sizeof(*b->slots));
 	b->nslots = ns;
 	for (i = 0; i < b->nstr; i++) {
-		uint64_t h = hash_bytes((const char *)b->strs.p + b->off[i],
+		uint64_t h = agg_hash((const char *)b->strs.p + b->off[i],
 					b->len[i]);
 		size_t j = h & (ns - 1);
 
@@ -87,7 +76,7 @@ static uint64_t intern(struct batch *b, struct span s)
 
 	if ((b->nstr + 1) * 2 > b->nslots)
 		rehash(b);
-	h = hash_bytes(s.p, s.n);
+	h = agg_hash(s.p, s.n);
 	for (j = h & (b->nslots - 1); b->slots[j];
 	     j = (j + 1) & (b->nslots - 1)) {
 		size_t i = b->slots[j] - 1;

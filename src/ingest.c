@@ -95,8 +95,18 @@ static int flush(struct loader *l, struct err *e)
 	return 0;
 }
 
-/* Commits what is pending with a checkpoint after `records` records. */
-static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
+/* What one ingest transaction writes, besides flushing the pending batch
+ * and rejects. */
+struct step {
+	int finish;             /* 0: a checkpoint; 1: end the LOADING row */
+	uint64_t raw, records;  /* checkpoint position */
+	enum file_state state;  /* finish: the row's new state */
+	const char *msg;        /* finish: why it failed */
+};
+
+/* Runs one ingest transaction under the state lock; on failure records
+ * the first state error for the whole run. */
+static int commit_step(struct loader *l, const struct step *st)
 {
 	struct shared *sh = l->sh;
 	struct err e;
@@ -104,8 +114,12 @@ static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 
 	err_clear(&e);
 	pthread_mutex_lock(&sh->mu);
-	if (store_begin(sh->s, &e) || flush(l, &e) ||
-	    store_checkpoint(sh->s, l->id, raw, records, l->seq, &e)) {
+	if (store_begin(sh->s, &e) ||
+	    (!(st->finish && st->state == FILE_FAILED) && flush(l, &e)) ||
+	    (st->finish ?
+	     store_file_finish(sh->s, l->id, st->state, st->msg, &e) :
+	     store_checkpoint(sh->s, l->id, st->raw, st->records, l->seq,
+			      &e))) {
 		rc = -1;
 	} else {
 		fault_point("ingest-commit");
@@ -118,10 +132,35 @@ static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 			sh->err = e;
 			sh->failed = 1;
 		}
+	} else if (st->finish) {
+		struct store_file f;
+
+		if (store_file_current(sh->s, l->job->f->path, &f, &e) == 1) {
+			l->job->f->records = f.records;
+			l->job->f->rejected = f.rejected;
+			store_file_release(&f);
+		}
 	}
 	pthread_mutex_unlock(&sh->mu);
-	l->last_ck_raw = raw;
 	return rc;
+}
+
+/* Commits what is pending with a checkpoint after `records` records. */
+static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
+{
+	struct step st = { 0, raw, records, FILE_LOADING, NULL };
+
+	l->last_ck_raw = raw;
+	return commit_step(l, &st);
+}
+
+/* Ends the LOADING row: current with state st (a failed file keeps none
+ * of its records). */
+static int finish(struct loader *l, enum file_state state, const char *msg)
+{
+	struct step st = { 1, 0, 0, state, msg };
+
+	return commit_step(l, &st);
 }
 
 static int on_rec(void *ctx, const struct usage_rec *r)
@@ -166,42 +205,6 @@ static int on_progress(void *ctx, uint64_t raw, uint64_t records)
 	    raw - l->last_ck_raw >= sh->o->checkpoint_bytes)
 		return checkpoint(l, raw, records) ? -1 : 0;
 	return 0;
-}
-
-/* Ends the LOADING row: current with state st, or dropped on error. */
-static int finish(struct loader *l, enum file_state st, const char *msg)
-{
-	struct shared *sh = l->sh;
-	struct err e;
-	int rc = 0;
-
-	err_clear(&e);
-	pthread_mutex_lock(&sh->mu);
-	if (store_begin(sh->s, &e) || (st == FILE_OK && flush(l, &e)) ||
-	    store_file_finish(sh->s, l->id, st, msg, &e)) {
-		rc = -1;
-	} else {
-		fault_point("ingest-commit");
-		if (store_commit(sh->s, &e))
-			rc = -1;
-	}
-	if (rc) {
-		store_rollback(sh->s);
-		if (!sh->failed) {
-			sh->err = e;
-			sh->failed = 1;
-		}
-	} else {
-		struct store_file f;
-
-		if (store_file_current(sh->s, l->job->f->path, &f, &e) == 1) {
-			l->job->f->records = f.records;
-			l->job->f->rejected = f.rejected;
-			store_file_release(&f);
-		}
-	}
-	pthread_mutex_unlock(&sh->mu);
-	return rc;
 }
 
 /* Finds or makes the LOADING row of the job; sets resume point. */
