@@ -14,9 +14,9 @@
  *
  * A file that cannot be read whole (not found, I/O error, bad or truncated
  * gzip, empty file, no header, missing required column, duplicate column,
- * malformed quoting, a header over USAGE_MAX_COLUMNS columns) fails: the
- * reader returns ST_ERROR with a message naming the file (and the line
- * where it applies). The sink has then seen some records, and the caller
+ * malformed quoting, a header over USAGE_MAX_COLUMNS columns, a gzip past
+ * the limits below) fails: the reader returns ST_ERROR with a message
+ * naming the file (and the line where it applies). The sink has then seen some records, and the caller
  * must discard them: a failed file counts none. */
 #ifndef USAGE_H
 #define USAGE_H
@@ -31,6 +31,28 @@
 #define USAGE_MAX_FIELD 4096      /* a longer field: reject bad_field */
 #define USAGE_MAX_RECORD 65536    /* a longer record: reject bad_field */
 #define USAGE_MAX_COLUMNS 256     /* a wider header fails the file */
+
+/* Gzip limits. A gzip file whose text grows past either limit fails
+ * (nothing of it counts), so that a small hostile file cannot make a run
+ * inflate without end:
+ * - ratio: once more than USAGE_GZIP_RATIO_FLOOR bytes of text have been
+ *   inflated, the text so far may be at most RATIO times the compressed
+ *   bytes consumed so far; the message is
+ *     gzip in 'FILE' inflates past 1000 times its size (limit SETTLE_GZIP_MAX_RATIO)
+ * - size: the text of the whole file (all members) may be at most BYTES;
+ *     gzip in 'FILE' inflates past 68719476736 bytes (limit SETTLE_GZIP_MAX_BYTES)
+ * The environment variables SETTLE_GZIP_MAX_RATIO and SETTLE_GZIP_MAX_BYTES
+ * set them, as whole decimal numbers; 0 means no limit; unset or empty
+ * means the default. Any other value makes usage_open fail:
+ *     bad SETTLE_GZIP_MAX_RATIO 'x' (a whole number; 0 for no limit)
+ * Deflate cannot exceed about 1032:1, so only runs of one repeated byte
+ * (a bomb) reach the default ratio; real logs inflate 5 to 50 times.
+ * Plain files are not limited: they are as large as they look. */
+#define USAGE_GZIP_MAX_RATIO 1000
+#define USAGE_GZIP_MAX_BYTES ((uint64_t)64 << 30)      /* 64 GiB */
+#define USAGE_GZIP_RATIO_FLOOR ((uint64_t)1 << 20)     /* 1 MiB */
+#define USAGE_ENV_MAX_RATIO "SETTLE_GZIP_MAX_RATIO"
+#define USAGE_ENV_MAX_BYTES "SETTLE_GZIP_MAX_BYTES"
 
 /* Reject reasons, in SPEC order of precedence; the names are the codes of
  * rejects.csv. */
@@ -94,6 +116,19 @@ struct usage_reader;
 /* Opens path for reading. Returns NULL and fills e when it cannot be
  * opened (missing, a directory, unreadable). */
 struct usage_reader *usage_open(const char *path, struct err *e);
+
+/* Checks SETTLE_GZIP_MAX_RATIO and SETTLE_GZIP_MAX_BYTES as usage_open
+ * would. Returns 0, or ST_ERROR with e filled (the message names the
+ * variable and its value). A front end may call it before any work, so
+ * that a bad value stops the command before files are read. */
+int usage_check_env(struct err *e);
+
+/* Test and fuzz only: a reader over data[0..n) in memory (not copied: it
+ * must outlive the reader), named `name` in messages. The gzip limits come
+ * from the environment as for usage_open. NULL with e filled when the
+ * environment holds a bad limit. */
+struct usage_reader *usage_open_mem(const void *data, size_t n,
+				    const char *name, struct err *e);
 
 /* Reads the whole file, delivering to sink. Records numbered <= skip are
  * parsed but not delivered (resuming after a checkpoint). Returns 0, a

@@ -35,7 +35,12 @@
  *   dims (syntax, UTF-8, NUL); status (UTF-8, NUL); unit (UTF-8, NUL).
  * - Records numbered <= skip are counted but not validated or delivered.
  * - A reader reads its file once; a second usage_read fails.
- * - Progress counts the records numbered so far, skipped ones included. */
+ * - Progress counts the records numbered so far, skipped ones included.
+ * - Gzip limits (usage.h) are checked after each inflate call, before its
+ *   text is parsed, against the bytes inflate consumed so far (gzip
+ *   headers and trailers included, every member counted): a bomb fails
+ *   soon after the first MiB, without being inflated whole. A read that
+ *   fails the size limit has parsed at most that many bytes of text. */
 #include "usage.h"
 
 #include <errno.h>
@@ -91,7 +96,11 @@ struct dpair {
 
 struct usage_reader {
 	char *path;
-	int fd;
+	int fd;              /* -1 for a reader over memory */
+	const unsigned char *mem; /* usage_open_mem: the bytes, and */
+	size_t mem_len, mem_pos;  /* how many, and how far read */
+	uint64_t gz_max_ratio, gz_max_bytes; /* 0: no limit */
+	uint64_t gz_in;      /* compressed bytes inflate consumed */
 	int used;
 	size_t read_size;
 	unsigned char *raw;
@@ -641,9 +650,20 @@ static ssize_t raw_more(struct usage_reader *r, unsigned char **in,
 	if (*avail && *in != r->raw)
 		memmove(r->raw, *in, *avail);
 	*in = r->raw;
-	do
-		n = read(r->fd, r->raw + *avail, r->read_size);
-	while (n < 0 && errno == EINTR);
+	if (r->mem) {
+		size_t k = r->mem_len - r->mem_pos;
+
+		if (k > r->read_size)
+			k = r->read_size;
+		if (k)
+			memcpy(r->raw + *avail, r->mem + r->mem_pos, k);
+		r->mem_pos += k;
+		n = (ssize_t)k;
+	} else {
+		do
+			n = read(r->fd, r->raw + *avail, r->read_size);
+		while (n < 0 && errno == EINTR);
+	}
 	if (n < 0)
 		return fail(r, "cannot read '%s': %s", r->path,
 			    strerror(errno));
@@ -671,6 +691,25 @@ static int read_plain(struct usage_reader *r, size_t avail)
 	}
 }
 
+/* The gzip limits of usage.h, for `more` bytes of text about to be parsed
+ * after r->text_total. Returns 0, or -1 with the reader failed. */
+static int gz_limits(struct usage_reader *r, size_t more)
+{
+	uint64_t out = r->text_total + more;
+
+	if (r->gz_max_bytes && out > r->gz_max_bytes)
+		return fail(r, "gzip in '%s' inflates past %llu bytes (limit %s)",
+			    r->path, (unsigned long long)r->gz_max_bytes,
+			    USAGE_ENV_MAX_BYTES);
+	if (r->gz_max_ratio && out > USAGE_GZIP_RATIO_FLOOR &&
+	    (unsigned __int128)out >
+	    (unsigned __int128)r->gz_max_ratio * r->gz_in)
+		return fail(r, "gzip in '%s' inflates past %llu times its size (limit %s)",
+			    r->path, (unsigned long long)r->gz_max_ratio,
+			    USAGE_ENV_MAX_RATIO);
+	return 0;
+}
+
 /* Inflates every member in turn (RFC 1952 allows concatenation). */
 static int read_gzip(struct usage_reader *r, size_t avail)
 {
@@ -689,6 +728,7 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 	zs->avail_in = (uInt)avail;
 	for (;;) {
 		size_t produced;
+		uInt in_before;
 
 		if (zs->avail_in == 0 && !out_full) {
 			if (eof)
@@ -725,10 +765,13 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 		in_member = 1;
 		zs->next_out = r->text;
 		zs->avail_out = TEXT_SIZE;
+		in_before = zs->avail_in;
 		zr = inflate(zs, Z_NO_FLUSH);
+		r->gz_in += in_before - zs->avail_in;
 		produced = TEXT_SIZE - zs->avail_out;
 		out_full = zs->avail_out == 0;
-		if (produced && feed(r, r->text, produced))
+		if (produced && (gz_limits(r, produced) ||
+				 feed(r, r->text, produced)))
 			return -1;
 		if (zr == Z_STREAM_END) {
 			in_member = 0;
@@ -744,11 +787,102 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 	return 0;
 }
 
-struct usage_reader *usage_open(const char *path, struct err *e)
+/* Parses one limit variable: unset or "" leave *v alone; digits set it
+ * (0: no limit). Returns 0, or ST_ERROR with e filled. */
+static int env_limit(const char *name, uint64_t *v, struct err *e)
+{
+	const char *s = getenv(name);
+	uint64_t x = 0;
+	size_t i;
+
+	if (!s || !*s)
+		return 0;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			goto bad;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+bad:
+	{
+		char show[NAME_SHOW + 8];
+
+		show_name(show, sizeof(show), s, strlen(s));
+		return err_set(e, ST_ERROR,
+			       "bad %s '%s' (a whole number; 0 for no limit)",
+			       name, show);
+	}
+}
+
+static int env_limits(uint64_t *ratio, uint64_t *bytes, struct err *e)
+{
+	*ratio = USAGE_GZIP_MAX_RATIO;
+	*bytes = USAGE_GZIP_MAX_BYTES;
+	if (env_limit(USAGE_ENV_MAX_RATIO, ratio, e) ||
+	    env_limit(USAGE_ENV_MAX_BYTES, bytes, e))
+		return ST_ERROR;
+	return 0;
+}
+
+int usage_check_env(struct err *e)
+{
+	uint64_t ratio, bytes;
+
+	return env_limits(&ratio, &bytes, e);
+}
+
+/* A reader over fd (-1 for memory) with its buffers and parser. */
+static struct usage_reader *reader_new(const char *path, int fd,
+				       uint64_t ratio, uint64_t bytes)
+{
+	struct usage_reader *r = xcalloc(1, sizeof(*r));
+
+	r->path = xstrdup(path);
+	r->fd = fd;
+	r->gz_max_ratio = ratio;
+	r->gz_max_bytes = bytes;
+	r->read_size = READ_SIZE;
+	r->raw_cap = READ_SIZE + RAW_SLACK;
+	r->raw = xmalloc(r->raw_cap);
+	r->text = xmalloc(TEXT_SIZE);
+	r->rec = xmalloc(REC_CAP);
+	r->rec_room = REC_CAP;
+	r->cell_max = USAGE_MAX_FIELD;
+	r->colname = xcalloc(USAGE_MAX_COLUMNS, sizeof(*r->colname));
+	r->pairs = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->pairs));
+	r->ptmp = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->ptmp));
+	r->dims_out = xmalloc(USAGE_MAX_FIELD);
+	csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_space_func(&r->csv, no_space);
+	csv_set_realloc_func(&r->csv, csv_grow);
+	csv_set_free_func(&r->csv, free);
+	csv_set_blk_size(&r->csv, CSV_BLK);
+	return r;
+}
+
+struct usage_reader *usage_open_mem(const void *data, size_t n,
+				    const char *name, struct err *e)
 {
 	struct usage_reader *r;
+	uint64_t ratio, bytes;
+
+	if (env_limits(&ratio, &bytes, e))
+		return NULL;
+	r = reader_new(name, -1, ratio, bytes);
+	r->mem = n ? data : (const unsigned char *)"";
+	r->mem_len = n;
+	return r;
+}
+
+struct usage_reader *usage_open(const char *path, struct err *e)
+{
+	uint64_t ratio, bytes;
 	struct stat st;
 	int fd;
+
+	if (env_limits(&ratio, &bytes, e))
+		return NULL;
 
 	do
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -769,26 +903,7 @@ struct usage_reader *usage_open(const char *path, struct err *e)
 		close(fd);
 		return NULL;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->path = xstrdup(path);
-	r->fd = fd;
-	r->read_size = READ_SIZE;
-	r->raw_cap = READ_SIZE + RAW_SLACK;
-	r->raw = xmalloc(r->raw_cap);
-	r->text = xmalloc(TEXT_SIZE);
-	r->rec = xmalloc(REC_CAP);
-	r->rec_room = REC_CAP;
-	r->cell_max = USAGE_MAX_FIELD;
-	r->colname = xcalloc(USAGE_MAX_COLUMNS, sizeof(*r->colname));
-	r->pairs = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->pairs));
-	r->ptmp = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->ptmp));
-	r->dims_out = xmalloc(USAGE_MAX_FIELD);
-	csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI);
-	csv_set_space_func(&r->csv, no_space);
-	csv_set_realloc_func(&r->csv, csv_grow);
-	csv_set_free_func(&r->csv, free);
-	csv_set_blk_size(&r->csv, CSV_BLK);
-	return r;
+	return reader_new(path, fd, ratio, bytes);
 }
 
 void usage_set_read_size(struct usage_reader *r, size_t n)
@@ -865,7 +980,8 @@ void usage_free(struct usage_reader *r)
 	if (r->z_live)
 		inflateEnd(&r->zs);
 	csv_free(&r->csv);
-	close(r->fd);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->path);
 	free(r->raw);
 	free(r->text);

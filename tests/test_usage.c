@@ -967,6 +967,370 @@ static void test_bad_gzip(void)
 	free(c.log.p);
 }
 
+/* ---- limits (issue #6) ---- */
+
+/* Reads data from memory at read size sz (0: default); rc and log. */
+static int run_memr(const void *data, size_t n, size_t sz, struct coll *c,
+		    struct err *e)
+{
+	struct usage_sink s = { on_rec, on_rej, NULL, 0, c };
+	struct usage_reader *r;
+	int rc;
+
+	coll_reset(c);
+	err_clear(e);
+	r = usage_open_mem(data, n, "mem.csv", e);
+	if (!r)
+		return -100;
+	usage_set_read_size(r, sz);
+	rc = usage_read(r, &s, 0, e);
+	usage_free(r);
+	return rc;
+}
+
+/* The reader over memory gives what the reader over a file gives, at
+ * every read size, plain and gzip. */
+static void test_mem_reader(void)
+{
+	struct buf text = { 0 }, g = { 0 };
+	struct coll c;
+	struct err e;
+	size_t sz;
+	int bad = 0;
+
+	memset(&c, 0, sizeof(c));
+	build_main(&text);
+	gz_member(&g, text.p, text.n, 9);
+	for (sz = 0; sz <= text.n; sz++) {
+		if (run_memr(text.p, text.n, sz, &c, &e) != 0 ||
+		    strcmp(buf_cstr(&c.log), main_log) != 0)
+			bad++;
+		if (sz <= g.n && (run_memr(g.p, g.n, sz, &c, &e) != 0 ||
+				  strcmp(buf_cstr(&c.log), main_log) != 0))
+			bad++;
+	}
+	TEST_EQ_INT(bad, 0);
+	TEST_EQ_INT(run_memr("", 0, 0, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "empty file 'mem.csv'");
+	TEST_EQ_INT(run_memr(g.p, g.n - 1, 3, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "truncated gzip in 'mem.csv'");
+	free(text.p);
+	free(g.p);
+	free(c.log.p);
+}
+
+/* Field, record and header limits at their exact bounds, and NUL bytes
+ * in every column. */
+static void test_limits_exact(void)
+{
+	struct buf in = { 0 }, want = { 0 };
+	struct coll c;
+	struct err e;
+	size_t base, fill;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	/* a record of exactly 65536 bytes of cells passes; 65537 is
+	 * bad_field. Cells: r1 t1 i1 TS0 1 = 27 bytes, then 17 extras. */
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity");
+	for (i = 0; i < 17; i++)
+		buf_addf(&in, ",a%d", i);
+	base = 2 + 2 + 2 + strlen(TS0) + 1;
+	for (i = 0; i < 2; i++) {
+		size_t left = 65536 + (size_t)i - base;
+		int k;
+
+		buf_addf(&in, "\nr%d,t1,i1," TS0 ",1", i + 1);
+		for (k = 0; k < 17; k++) {
+			fill = left > 4096 ? 4096 : left;
+			left -= fill;
+			buf_str(&in, ",");
+			buf_rep(&in, 'z', fill);
+		}
+	}
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log),
+		    "R 1|r1|t1|i1|" NS0 "|1000000|||\n"
+		    "J 2|r2|t1|bad_field|record longer than 65536 bytes\n");
+
+	/* quoting does not count: a quoted 4096-byte cell holding quotes
+	 * and commas passes; 4097 bytes do not */
+	buf_reset(&in);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity,note\n");
+	for (i = 0; i < 2; i++) {
+		buf_addf(&in, "r%d,t1,i1," TS0 ",1,\"", i + 1);
+		buf_rep(&in, ',', 2000);
+		buf_str(&in, "\"\"\"\"");  /* two quotes */
+		buf_rep(&in, 'q', 2094 + (size_t)i);
+		buf_str(&in, "\"\n");
+	}
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log),
+		    "R 1|r1|t1|i1|" NS0 "|1000000|||\n"
+		    "J 2|r2|t1|bad_field|column note longer than 4096 bytes\n");
+
+	/* a header of 256 columns with a record of 256 cells works; a row
+	 * of 1000 cells under it is field_count */
+	buf_reset(&in);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity");
+	for (i = 5; i < 256; i++)
+		buf_addf(&in, ",c%d", i);
+	buf_str(&in, "\nr1,t1,i1," TS0 ",1");
+	for (i = 5; i < 256; i++)
+		buf_str(&in, ",x");
+	buf_str(&in, "\nr2,t1,i1," TS0 ",1");
+	for (i = 5; i < 1000; i++)
+		buf_str(&in, ",x");
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_STR(buf_cstr(&c.log),
+		    "R 1|r1|t1|i1|" NS0 "|1000000|||\n"
+		    "J 2|r2|t1|field_count|1000 fields, header has 256\n");
+	/* a header of 1000 columns fails */
+	buf_reset(&in);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity");
+	for (i = 5; i < 1000; i++)
+		buf_addf(&in, ",c%d", i);
+	buf_str(&in, "\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("more than 256 columns in the header of '%s'"));
+
+	/* a NUL byte in each column: a bad_field, bad_ts or bad_quantity
+	 * reject, never a cut string */
+	buf_reset(&in);
+	buf_reset(&want);
+	buf_str(&in, "record_id,tenant_id,item,ts,quantity,status,dims,unit\n");
+	buf_str(&in, "r");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, "1,t1,i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 1|r");
+	buf_add(&want, "\0", 1);
+	buf_str(&want, "1|t1|bad_field|column record_id\n");
+	buf_str(&in, "r2,t");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, ",i1," TS0 ",1,,,\n");
+	buf_str(&want, "J 2|r2|t");
+	buf_add(&want, "\0", 1);
+	buf_str(&want, "|bad_field|column tenant_id\n");
+	buf_str(&in, "r3,t1,i");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, "," TS0 ",1,,,\n");
+	buf_str(&want, "J 3|r3|t1|bad_field|column item\n");
+	buf_str(&in, "r4,t1,i1,2026-01-01T00:00:00Z");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, ",1,,,\n");
+	buf_str(&want, "J 4|r4|t1|bad_ts|column ts\n");
+	buf_str(&in, "r5,t1,i1," TS0 ",1");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, ",,,\n");
+	buf_str(&want, "J 5|r5|t1|bad_quantity|column quantity\n");
+	buf_str(&in, "r6,t1,i1," TS0 ",1,,a=");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, ",\n");
+	buf_str(&want, "J 6|r6|t1|bad_field|column dims\n");
+	buf_str(&in, "r7,t1,i1," TS0 ",1,,,s");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, "\n");
+	buf_str(&want, "J 7|r7|t1|bad_field|column unit\n");
+	buf_str(&in, "\"r8\",t1,i1," TS0 ",1,\"");
+	buf_add(&in, "\0", 1);
+	buf_str(&in, "\",,\n");
+	buf_str(&want, "J 8|r8|t1|bad_field|column status\n");
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), 0);
+	TEST_EQ_INT(c.log.n, want.n);
+	TEST_TRUE(c.log.n == want.n && memcmp(c.log.p, want.p, want.n) == 0);
+	/* a NUL in a column name: an unknown column, shown as '?' */
+	{
+		static const char h[] = "record_id,tenant_id,item,ts,quantity,a\0b,a\0b\n";
+
+		TEST_EQ_INT(run_mem(h, sizeof(h) - 1, &c, &e), ST_ERROR);
+		TEST_EQ_STR(e.msg, msg("duplicate column 'a?b' in '%s'"));
+	}
+	/* a file of NUL bytes only: one cell of a header */
+	buf_reset(&in);
+	buf_rep(&in, '\0', 5000);
+	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("column name '????????????????????????????????????????????????????????????????...' longer than 4096 bytes in '%s'"));
+
+	free(in.p);
+	free(want.p);
+	free(c.log.p);
+}
+
+static void env_set(const char *ratio, const char *bytes)
+{
+	if (ratio)
+		setenv(USAGE_ENV_MAX_RATIO, ratio, 1);
+	else
+		unsetenv(USAGE_ENV_MAX_RATIO);
+	if (bytes)
+		setenv(USAGE_ENV_MAX_BYTES, bytes, 1);
+	else
+		unsetenv(USAGE_ENV_MAX_BYTES);
+}
+
+/* gzip of HDR then `n` bytes of newlines (blank lines: no records), in
+ * `members` members. */
+static void blank_gz(struct buf *g, size_t n, int members, int level)
+{
+	struct buf t = { 0 };
+	size_t cut;
+
+	buf_reset(g);
+	buf_str(&t, HDR);
+	buf_rep(&t, '\n', n);
+	cut = members > 1 ? t.n / 2 : t.n;
+	gz_member(g, t.p, cut, level);
+	if (members > 1)
+		gz_member(g, t.p + cut, t.n - cut, level);
+	free(t.p);
+}
+
+static void test_gzip_limits(void)
+{
+	static const size_t sizes[] = { 1, 7, 4096, 0 };
+	struct buf g = { 0 }, t = { 0 };
+	struct coll c;
+	struct err e;
+	size_t i;
+	int bad = 0;
+	const char *ratio_msg =
+		"gzip in 'mem.csv' inflates past 1000 times its size (limit SETTLE_GZIP_MAX_RATIO)";
+
+	memset(&c, 0, sizeof(c));
+	env_set(NULL, NULL);
+	TEST_EQ_INT(usage_check_env(&e), 0);
+
+	/* 8 MiB of blank lines at level 9 (about 1030:1) is a bomb */
+	blank_gz(&g, (size_t)8 << 20, 1, 9);
+	TEST_TRUE(g.n < ((size_t)8 << 20) / 1000);
+	for (i = 0; i < 4; i++) {
+		if (run_memr(g.p, g.n, sizes[i], &c, &e) != ST_ERROR ||
+		    strcmp(e.msg, ratio_msg) != 0) {
+			bad++;
+			fprintf(stderr, "ratio at %zu: %s\n", sizes[i], e.msg);
+		}
+	}
+	TEST_EQ_INT(bad, 0);
+	/* through a file too, as ingest reads it */
+	write_tmp(g.p, g.n);
+	coll_reset(&c);
+	TEST_EQ_INT(run(0, 0, 0, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, msg("gzip in '%s' inflates past 1000 times its size (limit SETTLE_GZIP_MAX_RATIO)"));
+	unlink(tmp_path);
+	/* the same with the limit raised, or off: a header and no records */
+	env_set("2000", NULL);
+	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), 0);
+	env_set("0", NULL);
+	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, 0);
+	/* two members count together */
+	env_set(NULL, NULL);
+	blank_gz(&g, (size_t)8 << 20, 2, 9);
+	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, ratio_msg);
+
+	/* the ratio applies only past 1 MiB of text: exactly 1 MiB passes
+	 * even at ratio 10, one byte more fails */
+	env_set("10", NULL);
+	blank_gz(&g, ((size_t)1 << 20) - strlen(HDR), 1, 9);
+	bad = 0;
+	for (i = 0; i < 4; i++)
+		if (run_memr(g.p, g.n, sizes[i], &c, &e) != 0)
+			bad++;
+	TEST_EQ_INT(bad, 0);
+	blank_gz(&g, ((size_t)1 << 20) - strlen(HDR) + 1, 1, 9);
+	for (i = 0; i < 4; i++)
+		if (run_memr(g.p, g.n, sizes[i], &c, &e) != ST_ERROR ||
+		    strcmp(e.msg, "gzip in 'mem.csv' inflates past 10 times its size (limit SETTLE_GZIP_MAX_RATIO)") != 0)
+			bad++;
+	TEST_EQ_INT(bad, 0);
+	/* ordinary logs are far below the default ratio */
+	env_set(NULL, NULL);
+	buf_reset(&t);
+	buf_str(&t, HDR);
+	for (i = 0; t.n < ((size_t)3 << 20); i++)
+		buf_addf(&t, "r%zu,t1,i1," TS0 ",%zu\n", i, i % 1000);
+	buf_reset(&g);
+	gz_member(&g, t.p, t.n, 9);
+	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), 0);
+	TEST_EQ_INT(c.ndeliv, (int)i);
+
+	/* the size limit: text of exactly N bytes passes, N + 1 fails, at
+	 * every read size, across members; plain files are not limited */
+	env_set(NULL, "1000");
+	buf_reset(&t);
+	buf_str(&t, HDR);
+	while (t.n < 1000)
+		buf_addf(&t, "r%zu,t1,i1," TS0 ",1\n", t.n);
+	t.n = 1000;
+	buf_reset(&g);
+	gz_member(&g, t.p, 500, 6);
+	gz_member(&g, t.p + 500, 500, 6);
+	bad = 0;
+	for (i = 1; i <= g.n; i++)
+		if (run_memr(g.p, g.n, i, &c, &e) != 0)
+			bad++;
+	TEST_EQ_INT(bad, 0);
+	env_set(NULL, "999");
+	for (i = 1; i <= g.n; i++)
+		if (run_memr(g.p, g.n, i, &c, &e) != ST_ERROR ||
+		    strcmp(e.msg, "gzip in 'mem.csv' inflates past 999 bytes (limit SETTLE_GZIP_MAX_BYTES)") != 0)
+			bad++;
+	TEST_EQ_INT(bad, 0);
+	env_set(NULL, "10");
+	TEST_EQ_INT(run_memr(t.p, t.n, 0, &c, &e), 0);
+	env_set("1", "1");
+	TEST_EQ_INT(run_memr(t.p, t.n, 0, &c, &e), 0);
+
+	/* bad values: usage_check_env and every open fail, naming it */
+	{
+		static const struct { const char *r, *b, *m; } envs[] = {
+			{ "abc", NULL, "bad SETTLE_GZIP_MAX_RATIO 'abc' (a whole number; 0 for no limit)" },
+			{ "-1", NULL, "bad SETTLE_GZIP_MAX_RATIO '-1' (a whole number; 0 for no limit)" },
+			{ " 5", NULL, "bad SETTLE_GZIP_MAX_RATIO ' 5' (a whole number; 0 for no limit)" },
+			{ "5 ", NULL, "bad SETTLE_GZIP_MAX_RATIO '5 ' (a whole number; 0 for no limit)" },
+			{ NULL, "64G", "bad SETTLE_GZIP_MAX_BYTES '64G' (a whole number; 0 for no limit)" },
+			{ NULL, "1e6", "bad SETTLE_GZIP_MAX_BYTES '1e6' (a whole number; 0 for no limit)" },
+			{ NULL, "12345678901234567890", "bad SETTLE_GZIP_MAX_BYTES '12345678901234567890' (a whole number; 0 for no limit)" },
+			{ NULL, "\x1b[31m", "bad SETTLE_GZIP_MAX_BYTES '?[31m' (a whole number; 0 for no limit)" },
+		};
+
+		bad = 0;
+		for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+			env_set(envs[i].r, envs[i].b);
+			err_clear(&e);
+			if (usage_check_env(&e) != ST_ERROR ||
+			    strcmp(e.msg, envs[i].m) != 0) {
+				bad++;
+				fprintf(stderr, "env %zu: %s\n", i, e.msg);
+			}
+			if (run_memr(t.p, t.n, 0, &c, &e) != -100 ||
+			    strcmp(e.msg, envs[i].m) != 0)
+				bad++;
+			write_tmp(t.p, t.n);
+			err_clear(&e);
+			if (usage_open(tmp_path, &e) != NULL ||
+			    strcmp(e.msg, envs[i].m) != 0)
+				bad++;
+			unlink(tmp_path);
+		}
+		TEST_EQ_INT(bad, 0);
+	}
+	/* empty means the default; 19 digits are fine */
+	env_set("", "9999999999999999999");
+	TEST_EQ_INT(usage_check_env(&e), 0);
+	blank_gz(&g, (size_t)8 << 20, 1, 9);
+	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, ratio_msg);
+
+	env_set(NULL, NULL);
+	free(g.p);
+	free(t.p);
+	free(c.log.p);
+}
+
 static void test_open(void)
 {
 	struct coll c;
@@ -1102,6 +1466,9 @@ int main(void)
 	test_huge_field();
 	test_bad_gzip();
 	test_open();
+	test_mem_reader();
+	test_limits_exact();
+	test_gzip_limits();
 	test_digest();
 	test_fixtures();
 	return TEST_REPORT();
