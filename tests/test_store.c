@@ -1,0 +1,756 @@
+/* Unit tests for store: the state file's creation, lock and schema checks,
+ * and the file registry with its batches, rejects and checkpoints. Each
+ * test works in its own directory under /tmp, removed at the end. */
+#include "store.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "testhelp.h"
+#include "banned.h"
+
+/* ---- temp dirs ---- */
+
+static char tmpdir[64];
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static char *path_in(const char *name)
+{
+	size_t n = strlen(tmpdir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", tmpdir, name);
+	return p;
+}
+
+/* ---- helpers ---- */
+
+/* The single integer a query gives (with ?1 bound to arg), or -999. */
+static long long q1(struct store *s, const char *sql, long long arg)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -999;
+
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return v;
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void sha_fill(unsigned char sha[32], unsigned char seed)
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		sha[i] = (unsigned char)(seed + i * 7);
+}
+
+/* Appends to a growing text, for comparing callback sequences. */
+struct text {
+	char *p;
+	size_t n, cap;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	xgrow((void **)&t->p, &t->cap, t->n + n + 1, 1);
+	memcpy(t->p + t->n, s, n);
+	t->n += n;
+	t->p[t->n] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void text_u64(struct text *t, unsigned long long v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%llu", v);
+
+	text_add(t, b, (size_t)n);
+}
+
+static const char *text_get(struct text *t)
+{
+	return t->p ? t->p : "";
+}
+
+static void text_free(struct text *t)
+{
+	free(t->p);
+	memset(t, 0, sizeof(*t));
+}
+
+/* "path:state:records:rejected:error;" per row */
+static int files_fn(void *ctx, const struct store_file *f)
+{
+	struct text *t = ctx;
+
+	text_str(t, f->path);
+	text_str(t, ":");
+	text_u64(t, (unsigned)f->state);
+	text_str(t, ":");
+	text_u64(t, f->records);
+	text_str(t, ":");
+	text_u64(t, f->rejected);
+	text_str(t, ":");
+	text_str(t, f->error);
+	text_str(t, ";");
+	return 0;
+}
+
+/* "path:<hex of data>;" per batch */
+static int batches_fn(void *ctx, const char *path, const void *data,
+		      size_t len)
+{
+	struct text *t = ctx;
+	const unsigned char *p = data;
+	size_t i;
+
+	text_str(t, path);
+	text_str(t, ":");
+	for (i = 0; i < len; i++) {
+		char h[3];
+
+		snprintf(h, sizeof(h), "%02x", p[i]);
+		text_add(t, h, 2);
+	}
+	text_str(t, ";");
+	return 0;
+}
+
+/* "path:line:record_id:tenant:reason;" per reject */
+static int rejects_fn(void *ctx, const char *path, uint64_t line,
+		      const char *record_id, const char *tenant,
+		      const char *reason)
+{
+	struct text *t = ctx;
+
+	text_str(t, path);
+	text_str(t, ":");
+	text_u64(t, line);
+	text_str(t, ":");
+	text_str(t, record_id);
+	text_str(t, ":");
+	text_str(t, tenant);
+	text_str(t, ":");
+	text_str(t, reason);
+	text_str(t, ";");
+	return 0;
+}
+
+static void check_files(struct store *s, const char *want, int line)
+{
+	struct text t = { 0 };
+	struct err e;
+
+	err_clear(&e);
+	TEST_EQ_INT(store_files(s, files_fn, &t, &e), 0);
+	if (strcmp(text_get(&t), want) != 0)
+		fprintf(stderr, "files at line %d\n", line);
+	TEST_EQ_STR(text_get(&t), want);
+	text_free(&t);
+}
+
+static void check_batches(struct store *s, const char *want, int line)
+{
+	struct text t = { 0 };
+	struct err e;
+
+	err_clear(&e);
+	TEST_EQ_INT(store_batches(s, batches_fn, &t, &e), 0);
+	if (strcmp(text_get(&t), want) != 0)
+		fprintf(stderr, "batches at line %d\n", line);
+	TEST_EQ_STR(text_get(&t), want);
+	text_free(&t);
+}
+
+static void check_rejects(struct store *s, const char *want, int line)
+{
+	struct text t = { 0 };
+	struct err e;
+
+	err_clear(&e);
+	TEST_EQ_INT(store_rejects(s, rejects_fn, &t, &e), 0);
+	if (strcmp(text_get(&t), want) != 0)
+		fprintf(stderr, "rejects at line %d\n", line);
+	TEST_EQ_STR(text_get(&t), want);
+	text_free(&t);
+}
+
+#define CHECK_FILES(s, w) check_files(s, w, __LINE__)
+#define CHECK_BATCHES(s, w) check_batches(s, w, __LINE__)
+#define CHECK_REJECTS(s, w) check_rejects(s, w, __LINE__)
+
+/* ---- open, lock, schema ---- */
+
+static void test_open(void)
+{
+	char *db = path_in("open.db");
+	struct store *s, *s2;
+	struct err e;
+	struct stat st;
+
+	umask(022);
+	err_clear(&e);
+	TEST_TRUE(access(db, F_OK) != 0);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	TEST_EQ_INT(e.code, 0);
+	if (!s) {
+		fprintf(stderr, "store_open: %s\n", e.msg);
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(stat(db, &st), 0);
+	TEST_EQ_INT(st.st_mode & 07777, 0600);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
+		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
+		    3);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM file", 0), 0);
+
+	/* a second open of the same file, even in this process, is busy */
+	err_clear(&e);
+	s2 = store_open(db, &e);
+	TEST_TRUE(s2 == NULL);
+	TEST_EQ_INT(e.code, ST_BUSY);
+	TEST_TRUE(strstr(e.msg, db) != NULL);
+	store_close(s2);
+	/* the failed open did not drop the first one's lock */
+	err_clear(&e);
+	s2 = store_open(db, &e);
+	TEST_TRUE(s2 == NULL);
+	TEST_EQ_INT(e.code, ST_BUSY);
+	store_close(s2);
+
+	/* the first is still usable */
+	err_clear(&e);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	store_close(s);
+	store_close(NULL);
+
+	/* closed: it opens again, and the schema is kept */
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (s) {
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+		TEST_EQ_INT(stat(db, &st), 0);
+		TEST_EQ_INT(st.st_mode & 07777, 0600);
+		store_close(s);
+	}
+	free(db);
+
+	/* a directory that does not exist: an error naming the path */
+	db = path_in("no/such/dir/state.db");
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_TRUE(strstr(e.msg, db) != NULL);
+	store_close(s);
+	free(db);
+}
+
+static void test_newer(void)
+{
+	char *db = path_in("newer.db");
+	sqlite3 *h = NULL;
+	struct store *s;
+	struct err e;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	TEST_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	TEST_EQ_INT(sqlite3_exec(h, "CREATE TABLE x(a); PRAGMA user_version"
+				 " = 99;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_TRUE(strstr(e.msg, "newer") != NULL);
+	TEST_TRUE(strstr(e.msg, db) != NULL);
+	store_close(s);
+	/* refused again the same way: the failed open left no lock */
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	store_close(s);
+
+	/* and the file is untouched */
+	h = NULL;
+	TEST_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	TEST_EQ_INT(v, 99);
+	st = NULL;
+	v = -1;
+	if (sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE"
+			       " name = 'file'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	TEST_EQ_INT(v, 0);
+	sqlite3_close(h);
+	free(db);
+}
+
+static void test_not_sqlite(void)
+{
+	char *db = path_in("junk.db");
+	unsigned char junk[8192], back[8192];
+	uint32_t x = 12345;
+	struct store *s;
+	struct err e;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(junk); i++) {
+		x = x * 1103515245u + 12345u;
+		junk[i] = (unsigned char)(x >> 16);
+	}
+	f = fopen(db, "wb");
+	TEST_TRUE(f != NULL);
+	if (!f) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	fclose(f);
+
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_TRUE(strstr(e.msg, db) != NULL);
+	store_close(s);
+
+	/* the file is left as it was */
+	f = fopen(db, "rb");
+	TEST_TRUE(f != NULL);
+	if (f) {
+		TEST_EQ_INT(fread(back, 1, sizeof(back), f), sizeof(back));
+		TEST_EQ_INT(fgetc(f), EOF);
+		fclose(f);
+		TEST_TRUE(memcmp(junk, back, sizeof(junk)) == 0);
+	}
+	free(db);
+}
+
+/* ---- the file registry ---- */
+
+static void test_roundtrip(void)
+{
+	char *db = path_in("rt.db");
+	struct store *s;
+	struct store_file f;
+	struct err e;
+	unsigned char sha_a[32], sha_b[32];
+	int64_t id1 = -1, id2 = -1;
+	static const unsigned char blob1[] = { 0x00, 0x01, 0xff, 0x00, 0x7f };
+	static const unsigned char blob2[] = { 0xab, 0xcd };
+	static const unsigned char blob3[] = { 0x42 };
+
+	sha_fill(sha_a, 1);
+	sha_fill(sha_b, 200);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+
+	/* ingest of u/a.csv: a LOADING row with batches, rejects and a
+	 * checkpoint; seq 2 is put before seq 1 */
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 123, sha_a, &id1, &e), 0);
+	TEST_TRUE(id1 > 0);
+	TEST_EQ_INT(store_batch_put(s, id1, 2, 2, blob2, sizeof(blob2), &e),
+		    0);
+	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), &e),
+		    0);
+	TEST_EQ_INT(store_reject_put(s, id1, 7, "r7", 2, "t1", 2, "bad_ts",
+				     &e), 0);
+	/* lengths given: only the first rid_len / tenant_len bytes count */
+	TEST_EQ_INT(store_reject_put(s, id1, 3, "r3XYZ", 2, "t2,more", 2,
+				     "bad_field", &e), 0);
+	TEST_EQ_INT(store_checkpoint(s, id1, 4096, 7, 2, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+
+	TEST_EQ_INT(store_file_loading(s, "u/a.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, id1);
+	TEST_EQ_STR(f.path, "u/a.csv");
+	TEST_EQ_INT(f.size, 123);
+	TEST_TRUE(memcmp(f.sha, sha_a, 32) == 0);
+	TEST_EQ_INT(f.state, FILE_LOADING);
+	TEST_EQ_INT(f.records, 0);
+	TEST_EQ_INT(f.rejected, 0);
+	TEST_EQ_STR(f.error, "");
+	TEST_EQ_INT(f.ck_raw, 4096);
+	TEST_EQ_INT(f.ck_records, 7);
+	TEST_EQ_INT(f.ck_seq, 2);
+	store_file_release(&f);
+	TEST_EQ_INT(store_file_current(s, "u/a.csv", &f, &e), 0);
+	TEST_EQ_INT(store_file_loading(s, "u/other.csv", &f, &e), 0);
+	/* a loading row is listed, but its data is not read */
+	CHECK_FILES(s, "u/a.csv:0:0:0:;");
+	CHECK_BATCHES(s, "");
+	CHECK_REJECTS(s, "");
+	/* and it is not found by content */
+	TEST_EQ_INT(store_file_by_sha(s, sha_a, "u/x.csv", &f, &e), 0);
+
+	/* a second LOADING row for the same path is refused */
+	{
+		int64_t dup = -1;
+
+		err_clear(&e);
+		TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha_b, &dup, &e),
+			    -1);
+		TEST_EQ_INT(e.code, ST_ERROR);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM file", 0), 1);
+	}
+
+	/* finish: current, counted from what it holds */
+	err_clear(&e);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, id1, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+	TEST_EQ_INT(store_file_loading(s, "u/a.csv", &f, &e), 0);
+	TEST_EQ_INT(store_file_current(s, "u/a.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, id1);
+	TEST_EQ_STR(f.path, "u/a.csv");
+	TEST_EQ_INT(f.size, 123);
+	TEST_TRUE(memcmp(f.sha, sha_a, 32) == 0);
+	TEST_EQ_INT(f.state, FILE_OK);
+	TEST_EQ_INT(f.records, 5);
+	TEST_EQ_INT(f.rejected, 2);
+	TEST_EQ_STR(f.error, "");
+	TEST_EQ_INT(f.ck_raw, 0);
+	TEST_EQ_INT(f.ck_records, 0);
+	TEST_EQ_INT(f.ck_seq, 0);
+	store_file_release(&f);
+	TEST_TRUE(f.path == NULL && f.error == NULL);
+	CHECK_FILES(s, "u/a.csv:1:5:2:;");
+	CHECK_BATCHES(s, "u/a.csv:0001ff007f;u/a.csv:abcd;");
+	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field;"
+		      "u/a.csv:7:r7:t1:bad_ts;");
+
+	/* found by content under another path only */
+	TEST_EQ_INT(store_file_by_sha(s, sha_a, "u/copy.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, id1);
+	TEST_EQ_STR(f.path, "u/a.csv");
+	store_file_release(&f);
+	TEST_EQ_INT(store_file_by_sha(s, sha_a, "u/a.csv", &f, &e), 0);
+	TEST_EQ_INT(store_file_by_sha(s, sha_b, "u/copy.csv", &f, &e), 0);
+
+	/* a corrected u/a.csv: while it loads, the old data is what is
+	 * read */
+	err_clear(&e);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 200, sha_b, &id2, &e), 0);
+	TEST_TRUE(id2 > 0 && id2 != id1);
+	TEST_EQ_INT(store_batch_put(s, id2, 1, 4, blob3, sizeof(blob3), &e),
+		    0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	CHECK_FILES(s, "u/a.csv:0:0:0:;u/a.csv:1:5:2:;");
+	CHECK_BATCHES(s, "u/a.csv:0001ff007f;u/a.csv:abcd;");
+	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field;"
+		      "u/a.csv:7:r7:t1:bad_ts;");
+
+	/* finishing it replaces the old row and all its data */
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, id2, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+	TEST_EQ_INT(store_file_current(s, "u/a.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, id2);
+	TEST_EQ_INT(f.size, 200);
+	TEST_TRUE(memcmp(f.sha, sha_b, 32) == 0);
+	TEST_EQ_INT(f.records, 4);
+	TEST_EQ_INT(f.rejected, 0);
+	store_file_release(&f);
+	CHECK_FILES(s, "u/a.csv:1:4:0:;");
+	CHECK_BATCHES(s, "u/a.csv:42;");
+	CHECK_REJECTS(s, "");
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM file WHERE id = ?1", id1), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1",
+		       id1), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM reject WHERE file_id = ?1",
+		       id1), 0);
+	/* the old content is no longer found, the new one is */
+	TEST_EQ_INT(store_file_by_sha(s, sha_a, "u/copy.csv", &f, &e), 0);
+	TEST_EQ_INT(store_file_by_sha(s, sha_b, "u/copy.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, id2);
+	store_file_release(&f);
+
+	/* kept across a reopen */
+	store_close(s);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (s) {
+		CHECK_FILES(s, "u/a.csv:1:4:0:;");
+		CHECK_BATCHES(s, "u/a.csv:42;");
+		store_close(s);
+	}
+	free(db);
+}
+
+static void test_failed_file(void)
+{
+	char *db = path_in("failed.db");
+	struct store *s;
+	struct store_file f;
+	struct err e;
+	unsigned char sha[32], sha2[32], sha3[32];
+	int64_t ok = -1, bad = -1, first = -1;
+	static const unsigned char blob[] = { 1, 2, 3 };
+
+	sha_fill(sha, 9);
+	sha_fill(sha2, 10);
+	sha_fill(sha3, 11);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+
+	/* u/b.csv fails: its own batches and rejects go, nothing counts */
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 10, sha, &bad, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), &e), 0);
+	TEST_EQ_INT(store_reject_put(s, bad, 2, "r", 1, "t", 1, "bad_ts", &e),
+		    0);
+	TEST_EQ_INT(store_checkpoint(s, bad, 100, 4, 1, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, bad, FILE_FAILED,
+				      "truncated gzip in 'u/b.csv'", &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+	TEST_EQ_INT(store_file_current(s, "u/b.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, bad);
+	TEST_EQ_INT(f.state, FILE_FAILED);
+	TEST_EQ_INT(f.records, 0);
+	TEST_EQ_INT(f.rejected, 0);
+	TEST_EQ_STR(f.error, "truncated gzip in 'u/b.csv'");
+	TEST_EQ_INT(f.ck_raw, 0);
+	TEST_EQ_INT(f.ck_records, 0);
+	TEST_EQ_INT(f.ck_seq, 0);
+	store_file_release(&f);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1",
+		       bad), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM reject WHERE file_id = ?1",
+		       bad), 0);
+	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';");
+	CHECK_BATCHES(s, "");
+	CHECK_REJECTS(s, "");
+
+	/* u/c.csv loads fine, then a corrected u/c.csv fails: the failed
+	 * row replaces the old one, whose data goes too */
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 20, sha2, &first, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), &e),
+		    0);
+	TEST_EQ_INT(store_reject_put(s, first, 5, "r5", 2, "t", 1, "no_price",
+				     &e), 0);
+	TEST_EQ_INT(store_file_finish(s, first, FILE_OK, "", &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';"
+		    "u/c.csv:1:2:1:;");
+	CHECK_BATCHES(s, "u/c.csv:010203;");
+	CHECK_REJECTS(s, "u/c.csv:5:r5:t:no_price;");
+	/* a FAILED row is current: found by content */
+	TEST_EQ_INT(store_file_by_sha(s, sha, "u/z.csv", &f, &e), 1);
+	TEST_EQ_INT(f.id, bad);
+	store_file_release(&f);
+
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 21, sha3, &ok, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, ok, 1, 9, blob, sizeof(blob), &e), 0);
+	TEST_EQ_INT(store_file_finish(s, ok, FILE_FAILED, "bad", &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';"
+		    "u/c.csv:2:0:0:bad;");
+	CHECK_BATCHES(s, "");
+	CHECK_REJECTS(s, "");
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch", 0), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM reject", 0), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM file", 0), 2);
+	store_close(s);
+	free(db);
+}
+
+static void test_forget_drop(void)
+{
+	char *db = path_in("forget.db");
+	struct store *s;
+	struct store_file f;
+	struct err e;
+	unsigned char sha[32];
+	int64_t a = -1, a2 = -1, b = -1, c = -1;
+	static const unsigned char blob[] = { 7 };
+
+	sha_fill(sha, 3);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	/* u/a.csv: current and loading; u/b.csv: current; u/c.csv: loading */
+	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha, &a, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_reject_put(s, a, 1, "x", 1, "t", 1, "bad_ts", &e),
+		    0);
+	TEST_EQ_INT(store_file_finish(s, a, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 2, sha, &a2, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 3, sha, &b, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, b, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, b, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 4, sha, &c, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_checkpoint(s, c, 10, 1, 1, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+	/* ordered by path, then state */
+	CHECK_FILES(s, "u/a.csv:0:0:0:;u/a.csv:1:1:1:;u/b.csv:1:1:0:;"
+		    "u/c.csv:0:0:0:;");
+	CHECK_BATCHES(s, "u/a.csv:07;u/b.csv:07;");
+
+	/* the same content under u/a.csv and u/b.csv: each finds the
+	 * other */
+	TEST_EQ_INT(store_file_by_sha(s, sha, "u/a.csv", &f, &e), 1);
+	TEST_EQ_STR(f.path, "u/b.csv");
+	store_file_release(&f);
+	TEST_EQ_INT(store_file_by_sha(s, sha, "u/b.csv", &f, &e), 1);
+	TEST_EQ_STR(f.path, "u/a.csv");
+	store_file_release(&f);
+
+	/* forget u/a.csv: both rows and their data */
+	TEST_EQ_INT(store_file_forget(s, "u/a.csv", &e), 1);
+	TEST_EQ_INT(store_file_current(s, "u/a.csv", &f, &e), 0);
+	TEST_EQ_INT(store_file_loading(s, "u/a.csv", &f, &e), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1", a),
+		    0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1",
+		       a2), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM reject WHERE file_id = ?1",
+		       a), 0);
+	CHECK_FILES(s, "u/b.csv:1:1:0:;u/c.csv:0:0:0:;");
+	CHECK_BATCHES(s, "u/b.csv:07;");
+	CHECK_REJECTS(s, "");
+	TEST_EQ_INT(store_file_forget(s, "u/a.csv", &e), 0);
+	TEST_EQ_INT(store_file_forget(s, "u/never.csv", &e), 0);
+	TEST_EQ_INT(store_file_by_sha(s, sha, "u/b.csv", &f, &e), 0);
+
+	/* forget a path with only a LOADING row */
+	TEST_EQ_INT(store_file_forget(s, "u/c.csv", &e), 1);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1", c),
+		    0);
+	CHECK_FILES(s, "u/b.csv:1:1:0:;");
+
+	/* drop a stale LOADING row */
+	TEST_EQ_INT(store_file_begin(s, "u/d.csv", 5, sha, &c, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_reject_put(s, c, 1, "x", 1, "t", 1, "bad_ts", &e),
+		    0);
+	TEST_EQ_INT(store_file_drop(s, c, &e), 0);
+	TEST_EQ_INT(store_file_loading(s, "u/d.csv", &f, &e), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1", c),
+		    0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM reject WHERE file_id = ?1",
+		       c), 0);
+	CHECK_FILES(s, "u/b.csv:1:1:0:;");
+	TEST_EQ_INT(e.code, 0);
+	store_close(s);
+	free(db);
+}
+
+/* A rolled-back transaction leaves nothing. */
+static void test_rollback(void)
+{
+	char *db = path_in("rb.db");
+	struct store *s;
+	struct store_file f;
+	struct err e;
+	unsigned char sha[32];
+	int64_t id = -1;
+
+	sha_fill(sha, 5);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/r.csv", 1, sha, &id, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, &e), 0);
+	store_rollback(s);
+	TEST_EQ_INT(store_file_loading(s, "u/r.csv", &f, &e), 0);
+	CHECK_FILES(s, "");
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch", 0), 0);
+	/* rollback outside a transaction does nothing */
+	store_rollback(s);
+	TEST_EQ_INT(e.code, 0);
+	store_close(s);
+	free(db);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
+	struct stat st;
+
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	test_open();
+	test_newer();
+	test_not_sqlite();
+	test_roundtrip();
+	test_failed_file();
+	test_forget_drop();
+	test_rollback();
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	TEST_TRUE(stat(tmpdir, &st) != 0);
+	return TEST_REPORT();
+}
