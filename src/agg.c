@@ -10,14 +10,14 @@
 uint64_t agg_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		h ^= s[i];
 		h *= 1099511628211ULL;
 	}
-	return h ^ (h >> 29);
+	return h;
 }
 
 struct agg {

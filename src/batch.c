@@ -45,6 +45,8 @@ static void put_varint(struct buf *b, uint64_t v)
 
 static void put_bytes(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	buf_need(b, n);
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
@@ -237,9 +239,11 @@ int batch_decode(const void *data, size_t len,
 		r.record_id.p = (const char *)p;
 		r.record_id.n = (size_t)f[8];
 		p += f[8];
-		rc = fn(ctx, &r);
-		if (rc)
+		k = fn(ctx, &r);
+		if (k) {
+			rc = k;
 			goto out;
+		}
 	}
 	rc = p == end ? 0 : -1;
 out:

@@ -10,6 +10,7 @@
 
 #include <csv.h>
 
+#include "agg.h"
 #include "mem.h"
 #include "ts.h"
 #include "banned.h"
@@ -223,61 +224,25 @@ static int bad_decimals(struct val x, const char *currency)
 /* ---- a set of strings, for uniqueness checks in file order ------------- */
 
 struct strset {
-	char **slot;
-	size_t cap, n;
+	struct strtab *t;
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void strset_put(char **slot, size_t cap, char *s)
-{
-	size_t i = hash_str(s) & (cap - 1);
-
-	while (slot[i])
-		i = (i + 1) & (cap - 1);
-	slot[i] = s;
-}
 
 /* Adds a copy of s; returns 1 (and adds nothing) if s was there. */
 static int strset_add(struct strset *h, const char *s)
 {
-	size_t i;
+	size_t before;
 
-	if ((h->n + 1) * 2 > h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		char **slot = xcalloc(cap, sizeof(*slot));
-
-		for (i = 0; i < h->cap; i++)
-			if (h->slot[i])
-				strset_put(slot, cap, h->slot[i]);
-		free(h->slot);
-		h->slot = slot;
-		h->cap = cap;
-	}
-	for (i = hash_str(s) & (h->cap - 1); h->slot[i];
-	     i = (i + 1) & (h->cap - 1))
-		if (strcmp(h->slot[i], s) == 0)
-			return 1;
-	h->slot[i] = xstrdup(s);
-	h->n++;
-	return 0;
+	if (!h->t)
+		h->t = strtab_new();
+	before = strtab_count(h->t);
+	strtab_put(h->t, s, strlen(s));
+	return strtab_count(h->t) == before;
 }
 
 static void strset_free(struct strset *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->cap; i++)
-		free(h->slot[i]);
-	free(h->slot);
-	memset(h, 0, sizeof(*h));
+	strtab_free(h->t);
+	h->t = NULL;
 }
 
 /* ---- files --------------------------------------------------------------- */

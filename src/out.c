@@ -275,6 +275,13 @@ int out_mkdirs(const char *path, struct err *e)
 		if (i < n)
 			p[i] = '/';
 	}
+	if (!rc) {
+		struct stat st;
+
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			rc = err_set(e, ST_ERROR, "'%s' is not a directory",
+				     path);
+	}
 	free(p);
 	return rc;
 }
