@@ -51,13 +51,17 @@ build/san/settle: $(SANOBJ) build/san/main.o | deps
 	@echo "  CCLD    $@"
 	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests, end-to-end tests, then both again under ASan + UBSan.
+# Unit tests, end-to-end tests, then both again under ASan + UBSan, then
+# each fuzz target for FUZZ_TEST_SECONDS.
+FUZZ_TEST_SECONDS ?= 3
 test: settle $(TESTS) build/san/settle $(SANTESTS)
 	@sh tests/run-unit.sh $(TESTS)
 	@sh tests/e2e.sh ./settle
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/e2e.sh build/san/settle
+	@echo "== fuzz, $(FUZZ_TEST_SECONDS) s per target"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
@@ -91,3 +95,32 @@ build/gen-usage: scripts/gen-usage.c
 build/zfloor: scripts/zfloor.c
 	@mkdir -p build
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lz
+
+# Fuzz targets (libFuzzer; needs clang, see scripts/install-deps.sh):
+# `make fuzz FUZZ_SECONDS=N` builds every target in tests/fuzz/, replays
+# the inputs of tests/fuzz/regress/, then fuzzes each target for N
+# seconds from its seed corpus tests/fuzz/corpus/TARGET/ (new inputs go
+# to build/fuzz/corpus/, crashes to build/fuzz/). `make test` runs 3 s each.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZSRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN  = $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZOBJ  = $(LIBSRC:src/%.c=build/fuzz/obj/%.o)
+FUZZFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+
+build/fuzz/obj/%.o: src/%.c | deps
+	@mkdir -p build/fuzz/obj
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(ALLCFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ) | deps
+	@echo "  CCLD    $@"
+	@$(FUZZ_CC) $(ALLCFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -Itests/fuzz \
+		-o $@ $< $(FUZZOBJ) $(LDLIBS)
+
+fuzz: $(FUZZBIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZBIN)
+
+.PHONY: fuzz
+-include $(FUZZOBJ:.o=.d) $(FUZZBIN:=.d)

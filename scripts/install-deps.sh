@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what settle needs to build and test, with apt-get, when a header
-# is missing: zlib, libcsv, sqlite3 and OpenSSL's libcrypto (for SHA-256).
-# Quiet and quick when everything is there.
+# is missing: zlib, libcsv, sqlite3 and OpenSSL's libcrypto (for SHA-256),
+# and clang with its libFuzzer runtime (libclang-rt-N-dev) for the fuzz
+# targets, which `make test` runs briefly. Quiet and quick when everything
+# is there.
 set -e
 need=""
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
@@ -11,6 +13,16 @@ need=""
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v gzip >/dev/null 2>&1 || need="$need gzip"
+# libFuzzer: clang, and the runtime of its version (Debian splits it out)
+if ! command -v clang >/dev/null 2>&1; then
+	need="$need clang libclang-rt-14-dev"
+else
+	rt=$(clang -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-$(uname -m).a
+	if [ ! -f "$rt" ]; then
+		v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+		need="$need libclang-rt-${v:-14}-dev"
+	fi
+fi
 [ -z "$need" ] && exit 0
 echo "install-deps: installing$need" >&2
 sudo=""
