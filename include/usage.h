@@ -114,7 +114,9 @@ struct usage_sink {
 struct usage_reader;
 
 /* Opens path for reading. Returns NULL and fills e when it cannot be
- * opened (missing, a directory, unreadable). */
+ * opened (missing, a directory, unreadable, or not a regular file: a FIFO
+ * or a device such as /dev/zero is refused at once, never waited on or
+ * read without end), or when the gzip limits in the environment are bad. */
 struct usage_reader *usage_open(const char *path, struct err *e);
 
 /* Checks SETTLE_GZIP_MAX_RATIO and SETTLE_GZIP_MAX_BYTES as usage_open
@@ -146,7 +148,8 @@ void usage_set_read_size(struct usage_reader *r, size_t n);
 void usage_free(struct usage_reader *r);
 
 /* SHA-256 (via OpenSSL's libcrypto) and size of the file's raw bytes.
- * Returns 0, or ST_ERROR with e filled. */
+ * Returns 0, or ST_ERROR with e filled (as usage_open, a path that is not
+ * a regular file is refused). */
 int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 		      struct err *e);
 

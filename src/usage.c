@@ -875,34 +875,60 @@ struct usage_reader *usage_open_mem(const void *data, size_t n,
 	return r;
 }
 
-struct usage_reader *usage_open(const char *path, struct err *e)
+/* Opens path for reading if it is a regular file (after symlinks).
+ * O_NONBLOCK keeps open from waiting for a writer when path is a FIFO; a
+ * FIFO or a device (/dev/zero, /dev/stdin) is refused: settle reads each
+ * file twice (digest, then records) and must see it end. Returns the fd,
+ * or -1 with e filled. */
+static int open_regular(const char *path, struct err *e)
 {
-	uint64_t ratio, bytes;
 	struct stat st;
-	int fd;
-
-	if (env_limits(&ratio, &bytes, e))
-		return NULL;
+	int fd, fl;
 
 	do
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
 		err_set(e, ST_ERROR, "cannot open '%s': %s", path,
 			strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
 		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
 			strerror(errno));
-		close(fd);
-		return NULL;
+		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		err_set(e, ST_ERROR, "cannot read '%s': is a directory", path);
-		close(fd);
-		return NULL;
+		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, ST_ERROR, "cannot read '%s': not a regular file",
+			path);
+		goto fail;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct usage_reader *usage_open(const char *path, struct err *e)
+{
+	uint64_t ratio, bytes;
+	int fd;
+
+	if (env_limits(&ratio, &bytes, e))
+		return NULL;
+	fd = open_regular(path, e);
+	if (fd < 0)
+		return NULL;
 	return reader_new(path, fd, ratio, bytes);
 }
 
@@ -1000,25 +1026,12 @@ int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 	EVP_MD_CTX *md = NULL;
 	uint64_t total = 0;
 	unsigned int len = 0;
-	struct stat st;
 	int fd, rc = ST_ERROR;
 	ssize_t n;
 
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
+	fd = open_regular(path, e);
 	if (fd < 0)
-		return err_set(e, ST_ERROR, "cannot open '%s': %s", path,
-			       strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
-			strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err_set(e, ST_ERROR, "cannot read '%s': is a directory", path);
-		goto out;
-	}
+		return ST_ERROR;
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		err_set(e, ST_ERROR, "cannot start sha-256 for '%s'", path);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -1347,6 +1348,48 @@ static void test_open(void)
 	TEST_TRUE(usage_open("/tmp", &e) == NULL);
 	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
 	usage_free(NULL);
+	/* devices and FIFOs are refused at once, not read without end or
+	 * waited on for a writer */
+	TEST_TRUE(usage_open("/dev/zero", &e) == NULL);
+	TEST_EQ_STR(e.msg, "cannot read '/dev/zero': not a regular file");
+	TEST_TRUE(usage_open("/dev/null", &e) == NULL);
+	TEST_EQ_STR(e.msg, "cannot read '/dev/null': not a regular file");
+	{
+		char fifo[64];
+
+		snprintf(fifo, sizeof(fifo), "/tmp/test_usage_fifo_%d",
+			 (int)getpid());
+		unlink(fifo);
+		TEST_EQ_INT(mkfifo(fifo, 0600), 0);
+		err_clear(&e);
+		TEST_TRUE(usage_open(fifo, &e) == NULL);
+		TEST_TRUE(strstr(e.msg, "': not a regular file") != NULL);
+		unlink(fifo);
+	}
+	/* a symlink to a regular file is followed */
+	write_tmp(HDR "r,t,i," TS0 ",1\n", strlen(HDR "r,t,i," TS0 ",1\n"));
+	{
+		char link[80];
+
+		snprintf(link, sizeof(link), "%s.lnk", tmp_path);
+		unlink(link);
+		TEST_EQ_INT(symlink(tmp_path, link), 0);
+		r = usage_open(link, &e);
+		TEST_TRUE(r != NULL);
+		if (r) {
+			TEST_EQ_INT(usage_read(r, &s, 0, &e), 0);
+			TEST_EQ_INT(c.ndeliv, 1);
+			usage_free(r);
+		}
+		unlink(link);
+		/* a symlink loop */
+		TEST_EQ_INT(symlink(link, link), 0);
+		TEST_TRUE(usage_open(link, &e) == NULL);
+		TEST_TRUE(strstr(e.msg, "Too many levels of symbolic links") != NULL);
+		unlink(link);
+	}
+	unlink(tmp_path);
+	coll_reset(&c);
 
 	/* a reader reads once */
 	write_tmp(HDR "r,t,i," TS0 ",1\n", strlen(HDR "r,t,i," TS0 ",1\n"));
@@ -1417,6 +1460,8 @@ static void test_digest(void)
 	TEST_EQ_STR(e.msg, "cannot open '/nonexistent/x': No such file or directory");
 	TEST_EQ_INT(usage_file_digest("/tmp", sha, &size, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
+	TEST_EQ_INT(usage_file_digest("/dev/zero", sha, &size, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "cannot read '/dev/zero': not a regular file");
 }
 
 /* The fixture files read through the reader, as the CLI would. */
