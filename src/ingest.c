@@ -358,14 +358,36 @@ static void run_workers(struct shared *sh, void *(*fn)(void *))
 }
 
 /* Decides, in argument order, what happens to each file. */
+/* The sha a registered path holds once this run is done: its new content
+ * when this run reads it, else what it holds now. */
+static const unsigned char *final_sha(const struct shared *sh,
+				      const char *path,
+				      const unsigned char *now)
+{
+	size_t j;
+
+	for (j = 0; j < sh->n; j++)
+		if (!sh->jobs[j].repeat && !sh->jobs[j].digest_failed &&
+		    strcmp(sh->jobs[j].f->path, path) == 0)
+			return sh->jobs[j].sha;
+	return now;
+}
+
+/* Decides what happens to each file. A content is kept under one path:
+ * a registered path that still holds it after this run, else the first
+ * path of this run that has it (argument order); any other path with the
+ * same content is a duplicate delivery. So the outcome does not depend on
+ * how files are split across runs or ordered within one. */
 static int decide(struct shared *sh, struct err *e)
 {
-	size_t i, j;
+	size_t i, j, k;
 
 	for (i = 0; i < sh->n; i++) {
 		struct job *job = &sh->jobs[i];
-		struct store_file cur, other;
-		int has_cur, has_other;
+		struct store_file cur;
+		char **paths = NULL;
+		size_t npaths = 0;
+		int has_cur;
 
 		if (job->repeat)
 			continue;
@@ -373,45 +395,53 @@ static int decide(struct shared *sh, struct err *e)
 			job->f->outcome = ING_UNREADABLE;
 			continue;
 		}
+		has_cur = store_file_current(sh->s, job->f->path, &cur, e);
+		if (has_cur < 0)
+			return -1;
+		if (has_cur && memcmp(cur.sha, job->sha, 32) == 0 &&
+		    cur.size == job->size) {
+			if (cur.state == FILE_FAILED) {
+				/* still unreadable: say so again */
+				job->f->outcome = ING_FAILED;
+				snprintf(job->f->msg, sizeof(job->f->msg), "%s",
+					 cur.error);
+			} else {
+				job->f->outcome = ING_UNCHANGED;
+				job->f->records = cur.records;
+				job->f->rejected = cur.rejected;
+			}
+			store_file_release(&cur);
+			continue;
+		}
+		if (has_cur)
+			store_file_release(&cur);
+		if (store_paths_with_sha(sh->s, job->sha, job->f->path, &paths,
+					 &npaths, e))
+			return -1;
+		for (k = 0; k < npaths; k++)
+			if (memcmp(final_sha(sh, paths[k], job->sha), job->sha,
+				   32) == 0)
+				break;
+		if (k < npaths) {
+			job->f->outcome = ING_DUPLICATE;
+			job->f->dup_of = xstrdup(paths[k]);
+		}
+		for (k = 0; k < npaths; k++)
+			free(paths[k]);
+		free(paths);
+		if (job->f->outcome == ING_DUPLICATE)
+			continue;
 		for (j = 0; j < i; j++)
 			if (!sh->jobs[j].digest_failed && !sh->jobs[j].repeat &&
-			    memcmp(sh->jobs[j].sha, job->sha, 32) == 0 &&
-			    strcmp(sh->jobs[j].f->path, job->f->path) != 0)
+			    memcmp(sh->jobs[j].sha, job->sha, 32) == 0)
 				break;
 		if (j < i) {
 			job->f->outcome = ING_DUPLICATE;
 			job->f->dup_of = xstrdup(sh->jobs[j].f->path);
 			continue;
 		}
-		has_cur = store_file_current(sh->s, job->f->path, &cur, e);
-		if (has_cur < 0)
-			return -1;
-		if (has_cur && memcmp(cur.sha, job->sha, 32) == 0 &&
-		    cur.size == job->size) {
-			job->f->outcome = ING_UNCHANGED;
-			job->f->records = cur.records;
-			job->f->rejected = cur.rejected;
-			store_file_release(&cur);
-			continue;
-		}
-		has_other = store_file_by_sha(sh->s, job->sha, job->f->path,
-					      &other, e);
-		if (has_other < 0) {
-			if (has_cur)
-				store_file_release(&cur);
-			return -1;
-		}
-		if (has_other) {
-			job->f->outcome = ING_DUPLICATE;
-			job->f->dup_of = other.path;
-			other.path = NULL;
-			store_file_release(&other);
-		} else {
-			job->f->outcome = has_cur ? ING_REPLACED : ING_NEW;
-			job->load = 1;
-		}
-		if (has_cur)
-			store_file_release(&cur);
+		job->f->outcome = has_cur ? ING_REPLACED : ING_NEW;
+		job->load = 1;
 	}
 	return 0;
 }
@@ -451,6 +481,10 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 				files[i] = files[j];
 				files[i].dup_of = files[j].dup_of ?
 					xstrdup(files[j].dup_of) : NULL;
+				/* the second mention finds it done */
+				if (files[i].outcome == ING_NEW ||
+				    files[i].outcome == ING_REPLACED)
+					files[i].outcome = ING_UNCHANGED;
 				break;
 			}
 	pthread_mutex_destroy(&sh.mu);

@@ -66,6 +66,8 @@ static const char *schema =
 	"  version INTEGER NOT NULL,"
 	"  total INTEGER NOT NULL,"
 	"  PRIMARY KEY(period, tenant, currency)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS invoice_account ON invoice(tenant,"
+	"  currency, period);"
 	"CREATE TABLE IF NOT EXISTS invoice_line("
 	"  period INTEGER NOT NULL,"
 	"  tenant TEXT NOT NULL,"
@@ -328,6 +330,31 @@ int store_file_by_sha(struct store *s, const unsigned char sha[32],
 	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
 	return one_file(s, st, out, e);
+}
+
+int store_paths_with_sha(struct store *s, const unsigned char sha[32],
+			 const char *path, char ***paths, size_t *n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT path FROM file WHERE sha256 = ?1"
+				" AND state != 0 AND path != ?2 ORDER BY path", e);
+	int rc;
+
+	*paths = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*paths = xrealloc(*paths, (*n + 1) * sizeof(**paths));
+		(*paths)[(*n)++] = xstrdup((const char *)
+					   sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
 }
 
 int store_file_begin(struct store *s, const char *path, uint64_t size,
