@@ -119,6 +119,11 @@ struct catalog {
  * ST_ERROR with e filled and cat left empty. */
 int catalog_load(const char *dir, struct catalog *cat, struct err *e);
 
+/* SHA-256 over the bytes of every config file of dir (a missing one
+ * counts as absent), so two configs with equal digests load the same.
+ * Returns 0, or ST_ERROR with e filled when a file cannot be read. */
+int catalog_digest(const char *dir, unsigned char sha[32], struct err *e);
+
 /* Frees everything cat holds and leaves it empty. */
 void catalog_release(struct catalog *cat);
 

@@ -26,13 +26,29 @@ struct ledger_result {
 	size_t files_written;   /* output files whose bytes changed */
 };
 
+/* SHA-256 of everything a close depends on besides the earlier closes:
+ * the config files of cfgdir and the current usage files (path, content,
+ * state), and this settle's version. */
+int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
+		  struct err *e);
+
+/* Sets *yes when closing p again cannot change anything: p and every
+ * earlier final period were last changed by a close with these inputs,
+ * and p's files in outdir/YYYY-MM/ are exactly what that close wrote.
+ * Lets a rerun with no change skip rating altogether. (A close that
+ * changes nothing leaves the state untouched, inputs included, so after
+ * an input change that changes no output the next close rates again.) */
+int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
+		     const char *outdir, int *yes, struct err *e);
+
 /* Closes period p: re-settles every earlier final period whose outputs
  * changed (in period order), then settles p, in one transaction; then
  * writes the outputs under outdir/YYYY-MM/. g must be loaded from s with
- * cat. Returns 0, or ST_ERROR with e filled (nothing committed). */
+ * cat; inputs is ledger_inputs() of this close. Returns 0, or ST_ERROR
+ * with e filled (nothing committed). */
 int ledger_close(struct store *s, const struct catalog *cat,
-		 struct engine *g, int p, const char *outdir,
-		 struct ledger_result *res, struct err *e);
+		 struct engine *g, int p, const unsigned char inputs[32],
+		 const char *outdir, struct ledger_result *res, struct err *e);
 
 /* balance_before of account a for period p: opening balance + payments
  * before p's as_of - current totals of final invoices of earlier periods.

@@ -70,9 +70,13 @@ struct report_files {
 void report_render(const struct report *r, struct report_files *out);
 void report_files_release(struct report_files *f);
 
-/* SHA-256 over the names and bytes of all files: equal digests, equal
- * outputs. */
+/* SHA-256 over the names and bytes of all files, taken in name order:
+ * equal digests, equal outputs. */
 void report_digest(const struct report_files *f, unsigned char sha[32]);
+
+/* Reads the files of a final period back from dir. Returns 0, or -1 when
+ * one is missing or unreadable (out left empty). */
+int report_load_final(const char *dir, struct report_files *out);
 
 /* Writes the files into dir (created when missing), each atomically and
  * only when its bytes differ from what is there; *written counts the

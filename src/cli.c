@@ -459,9 +459,23 @@ static int cmd_close(struct store *s, const struct opts *o,
 			"--allow-failed)", period, failed);
 		goto out;
 	}
-	g = engine_load(s, cat, &e);
-	if (!g || ledger_close(s, cat, g, o->period, o->out, &res, &e))
-		goto out;
+	{
+		unsigned char inputs[32];
+		int same;
+
+		if (ledger_inputs(s, o->config, inputs, &e) ||
+		    ledger_unchanged(s, o->period, inputs, o->out, &same, &e))
+			goto out;
+		if (same) {
+			printf("no changes\n");
+			rc = ST_OK;
+			goto out;
+		}
+		g = engine_load(s, cat, &e);
+		if (!g || ledger_close(s, cat, g, o->period, inputs, o->out,
+				       &res, &e))
+			goto out;
+	}
 	if (res.was_final && !res.changed)
 		printf("no changes\n");
 	else

@@ -1,6 +1,7 @@
 /* ledger: settlement of final periods. */
 #include "ledger.h"
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include "ts.h"
 #include "banned.h"
 
-#define NS_PER_DAY (86400LL * TS_NS_PER_SEC)
+/* Bumped whenever a change of settle could change outputs for the same
+ * inputs, so that an upgrade re-rates instead of trusting old closes. */
+#define SETTLE_STATE_TAG "0.1.0"
 
 struct sline {
 	char *item, *pg, *tiers;
@@ -40,6 +43,7 @@ struct pctx {
 	int p;
 	int64_t as_of;
 	struct err *e;
+	const unsigned char *inputs;
 	char prefix[80];
 	int was_final, version;
 	unsigned char digest[32];
@@ -673,14 +677,15 @@ static int settle(struct pctx *c, int target, int *changed)
 	report_render(&r, &c->files);
 	report_digest(&c->files, digest);
 	if (c->was_final && memcmp(digest, c->digest, 32) == 0) {
-		/* nothing changed: undo whatever the savepoint holds */
+		/* nothing changed: undo whatever the savepoint holds, and
+		 * leave the state byte for byte as it was */
 		snprintf(sp, sizeof(sp), "ROLLBACK TO p%d", c->p);
 		if (exec(c, sp))
 			return -1;
 	} else {
 		sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO period("
-					"period, prefix, version, digest)"
-					" VALUES(?1, ?2, ?3, ?4)");
+					"period, prefix, version, digest, inputs)"
+					" VALUES(?1, ?2, ?3, ?4, ?5)");
 		int rc;
 
 		if (!st)
@@ -689,6 +694,7 @@ static int settle(struct pctx *c, int target, int *changed)
 		sqlite3_bind_text(st, 2, c->prefix, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 3, c->version + 1);
 		sqlite3_bind_blob(st, 4, digest, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 5, c->inputs, 32, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
@@ -725,8 +731,8 @@ static int final_periods(struct store *s, int before, int **out, size_t *n,
 }
 
 int ledger_close(struct store *s, const struct catalog *cat,
-		 struct engine *g, int p, const char *outdir,
-		 struct ledger_result *res, struct err *e)
+		 struct engine *g, int p, const unsigned char inputs[32],
+		 const char *outdir, struct ledger_result *res, struct err *e)
 {
 	struct pctx *ctx = NULL;
 	int *periods = NULL, *changed = NULL;
@@ -751,6 +757,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		c->g = g;
 		c->p = periods[i];
 		c->e = e;
+		c->inputs = inputs;
 		if (settle(c, i == n - 1, &changed[i]))
 			goto out;
 		if (changed[i]) {
@@ -824,4 +831,81 @@ int ledger_periods(struct store *s,
 	return rc == SQLITE_DONE ? 0 :
 	       err_set(e, ST_ERROR, "cannot read periods: %s",
 		       sqlite3_errmsg(store_db(s)));
+}
+
+/* Adds one file row to the inputs digest. */
+static int hash_file_row(void *ctx, const struct store_file *f)
+{
+	EVP_MD_CTX *md = ctx;
+	int st = (int)f->state;
+
+	EVP_DigestUpdate(md, f->path, strlen(f->path) + 1);
+	EVP_DigestUpdate(md, f->sha, 32);
+	EVP_DigestUpdate(md, &st, sizeof(st));
+	return 0;
+}
+
+int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
+		  struct err *e)
+{
+	static const char version[] = "settle " SETTLE_STATE_TAG;
+	unsigned char cfg[32];
+	EVP_MD_CTX *md;
+	unsigned int n = 32;
+	int rc;
+
+	if (catalog_digest(cfgdir, cfg, e))
+		return ST_ERROR;
+	if (!(md = EVP_MD_CTX_new()))
+		abort();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, version, sizeof(version));
+	EVP_DigestUpdate(md, cfg, 32);
+	rc = store_files(s, hash_file_row, md, e);
+	EVP_DigestFinal_ex(md, sha, &n);
+	EVP_MD_CTX_free(md);
+	return rc ? ST_ERROR : 0;
+}
+
+int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
+		     const char *outdir, int *yes, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	unsigned char digest[32], disk[32];
+	int rc, have = 0, same = 1;
+
+	*yes = 0;
+	if (sqlite3_prepare_v2(store_db(s), "SELECT period, digest, inputs"
+			       " FROM period WHERE period <= ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return err_set(e, ST_ERROR, "cannot read periods: %s",
+			       sqlite3_errmsg(store_db(s)));
+	sqlite3_bind_int(st, 1, p);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 2) != 32 ||
+		    memcmp(sqlite3_column_blob(st, 2), inputs, 32) != 0)
+			same = 0;
+		if (sqlite3_column_int(st, 0) == p &&
+		    sqlite3_column_bytes(st, 1) == 32) {
+			memcpy(digest, sqlite3_column_blob(st, 1), 32);
+			have = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, ST_ERROR, "cannot read periods: %s",
+			       sqlite3_errmsg(store_db(s)));
+	if (have && same) {
+		struct report_files f;
+		char dir[4096], ym[16];
+
+		ts_period_format(p, 1, ym);
+		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
+		if (report_load_final(dir, &f) == 0) {
+			report_digest(&f, disk);
+			report_files_release(&f);
+			*yes = memcmp(disk, digest, 32) == 0;
+		}
+	}
+	return 0;
 }

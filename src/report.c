@@ -418,24 +418,68 @@ void report_files_release(struct report_files *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct report_file *)a)->name,
+		      ((const struct report_file *)b)->name);
+}
+
 void report_digest(const struct report_files *f, unsigned char sha[32])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct report_file sorted[sizeof(f->f) / sizeof(f->f[0])];
 	unsigned int n = 32;
 	size_t i;
 
 	if (!c)
 		abort();
+	/* by name, so the digest does not depend on rendering order */
+	memcpy(sorted, f->f, f->n * sizeof(*sorted));
+	qsort(sorted, f->n, sizeof(*sorted), cmp_file);
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 	for (i = 0; i < f->n; i++) {
-		uint64_t len = f->f[i].len;
+		uint64_t len = sorted[i].len;
 
-		EVP_DigestUpdate(c, f->f[i].name, strlen(f->f[i].name) + 1);
+		EVP_DigestUpdate(c, sorted[i].name, strlen(sorted[i].name) + 1);
 		EVP_DigestUpdate(c, &len, sizeof(len));
-		EVP_DigestUpdate(c, f->f[i].data, f->f[i].len);
+		EVP_DigestUpdate(c, sorted[i].data, sorted[i].len);
 	}
 	EVP_DigestFinal_ex(c, sha, &n);
 	EVP_MD_CTX_free(c);
+}
+
+int report_load_final(const char *dir, struct report_files *out)
+{
+	static const char *const names[] = {
+		"invoices.csv", "invoice_lines.csv", "package_usage.csv",
+		"uncovered.csv", "packages.csv", "alerts.csv", "rejects.csv",
+		"adjustments.csv", "arrears.csv", "summary.txt" };
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[4096];
+		struct obuf { char *p; size_t n, cap; } b = { NULL, 0, 0 };
+		char buf[65536];
+		size_t k;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (!(f = fopen(path, "rb"))) {
+			report_files_release(out);
+			return -1;
+		}
+		while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
+			xgrow((void **)&b.p, &b.cap, b.n + k + 1, 1);
+			memcpy(b.p + b.n, buf, k);
+			b.n += k;
+		}
+		fclose(f);
+		if (!b.p)
+			b.p = xstrdup("");
+		add_file(out, names[i], b.p, b.n);
+	}
+	return 0;
 }
 
 int report_put(const struct report_files *f, const char *dir, size_t *written,

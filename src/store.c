@@ -57,7 +57,8 @@ static const char *schema =
 	"  period INTEGER PRIMARY KEY,"
 	"  prefix TEXT NOT NULL,"
 	"  version INTEGER NOT NULL,"      /* closes that changed it */
-	"  digest BLOB NOT NULL);"         /* SHA-256 of its outputs */
+	"  digest BLOB NOT NULL,"          /* SHA-256 of its outputs */
+	"  inputs BLOB NOT NULL);"         /* ledger_inputs at its last close */
 	"CREATE TABLE IF NOT EXISTS invoice("
 	"  period INTEGER NOT NULL,"
 	"  tenant TEXT NOT NULL,"
