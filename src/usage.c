@@ -594,7 +594,17 @@ static int parse(struct usage_reader *r, const unsigned char *p, size_t n)
 	while (n) {
 		const unsigned char *nl = memchr(p, '\n', n);
 		size_t k = nl ? (size_t)(nl - p) + 1 : n, done;
+		const unsigned char *cr = memchr(p, '\r', k);
 
+		/* libcsv also ends a row at a lone CR: the call ends after
+		 * it, so that every row starts a call and row_line is known
+		 * whatever the chunks (found by fuzzing: a row begun after a
+		 * lone CR was placed on a later line unless a read happened
+		 * to end there) */
+		if (cr && cr + 1 < p + k && cr[1] != '\n') {
+			k = (size_t)(cr - p) + 1;
+			nl = NULL;
+		}
 		if (r->at_row_start) {
 			r->row_line = 1 + r->lf;
 			if (p[0] != '\n' && p[0] != '\r')

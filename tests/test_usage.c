@@ -815,6 +815,33 @@ static void test_quoting(void)
 	}
 	unlink(tmp_path);
 	TEST_EQ_INT(bad, 0);
+
+	/* lone CRs end rows but not text lines: a row begun after one is
+	 * on the line of the CR, at every read size (fuzzing found the
+	 * line depended on where reads ended) */
+	{
+		static const char q5[] = HDR "r1,t1,i," TS0 ",1\rr2,t1,i," TS0
+			",1\r\r\rr3,\"t1\n\n";
+		static const char q6[] = HDR "r1,t1,i," TS0 ",1\r\n\r\rx\"y\n";
+
+		write_tmp(q5, sizeof(q5) - 1);
+		for (sz = 0; sz <= sizeof(q5); sz++) {
+			coll_reset(&c);
+			if (run(sz, 0, 0, &c, &e) != ST_ERROR || c.ndeliv != 2 ||
+			    strcmp(e.msg, msg("unterminated quoted field in '%s' (row starting at line 2)")))
+				bad++;
+		}
+		unlink(tmp_path);
+		write_tmp(q6, sizeof(q6) - 1);
+		for (sz = 0; sz <= sizeof(q6); sz++) {
+			coll_reset(&c);
+			if (run(sz, 0, 0, &c, &e) != ST_ERROR || c.ndeliv != 1 ||
+			    strcmp(e.msg, msg("malformed quoting in '%s' at line 3")))
+				bad++;
+		}
+		unlink(tmp_path);
+		TEST_EQ_INT(bad, 0);
+	}
 	free(c.log.p);
 }
 
