@@ -34,8 +34,16 @@ struct sinv {
 	int seen;          /* matched by an invoice of this close */
 };
 
+/* Statements prepared once per close (the per-invoice writes). */
+struct stmts {
+	const char *sql[8];
+	sqlite3_stmt *st[8];
+	int n;
+};
+
 /* Everything one close of one period works with. */
 struct pctx {
+	struct stmts *cache;
 	struct store *s;
 	sqlite3 *db;
 	const struct catalog *cat;
@@ -77,6 +85,50 @@ static sqlite3_stmt *prep(struct pctx *c, const char *sql)
 	}
 	return st;
 }
+
+/* A prepared statement for sql, made once per close; reset and unbound
+ * when handed out again. Not finalized by the caller. */
+static sqlite3_stmt *cached(struct pctx *c, const char *sql)
+{
+	struct stmts *k = c->cache;
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->sql[i] == sql) {
+			sqlite3_reset(k->st[i]);
+			sqlite3_clear_bindings(k->st[i]);
+			return k->st[i];
+		}
+	if (k->n == 8)
+		abort(); /* more distinct statements than this file has */
+	if (!(k->st[k->n] = prep(c, sql)))
+		return NULL;
+	k->sql[k->n] = sql;
+	return k->st[k->n++];
+}
+
+static void stmts_release(struct stmts *k)
+{
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		sqlite3_finalize(k->st[i]);
+	k->n = 0;
+}
+
+static const char sql_adjustment[] =
+	"INSERT INTO adjustment(period, tenant, currency, seq, item,"
+	" price_group, old_amount, new_amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+static const char sql_del_lines[] =
+	"DELETE FROM invoice_line WHERE period = ?1 AND tenant = ?2 AND"
+	" currency = ?3";
+static const char sql_invoice[] =
+	"INSERT OR REPLACE INTO invoice(period, tenant, currency, number,"
+	" version, total) VALUES(?1,?2,?3,?4,?5,?6)";
+static const char sql_line[] =
+	"INSERT INTO invoice_line(period, tenant, currency, item, price_group,"
+	" usage_qty, package_qty, forgiven_qty, uncovered_qty, billable_qty,"
+	" tiers, amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
 
 static int exec(struct pctx *c, const char *sql)
 {
@@ -217,9 +269,7 @@ static int put_adjustment(struct pctx *c, const struct sinv *v, int seq,
 			  const char *item, const char *pg, dec_t old,
 			  dec_t nw)
 {
-	sqlite3_stmt *st = prep(c, "INSERT INTO adjustment(period, tenant,"
-				" currency, seq, item, price_group, old_amount,"
-				" new_amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+	sqlite3_stmt *st = cached(c, sql_adjustment);
 	int rc;
 
 	if (!st)
@@ -233,7 +283,6 @@ static int put_adjustment(struct pctx *c, const struct sinv *v, int seq,
 	sqlite3_bind_int64(st, 7, old);
 	sqlite3_bind_int64(st, 8, nw);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_err(c, "write an adjustment");
 }
 
@@ -290,48 +339,35 @@ static int adjust(struct pctx *c, struct sinv *v, const struct eng_invoice *n)
 static int write_invoice(struct pctx *c, const struct eng_invoice *n,
 			 int64_t number, int version)
 {
+	const char *t = n->acct->tenant, *cur = n->acct->currency;
 	sqlite3_stmt *st;
 	size_t i;
-	int rc;
 
-	st = prep(c, "DELETE FROM invoice_line WHERE period = ?1 AND"
-		  " tenant = ?2 AND currency = ?3");
-	if (!st)
+	if (!(st = cached(c, sql_del_lines)))
 		return -1;
 	sqlite3_bind_int(st, 1, c->p);
-	sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	sqlite3_bind_text(st, 2, t, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cur, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(c, "write invoice lines");
-	st = prep(c, "INSERT OR REPLACE INTO invoice(period, tenant, currency,"
-		  " number, version, total) VALUES(?1,?2,?3,?4,?5,?6)");
-	if (!st)
+	if (!(st = cached(c, sql_invoice)))
 		return -1;
 	sqlite3_bind_int(st, 1, c->p);
-	sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cur, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, number);
 	sqlite3_bind_int(st, 5, version);
 	sqlite3_bind_int64(st, 6, n->total);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(c, "write an invoice");
 	for (i = 0; i < n->nlines; i++) {
 		const struct eng_line *l = &n->lines[i];
 
-		st = prep(c, "INSERT INTO invoice_line(period, tenant, currency,"
-			  " item, price_group, usage_qty, package_qty,"
-			  " forgiven_qty, uncovered_qty, billable_qty, tiers,"
-			  " amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12)");
-		if (!st)
+		if (!(st = cached(c, sql_line)))
 			return -1;
 		sqlite3_bind_int(st, 1, c->p);
-		sqlite3_bind_text(st, 2, n->acct->tenant, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, n->acct->currency, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, t, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, cur, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, l->item->code, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, l->item->groups[l->group].filter, -1,
 				  SQLITE_STATIC);
@@ -342,9 +378,7 @@ static int write_invoice(struct pctx *c, const struct eng_invoice *n,
 		sqlite3_bind_int64(st, 10, l->b);
 		sqlite3_bind_text(st, 11, l->tiers, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 12, l->amount);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		if (sqlite3_step(st) != SQLITE_DONE)
 			return db_err(c, "write invoice lines");
 	}
 	return 0;
@@ -735,11 +769,13 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		 const char *outdir, struct ledger_result *res, struct err *e)
 {
 	struct pctx *ctx = NULL;
+	struct stmts cache;
 	int *periods = NULL, *changed = NULL;
 	size_t n = 0, i;
 	int rc = ST_ERROR;
 
 	memset(res, 0, sizeof(*res));
+	memset(&cache, 0, sizeof(cache));
 	if (final_periods(s, p, &periods, &n, e))
 		return ST_ERROR;
 	periods = xrealloc(periods, (n + 1) * sizeof(*periods));
@@ -758,6 +794,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		c->p = periods[i];
 		c->e = e;
 		c->inputs = inputs;
+		c->cache = &cache;
 		if (settle(c, i == n - 1, &changed[i]))
 			goto out;
 		if (changed[i]) {
@@ -770,6 +807,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	res->was_final = ctx[n - 1].was_final;
 	res->invoices = ctx[n - 1].pp.ninv;
 	res->arrears = ctx[n - 1].narr;
+	stmts_release(&cache);
 	fault_point("close-commit");
 	if (store_commit(s, e))
 		goto out;
@@ -789,6 +827,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	}
 	rc = 0;
 out:
+	stmts_release(&cache);
 	if (rc)
 		store_rollback(s);
 	for (i = 0; i < n; i++)
