@@ -4,11 +4,13 @@
 #
 #   scripts/crashtest.sh [--points N] [--records R] [--keep] [--verbose]
 #
-# Data: build/gen-usage writes two gzip files of R/2 records each (level 1,
-# about 40 bytes per record, so with --checkpoint-mib 1 a file of 100000
-# records commits 3 or 4 intermediate checkpoints) and a config; a small
+# Data: build/gen-usage writes two gzip files of R/2 records each (level 0,
+# stored blocks: about 103 bytes per record, and the checkpoint interval
+# counts file bytes read, so with --checkpoint-mib 1 a file of 100000
+# records commits about 10 intermediate checkpoints) and a config; a small
 # hand-written plain file adds rejects and duplicates (one exact, one
-# conflicting) so that rejects.csv is not empty.
+# conflicting) so that rejects.csv is not empty. The corrected file of
+# scenario B is recompressed with gzip -1, the November file is level 0.
 #
 # Two scenarios, each with a reference made by clean runs:
 #   A  a fresh state: `settle run --period 2026-10` over the three files.
@@ -28,8 +30,8 @@
 #
 # Prints one line per failure (and per point with --verbose), then
 # "crashtest: N passed, N failed" with the number of distinct kill points
-# and the time taken; exits 1 on any failure. The work directory is
-# removed unless something failed or --keep is given.
+# and the time taken; exits 1 on any failure. The work directory (tens of
+# MB) is removed unless --keep is given.
 set -u
 points=60
 records=200000
@@ -60,6 +62,7 @@ GEN=$top/build/gen-usage
 	{ echo "crashtest: cannot build $GEN" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crashtest.XXXXXX")
+[ $keep = 1 ] || trap 'rm -rf "$work"; exit 130' INT TERM
 start=$(date +%s)
 pass=0
 fail=0
@@ -196,7 +199,7 @@ check() {
 		rm -rf "$1"
 	else
 		fail=$((fail + 1))
-		echo "FAIL $3 (kept in $1)"
+		echo "FAIL $3"
 		[ -n "$d" ] && echo "$d" | head -n 20 | sed 's/^/    /'
 		[ -n "$s" ] && echo "$s" | head -n 20 | sed 's/^/    /'
 	fi
@@ -224,7 +227,7 @@ point() {
 	run "$dir" "$1"; rc=$?
 	if [ $rc -ne 0 ]; then
 		fail=$((fail + 1))
-		echo "FAIL $label: rerun exit $rc (kept in $dir)"
+		echo "FAIL $label: rerun exit $rc"
 		tail -n 5 "$dir/log" | sed 's/^/    /'
 		return
 	fi
@@ -282,7 +285,7 @@ end=$(date +%s)
 echo "crashtest: $tried distinct kill points ($missed not reached)," \
 	"$((end - start)) s"
 echo "crashtest: $pass passed, $fail failed"
-if [ $fail -eq 0 ] && [ $keep = 0 ]; then
+if [ $keep = 0 ]; then
 	rm -rf "$work"
 else
 	echo "crashtest: work directory kept: $work"
