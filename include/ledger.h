@@ -34,7 +34,7 @@ int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 
 /* Sets *yes when closing p again cannot change anything: p and every
  * earlier final period were last changed by a close with these inputs,
- * and p's files in outdir/YYYY-MM/ are exactly what that close wrote.
+ * and their files in outdir/YYYY-MM/ are exactly what the state says.
  * Lets a rerun with no change skip rating altogether. (A close that
  * changes nothing leaves the state untouched, inputs included, so after
  * an input change that changes no output the next close rates again.) */

@@ -817,8 +817,9 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		char dir[4096], ym[16];
 		size_t w;
 
-		if (!changed[i] && i < n - 1)
-			continue;
+		/* every period, changed or not: a rerun after a crash between
+		 * the commit and the renames puts back what the state says
+		 * (files already right are not touched) */
 		ts_period_format(periods[i], 1, ym);
 		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
 		if (report_put(&ctx[i].files, dir, &w, e))
@@ -910,41 +911,47 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
 		     const char *outdir, int *yes, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	unsigned char digest[32], disk[32];
 	int rc, have = 0, same = 1;
 
 	*yes = 0;
 	if (sqlite3_prepare_v2(store_db(s), "SELECT period, digest, inputs"
-			       " FROM period WHERE period <= ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+			       " FROM period WHERE period <= ?1"
+			       " ORDER BY period", -1, &st, NULL) != SQLITE_OK)
 		return err_set(e, ST_ERROR, "cannot read periods: %s",
 			       sqlite3_errmsg(store_db(s)));
 	sqlite3_bind_int(st, 1, p);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	/* every final period up to p: closed with these inputs, and its
+	 * files still what that close wrote */
+	while (same && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_files f;
+		unsigned char disk[32];
+		char dir[4096], ym[16];
+		int q = sqlite3_column_int(st, 0);
+
 		if (sqlite3_column_bytes(st, 2) != 32 ||
-		    memcmp(sqlite3_column_blob(st, 2), inputs, 32) != 0)
+		    memcmp(sqlite3_column_blob(st, 2), inputs, 32) != 0 ||
+		    sqlite3_column_bytes(st, 1) != 32) {
 			same = 0;
-		if (sqlite3_column_int(st, 0) == p &&
-		    sqlite3_column_bytes(st, 1) == 32) {
-			memcpy(digest, sqlite3_column_blob(st, 1), 32);
-			have = 1;
+			break;
 		}
+		have |= q == p;
+		ts_period_format(q, 1, ym);
+		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
+		if (report_load_final(dir, &f) != 0) {
+			same = 0;
+			break;
+		}
+		report_digest(&f, disk);
+		report_files_release(&f);
+		if (memcmp(disk, sqlite3_column_blob(st, 1), 32) != 0)
+			same = 0;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (same && rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
 		return err_set(e, ST_ERROR, "cannot read periods: %s",
 			       sqlite3_errmsg(store_db(s)));
-	if (have && same) {
-		struct report_files f;
-		char dir[4096], ym[16];
-
-		ts_period_format(p, 1, ym);
-		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
-		if (report_load_final(dir, &f) == 0) {
-			report_digest(&f, disk);
-			report_files_release(&f);
-			*yes = memcmp(disk, digest, 32) == 0;
-		}
 	}
+	sqlite3_finalize(st);
+	*yes = have && same;
 	return 0;
 }
