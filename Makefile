@@ -54,9 +54,10 @@ build/san/settle: $(SANOBJ) build/san/main.o | deps
 # Unit tests, end-to-end tests, then both again under ASan + UBSan, then
 # each fuzz target for FUZZ_TEST_SECONDS.
 FUZZ_TEST_SECONDS ?= 3
-test: settle $(TESTS) build/san/settle $(SANTESTS)
+test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage
 	@sh tests/run-unit.sh $(TESTS)
 	@sh tests/e2e.sh ./settle
+	@sh scripts/crashtest.sh --points 12 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/e2e.sh build/san/settle
