@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"  settle close   [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
 	"                 [--allow-failed]\n"
 	"  settle run     [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"                 [-j N] [--allow-failed] FILE...\n"
+	"                 [-j N] [--checkpoint-mib N] [--allow-failed] FILE...\n"
 	"  settle status  [--db FILE]\n"
 	"\n"
 	"--db defaults to ./settle.db. -j defaults to the number of cores.\n"
