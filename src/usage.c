@@ -109,6 +109,7 @@ struct usage_reader {
 	z_stream zs;
 	int z_live;
 	struct csv_parser csv;
+	size_t csv_step;     /* libcsv's buffer growth step (grow_step) */
 
 	/* the row being parsed */
 	char *rec;
@@ -566,10 +567,12 @@ static void on_row(int c, void *data)
 }
 
 /* libcsv grows its field buffer through this; refusing beyond the cap
- * makes csv_parse stop with CSV_ENOMEM instead of eating memory. */
+ * makes csv_parse stop with CSV_ENOMEM instead of eating memory. libcsv
+ * needs one byte more than the field (it grows when the buffer is full),
+ * so a field of exactly CSV_FIELD_CAP bytes passes. */
 static void *csv_grow(void *p, size_t n)
 {
-	if (n > CSV_FIELD_CAP)
+	if (n > CSV_FIELD_CAP + 1)
 		return NULL;
 	return xrealloc(p, n);
 }
@@ -583,6 +586,20 @@ static int no_space(unsigned char c)
 }
 
 /* ---- feeding text ---- */
+
+/* libcsv grows its field buffer by a fixed step (CSV_BLK): a long field
+ * would be copied once per step, quadratic where realloc cannot remap
+ * (ASan, other allocators). Making the step the buffer's size after each
+ * call doubles it instead; csv_grow still caps it. */
+static void grow_step(struct usage_reader *r)
+{
+	size_t have = csv_get_buffer_size(&r->csv);
+
+	if (have > r->csv_step) {
+		r->csv_step = have;
+		csv_set_blk_size(&r->csv, have);
+	}
+}
 
 /* Hands text to libcsv, one text line (up to and including its LF) per
  * call, so that the line of a parse error is known exactly and the line
@@ -625,6 +642,7 @@ static int parse(struct usage_reader *r, const unsigned char *p, size_t n)
 			r->lf++;
 		p += k;
 		n -= k;
+		grow_step(r);
 	}
 	return 0;
 }
@@ -868,6 +886,7 @@ static struct usage_reader *reader_new(const char *path, int fd,
 	csv_set_realloc_func(&r->csv, csv_grow);
 	csv_set_free_func(&r->csv, free);
 	csv_set_blk_size(&r->csv, CSV_BLK);
+	r->csv_step = CSV_BLK;
 	return r;
 }
 

@@ -859,6 +859,37 @@ static void test_huge_field(void)
 	TEST_EQ_INT(run_mem(in.p, in.n, &c, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, msg("field over 16 MiB in '%s' (row starting at line 4)"));
 	TEST_EQ_INT(c.ndeliv, 1);
+
+	/* the bound is exact, at any read size (libcsv's buffer grows by
+	 * doubling steps up to the cap): 16 MiB pass, as a bad_field
+	 * reject; one byte more fails */
+	{
+		static const size_t szs[] = { 0, 4093, 65536 };
+		size_t k, i;
+		int bad = 0;
+
+		for (k = 0; k < 2; k++) {
+			buf_reset(&in);
+			buf_str(&in, HDR "r1,t1,i," TS0 ",");
+			buf_rep(&in, '7', ((size_t)16 << 20) + k);
+			buf_str(&in, "\n");
+			write_tmp(in.p, in.n);
+			for (i = 0; i < 3; i++) {
+				int rc;
+
+				coll_reset(&c);
+				rc = run(szs[i], 0, 0, &c, &e);
+				if (k == 0 && (rc != 0 || strcmp(buf_cstr(&c.log),
+				    "J 1|r1|t1|bad_field|column quantity longer than 4096 bytes\n")))
+					bad++;
+				if (k == 1 && (rc != ST_ERROR || strcmp(e.msg,
+				    msg("field over 16 MiB in '%s' (row starting at line 2)"))))
+					bad++;
+			}
+			unlink(tmp_path);
+		}
+		TEST_EQ_INT(bad, 0);
+	}
 	free(in.p);
 	free(c.log.p);
 }
