@@ -184,9 +184,15 @@ struct store *store_open(const char *path, struct err *e)
 	if (!st)
 		goto fail;
 	if (sqlite3_step(st) != SQLITE_ROW) {
+		int code = sqlite3_errcode(s->db);
+
 		sqlite3_finalize(st);
-		err_set(e, ST_ERROR, "'%s' is not a settle state file: %s",
-			path, sqlite3_errmsg(s->db));
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+			err_set(e, ST_ERROR, "'%s' is not a settle state file: "
+				"%s", path, sqlite3_errmsg(s->db));
+		else
+			err_set(e, ST_ERROR, "cannot open state file '%s': %s",
+				path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	version = sqlite3_column_int(st, 0);
