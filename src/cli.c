@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "report.h"
 #include "store.h"
+#include "usage.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -521,7 +522,10 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	if (rc || done)
 		return rc;
 	err_clear(&e);
-	if (need_cfg && catalog_load(o.config, &cat, &e))
+	/* a bad limit in the environment is the command's error, not every
+	 * file's */
+	if (usage_check_env(&e) ||
+	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
 	s = store_open(o.db, &e);
 	if (!s) {

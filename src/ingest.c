@@ -401,10 +401,12 @@ static int decide(struct shared *sh, struct err *e)
 		if (has_cur && memcmp(cur.sha, job->sha, 32) == 0 &&
 		    cur.size == job->size) {
 			if (cur.state == FILE_FAILED) {
-				/* still unreadable: say so again */
-				job->f->outcome = ING_FAILED;
-				snprintf(job->f->msg, sizeof(job->f->msg), "%s",
-					 cur.error);
+				/* read it again: the failure may have been
+				 * the disk's or a limit's, not the bytes' */
+				store_file_release(&cur);
+				job->f->outcome = ING_REPLACED;
+				job->load = 1;
+				continue;
 			} else {
 				job->f->outcome = ING_UNCHANGED;
 				job->f->records = cur.records;
