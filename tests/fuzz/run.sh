@@ -8,6 +8,7 @@
 # exits non-zero at the first target that fails.
 secs=$1; shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
+passed=0
 for bin in "$@"; do
 	t=$(basename "$bin"); t=${t#fuzz_}
 	seeds=$top/tests/fuzz/corpus/$t
@@ -42,4 +43,6 @@ for bin in "$@"; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	echo "fuzz $t: $runs runs in ${secs}s ($rate/s), no crash"
+	passed=$((passed + 1))
 done
+echo "fuzz: $passed passed, 0 failed"
