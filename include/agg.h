@@ -45,4 +45,9 @@ size_t strtab_count(const struct strtab *t);
 /* 64-bit FNV-1a of bytes. */
 uint64_t agg_hash(const void *p, size_t n);
 
+/* A faster 64-bit hash of bytes, 8 at a time, chained through seed (pass
+ * one call's result as the next one's seed to hash several pieces). Good
+ * spread; not for adversaries. */
+uint64_t agg_hash64(const void *p, size_t n, uint64_t seed);
+
 #endif

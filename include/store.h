@@ -83,9 +83,26 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e);
 
-/* Adds one batch blob, as number seq of file id. */
+/* Adds one batch blob, as number seq of file id, with the sorted keys of
+ * its nrec records (batch_keys). */
 int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
-		    const void *data, size_t len, struct err *e);
+		    const void *data, size_t len, const uint64_t *keys,
+		    struct err *e);
+
+/* Calls fn with the id and record count of every batch of every FILE_OK
+ * file, in (path, seq) order. */
+int store_batch_ids(struct store *s,
+		    int (*fn)(void *ctx, int64_t id, size_t nrec), void *ctx,
+		    struct err *e);
+
+/* A batch's sorted keys, read piece by piece (SQLite incremental blob
+ * I/O), so they never need to be in memory all at once. */
+struct store_blob;
+struct store_blob *store_keys_open(struct store *s, int64_t id,
+				   struct err *e);
+/* Reads n bytes at off; 0 or -1. */
+int store_blob_read(struct store_blob *b, void *buf, size_t n, size_t off);
+void store_blob_close(struct store_blob *b);
 
 /* Adds one reject row. */
 int store_reject_put(struct store *s, int64_t id, uint64_t line,

@@ -20,6 +20,33 @@ uint64_t agg_hash(const void *p, size_t n)
 	return h;
 }
 
+/* murmur3's finalizer: every input bit affects every output bit */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t agg_hash64(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ULL;
+		h = (h << 29) | (h >> 35);
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h ^= mix64(w ^ n);
+	return mix64(h);
+}
+
 struct agg {
 	size_t keysize;
 	unsigned char *keys;  /* count * keysize */

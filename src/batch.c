@@ -23,6 +23,9 @@ struct batch {
 	/* open-addressing intern table: slot -> string index + 1 */
 	uint32_t *slots;
 	size_t nslots;
+	uint64_t *keys;      /* per record, sorted by batch_keys */
+	uint64_t *tmp;       /* radix sort scratch */
+	size_t kcap;
 	size_t *off;         /* string index -> offset of its bytes in strs */
 	size_t *len;
 	size_t ncap;
@@ -117,6 +120,8 @@ void batch_free(struct batch *b)
 	free(b->slots);
 	free(b->off);
 	free(b->len);
+	free(b->keys);
+	free(b->tmp);
 	free(b);
 }
 
@@ -148,9 +153,51 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 	put_varint(&b->recs, (uint64_t)r->qty);
 	put_varint(&b->recs, r->record_id.n);
 	put_bytes(&b->recs, r->record_id.p, r->record_id.n);
+	xgrow((void **)&b->keys, &b->kcap, b->nrec + 1, sizeof(*b->keys));
+	b->keys[b->nrec] = batch_key(r->tenant, r->record_id);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
+}
+
+uint64_t batch_key(struct span tenant, struct span record_id)
+{
+	return agg_hash64(record_id.p, record_id.n,
+			  agg_hash64(tenant.p, tenant.n, 0x5e771e));
+}
+
+/* LSD radix sort, a byte at a time: a batch holds ~10^5 keys and qsort
+ * would cost more than the rest of encoding it. */
+void batch_keys(struct batch *b, const uint64_t **keys, size_t *n)
+{
+	size_t cnt[256], i, shift, cap = b->nrec;
+	uint64_t *src = b->keys, *dst;
+
+	*n = b->nrec;
+	*keys = b->keys;
+	if (b->nrec < 2)
+		return;
+	b->tmp = xrealloc(b->tmp, cap * sizeof(*b->tmp));
+	dst = b->tmp;
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < b->nrec; i++)
+			cnt[(src[i] >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < b->nrec; i++)
+			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+		src = dst;
+		dst = src == b->keys ? b->tmp : b->keys;
+	}
+	/* 8 passes: the sorted keys are back in b->keys */
+	*keys = src;
 }
 
 size_t batch_count(const struct batch *b)
@@ -193,8 +240,13 @@ static int get_varint(const unsigned char **p, const unsigned char *end,
 	return -1;
 }
 
-int batch_decode(const void *data, size_t len,
-		 int (*fn)(void *ctx, const struct usage_rec *r), void *ctx)
+/* Decodes, calling strs once then fn per record (either may be NULL). */
+static int decode(const void *data, size_t len,
+		  int (*strsfn)(void *ctx, const struct span *s, size_t n),
+		  int (*fn)(void *ctx, const struct usage_rec *r),
+		  int (*idfn)(void *ctx, const struct usage_rec *r,
+			      const uint32_t ids[5]),
+		  void *ctx)
 {
 	const unsigned char *p = data, *end = p + len;
 	struct span *strs = NULL;
@@ -212,19 +264,30 @@ int batch_decode(const void *data, size_t len,
 		strs[i].n = (size_t)v;
 		p += v;
 	}
+	if (strsfn) {
+		int k = strsfn(ctx, strs, (size_t)nstr);
+
+		if (k) {
+			rc = k;
+			goto out;
+		}
+	}
 	if (get_varint(&p, end, &nrec))
 		goto out;
 	memset(&r, 0, sizeof(r));
 	for (i = 0; i < nrec; i++) {
 		uint64_t f[9]; /* the varints of one record, in layout order */
+		uint32_t ids[5];
 		int k;
 
 		for (k = 0; k < 9; k++)
 			if (get_varint(&p, end, &f[k]))
 				goto out;
-		for (k = 1; k <= 5; k++)
+		for (k = 1; k <= 5; k++) {
 			if (f[k] >= nstr)
 				goto out;
+			ids[k - 1] = (uint32_t)f[k];
+		}
 		if (f[7] > INT64_MAX || f[8] > (uint64_t)(end - p))
 			goto out;
 		r.line += f[0];
@@ -239,7 +302,7 @@ int batch_decode(const void *data, size_t len,
 		r.record_id.p = (const char *)p;
 		r.record_id.n = (size_t)f[8];
 		p += f[8];
-		k = fn(ctx, &r);
+		k = fn ? fn(ctx, &r) : idfn(ctx, &r, ids);
 		if (k) {
 			rc = k;
 			goto out;
@@ -249,4 +312,19 @@ int batch_decode(const void *data, size_t len,
 out:
 	free(strs);
 	return rc;
+}
+
+int batch_decode(const void *data, size_t len,
+		 int (*fn)(void *ctx, const struct usage_rec *r), void *ctx)
+{
+	return decode(data, len, NULL, fn, NULL, ctx);
+}
+
+int batch_decode_ids(const void *data, size_t len,
+		     int (*strs)(void *ctx, const struct span *s, size_t n),
+		     int (*fn)(void *ctx, const struct usage_rec *r,
+			       const uint32_t ids[5]),
+		     void *ctx)
+{
+	return decode(data, len, strs, NULL, fn, ctx);
 }

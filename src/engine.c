@@ -1,4 +1,14 @@
-/* engine: rating from the state and the config. */
+/* engine: rating from the state and the config.
+ *
+ * Loading reads every batch twice, never holding all records:
+ *  1. the sorted record keys of all batches are merged as streams; a key
+ *     seen twice makes a duplicate candidate (usually none);
+ *  2. the batches are decoded, each distinct string of a batch resolved
+ *     once; a candidate is set aside whole, any other record is checked
+ *     against the config and rated at once, or kept in a compact form
+ *     when its tenant needs the ordered walk.
+ * Candidates are then resolved exactly, and the walk runs per tenant in
+ * (ts, record_id) order. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -11,24 +21,39 @@
 #include "usage.h"
 #include "banned.h"
 
-/* One valid record. */
-struct rrec {
+/* A record admitted for rating, in the form consumption needs. */
+struct wrec {
 	int64_t ts;
-	dec_t qty;          /* in the usage unit, as ingested */
 	dec_t q;            /* in price units (rounded per item) */
-	uint64_t line;
-	size_t rid_off;     /* record_id in g->rids */
+	size_t rid_off;     /* record_id in g->rids (walk records only) */
 	uint32_t rid_n;
 	uint32_t tenant;    /* index into g->tenants */
 	uint32_t acct;      /* index into cat->accounts */
 	uint32_t item;      /* index into cat->items */
 	uint32_t group;
-	uint32_t file;      /* path id in g->paths */
-	uint32_t status;    /* id in g->strs, "" read as "ok" */
-	uint32_t unit;      /* id in g->strs, "" read as the usage unit */
-	uint32_t dims;      /* id in g->strs */
 	int32_t period;
-	uint8_t dead;       /* an identical duplicate or a conflict */
+};
+
+/* A duplicate candidate, copied whole until all candidates are known. */
+struct crec {
+	const char *path;   /* in g->paths */
+	uint64_t line;
+	char *s[6];         /* record_id, tenant, item, status, unit, dims */
+	size_t n[6];
+	int64_t ts;
+	dec_t qty;
+	int dead;
+};
+
+enum { C_RID, C_TENANT, C_ITEM, C_STATUS, C_UNIT, C_DIMS };
+
+/* What the config says of one record. */
+struct adm {
+	long tenant;
+	const struct item *it;
+	const struct account *acct;
+	int32_t group;
+	int ok;             /* status ok (or empty) */
 };
 
 struct line_key {
@@ -61,21 +86,42 @@ struct period_count {
 	uint64_t records, unbillable;
 };
 
+/* Per tenant: its packages in consumption order, and its accounts. */
+struct tenant_info {
+	size_t *pkgs;
+	size_t npkgs;
+	int walk;           /* owns a limited package (or SETTLE_FORCE_WALK) */
+	size_t acct0, nacct; /* its accounts: cat->accounts[acct0..+nacct) */
+};
+
+/* Resolutions of one batch's string table, made on first use. */
+struct bcache {
+	const struct span *strs;
+	size_t n, cap;
+	long *tenant;       /* -2 unknown yet, -1 none, else tenant index */
+	long *item;         /* -2, -1, else item index */
+	long *dims;         /* -1 unknown yet, else id in g->strs */
+	signed char *ok;    /* -1 unknown yet, 0, 1 */
+};
+
 struct engine {
 	const struct catalog *cat;
 	const char **tenants;      /* sorted unique tenant ids of accounts */
 	size_t ntenants;
+	struct tenant_info *ti;
 	struct strtab *paths;      /* file paths */
-	struct strtab *strs;       /* status, unit and dims texts */
-	uint32_t ok_id;            /* id of "ok" in strs */
-	uint32_t *unit_ids;        /* per item: id of its usage unit */
+	struct strtab *strs;       /* dims texts */
 	struct agg *groups;        /* (item, dims id) -> group cache */
 	int32_t *group_of;
 	size_t group_cap;
-	char *rids;                /* record ids, back to back */
+	struct agg *candkeys;      /* keys seen more than once */
+	struct crec *cands;
+	size_t ncands, cands_cap;
+	char *rids;                /* record ids of walk records */
 	size_t rids_n, rids_cap;
-	struct rrec *recs;
-	size_t nrecs, recs_cap;
+	struct wrec *walk;
+	size_t nwalk, walk_cap;
+	struct bcache bc;
 	struct eng_reject *rej;
 	size_t nrej, rej_cap;
 	uint64_t duplicates, files_ok, files_failed, live;
@@ -95,7 +141,8 @@ struct engine {
 	int *periods;
 	size_t nperiods;
 	struct err *e;
-	uint32_t cur_file;
+	const char *cur_path;
+	int failed;                /* an error inside a callback */
 };
 
 #define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
@@ -159,192 +206,44 @@ static int32_t group_for(struct engine *g, uint32_t item, uint32_t dims)
 	return g->group_of[i];
 }
 
-/* Checks one ingested record against the config and keeps it. */
-static int on_record(void *ctx, const struct usage_rec *r)
+static int status_ok(struct span s)
 {
-	struct engine *g = ctx;
+	return s.n == 0 || span_eq(s, "ok");
+}
+
+/* The config checks of SPEC 3 that follow ingest's, in order. t and it
+ * are the resolved tenant and item (-1 / NULL when unknown), dims the id
+ * of the canonical dims text. Returns NULL and fills a, or the reason. */
+static const char *admit(struct engine *g, long t, const struct item *it,
+			 struct span unit, uint32_t dims, struct adm *a)
+{
 	const struct catalog *cat = g->cat;
-	const char *path = strtab_str(g->paths, g->cur_file);
-	const struct item *it;
-	const struct account *acct;
-	struct rrec *x;
-	long t;
-	int32_t grp;
-	uint32_t dims;
+	const struct tenant_info *ti;
+	size_t k;
 
-	t = find_tenant(g, r->tenant);
-	if (t < 0) {
-		add_reject(g, path, r->line, r->record_id, r->tenant,
-			   usage_reject_name(REJ_UNKNOWN_TENANT));
-		return 0;
-	}
-	it = catalog_item(cat, r->item.p, r->item.n);
-	if (!it) {
-		add_reject(g, path, r->line, r->record_id, r->tenant,
-			   usage_reject_name(REJ_UNKNOWN_ITEM));
-		return 0;
-	}
-	acct = catalog_account(cat, r->tenant.p, r->tenant.n, it->currency);
-	if (!acct) {
-		add_reject(g, path, r->line, r->record_id, r->tenant,
-			   usage_reject_name(REJ_NO_ACCOUNT));
-		return 0;
-	}
-	if (r->unit.n && !span_eq(r->unit, it->usage_unit)) {
-		add_reject(g, path, r->line, r->record_id, r->tenant,
-			   usage_reject_name(REJ_UNIT_MISMATCH));
-		return 0;
-	}
-	dims = strtab_put(g->strs, r->dims.p, r->dims.n);
-	grp = group_for(g, (uint32_t)(it - cat->items), dims);
-	if (grp < 0) {
-		add_reject(g, path, r->line, r->record_id, r->tenant,
-			   usage_reject_name(REJ_NO_PRICE));
-		return 0;
-	}
-	xgrow((void **)&g->recs, &g->recs_cap, g->nrecs + 1, sizeof(*g->recs));
-	x = &g->recs[g->nrecs++];
-	memset(x, 0, sizeof(*x));
-	x->ts = r->ts;
-	x->qty = r->qty;
-	x->line = r->line;
-	x->tenant = (uint32_t)t;
-	x->acct = (uint32_t)(acct - cat->accounts);
-	x->item = (uint32_t)(it - cat->items);
-	x->group = (uint32_t)grp;
-	x->file = g->cur_file;
-	x->status = r->status.n ? strtab_put(g->strs, r->status.p, r->status.n)
-				: g->ok_id;
-	x->unit = r->unit.n ? strtab_put(g->strs, r->unit.p, r->unit.n)
-			    : g->unit_ids[x->item];
-	x->dims = dims;
-	xgrow((void **)&g->rids, &g->rids_cap, g->rids_n + r->record_id.n, 1);
-	memcpy(g->rids + g->rids_n, r->record_id.p, r->record_id.n);
-	x->rid_off = g->rids_n;
-	x->rid_n = (uint32_t)r->record_id.n;
-	g->rids_n += r->record_id.n;
-	return 0;
+	if (t < 0)
+		return usage_reject_name(REJ_UNKNOWN_TENANT);
+	if (!it)
+		return usage_reject_name(REJ_UNKNOWN_ITEM);
+	ti = &g->ti[t];
+	a->acct = NULL;
+	for (k = 0; k < ti->nacct; k++)
+		if (memcmp(cat->accounts[ti->acct0 + k].currency, it->currency,
+			   4) == 0)
+			a->acct = &cat->accounts[ti->acct0 + k];
+	if (!a->acct)
+		return usage_reject_name(REJ_NO_ACCOUNT);
+	if (unit.n && !span_eq(unit, it->usage_unit))
+		return usage_reject_name(REJ_UNIT_MISMATCH);
+	a->group = group_for(g, (uint32_t)(it - cat->items), dims);
+	if (a->group < 0)
+		return usage_reject_name(REJ_NO_PRICE);
+	a->tenant = t;
+	a->it = it;
+	return NULL;
 }
 
-static int on_batch(void *ctx, const char *path, const void *data, size_t len)
-{
-	struct engine *g = ctx;
-
-	g->cur_file = strtab_put(g->paths, path, strlen(path));
-	if (batch_decode(data, len, on_record, g) != 0)
-		return fail(g, "corrupt record batch of '%s' in the state", path);
-	return 0;
-}
-
-static int on_stored_reject(void *ctx, const char *path, uint64_t line,
-			    const char *rid, const char *tenant,
-			    const char *reason)
-{
-	struct engine *g = ctx;
-	uint32_t id = strtab_put(g->paths, path, strlen(path));
-	struct span r = { rid, strlen(rid) }, t = { tenant, strlen(tenant) };
-	const char *name = reason;
-	int k;
-
-	/* keep a pointer to a static reason name */
-	for (k = 0; k < REJ_COUNT; k++)
-		if (strcmp(reason, usage_reject_name(k)) == 0)
-			name = usage_reject_name(k);
-	if (name == reason)
-		return fail(g, "unknown reject reason '%s' in the state", reason);
-	add_reject(g, strtab_str(g->paths, id), line, r, t, name);
-	return 0;
-}
-
-static int on_file(void *ctx, const struct store_file *f)
-{
-	struct engine *g = ctx;
-
-	if (f->state == FILE_OK)
-		g->files_ok++;
-	else if (f->state == FILE_FAILED)
-		g->files_failed++;
-	return 0;
-}
-
-/* qsort has no context argument; the engine being sorted. */
-static const struct engine *sort_g;
-
-static int cmp_rid(const struct engine *g, const struct rrec *a,
-		   const struct rrec *b)
-{
-	size_t n = a->rid_n < b->rid_n ? a->rid_n : b->rid_n;
-	int c = memcmp(g->rids + a->rid_off, g->rids + b->rid_off, n);
-
-	if (c)
-		return c;
-	return a->rid_n < b->rid_n ? -1 : a->rid_n > b->rid_n;
-}
-
-/* (tenant, record_id, path, line): duplicates side by side, the winner
- * (smallest file identity, then line) first. */
-static int cmp_dedup(const void *pa, const void *pb)
-{
-	const struct engine *g = sort_g;
-	const struct rrec *a = &g->recs[*(const size_t *)pa];
-	const struct rrec *b = &g->recs[*(const size_t *)pb];
-	int c;
-
-	if (a->tenant != b->tenant)
-		return a->tenant < b->tenant ? -1 : 1;
-	c = cmp_rid(g, a, b);
-	if (c)
-		return c;
-	if (a->file != b->file)
-		return strcmp(strtab_str(g->paths, a->file),
-			      strtab_str(g->paths, b->file));
-	return a->line < b->line ? -1 : a->line > b->line;
-}
-
-/* Same meaning: the same instant, quantity, dims, status, item and unit. */
-static int same_meaning(const struct rrec *a, const struct rrec *b)
-{
-	return a->ts == b->ts && a->qty == b->qty && a->dims == b->dims &&
-	       a->status == b->status && a->item == b->item &&
-	       a->unit == b->unit;
-}
-
-static void dedup(struct engine *g)
-{
-	size_t *idx = xmalloc((g->nrecs ? g->nrecs : 1) * sizeof(*idx));
-	size_t i, j;
-
-	for (i = 0; i < g->nrecs; i++)
-		idx[i] = i;
-	sort_g = g;
-	qsort(idx, g->nrecs, sizeof(*idx), cmp_dedup);
-	for (i = 0; i < g->nrecs; i = j) {
-		struct rrec *w = &g->recs[idx[i]];
-
-		for (j = i + 1; j < g->nrecs; j++) {
-			struct rrec *d = &g->recs[idx[j]];
-			struct span rid, ten;
-
-			if (d->tenant != w->tenant || cmp_rid(g, d, w) != 0)
-				break;
-			d->dead = 1;
-			if (same_meaning(d, w)) {
-				g->duplicates++;
-				continue;
-			}
-			rid.p = g->rids + d->rid_off;
-			rid.n = d->rid_n;
-			ten.p = g->tenants[d->tenant];
-			ten.n = strlen(ten.p);
-			add_reject(g, strtab_str(g->paths, d->file), d->line,
-				   rid, ten,
-				   usage_reject_name(REJ_DUPLICATE_CONFLICT));
-		}
-	}
-	free(idx);
-}
-
-static size_t line_index(struct engine *g, const struct rrec *r)
+static size_t line_index(struct engine *g, const struct wrec *r)
 {
 	struct line_key k;
 	int added;
@@ -407,13 +306,6 @@ static int cover(struct engine *g, size_t li, size_t pkg, int32_t p,
 	return add(g, &g->pp[i], units);
 }
 
-/* Per tenant: its packages in consumption order. */
-struct tenant_pkgs {
-	size_t *idx;
-	size_t n;
-	int limited;     /* owns a package with a quota */
-};
-
 static const struct catalog *sort_cat;
 
 static int cmp_pkg_order(const void *pa, const void *pb)
@@ -431,8 +323,7 @@ static int cmp_pkg_order(const void *pa, const void *pb)
 }
 
 /* Package consumption of one ok record (SPEC section 6). */
-static int consume(struct engine *g, const struct rrec *r,
-		   const struct tenant_pkgs *tp)
+static int consume(struct engine *g, const struct wrec *r)
 {
 	const struct catalog *cat = g->cat;
 	const struct item *it = &cat->items[r->item];
@@ -440,8 +331,10 @@ static int consume(struct engine *g, const struct rrec *r,
 	struct line_agg *la;
 	dec_t rem = r->q, covered = 0, forgiven = 0;
 
-	for (k = 0; k < tp->n && rem > 0; k++) {
-		size_t pi = tp->idx[k];
+	const struct tenant_info *tp = &g->ti[r->tenant];
+
+	for (k = 0; k < tp->npkgs && rem > 0; k++) {
+		size_t pi = tp->pkgs[k];
 		const struct package *p = &cat->packages[pi];
 		struct pkg_state *st = &g->ps[pi];
 		dec_t need, cov, units;
@@ -497,87 +390,528 @@ static int consume(struct engine *g, const struct rrec *r,
 	return 0;
 }
 
+/* Admits one record the config accepts: counts it in its period, and
+ * rates it now or keeps it for the walk. */
+static int accept(struct engine *g, const struct adm *a,
+		  const struct usage_rec *r)
+{
+	const struct catalog *cat = g->cat;
+	const struct item *it = a->it;
+	struct period_count *pc;
+	struct wrec w;
+
+	memset(&w, 0, sizeof(w));
+	w.period = ts_period_of(r->ts, cat->set.tz);
+	pc = period_count(g, w.period);
+	pc->records++;
+	g->live++;
+	if (!a->ok) {
+		pc->unbillable++;
+		return 0;
+	}
+	if (dec_div(r->qty, it->unit_ratio, it->record_round,
+		    it->record_round_mode, &w.q))
+		return fail(g, "quantity of item '%s' overflows in price units",
+			    it->code);
+	w.ts = r->ts;
+	w.tenant = (uint32_t)a->tenant;
+	w.acct = (uint32_t)(a->acct - cat->accounts);
+	w.item = (uint32_t)(it - cat->items);
+	w.group = (uint32_t)a->group;
+	if (!g->ti[a->tenant].walk)
+		return consume(g, &w);
+	xgrow((void **)&g->rids, &g->rids_cap, g->rids_n + r->record_id.n, 1);
+	memcpy(g->rids + g->rids_n, r->record_id.p, r->record_id.n);
+	w.rid_off = g->rids_n;
+	w.rid_n = (uint32_t)r->record_id.n;
+	g->rids_n += r->record_id.n;
+	xgrow((void **)&g->walk, &g->walk_cap, g->nwalk + 1, sizeof(*g->walk));
+	g->walk[g->nwalk++] = w;
+	return 0;
+}
+
+static int on_strings(void *ctx, const struct span *strs, size_t n)
+{
+	struct engine *g = ctx;
+	struct bcache *c = &g->bc;
+	size_t i;
+
+	if (n > c->cap) {
+		c->tenant = xrealloc(c->tenant, n * sizeof(*c->tenant));
+		c->item = xrealloc(c->item, n * sizeof(*c->item));
+		c->dims = xrealloc(c->dims, n * sizeof(*c->dims));
+		c->ok = xrealloc(c->ok, n);
+		c->cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		c->tenant[i] = c->item[i] = -2;
+		c->dims[i] = -1;
+		c->ok[i] = -1;
+	}
+	c->strs = strs;
+	c->n = n;
+	return 0;
+}
+
+/* Keeps a duplicate candidate whole. */
+static void keep_candidate(struct engine *g, const struct usage_rec *r)
+{
+	const struct span f[6] = { r->record_id, r->tenant, r->item,
+				   r->status, r->unit, r->dims };
+	struct crec *c;
+	int k;
+
+	xgrow((void **)&g->cands, &g->cands_cap, g->ncands + 1,
+	      sizeof(*g->cands));
+	c = &g->cands[g->ncands++];
+	memset(c, 0, sizeof(*c));
+	c->path = g->cur_path;
+	c->line = r->line;
+	c->ts = r->ts;
+	c->qty = r->qty;
+	for (k = 0; k < 6; k++) {
+		c->s[k] = xstrndup(f[k].p, f[k].n);
+		c->n[k] = f[k].n;
+	}
+}
+
+/* One ingested record: a candidate, a reject, or admitted. */
+static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
+{
+	struct engine *g = ctx;
+	struct bcache *c = &g->bc;
+	const char *why;
+	const struct item *it;
+	struct adm a;
+	uint64_t key;
+
+	if (agg_count(g->candkeys)) {
+		key = batch_key(r->tenant, r->record_id);
+		if (agg_get(g->candkeys, &key) != (size_t)-1) {
+			keep_candidate(g, r);
+			return 0;
+		}
+	}
+	if (c->tenant[id[0]] == -2)
+		c->tenant[id[0]] = find_tenant(g, r->tenant);
+	if (c->item[id[1]] == -2) {
+		it = catalog_item(g->cat, r->item.p, r->item.n);
+		c->item[id[1]] = it ? (long)(it - g->cat->items) : -1;
+	}
+	if (c->dims[id[4]] == -1)
+		c->dims[id[4]] = strtab_put(g->strs, r->dims.p, r->dims.n);
+	if (c->ok[id[2]] == -1)
+		c->ok[id[2]] = (signed char)status_ok(r->status);
+	it = c->item[id[1]] >= 0 ? &g->cat->items[c->item[id[1]]] : NULL;
+	why = admit(g, c->tenant[id[0]], it, r->unit, (uint32_t)c->dims[id[4]],
+		    &a);
+	if (why) {
+		add_reject(g, g->cur_path, r->line, r->record_id, r->tenant,
+			   why);
+		return 0;
+	}
+	a.ok = c->ok[id[2]];
+	return accept(g, &a, r) ? -1 : 0;
+}
+
+static int on_batch(void *ctx, const char *path, const void *data, size_t len)
+{
+	struct engine *g = ctx;
+	int rc;
+
+	g->cur_path = strtab_str(g->paths, strtab_put(g->paths, path,
+						      strlen(path)));
+	rc = batch_decode_ids(data, len, on_strings, on_rec, g);
+	if (rc == -1 && !g->failed) {
+		g->failed = 1;
+		if (!g->e || !g->e->code)
+			fail(g, "corrupt record batch of '%s' in the state",
+			     path);
+	}
+	return rc ? -1 : 0;
+}
+
+static int on_stored_reject(void *ctx, const char *path, uint64_t line,
+			    const char *rid, const char *tenant,
+			    const char *reason)
+{
+	struct engine *g = ctx;
+	uint32_t id = strtab_put(g->paths, path, strlen(path));
+	struct span r = { rid, strlen(rid) }, t = { tenant, strlen(tenant) };
+	const char *name = reason;
+	int k;
+
+	/* keep a pointer to a static reason name */
+	for (k = 0; k < REJ_COUNT; k++)
+		if (strcmp(reason, usage_reject_name(k)) == 0)
+			name = usage_reject_name(k);
+	if (name == reason)
+		return fail(g, "unknown reject reason '%s' in the state", reason);
+	add_reject(g, strtab_str(g->paths, id), line, r, t, name);
+	return 0;
+}
+
+static int on_file(void *ctx, const struct store_file *f)
+{
+	struct engine *g = ctx;
+
+	if (f->state == FILE_OK)
+		g->files_ok++;
+	else if (f->state == FILE_FAILED)
+		g->files_failed++;
+	return 0;
+}
+
+/* ---- pass 1: keys seen twice, by merging the batches' sorted keys ---- */
+
+struct kstream {
+	struct store_blob *b;
+	size_t n, pos;          /* keys in the batch, keys read */
+	uint64_t buf[1024];
+	size_t bn, bi;          /* keys in buf, next one */
+};
+
+struct kmerge {
+	struct store *s;
+	struct kstream *ks;
+	size_t n, cap;
+	struct err *e;
+};
+
+static int on_batch_id(void *ctx, int64_t id, size_t nrec)
+{
+	struct kmerge *m = ctx;
+	struct kstream *k;
+
+	if (nrec == 0)
+		return 0;
+	xgrow((void **)&m->ks, &m->cap, m->n + 1, sizeof(*m->ks));
+	k = &m->ks[m->n];
+	memset(k, 0, sizeof(*k));
+	k->n = nrec;
+	k->b = store_keys_open(m->s, id, m->e);
+	if (!k->b)
+		return -1;
+	m->n++;
+	return 0;
+}
+
+/* The next key of a stream into *key; 0, 1 at its end, -1 on error. */
+static int knext(struct kstream *k, uint64_t *key)
+{
+	if (k->bi == k->bn) {
+		size_t take = k->n - k->pos;
+
+		if (take == 0)
+			return 1;
+		if (take > sizeof(k->buf) / sizeof(k->buf[0]))
+			take = sizeof(k->buf) / sizeof(k->buf[0]);
+		if (store_blob_read(k->b, k->buf, take * sizeof(uint64_t),
+				    k->pos * sizeof(uint64_t)))
+			return -1;
+		k->pos += take;
+		k->bn = take;
+		k->bi = 0;
+	}
+	*key = k->buf[k->bi++];
+	return 0;
+}
+
+/* A binary min-heap of (key, stream). */
+struct hnode {
+	uint64_t key;
+	size_t s;
+};
+
+static void sift_down(struct hnode *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct hnode t;
+
+		if (l < n && h[l].key < h[m].key)
+			m = l;
+		if (l + 1 < n && h[l + 1].key < h[m].key)
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static int find_candidates(struct engine *g, struct store *s)
+{
+	struct kmerge m;
+	struct hnode *h = NULL;
+	size_t n = 0, i;
+	uint64_t prev = 0, last_added = 0;
+	int have_prev = 0, added_any = 0, rc = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.s = s;
+	m.e = g->e;
+	if (store_batch_ids(s, on_batch_id, &m, g->e))
+		goto out;
+	h = xmalloc((m.n ? m.n : 1) * sizeof(*h));
+	for (i = 0; i < m.n; i++) {
+		int r = knext(&m.ks[i], &h[n].key);
+
+		if (r < 0)
+			goto bad;
+		if (r == 0)
+			h[n++].s = i;
+	}
+	for (i = n; i-- > 0;)
+		sift_down(h, n, i);
+	while (n > 0) {
+		uint64_t key = h[0].key;
+		int r;
+
+		if (have_prev && key == prev &&
+		    !(added_any && last_added == key)) {
+			agg_put(g->candkeys, &key, NULL);
+			last_added = key;
+			added_any = 1;
+		}
+		prev = key;
+		have_prev = 1;
+		r = knext(&m.ks[h[0].s], &h[0].key);
+		if (r < 0)
+			goto bad;
+		if (r == 1)
+			h[0] = h[--n];
+		sift_down(h, n, 0);
+	}
+	rc = 0;
+	goto out;
+bad:
+	fail(g, "%s", "cannot read record keys in the state");
+out:
+	for (i = 0; i < m.n; i++)
+		store_blob_close(m.ks[i].b);
+	free(m.ks);
+	free(h);
+	return rc;
+}
+
+/* ---- duplicates among the candidates (SPEC 3) ---- */
+
+static const struct engine *sort_g;
+
+static int cmp_bytes(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+
+	if (c)
+		return c;
+	return na < nb ? -1 : na > nb;
+}
+
+/* (tenant, record_id, path, line): the winner of a group comes first. */
+static int cmp_cand(const void *pa, const void *pb)
+{
+	const struct crec *a = pa, *b = pb;
+	int c = cmp_bytes(a->s[C_TENANT], a->n[C_TENANT], b->s[C_TENANT],
+			  b->n[C_TENANT]);
+
+	if (c)
+		return c;
+	c = cmp_bytes(a->s[C_RID], a->n[C_RID], b->s[C_RID], b->n[C_RID]);
+	if (c)
+		return c;
+	c = strcmp(a->path, b->path);
+	if (c)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Same meaning (SPEC 3): instant, quantity, dims, status, item, unit; an
+ * empty status reads "ok", an empty unit the item's usage unit. */
+static int same_meaning(const struct crec *a, const struct crec *b,
+			const struct item *it)
+{
+	const char *ua = a->n[C_UNIT] ? a->s[C_UNIT] : it->usage_unit;
+	const char *ub = b->n[C_UNIT] ? b->s[C_UNIT] : it->usage_unit;
+	const char *sa = a->n[C_STATUS] ? a->s[C_STATUS] : "ok";
+	const char *sb = b->n[C_STATUS] ? b->s[C_STATUS] : "ok";
+
+	return a->ts == b->ts && a->qty == b->qty &&
+	       strcmp(a->s[C_DIMS], b->s[C_DIMS]) == 0 &&
+	       strcmp(sa, sb) == 0 && strcmp(ua, ub) == 0 &&
+	       strcmp(a->s[C_ITEM], b->s[C_ITEM]) == 0;
+}
+
+static struct usage_rec cand_rec(const struct crec *c)
+{
+	struct usage_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.line = c->line;
+	r.record_id.p = c->s[C_RID];
+	r.record_id.n = c->n[C_RID];
+	r.tenant.p = c->s[C_TENANT];
+	r.tenant.n = c->n[C_TENANT];
+	r.item.p = c->s[C_ITEM];
+	r.item.n = c->n[C_ITEM];
+	r.status.p = c->s[C_STATUS];
+	r.status.n = c->n[C_STATUS];
+	r.unit.p = c->s[C_UNIT];
+	r.unit.n = c->n[C_UNIT];
+	r.dims.p = c->s[C_DIMS];
+	r.dims.n = c->n[C_DIMS];
+	r.ts = c->ts;
+	r.qty = c->qty;
+	return r;
+}
+
+static int resolve_candidates(struct engine *g)
+{
+	struct adm *adm = xcalloc(g->ncands ? g->ncands : 1, sizeof(*adm));
+	size_t i, j;
+	int rc = -1;
+
+	if (g->ncands > 1)
+		qsort(g->cands, g->ncands, sizeof(*g->cands), cmp_cand);
+	/* rejected records take no part */
+	for (i = 0; i < g->ncands; i++) {
+		struct crec *c = &g->cands[i];
+		struct usage_rec r = cand_rec(c);
+		const char *why;
+
+		why = admit(g, find_tenant(g, r.tenant),
+			    catalog_item(g->cat, r.item.p, r.item.n), r.unit,
+			    strtab_put(g->strs, r.dims.p, r.dims.n), &adm[i]);
+		if (why) {
+			c->dead = 1;
+			add_reject(g, c->path, c->line, r.record_id, r.tenant,
+				   why);
+		}
+		adm[i].ok = status_ok(r.status);
+	}
+	for (i = 0; i < g->ncands; i = j) {
+		struct crec *w;
+		struct usage_rec r;
+
+		while (i < g->ncands && g->cands[i].dead)
+			i++;
+		if (i == g->ncands)
+			break;
+		w = &g->cands[i];
+		for (j = i + 1; j < g->ncands; j++) {
+			struct crec *d = &g->cands[j];
+			struct usage_rec dr;
+
+			if (cmp_bytes(d->s[C_TENANT], d->n[C_TENANT],
+				      w->s[C_TENANT], w->n[C_TENANT]) ||
+			    cmp_bytes(d->s[C_RID], d->n[C_RID], w->s[C_RID],
+				      w->n[C_RID]))
+				break;
+			if (d->dead)
+				continue;
+			d->dead = 1;
+			if (same_meaning(d, w, adm[i].it)) {
+				g->duplicates++;
+				continue;
+			}
+			dr = cand_rec(d);
+			add_reject(g, d->path, d->line, dr.record_id, dr.tenant,
+				   usage_reject_name(REJ_DUPLICATE_CONFLICT));
+		}
+		r = cand_rec(w);
+		if (accept(g, &adm[i], &r))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(adm);
+	return rc;
+}
+
+/* ---- the ordered walk ---- */
+
 static int cmp_walk(const void *pa, const void *pb)
 {
 	const struct engine *g = sort_g;
-	const struct rrec *a = &g->recs[*(const size_t *)pa];
-	const struct rrec *b = &g->recs[*(const size_t *)pb];
+	const struct wrec *a = pa, *b = pb;
 
 	if (a->tenant != b->tenant)
 		return a->tenant < b->tenant ? -1 : 1;
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return cmp_rid(g, a, b);
+	return cmp_bytes(g->rids + a->rid_off, a->rid_n, g->rids + b->rid_off,
+			 b->rid_n);
 }
 
-static int rate_records(struct engine *g)
+static int walk(struct engine *g)
+{
+	size_t i;
+
+	sort_g = g;
+	if (g->nwalk > 1)
+		qsort(g->walk, g->nwalk, sizeof(*g->walk), cmp_walk);
+	for (i = 0; i < g->nwalk; i++)
+		if (consume(g, &g->walk[i]))
+			return -1;
+	return 0;
+}
+
+/* Tenants, their accounts and packages, and who needs the walk. */
+static void setup_tenants(struct engine *g)
 {
 	const struct catalog *cat = g->cat;
-	struct tenant_pkgs *tp = xcalloc(g->ntenants ? g->ntenants : 1,
-					 sizeof(*tp));
 	const char *force = getenv("SETTLE_FORCE_WALK");
 	int walk_all = force && strcmp(force, "1") == 0;
-	size_t *walk = NULL, nwalk = 0, i;
-	int rc = -1;
+	size_t i, n;
 
+	g->tenants = xmalloc((cat->naccounts ? cat->naccounts : 1) *
+			     sizeof(*g->tenants));
+	for (i = 0; i < cat->naccounts; i++)
+		g->tenants[i] = cat->accounts[i].tenant;
+	if (cat->naccounts > 1)
+		qsort(g->tenants, cat->naccounts, sizeof(*g->tenants),
+		      cmp_str);
+	for (i = n = 0; i < cat->naccounts; i++)
+		if (n == 0 || strcmp(g->tenants[n - 1], g->tenants[i]) != 0)
+			g->tenants[n++] = g->tenants[i];
+	g->ntenants = n;
+	g->ti = xcalloc(n ? n : 1, sizeof(*g->ti));
+	/* accounts are sorted by (tenant, currency) */
+	for (i = 0; i < cat->naccounts; i++) {
+		struct span t = { cat->accounts[i].tenant,
+				  strlen(cat->accounts[i].tenant) };
+		struct tenant_info *ti = &g->ti[find_tenant(g, t)];
+
+		if (ti->nacct++ == 0)
+			ti->acct0 = i;
+	}
 	g->ps = xcalloc(cat->npackages ? cat->npackages : 1, sizeof(*g->ps));
 	for (i = 0; i < cat->npackages; i++) {
 		struct span t = { cat->packages[i].tenant,
 				  strlen(cat->packages[i].tenant) };
-		long ti = find_tenant(g, t);
+		long k = find_tenant(g, t);
+		struct tenant_info *ti;
 
 		g->ps[i].left = cat->packages[i].quota;
-		if (ti < 0)
+		if (k < 0)
 			continue;
-		tp[ti].idx = xrealloc(tp[ti].idx, (tp[ti].n + 1) *
-				      sizeof(size_t));
-		tp[ti].idx[tp[ti].n++] = i;
+		ti = &g->ti[k];
+		ti->pkgs = xrealloc(ti->pkgs, (ti->npkgs + 1) *
+				    sizeof(*ti->pkgs));
+		ti->pkgs[ti->npkgs++] = i;
 		if (!cat->packages[i].unlimited)
-			tp[ti].limited = 1;
+			ti->walk = 1;
 	}
 	sort_cat = cat;
-	for (i = 0; i < g->ntenants; i++)
-		if (tp[i].n > 1)
-			qsort(tp[i].idx, tp[i].n, sizeof(size_t),
+	for (i = 0; i < n; i++) {
+		if (g->ti[i].npkgs > 1)
+			qsort(g->ti[i].pkgs, g->ti[i].npkgs, sizeof(size_t),
 			      cmp_pkg_order);
-	walk = xmalloc((g->nrecs ? g->nrecs : 1) * sizeof(*walk));
-	for (i = 0; i < g->nrecs; i++) {
-		struct rrec *r = &g->recs[i];
-		const struct item *it = &cat->items[r->item];
-		struct period_count *pc;
-
-		if (r->dead)
-			continue;
-		r->period = ts_period_of(r->ts, cat->set.tz);
-		pc = period_count(g, r->period);
-		pc->records++;
-		if (r->status != g->ok_id) {
-			pc->unbillable++;
-			continue;
-		}
-		if (dec_div(r->qty, it->unit_ratio, it->record_round,
-			    it->record_round_mode, &r->q)) {
-			fail(g, "quantity of item '%s' overflows in price units",
-			     it->code);
-			goto out;
-		}
-		if (walk_all || tp[r->tenant].limited)
-			walk[nwalk++] = i;
-		else if (consume(g, r, &tp[r->tenant]))
-			goto out;
+		if (walk_all)
+			g->ti[i].walk = 1;
 	}
-	sort_g = g;
-	qsort(walk, nwalk, sizeof(*walk), cmp_walk);
-	for (i = 0; i < nwalk; i++)
-		if (consume(g, &g->recs[walk[i]], &tp[g->recs[walk[i]].tenant]))
-			goto out;
-	rc = 0;
-out:
-	for (i = 0; i < g->ntenants; i++)
-		free(tp[i].idx);
-	free(tp);
-	free(walk);
-	return rc;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -598,45 +932,30 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	g->paths = strtab_new();
 	g->strs = strtab_new();
 	g->groups = agg_new(2 * sizeof(uint32_t));
+	g->candkeys = agg_new(sizeof(uint64_t));
 	g->lines = agg_new(sizeof(struct line_key));
 	g->pus = agg_new(sizeof(struct pu_key));
 	g->pps = agg_new(sizeof(struct pp_key));
 	g->pcounts = agg_new(sizeof(int32_t));
-	g->ok_id = strtab_put(g->strs, "ok", 2);
-	g->unit_ids = xmalloc((cat->nitems ? cat->nitems : 1) *
-			      sizeof(*g->unit_ids));
-	for (i = 0; i < cat->nitems; i++)
-		g->unit_ids[i] = strtab_put(g->strs, cat->items[i].usage_unit,
-					    strlen(cat->items[i].usage_unit));
-	g->tenants = xmalloc((cat->naccounts ? cat->naccounts : 1) *
-			     sizeof(*g->tenants));
-	for (i = 0; i < cat->naccounts; i++)
-		g->tenants[i] = cat->accounts[i].tenant;
-	qsort(g->tenants, cat->naccounts, sizeof(*g->tenants), cmp_str);
-	for (i = n = 0; i < cat->naccounts; i++)
-		if (n == 0 || strcmp(g->tenants[n - 1], g->tenants[i]) != 0)
-			g->tenants[n++] = g->tenants[i];
-	g->ntenants = n;
+	setup_tenants(g);
 	if (store_files(s, on_file, g, e) ||
 	    store_rejects(s, on_stored_reject, g, e) ||
-	    store_batches(s, on_batch, g, e))
-		goto fail;
-	dedup(g);
-	if (rate_records(g))
+	    find_candidates(g, s) ||
+	    store_batches(s, on_batch, g, e) ||
+	    resolve_candidates(g) || walk(g))
 		goto fail;
 	n = agg_count(g->pcounts);
 	g->periods = xmalloc((n ? n : 1) * sizeof(*g->periods));
 	for (i = 0; i < n; i++)
 		g->periods[i] = *(const int32_t *)agg_key(g->pcounts, i);
 	g->nperiods = n;
-	qsort(g->periods, n, sizeof(*g->periods), cmp_int);
-	for (i = 0; i < g->nrecs; i++)
-		g->live += !g->recs[i].dead;
+	if (n > 1)
+		qsort(g->periods, n, sizeof(*g->periods), cmp_int);
 	/* only the aggregates are needed from here on */
 	free(g->rids);
 	g->rids = NULL;
-	free(g->recs);
-	g->recs = NULL;
+	free(g->walk);
+	g->walk = NULL;
 	return g;
 fail:
 	if (e && !e->code)
@@ -648,6 +967,7 @@ fail:
 void engine_free(struct engine *g)
 {
 	size_t i;
+	int k;
 
 	if (!g)
 		return;
@@ -655,15 +975,26 @@ void engine_free(struct engine *g)
 		free(g->rej[i].record_id);
 		free(g->rej[i].tenant);
 	}
+	for (i = 0; i < g->ncands; i++)
+		for (k = 0; k < 6; k++)
+			free(g->cands[i].s[k]);
+	free(g->cands);
+	for (i = 0; i < g->ntenants; i++)
+		free(g->ti[i].pkgs);
+	free(g->ti);
 	free(g->rej);
 	free(g->tenants);
 	strtab_free(g->paths);
 	strtab_free(g->strs);
-	free(g->unit_ids);
 	agg_free(g->groups);
+	agg_free(g->candkeys);
 	free(g->group_of);
 	free(g->rids);
-	free(g->recs);
+	free(g->walk);
+	free(g->bc.tenant);
+	free(g->bc.item);
+	free(g->bc.dims);
+	free(g->bc.ok);
 	agg_free(g->lines);
 	free(g->la);
 	agg_free(g->pus);

@@ -77,9 +77,13 @@ static int flush(struct loader *l, struct err *e)
 		const void *data;
 		size_t len;
 
+		const uint64_t *keys;
+		size_t nkeys;
+
 		batch_encode(l->b, &data, &len);
-		if (store_batch_put(l->sh->s, l->id, l->seq, batch_count(l->b),
-				    data, len, e))
+		batch_keys(l->b, &keys, &nkeys);
+		if (store_batch_put(l->sh->s, l->id, l->seq, nkeys, data, len,
+				    keys, e))
 			return -1;
 		l->seq++;
 		batch_reset(l->b);

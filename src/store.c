@@ -38,12 +38,16 @@ static const char *schema =
 	"CREATE UNIQUE INDEX IF NOT EXISTS file_loading ON file(path)"
 	"  WHERE state = 0;"
 	"CREATE INDEX IF NOT EXISTS file_sha ON file(sha256);"
+	/* a rowid table, so rating can stream a batch's keys with
+	 * sqlite3_blob_read */
 	"CREATE TABLE IF NOT EXISTS batch("
+	"  id INTEGER PRIMARY KEY,"
 	"  file_id INTEGER NOT NULL,"
 	"  seq INTEGER NOT NULL,"
 	"  nrec INTEGER NOT NULL,"
 	"  data BLOB NOT NULL,"
-	"  PRIMARY KEY(file_id, seq)) WITHOUT ROWID;"
+	"  keys BLOB NOT NULL);"            /* sorted uint64, host order */
+	"CREATE UNIQUE INDEX IF NOT EXISTS batch_seq ON batch(file_id, seq);"
 	"CREATE TABLE IF NOT EXISTS reject("
 	"  file_id INTEGER NOT NULL,"
 	"  line INTEGER NOT NULL,"
@@ -382,10 +386,11 @@ int store_file_begin(struct store *s, const char *path, uint64_t size,
 }
 
 int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
-		    const void *data, size_t len, struct err *e)
+		    const void *data, size_t len, const uint64_t *keys,
+		    struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO batch(file_id, seq, nrec, data)"
-				" VALUES(?1, ?2, ?3, ?4)", e);
+	sqlite3_stmt *st = prep(s, "INSERT INTO batch(file_id, seq, nrec, data,"
+				" keys) VALUES(?1, ?2, ?3, ?4, ?5)", e);
 
 	if (!st)
 		return -1;
@@ -393,7 +398,68 @@ int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)nrec);
 	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 5, keys, nrec * sizeof(*keys), SQLITE_STATIC);
 	return run(s, st, e);
+}
+
+int store_batch_ids(struct store *s,
+		    int (*fn)(void *ctx, int64_t id, size_t nrec), void *ctx,
+		    struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT b.id, b.nrec FROM file f"
+				" JOIN batch b ON b.file_id = f.id"
+				" WHERE f.state = 1 ORDER BY f.path, b.seq", e);
+	int rc, r = 0;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, sqlite3_column_int64(st, 0),
+		       (size_t)sqlite3_column_int64(st, 1));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
+struct store_blob {
+	sqlite3_blob *b;
+};
+
+struct store_blob *store_keys_open(struct store *s, int64_t id,
+				   struct err *e)
+{
+	sqlite3_blob *b = NULL;
+	struct store_blob *sb;
+
+	if (sqlite3_blob_open(s->db, "main", "batch", "keys", id, 0, &b) !=
+	    SQLITE_OK) {
+		sqlite3_blob_close(b);
+		db_fail(s, e, "cannot read record keys");
+		return NULL;
+	}
+	sb = xmalloc(sizeof(*sb));
+	sb->b = b;
+	return sb;
+}
+
+int store_blob_read(struct store_blob *b, void *buf, size_t n, size_t off)
+{
+	return sqlite3_blob_read(b->b, buf, (int)n, (int)off) == SQLITE_OK ?
+	       0 : -1;
+}
+
+void store_blob_close(struct store_blob *b)
+{
+	if (!b)
+		return;
+	sqlite3_blob_close(b->b);
+	free(b);
 }
 
 int store_reject_put(struct store *s, int64_t id, uint64_t line,

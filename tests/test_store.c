@@ -14,6 +14,9 @@
 
 #include "mem.h"
 #include "testhelp.h"
+
+/* record keys for store_batch_put: the store keeps them as given */
+static const uint64_t zk[16];
 #include "banned.h"
 
 /* ---- temp dirs ---- */
@@ -394,9 +397,9 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 123, sha_a, &id1, &e), 0);
 	TEST_TRUE(id1 > 0);
-	TEST_EQ_INT(store_batch_put(s, id1, 2, 2, blob2, sizeof(blob2), &e),
+	TEST_EQ_INT(store_batch_put(s, id1, 2, 2, blob2, sizeof(blob2), zk, &e),
 		    0);
-	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), &e),
+	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), zk, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, id1, 7, "r7", 2, "t1", 2, "bad_ts",
 				     &e), 0);
@@ -480,7 +483,7 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 200, sha_b, &id2, &e), 0);
 	TEST_TRUE(id2 > 0 && id2 != id1);
-	TEST_EQ_INT(store_batch_put(s, id2, 1, 4, blob3, sizeof(blob3), &e),
+	TEST_EQ_INT(store_batch_put(s, id2, 1, 4, blob3, sizeof(blob3), zk, &e),
 		    0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/a.csv:0:0:0:;u/a.csv:1:5:2:;");
@@ -551,7 +554,7 @@ static void test_failed_file(void)
 	/* u/b.csv fails: its own batches and rejects go, nothing counts */
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 10, sha, &bad, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), &e), 0);
+	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), zk, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, bad, 2, "r", 1, "t", 1, "bad_ts", &e),
 		    0);
 	TEST_EQ_INT(store_checkpoint(s, bad, 100, 4, 1, &e), 0);
@@ -581,7 +584,7 @@ static void test_failed_file(void)
 	 * row replaces the old one, whose data goes too */
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 20, sha2, &first, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), &e),
+	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), zk, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, first, 5, "r5", 2, "t", 1, "no_price",
 				     &e), 0);
@@ -598,7 +601,7 @@ static void test_failed_file(void)
 
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 21, sha3, &ok, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, ok, 1, 9, blob, sizeof(blob), &e), 0);
+	TEST_EQ_INT(store_batch_put(s, ok, 1, 9, blob, sizeof(blob), zk, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, ok, FILE_FAILED, "bad", &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';"
@@ -633,17 +636,17 @@ static void test_forget_drop(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	/* u/a.csv: current and loading; u/b.csv: current; u/c.csv: loading */
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha, &a, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, zk, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, a, 1, "x", 1, "t", 1, "bad_ts", &e),
 		    0);
 	TEST_EQ_INT(store_file_finish(s, a, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 2, sha, &a2, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, zk, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 3, sha, &b, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, b, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, b, 1, 1, blob, 1, zk, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, b, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 4, sha, &c, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, &e), 0);
 	TEST_EQ_INT(store_checkpoint(s, c, 10, 1, 1, &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	TEST_EQ_INT(e.code, 0);
@@ -686,7 +689,7 @@ static void test_forget_drop(void)
 
 	/* drop a stale LOADING row */
 	TEST_EQ_INT(store_file_begin(s, "u/d.csv", 5, sha, &c, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, c, 1, "x", 1, "t", 1, "bad_ts", &e),
 		    0);
 	TEST_EQ_INT(store_file_drop(s, c, &e), 0);
@@ -721,7 +724,7 @@ static void test_rollback(void)
 	}
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/r.csv", 1, sha, &id, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, zk, &e), 0);
 	store_rollback(s);
 	TEST_EQ_INT(store_file_loading(s, "u/r.csv", &f, &e), 0);
 	CHECK_FILES(s, "");
