@@ -51,7 +51,9 @@ struct agg {
 	size_t keysize;
 	unsigned char *keys;  /* count * keysize */
 	size_t count, cap;
-	uint32_t *slots;      /* index + 1, 0 = empty */
+	/* per slot: (32-bit hash tag << 32) | (index + 1); 0 = empty. The
+	 * tag spares most key comparisons on a probe. */
+	uint64_t *slots;
 	size_t nslots;
 };
 
@@ -72,6 +74,11 @@ void agg_free(struct agg *a)
 	free(a);
 }
 
+static uint64_t key_hash(const struct agg *a, const void *key)
+{
+	return agg_hash64(key, a->keysize, 0x61676721);
+}
+
 static void agg_rehash(struct agg *a)
 {
 	size_t i, ns = a->nslots ? a->nslots * 2 : 64;
@@ -80,42 +87,71 @@ static void agg_rehash(struct agg *a)
 	a->slots = xcalloc(ns, sizeof(*a->slots));
 	a->nslots = ns;
 	for (i = 0; i < a->count; i++) {
-		size_t j = agg_hash(a->keys + i * a->keysize, a->keysize) &
-			   (ns - 1);
+		uint64_t h = key_hash(a, a->keys + i * a->keysize);
+		size_t j = h & (ns - 1);
 
 		while (a->slots[j])
 			j = (j + 1) & (ns - 1);
-		a->slots[j] = (uint32_t)(i + 1);
+		a->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
 	}
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static size_t agg_slot(const struct agg *a, const void *key)
+/* Key equality without a call for the small fixed sizes tables use. */
+static int key_eq(const void *x, const void *y, size_t n)
 {
-	size_t j = agg_hash(key, a->keysize) & (a->nslots - 1);
+	uint64_t a[2], b[2];
 
-	while (a->slots[j] &&
-	       memcmp(a->keys + (a->slots[j] - 1) * a->keysize, key,
-		      a->keysize) != 0)
-		j = (j + 1) & (a->nslots - 1);
+	/* constant sizes, so the copies compile to plain loads */
+	if (n == 8) {
+		memcpy(a, x, 8);
+		memcpy(b, y, 8);
+		return a[0] == b[0];
+	}
+	if (n == 16) {
+		memcpy(a, x, 16);
+		memcpy(b, y, 16);
+		return a[0] == b[0] && a[1] == b[1];
+	}
+	return memcmp(x, y, n) == 0;
+}
+
+/* The slot holding key, or the empty slot where it would go; *h is the
+ * key's hash. */
+static size_t agg_slot(const struct agg *a, const void *key, uint64_t *h)
+{
+	uint64_t tag;
+	size_t j;
+
+	*h = key_hash(a, key);
+	tag = *h >> 32 << 32;
+	for (j = *h & (a->nslots - 1); a->slots[j];
+	     j = (j + 1) & (a->nslots - 1)) {
+		uint64_t v = a->slots[j];
+
+		if ((v >> 32 << 32) == tag &&
+		    key_eq(a->keys + ((v & 0xffffffffu) - 1) * a->keysize,
+			   key, a->keysize))
+			break;
+	}
 	return j;
 }
 
 size_t agg_put(struct agg *a, const void *key, int *added)
 {
+	uint64_t h;
 	size_t j;
 
 	if ((a->count + 1) * 2 > a->nslots)
 		agg_rehash(a);
-	j = agg_slot(a, key);
+	j = agg_slot(a, key, &h);
 	if (a->slots[j]) {
 		if (added)
 			*added = 0;
-		return a->slots[j] - 1;
+		return (size_t)(a->slots[j] & 0xffffffffu) - 1;
 	}
 	xgrow((void **)&a->keys, &a->cap, (a->count + 1) * a->keysize, 1);
 	memcpy(a->keys + a->count * a->keysize, key, a->keysize);
-	a->slots[j] = (uint32_t)(a->count + 1);
+	a->slots[j] = (h >> 32 << 32) | (uint64_t)(a->count + 1);
 	if (added)
 		*added = 1;
 	return a->count++;
@@ -123,12 +159,14 @@ size_t agg_put(struct agg *a, const void *key, int *added)
 
 size_t agg_get(const struct agg *a, const void *key)
 {
+	uint64_t h;
 	size_t j;
 
 	if (!a->nslots)
 		return (size_t)-1;
-	j = agg_slot(a, key);
-	return a->slots[j] ? a->slots[j] - 1 : (size_t)-1;
+	j = agg_slot(a, key, &h);
+	return a->slots[j] ? (size_t)(a->slots[j] & 0xffffffffu) - 1 :
+			     (size_t)-1;
 }
 
 const void *agg_key(const struct agg *a, size_t i)

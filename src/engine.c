@@ -106,13 +106,13 @@ struct bcache {
 
 struct engine {
 	const struct catalog *cat;
+	unsigned char *covers;     /* [pkg * nitems + item]: package covers */
 	const char **tenants;      /* sorted unique tenant ids of accounts */
 	size_t ntenants;
 	struct tenant_info *ti;
 	struct strtab *paths;      /* file paths */
 	struct strtab *strs;       /* dims texts */
-	struct agg *groups;        /* (item, dims id) -> group cache */
-	int32_t *group_of;
+	int32_t *group_of;         /* [dims id * nitems + item]: group + 2 */
 	size_t group_cap;
 	struct agg *candkeys;      /* keys seen more than once */
 	struct crec *cands;
@@ -143,6 +143,11 @@ struct engine {
 	struct err *e;
 	const char *cur_path;
 	int failed;                /* an error inside a callback */
+	/* the last line and period looked up: records come in runs */
+	struct line_key last_lk;
+	size_t last_li, last_pi;
+	int32_t last_p;
+	int have_lk, have_p;
 };
 
 #define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
@@ -188,22 +193,30 @@ static void add_reject(struct engine *g, const char *path, uint64_t line,
 	r->reason = reason;
 }
 
-/* The price group of (item, dims), computed once per pair. */
+/* The price group of (item, dims), computed once per pair and kept in a
+ * table indexed by (dims id, item): no hashing per record. */
 static int32_t group_for(struct engine *g, uint32_t item, uint32_t dims)
 {
-	uint32_t key[2] = { item, dims };
-	int added;
-	size_t i = agg_put(g->groups, key, &added);
+	size_t ni = g->cat->nitems, need = ((size_t)dims + 1) * ni;
+	int32_t *slot;
 
-	if (added) {
+	if (need > g->group_cap) {
+		size_t old = g->group_cap;
+
+		xgrow((void **)&g->group_of, &g->group_cap, need,
+		      sizeof(*g->group_of));
+		memset(g->group_of + old, 0,
+		       (g->group_cap - old) * sizeof(*g->group_of));
+	}
+	slot = &g->group_of[(size_t)dims * ni + item];
+	if (*slot == 0) {
 		const struct item *it = &g->cat->items[item];
 
-		xgrow((void **)&g->group_of, &g->group_cap, i + 1,
-		      sizeof(*g->group_of));
-		g->group_of[i] = catalog_match_group(it,
-			strtab_str(g->strs, dims), strtab_len(g->strs, dims));
+		/* stored + 2: 0 is "not yet", 1 is "no group" */
+		*slot = 2 + catalog_match_group(it, strtab_str(g->strs, dims),
+						strtab_len(g->strs, dims));
 	}
-	return g->group_of[i];
+	return *slot - 2;
 }
 
 static int status_ok(struct span s)
@@ -254,23 +267,34 @@ static size_t line_index(struct engine *g, const struct wrec *r)
 	k.acct = r->acct;
 	k.item = r->item;
 	k.group = r->group;
+	if (g->have_lk && memcmp(&k, &g->last_lk, sizeof(k)) == 0)
+		return g->last_li;
 	i = agg_put(g->lines, &k, &added);
 	if (added) {
 		xgrow((void **)&g->la, &g->la_cap, i + 1, sizeof(*g->la));
 		memset(&g->la[i], 0, sizeof(g->la[i]));
 	}
+	g->last_lk = k;
+	g->last_li = i;
+	g->have_lk = 1;
 	return i;
 }
 
 static struct period_count *period_count(struct engine *g, int32_t p)
 {
 	int added;
-	size_t i = agg_put(g->pcounts, &p, &added);
+	size_t i;
 
+	if (g->have_p && g->last_p == p)
+		return &g->pc[g->last_pi];
+	i = agg_put(g->pcounts, &p, &added);
 	if (added) {
 		xgrow((void **)&g->pc, &g->pc_cap, i + 1, sizeof(*g->pc));
 		memset(&g->pc[i], 0, sizeof(g->pc[i]));
 	}
+	g->last_p = p;
+	g->last_pi = i;
+	g->have_p = 1;
 	return &g->pc[i];
 }
 
@@ -326,7 +350,6 @@ static int cmp_pkg_order(const void *pa, const void *pb)
 static int consume(struct engine *g, const struct wrec *r)
 {
 	const struct catalog *cat = g->cat;
-	const struct item *it = &cat->items[r->item];
 	size_t li = line_index(g, r), k;
 	struct line_agg *la;
 	dec_t rem = r->q, covered = 0, forgiven = 0;
@@ -340,7 +363,7 @@ static int consume(struct engine *g, const struct wrec *r)
 		dec_t need, cov, units;
 
 		if (r->ts < p->valid_from || r->ts >= p->valid_to ||
-		    !catalog_package_covers(p, it->code))
+		    !g->covers[pi * cat->nitems + r->item])
 			continue;
 		if (p->unlimited) {
 			if (dec_mul(rem, p->unit_cost, 6, DEC_HALF_UP, &units))
@@ -888,6 +911,11 @@ static void setup_tenants(struct engine *g)
 			ti->acct0 = i;
 	}
 	g->ps = xcalloc(cat->npackages ? cat->npackages : 1, sizeof(*g->ps));
+	g->covers = xcalloc(cat->npackages * cat->nitems + 1, 1);
+	for (i = 0; i < cat->npackages * cat->nitems; i++)
+		g->covers[i] = (unsigned char)catalog_package_covers(
+			&cat->packages[i / cat->nitems],
+			cat->items[i % cat->nitems].code);
 	for (i = 0; i < cat->npackages; i++) {
 		struct span t = { cat->packages[i].tenant,
 				  strlen(cat->packages[i].tenant) };
@@ -931,7 +959,6 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	g->e = e;
 	g->paths = strtab_new();
 	g->strs = strtab_new();
-	g->groups = agg_new(2 * sizeof(uint32_t));
 	g->candkeys = agg_new(sizeof(uint64_t));
 	g->lines = agg_new(sizeof(struct line_key));
 	g->pus = agg_new(sizeof(struct pu_key));
@@ -982,11 +1009,11 @@ void engine_free(struct engine *g)
 	for (i = 0; i < g->ntenants; i++)
 		free(g->ti[i].pkgs);
 	free(g->ti);
+	free(g->covers);
 	free(g->rej);
 	free(g->tenants);
 	strtab_free(g->paths);
 	strtab_free(g->strs);
-	agg_free(g->groups);
 	agg_free(g->candkeys);
 	free(g->group_of);
 	free(g->rids);

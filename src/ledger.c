@@ -228,15 +228,26 @@ static int load_stored(struct pctx *c)
 	return 0;
 }
 
+/* The stored invoice of (tenant, currency): they are sorted so (SQLite's
+ * BINARY order is strcmp's), so a binary search. */
 static struct sinv *find_stored(struct pctx *c, const char *tenant,
 				const char *currency)
 {
-	size_t i;
+	size_t lo = 0, hi = c->nst;
 
-	for (i = 0; i < c->nst; i++)
-		if (strcmp(c->st[i].tenant, tenant) == 0 &&
-		    strcmp(c->st[i].currency, currency) == 0)
-			return &c->st[i];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int k = strcmp(c->st[mid].tenant, tenant);
+
+		if (!k)
+			k = strcmp(c->st[mid].currency, currency);
+		if (!k)
+			return &c->st[mid];
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -637,16 +648,15 @@ static int settle(struct pctx *c, int target, int *changed)
 			maxnum = c->st[i].number;
 	/* invoices that lost every line keep their number, with no lines */
 	nreal = c->pp.ninv;
-	for (i = 0; i < c->nst; i++) {
-		size_t k;
+	for (i = 0; i < nreal; i++) {
+		struct sinv *old = find_stored(c, c->pp.inv[i].acct->tenant,
+					       c->pp.inv[i].acct->currency);
 
-		for (k = 0; k < nreal; k++)
-			if (strcmp(c->pp.inv[k].acct->tenant,
-				   c->st[i].tenant) == 0 &&
-			    strcmp(c->pp.inv[k].acct->currency,
-				   c->st[i].currency) == 0)
-				break;
-		if (k < nreal)
+		if (old)
+			old->seen = 1;
+	}
+	for (i = 0; i < c->nst; i++) {
+		if (c->st[i].seen)
 			continue;
 		c->ghosts = xrealloc(c->ghosts, (c->nghosts + 1) *
 				     sizeof(*c->ghosts));
