@@ -1,19 +1,24 @@
 /* engine: rating, from the state and the config (SPEC sections 3, 5, 6).
  *
- * engine_load reads every ingested record of every current file once,
- * decides the config-dependent rejects (unknown_tenant, unknown_item,
- * no_account, unit_mismatch, no_price), resolves duplicates across files,
- * converts quantities to price units, and runs package consumption per
- * tenant across all periods. It keeps only aggregates: per (period,
- * tenant, item, price group) the usage U and its covered, forgiven and
- * uncovered parts; per package and period the units used; the alerts.
+ * engine_load reads the ingested records of every current file without
+ * ever holding them all: it merges the sorted record keys of all batches
+ * as streams to find identities seen twice (duplicate candidates, usually
+ * none), then decodes each batch once, resolving each of its distinct
+ * strings once, decides the config-dependent rejects (unknown_tenant,
+ * unknown_item, no_account, unit_mismatch, no_price), converts quantities
+ * to price units and rates each record at once. Candidates are kept whole
+ * and resolved exactly at the end (SPEC 3 duplicates). It keeps only
+ * aggregates: per (period, tenant, item, price group) the usage U and its
+ * covered, forgiven and uncovered parts; per package and period the units
+ * used; the alerts.
  *
  * Package consumption is the only place where record order matters, and
  * only for a tenant that owns a package with a limited quota: such a
- * tenant's records are sorted by (ts, record_id) and walked one by one.
- * Every other record is rated where it stands, in any order, since its
- * result does not depend on the others. SETTLE_FORCE_WALK=1 in the
- * environment sorts every tenant (tests check both ways agree).
+ * tenant's records are kept in a compact form, sorted by (ts, record_id)
+ * and walked one by one. Every other record is rated where it stands, in
+ * any order, since its result does not depend on the others.
+ * SETTLE_FORCE_WALK=1 in the environment walks every tenant (tests check
+ * both ways agree).
  *
  * engine_period then builds the invoice lines of one period. */
 #ifndef ENGINE_H
