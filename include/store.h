@@ -68,11 +68,6 @@ int store_file_current(struct store *s, const char *path,
 int store_file_loading(struct store *s, const char *path,
 		       struct store_file *out, struct err *e);
 
-/* A current row with this SHA-256 under another path than `path` (the
- * first by path). 1, 0, or -1. */
-int store_file_by_sha(struct store *s, const unsigned char sha[32],
-		      const char *path, struct store_file *out, struct err *e);
-
 /* Every current path other than `path` with this SHA-256, sorted; *paths
  * and each string are malloc'd for the caller. 0 or -1. */
 int store_paths_with_sha(struct store *s, const unsigned char sha[32],

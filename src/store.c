@@ -305,10 +305,14 @@ static int one_file(struct store *s, sqlite3_stmt *st, struct store_file *out,
 	return found;
 }
 
-int store_file_current(struct store *s, const char *path,
-		       struct store_file *out, struct err *e)
+/* The row of path, current (loading 0) or loading (1). */
+static int file_by_path(struct store *s, const char *path, int loading,
+			struct store_file *out, struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
+	sqlite3_stmt *st = prep(s, loading ?
+				"SELECT " FILE_COLS " FROM file"
+				" WHERE path = ?1 AND state = 0" :
+				"SELECT " FILE_COLS " FROM file"
 				" WHERE path = ?1 AND state != 0", e);
 
 	if (!st)
@@ -317,30 +321,16 @@ int store_file_current(struct store *s, const char *path,
 	return one_file(s, st, out, e);
 }
 
+int store_file_current(struct store *s, const char *path,
+		       struct store_file *out, struct err *e)
+{
+	return file_by_path(s, path, 0, out, e);
+}
+
 int store_file_loading(struct store *s, const char *path,
 		       struct store_file *out, struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
-				" WHERE path = ?1 AND state = 0", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	return one_file(s, st, out, e);
-}
-
-int store_file_by_sha(struct store *s, const unsigned char sha[32],
-		      const char *path, struct store_file *out, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
-				" WHERE sha256 = ?1 AND state != 0"
-				" AND path != ?2 ORDER BY path LIMIT 1", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	return one_file(s, st, out, e);
+	return file_by_path(s, path, 1, out, e);
 }
 
 int store_paths_with_sha(struct store *s, const unsigned char sha[32],
