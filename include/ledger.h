@@ -50,12 +50,13 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
 		 const char *outdir, struct ledger_result *res, struct err *e);
 
-/* balance_before of account a for period p: opening balance + payments
- * before p's as_of - current totals of final invoices of earlier periods.
- * Returns 0 or ST_ERROR. */
-int ledger_balance_before(struct store *s, const struct catalog *cat,
-			  const struct account *a, int p, dec_t *out,
-			  struct err *e);
+/* balance_before of accounts accts[0..n) for period p, into out[0..n):
+ * opening balance + payments before p's as_of - current totals of final
+ * invoices of earlier periods (one query for all). Returns 0 or
+ * ST_ERROR. */
+int ledger_balances_before(struct store *s, const struct catalog *cat,
+			   const struct account *const *accts, size_t n, int p,
+			   dec_t *out, struct err *e);
 
 /* Calls fn for each final period: period, version, invoices. */
 int ledger_periods(struct store *s,

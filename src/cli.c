@@ -381,6 +381,8 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	struct engine *g = NULL;
 	struct eng_period pp;
 	struct report_invoice *inv = NULL;
+	const struct account **accts = NULL;
+	dec_t *bbs = NULL;
 	struct report_files rf;
 	struct report r;
 	struct err e;
@@ -395,17 +397,19 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	if (!g || engine_period(g, o->period, &pp, &e))
 		goto out;
 	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
+	accts = xmalloc((pp.ninv + 1) * sizeof(*accts));
+	bbs = xmalloc((pp.ninv + 1) * sizeof(*bbs));
+	for (i = 0; i < pp.ninv; i++)
+		accts[i] = pp.inv[i].acct;
+	if (ledger_balances_before(s, cat, accts, pp.ninv, o->period, bbs,
+				   &e))
+		goto out;
 	for (i = 0; i < pp.ninv; i++) {
-		dec_t bb;
-
 		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		if (ledger_balance_before(s, cat, pp.inv[i].acct, o->period,
-					  &bb, &e))
-			goto out;
-		report_balances(&inv[i], bb, pp.inv[i].total);
+		report_balances(&inv[i], bbs[i], pp.inv[i].total);
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;
@@ -425,6 +429,8 @@ out:
 	if (rc)
 		rc = report_err(&e);
 	report_files_release(&rf);
+	free(accts);
+	free(bbs);
 	free(inv);
 	engine_period_release(&pp);
 	engine_free(g);

@@ -61,6 +61,7 @@ struct pctx {
 	size_t nghosts;
 	struct eng_period pp;
 	struct report_invoice *rinv;
+	dec_t *bbs;                  /* balance_before per invoice */
 	struct report_adjustment *adj;
 	size_t nadj;
 	struct report_arrears *arr;
@@ -395,61 +396,135 @@ static int write_invoice(struct pctx *c, const struct eng_invoice *n,
 	return 0;
 }
 
-/* Sum of the payments of a (tenant, currency) before as_of. */
+/* Sum of the payments of a (tenant, currency) before as_of. Payments are
+ * sorted by (tenant, currency, ts, id): a binary search to the first one,
+ * then a walk while they are the account's and before as_of. */
 static dec_t payments_before(const struct catalog *cat, const char *tenant,
 			     const char *currency, int64_t as_of)
 {
+	size_t lo = 0, hi = cat->npayments;
 	dec_t sum = 0;
-	size_t i;
 
-	for (i = 0; i < cat->npayments; i++) {
-		const struct payment *p = &cat->payments[i];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct payment *p = &cat->payments[mid];
+		int k = strcmp(p->tenant, tenant);
 
-		if (p->ts < as_of && strcmp(p->tenant, tenant) == 0 &&
-		    strcmp(p->currency, currency) == 0)
-			dec_add(sum, p->amount, &sum);
+		if (!k)
+			k = strcmp(p->currency, currency);
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < cat->npayments; lo++) {
+		const struct payment *p = &cat->payments[lo];
+
+		if (strcmp(p->tenant, tenant) != 0 ||
+		    strcmp(p->currency, currency) != 0 || p->ts >= as_of)
+			break;
+		dec_add(sum, p->amount, &sum);
 	}
 	return sum;
 }
 
-/* Totals of final invoices of (tenant, currency) in periods [0, before). */
-static int finals_before(sqlite3 *db, const char *tenant,
-			 const char *currency, int before, dec_t *sum)
+/* Current totals of final invoices of periods before p, per account. */
+struct finals {
+	char **tenant;
+	char (*currency)[4];
+	dec_t *sum;
+	size_t n;
+};
+
+static void finals_release(struct finals *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->tenant[i]);
+	free(f->tenant);
+	free(f->currency);
+	free(f->sum);
+	memset(f, 0, sizeof(*f));
+}
+
+/* One query for every account (sorted as SQLite's BINARY order, which is
+ * strcmp's). */
+static int finals_load(sqlite3 *db, int before, struct finals *f)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	*sum = 0;
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(total), 0) FROM"
-			       " invoice WHERE tenant = ?1 AND currency = ?2"
-			       " AND period < ?3", -1, &st, NULL) != SQLITE_OK)
+	memset(f, 0, sizeof(*f));
+	if (sqlite3_prepare_v2(db, "SELECT tenant, currency, sum(total) FROM"
+			       " invoice WHERE period < ?1 GROUP BY tenant,"
+			       " currency ORDER BY tenant, currency", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, before);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*sum = sqlite3_column_int64(st, 0);
+	sqlite3_bind_int(st, 1, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		f->tenant = xrealloc(f->tenant, (f->n + 1) * sizeof(*f->tenant));
+		f->currency = xrealloc(f->currency, (f->n + 1) *
+				       sizeof(*f->currency));
+		f->sum = xrealloc(f->sum, (f->n + 1) * sizeof(*f->sum));
+		f->tenant[f->n] = xstrdup((const char *)
+					  sqlite3_column_text(st, 0));
+		snprintf(f->currency[f->n], 4, "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		f->sum[f->n++] = sqlite3_column_int64(st, 2);
+	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int ledger_balance_before(struct store *s, const struct catalog *cat,
-			  const struct account *a, int p, dec_t *out,
-			  struct err *e)
+static dec_t finals_of(const struct finals *f, const char *tenant,
+		       const char *currency)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int k = strcmp(f->tenant[mid], tenant);
+
+		if (!k)
+			k = strcmp(f->currency[mid], currency);
+		if (!k)
+			return f->sum[mid];
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int ledger_balances_before(struct store *s, const struct catalog *cat,
+			   const struct account *const *accts, size_t n, int p,
+			   dec_t *out, struct err *e)
 {
 	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
-	dec_t fin, b = a->opening_balance;
+	struct finals f;
+	size_t i;
+	int rc = 0;
 
-	if (finals_before(store_db(s), a->tenant, a->currency, p, &fin))
+	if (finals_load(store_db(s), p, &f)) {
+		finals_release(&f);
 		return err_set(e, ST_ERROR, "cannot read invoices in state "
 			       "file: %s", sqlite3_errmsg(store_db(s)));
-	if (dec_add(b, payments_before(cat, a->tenant, a->currency, as_of),
-		    &b) || dec_sub(b, fin, &b))
-		return err_set(e, ST_ERROR, "balance of '%s' overflows",
-			       a->tenant);
-	*out = b;
-	return 0;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		const struct account *a = accts[i];
+		dec_t b = a->opening_balance;
+
+		if (dec_add(b, payments_before(cat, a->tenant, a->currency,
+					       as_of), &b) ||
+		    dec_sub(b, finals_of(&f, a->tenant, a->currency), &b))
+			rc = err_set(e, ST_ERROR, "balance of '%s' overflows",
+				     a->tenant);
+		out[i] = b;
+	}
+	finals_release(&f);
+	return rc;
 }
 
 /* Arrears of every account after this close (SPEC section 7). */
@@ -623,6 +698,7 @@ static void pctx_release(struct pctx *c)
 	free(c->adj);
 	free(c->arr);
 	free(c->rinv);
+	free(c->bbs);
 	engine_period_release(&c->pp);
 	report_files_release(&c->files);
 }
@@ -678,6 +754,21 @@ static int settle(struct pctx *c, int target, int *changed)
 		v->acct = real ? real : &c->ghosts[i];
 	}
 	c->rinv = xcalloc(c->pp.ninv ? c->pp.ninv : 1, sizeof(*c->rinv));
+	{
+		const struct account **accts = xmalloc((c->pp.ninv + 1) *
+						       sizeof(*accts));
+
+		int rc;
+
+		c->bbs = xmalloc((c->pp.ninv + 1) * sizeof(*c->bbs));
+		for (i = 0; i < c->pp.ninv; i++)
+			accts[i] = c->pp.inv[i].acct;
+		rc = ledger_balances_before(c->s, c->cat, accts, c->pp.ninv,
+					    c->p, c->bbs, c->e);
+		free(accts);
+		if (rc)
+			return -1;
+	}
 	for (i = 0; i < c->pp.ninv; i++) {
 		const struct eng_invoice *v = &c->pp.inv[i];
 		struct sinv *old = find_stored(c, v->acct->tenant,
@@ -685,7 +776,6 @@ static int settle(struct pctx *c, int target, int *changed)
 		struct report_invoice *h = &c->rinv[i];
 		int64_t number;
 		int version = 1, ch = 1;
-		dec_t bb;
 
 		if (old) {
 			number = old->number;
@@ -702,10 +792,7 @@ static int settle(struct pctx *c, int target, int *changed)
 		invoice_no(c, number, h->invoice_no, sizeof(h->invoice_no));
 		h->status = "final";
 		h->version = version;
-		if (ledger_balance_before(c->s, c->cat, v->acct, c->p, &bb,
-					  c->e))
-			return -1;
-		report_balances(h, bb, v->total);
+		report_balances(h, c->bbs[i], v->total);
 	}
 	if (arrears(c) || load_adjustments(c))
 		return -1;
