@@ -36,6 +36,14 @@
  * - Records numbered <= skip are counted but not validated or delivered.
  * - A reader reads its file once; a second usage_read fails.
  * - Progress counts the records numbered so far, skipped ones included.
+ * - libcsv is the parser of record, but most lines never reach it: a
+ *   line without a '"' that starts between rows and ends in the text at
+ *   hand is split on ',' by fast_rows(), which gives exactly what libcsv
+ *   gives (cells, blank lines, CR, LF and CRLF, line numbers, cuts and
+ *   limits). Lines with a quote, the lines a quoted field spans, a line
+ *   cut by the end of the text at hand and cells over CSV_FIELD_CAP go to
+ *   libcsv. usage_set_fast(r, 0) sends everything to libcsv; the tests
+ *   and the fuzz targets read every input both ways and compare.
  * - Gzip limits (usage.h) are checked after each inflate call, before its
  *   text is parsed, against the bytes inflate consumed so far (gzip
  *   headers and trailers included, every member counted): a bomb fails
@@ -68,6 +76,7 @@
 #define CSV_BLK (64u * 1024u)      /* libcsv field buffer growth step */
 #define CSV_FIELD_CAP ((size_t)16 << 20)
 #define NAME_SHOW 64               /* bytes of a column name in messages */
+#define NO_OVER ((size_t)-1)
 
 enum col {
 	C_RECORD_ID, C_TENANT, C_ITEM, C_TS, C_QTY, C_STATUS, C_DIMS, C_UNIT,
@@ -83,10 +92,12 @@ static const char *const col_names[C_NKNOWN] = {
 
 static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
 
+/* A cell of the current row: in rec (libcsv's rows, whose buffer is
+ * reused per field) or in the text being parsed (the fast path's rows,
+ * which are whole in it). */
 struct fld {
-	size_t off;  /* in rec */
-	size_t len;  /* bytes stored (may be cut) */
-	int over;    /* the field was longer than USAGE_MAX_FIELD */
+	const char *p;
+	size_t len;  /* bytes kept (may be cut) */
 };
 
 struct dpair {
@@ -118,8 +129,11 @@ struct usage_reader {
 	size_t nf;
 	/* USAGE_MAX_FIELD and the room left in rec, as data: with constant
 	 * bounds in sight gcc inlines the cell copy as `rep movs`, which
-	 * made reading typical short cells 20% slower than libc memcpy. */
+	 * made reading typical short cells 20% slower than libc memcpy.
+	 * (fast_rows() copies nothing, but cuts cells at the same bytes.) */
 	size_t cell_max, rec_room;
+	size_t over_at;      /* first kept field over USAGE_MAX_FIELD, or NO_OVER */
+	int fast;            /* split quote-free lines without libcsv */
 	struct fld fld[USAGE_MAX_COLUMNS];
 
 	/* the header */
@@ -133,6 +147,7 @@ struct usage_reader {
 	char *dims_out;
 
 	char why[NAME_SHOW + 64];
+	unsigned char cls[256]; /* CL_* of each byte */
 
 	/* one read */
 	const struct usage_sink *sink;
@@ -206,45 +221,87 @@ static void show_name(char *dst, size_t cap, const char *s, size_t n)
 
 /* ---- record checks ---- */
 
-static int is_printable(unsigned char c)
+/* Record checks run once per record and so are written for speed: eight
+ * bytes at a time where the test allows (SWAR, "Bit Twiddling Hacks":
+ * hasless, hasmore), a table of character classes. */
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS ((uint64_t)0x8080808080808080)
+
+static inline uint64_t load8(const char *p)
 {
-	return c >= 0x20 && c <= 0x7e;
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
 }
 
-static int is_alnum(unsigned char c)
+/* Non-zero when a byte of w is outside [ -~]. */
+static inline uint64_t unprintable8(uint64_t w)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
+	return ((w - ONES * 0x20) | (w + ONES * 1) | w) & HIGHS;
 }
 
-static int is_tenant_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
-}
-
-static int is_item_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
-static int span_all(struct span s, size_t max, int (*ok)(unsigned char))
+/* 1 if s is 1..max bytes, each in [ -~]. */
+static int printable_span(struct span s, size_t max)
 {
 	size_t i;
 
 	if (s.n < 1 || s.n > max)
 		return 0;
-	for (i = 0; i < s.n; i++)
-		if (!ok((unsigned char)s.p[i]))
+	if (s.n >= 8) {
+		uint64_t bad = 0;
+
+		for (i = 0; i + 8 <= s.n; i += 8)
+			bad |= unprintable8(load8(s.p + i));
+		/* the last 8 bytes, overlapping what was checked */
+		return !(bad | unprintable8(load8(s.p + s.n - 8)));
+	}
+	for (i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		if (c < 0x20 || c > 0x7e)
 			return 0;
+	}
 	return 1;
 }
 
-/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code
- * points above U+10FFFF) without a NUL byte. */
-static int utf8_ok(struct span s)
+/* Character classes of the id columns, bits of usage_reader.cls. */
+#define CL_TENANT 1 /* [A-Za-z0-9_.:-] */
+#define CL_ITEM 2   /* [A-Za-z0-9_.-] */
+
+static void classes(unsigned char cls[256])
+{
+	unsigned c;
+
+	for (c = 0; c < 256; c++) {
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9');
+		int id = alnum || c == '_' || c == '.' || c == '-';
+
+		cls[c] = (unsigned char)((id || c == ':' ? CL_TENANT : 0) |
+					 (id ? CL_ITEM : 0));
+	}
+}
+
+/* 1 if s is 1..max bytes, each of class bit in cls. */
+static int class_span(const unsigned char cls[256], struct span s, size_t max,
+		      unsigned bit)
+{
+	unsigned ok = bit;
+	size_t i;
+
+	if (s.n < 1 || s.n > max)
+		return 0;
+	for (i = 0; i < s.n; i++)
+		ok &= cls[(unsigned char)s.p[i]];
+	return ok != 0;
+}
+
+/* utf8_ok() from byte i on. */
+static int utf8_from(struct span s, size_t i)
 {
 	const unsigned char *p = (const unsigned char *)s.p;
-	size_t i = 0, n = s.n;
+	size_t n = s.n;
 
 	while (i < n) {
 		unsigned c = p[i];
@@ -276,6 +333,30 @@ static int utf8_ok(struct span s)
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return 0;
 		i += len;
+	}
+	return 1;
+}
+
+/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF) without a NUL byte. ASCII without NUL, the
+ * usual text, is passed over 8 bytes at a time (hasless(w, 1), high
+ * bits). */
+static inline int utf8_ok(struct span s)
+{
+	size_t i = 0;
+
+	while (i + 8 <= s.n) {
+		uint64_t w = load8(s.p + i);
+
+		if (((w - ONES) | w) & HIGHS)
+			return utf8_from(s, i);
+		i += 8;
+	}
+	for (; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		if (c == 0 || c >= 0x80)
+			return utf8_from(s, i);
 	}
 	return 1;
 }
@@ -319,7 +400,9 @@ static void sort_pairs(struct dpair *a, struct dpair *tmp, size_t n)
 static int canon_dims(struct usage_reader *r, struct span d, struct span *out)
 {
 	const char *p = d.p, *end = d.p + d.n;
+	struct dpair prev = { NULL, NULL, 0, 0 }, cur;
 	size_t np = 0, i, pos = 0;
+	int sorted = 1;
 
 	out->p = "";
 	out->n = 0;
@@ -327,6 +410,8 @@ static int canon_dims(struct usage_reader *r, struct span d, struct span *out)
 		return 0;
 	if (!utf8_ok(d))
 		return -1;
+	/* the syntax, and whether keys are already strictly ascending (as
+	 * written by most producers): then d is its own canonical form */
 	for (;;) {
 		const char *semi = memchr(p, ';', (size_t)(end - p));
 		const char *segend = semi ? semi : end;
@@ -334,15 +419,38 @@ static int canon_dims(struct usage_reader *r, struct span d, struct span *out)
 
 		if (!eq || eq == p)
 			return -1;
-		r->pairs[np].k = p;
-		r->pairs[np].kn = (size_t)(eq - p);
-		r->pairs[np].v = eq + 1;
-		r->pairs[np].vn = (size_t)(segend - eq - 1);
-		np++;
+		cur.k = p;
+		cur.kn = (size_t)(eq - p);
+		if (np++ && key_cmp(&prev, &cur) >= 0)
+			sorted = 0;
+		prev = cur;
 		if (!semi)
 			break;
 		p = semi + 1;
 	}
+	if (sorted) {
+		*out = d;
+		return 0;
+	}
+	if (!r->pairs) {
+		r->pairs = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->pairs));
+		r->ptmp = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->ptmp));
+		r->dims_out = xmalloc(USAGE_MAX_FIELD);
+	}
+	for (np = 0, p = d.p;; np++) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *segend = semi ? semi : end;
+		const char *eq = memchr(p, '=', (size_t)(segend - p));
+
+		r->pairs[np].k = p;
+		r->pairs[np].kn = (size_t)(eq - p);
+		r->pairs[np].v = eq + 1;
+		r->pairs[np].vn = (size_t)(segend - eq - 1);
+		if (!semi)
+			break;
+		p = semi + 1;
+	}
+	np++;
 	sort_pairs(r->pairs, r->ptmp, np);
 	for (i = 0; i < np; i++) {
 		const struct dpair *q = &r->pairs[i];
@@ -371,72 +479,72 @@ static struct span cell(const struct usage_reader *r, enum col c)
 	int i = r->col[c];
 
 	if (i >= 0 && (size_t)i < r->nf && (size_t)i < USAGE_MAX_COLUMNS) {
-		s.p = r->rec + r->fld[i].off;
+		s.p = r->fld[i].p;
 		s.n = r->fld[i].len;
 	}
 	return s;
 }
 
-static int reject(struct usage_reader *r, struct usage_reject *rj,
+/* Delivers a reject of record u (its record_id and tenant cells). */
+static int reject(struct usage_reader *r, const struct usage_rec *u,
 		  enum reject_reason why, const char *text)
 {
-	rj->reason = why;
-	rj->why = text;
-	return r->sink->reject ? r->sink->reject(r->sink->ctx, rj) : 0;
+	struct usage_reject rj;
+
+	rj.line = u->line;
+	rj.record_id = u->record_id;
+	rj.tenant = u->tenant;
+	rj.reason = why;
+	rj.why = text;
+	return r->sink->reject ? r->sink->reject(r->sink->ctx, &rj) : 0;
 }
 
 static int check_row(struct usage_reader *r, uint64_t line)
 {
-	struct usage_reject rj;
 	struct usage_rec u;
 	struct span s;
-	size_t i;
 
-	rj.line = line;
-	rj.record_id = cell(r, C_RECORD_ID);
-	rj.tenant = cell(r, C_TENANT);
+	u.line = line;
+	u.record_id = cell(r, C_RECORD_ID);
+	u.tenant = cell(r, C_TENANT);
 	if (r->nf != r->ncols) {
 		snprintf(r->why, sizeof(r->why), "%zu fields, header has %zu",
 			 r->nf, r->ncols);
-		return reject(r, &rj, REJ_FIELD_COUNT, r->why);
+		return reject(r, &u, REJ_FIELD_COUNT, r->why);
 	}
-	for (i = 0; i < r->ncols; i++) {
-		if (r->fld[i].over) {
-			snprintf(r->why, sizeof(r->why),
-				 "column %s longer than %d bytes",
-				 r->colname[i], USAGE_MAX_FIELD);
-			return reject(r, &rj, REJ_BAD_FIELD, r->why);
-		}
+	if (r->over_at != NO_OVER) {
+		/* the first in column order: fields are kept in order */
+		snprintf(r->why, sizeof(r->why),
+			 "column %s longer than %d bytes",
+			 r->colname[r->over_at], USAGE_MAX_FIELD);
+		return reject(r, &u, REJ_BAD_FIELD, r->why);
 	}
 	if (r->rec_total > USAGE_MAX_RECORD) {
 		snprintf(r->why, sizeof(r->why), "record longer than %d bytes",
 			 USAGE_MAX_RECORD);
-		return reject(r, &rj, REJ_BAD_FIELD, r->why);
+		return reject(r, &u, REJ_BAD_FIELD, r->why);
 	}
-	u.line = line;
-	u.record_id = rj.record_id;
-	u.tenant = rj.tenant;
 	u.item = cell(r, C_ITEM);
-	if (!span_all(u.record_id, 128, is_printable))
-		return reject(r, &rj, REJ_BAD_FIELD, "column record_id");
-	if (!span_all(u.tenant, 64, is_tenant_char))
-		return reject(r, &rj, REJ_BAD_FIELD, "column tenant_id");
-	if (!span_all(u.item, 64, is_item_char))
-		return reject(r, &rj, REJ_BAD_FIELD, "column item");
+	if (!printable_span(u.record_id, 128))
+		return reject(r, &u, REJ_BAD_FIELD, "column record_id");
+	if (!class_span(r->cls, u.tenant, 64, CL_TENANT))
+		return reject(r, &u, REJ_BAD_FIELD, "column tenant_id");
+	if (!class_span(r->cls, u.item, 64, CL_ITEM))
+		return reject(r, &u, REJ_BAD_FIELD, "column item");
 	s = cell(r, C_TS);
 	if (ts_parse(s.p, s.n, &u.ts) != 0)
-		return reject(r, &rj, REJ_BAD_TS, "column ts");
+		return reject(r, &u, REJ_BAD_TS, "column ts");
 	s = cell(r, C_QTY);
 	if (dec_parse(s.p, s.n, &u.qty) != 0)
-		return reject(r, &rj, REJ_BAD_QUANTITY, "column quantity");
+		return reject(r, &u, REJ_BAD_QUANTITY, "column quantity");
 	if (canon_dims(r, cell(r, C_DIMS), &u.dims) != 0)
-		return reject(r, &rj, REJ_BAD_FIELD, "column dims");
+		return reject(r, &u, REJ_BAD_FIELD, "column dims");
 	u.status = cell(r, C_STATUS);
 	if (!utf8_ok(u.status))
-		return reject(r, &rj, REJ_BAD_FIELD, "column status");
+		return reject(r, &u, REJ_BAD_FIELD, "column status");
 	u.unit = cell(r, C_UNIT);
 	if (!utf8_ok(u.unit))
-		return reject(r, &rj, REJ_BAD_FIELD, "column unit");
+		return reject(r, &u, REJ_BAD_FIELD, "column unit");
 	return r->sink->rec ? r->sink->rec(r->sink->ctx, &u) : 0;
 }
 
@@ -451,14 +559,12 @@ static void header_row(struct usage_reader *r)
 		     USAGE_MAX_COLUMNS, r->path);
 		return;
 	}
-	for (i = 0; i < r->nf; i++) {
-		if (r->fld[i].over) {
-			show_name(name, sizeof(name), r->rec + r->fld[i].off,
-				  r->fld[i].len);
-			fail(r, "column name '%s' longer than %d bytes in '%s'",
-			     name, USAGE_MAX_FIELD, r->path);
-			return;
-		}
+	if (r->over_at != NO_OVER) {
+		show_name(name, sizeof(name), r->fld[r->over_at].p,
+			  r->fld[r->over_at].len);
+		fail(r, "column name '%s' longer than %d bytes in '%s'",
+		     name, USAGE_MAX_FIELD, r->path);
+		return;
 	}
 	if (r->rec_total > USAGE_MAX_RECORD) {
 		fail(r, "header longer than %d bytes in '%s'",
@@ -468,13 +574,13 @@ static void header_row(struct usage_reader *r)
 	for (c = 0; c < C_NKNOWN; c++)
 		r->col[c] = -1;
 	for (i = 0; i < r->nf; i++) {
-		const char *p = r->rec + r->fld[i].off;
+		const char *p = r->fld[i].p;
 		size_t n = r->fld[i].len;
 
 		show_name(r->colname[i], sizeof(r->colname[i]), p, n);
 		for (j = 0; j < i; j++) {
 			if (r->fld[j].len == n &&
-			    memcmp(r->rec + r->fld[j].off, p, n) == 0) {
+			    memcmp(r->fld[j].p, p, n) == 0) {
 				fail(r, "duplicate column '%s' in '%s'",
 				     r->colname[i], r->path);
 				return;
@@ -515,14 +621,11 @@ static void data_row(struct usage_reader *r)
 		r->stop = rc;
 }
 
-/* Kept out of line on purpose: inlined where the length is known to be at
- * most USAGE_MAX_FIELD, gcc turns the copy into `rep movs`, whose start-up
- * cost made short cells 20% slower overall than a call to libc memcpy. */
-
-
-/* libcsv field callback: copies the field into the record buffer. Only
- * the first USAGE_MAX_COLUMNS fields (of data rows: the header's count)
- * are kept; a row with more is a field_count reject anyway. */
+/* libcsv field callback: copies the field into the record buffer (libcsv
+ * reuses its own for the next field). Only the first USAGE_MAX_COLUMNS
+ * fields (of data rows: the header's count) are kept; a row with more is
+ * a field_count reject anyway. A kept cell is cut at USAGE_MAX_FIELD
+ * bytes and at the room left in rec; fast_rows() keeps cells alike. */
 static void on_field(void *s, size_t n, void *data)
 {
 	struct usage_reader *r = data;
@@ -535,35 +638,47 @@ static void on_field(void *s, size_t n, void *data)
 	if (i >= USAGE_MAX_COLUMNS || (r->have_header && i >= r->ncols))
 		return;
 	f = &r->fld[i];
-	f->over = n > USAGE_MAX_FIELD;
+	if (n > USAGE_MAX_FIELD && r->over_at == NO_OVER)
+		r->over_at = i;
 	if (take > r->cell_max)
 		take = r->cell_max;
 	if (take > r->rec_room)
 		take = r->rec_room;
 	if (take)
 		memcpy(r->rec + r->rec_len, s, take);
-	f->off = r->rec_len;
+	f->p = r->rec + r->rec_len;
 	f->len = take;
 	r->rec_len += take;
 	r->rec_room -= take;
 }
 
-static void on_row(int c, void *data)
+/* Forgets the fields of the row begun: how the next row starts. */
+static void row_reset(struct usage_reader *r)
 {
-	struct usage_reader *r = data;
+	r->nf = 0;
+	r->rec_len = 0;
+	r->rec_room = REC_CAP;
+	r->rec_total = 0;
+	r->over_at = NO_OVER;
+}
 
-	(void)c;
+/* A row is complete: the header, or a record to check and deliver. */
+static void row_end(struct usage_reader *r)
+{
 	if (!r->stop && !r->failed) {
 		if (r->have_header)
 			data_row(r);
 		else
 			header_row(r);
 	}
-	r->nf = 0;
-	r->rec_len = 0;
-	r->rec_room = REC_CAP;
-	r->rec_total = 0;
+	row_reset(r);
 	r->at_row_start = 1;
+}
+
+static void on_row(int c, void *data)
+{
+	(void)c;
+	row_end(data);
 }
 
 /* libcsv grows its field buffer through this; refusing beyond the cap
@@ -601,48 +716,210 @@ static void grow_step(struct usage_reader *r)
 	}
 }
 
-/* Hands text to libcsv, one text line (up to and including its LF) per
- * call, so that the line of a parse error is known exactly and the line
- * where the current row began is tracked for errors found later (an
- * unterminated quote at EOF, an over-long field). Returns 0, or -1 when
+/* Hands libcsv one call's worth of p[0..n): up to and including the
+ * first LF, or a lone CR, or all of it. One text line per call, so that
+ * the line of a parse error is known exactly and the line where the
+ * current row began is tracked for errors found later (an unterminated
+ * quote at EOF, an over-long field). Returns the bytes parsed, or 0 when
  * the read must end (failed, or a sink asked to stop). */
+static size_t slow_line(struct usage_reader *r, const unsigned char *p,
+			size_t n)
+{
+	const unsigned char *nl = memchr(p, '\n', n);
+	size_t k = nl ? (size_t)(nl - p) + 1 : n, done;
+	const unsigned char *cr = memchr(p, '\r', k);
+
+	/* libcsv also ends a row at a lone CR: the call ends after it, so
+	 * that every row starts a call and row_line is known whatever the
+	 * chunks (found by fuzzing: a row begun after a lone CR was placed
+	 * on a later line unless a read happened to end there) */
+	if (cr && cr + 1 < p + k && cr[1] != '\n') {
+		k = (size_t)(cr - p) + 1;
+		nl = NULL;
+	}
+	if (r->at_row_start) {
+		r->row_line = 1 + r->lf;
+		if (p[0] != '\n' && p[0] != '\r')
+			r->at_row_start = 0;
+	}
+	done = csv_parse(&r->csv, p, k, on_field, on_row, r);
+	if (r->stop || r->failed)
+		return 0;
+	if (done < k) {
+		if (csv_error(&r->csv) == CSV_EPARSE)
+			fail(r, "malformed quoting in '%s' at line %llu",
+			     r->path, (unsigned long long)(1 + r->lf));
+		else
+			fail(r, "field over %zu MiB in '%s' (row starting at line %llu)",
+			     CSV_FIELD_CAP >> 20, r->path,
+			     (unsigned long long)r->row_line);
+		return 0;
+	}
+	if (nl)
+		r->lf++;
+	grow_step(r);
+	return k;
+}
+
+/* The fast path finds the bytes that matter to CSV (comma, quote, CR, LF)
+ * 64 at a time: bit i of specials(p) is set when p[i] is one of them. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline uint64_t specials16(const unsigned char *p)
+{
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
+				       _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	const __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+				       _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+
+	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
+}
+
+static inline uint64_t specials(const unsigned char *p)
+{
+	return specials16(p) | specials16(p + 16) << 16 |
+	       specials16(p + 32) << 32 | specials16(p + 48) << 48;
+}
+#else
+static inline uint64_t specials(const unsigned char *p)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < 64; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n')
+			m |= (uint64_t)1 << i;
+	return m;
+}
+#endif
+
+/* specials() of p[0..n), bits at and past n clear. */
+static inline uint64_t window(const unsigned char *p, size_t n)
+{
+	unsigned char tmp[64];
+
+	if (n >= 64)
+		return specials(p);
+	memset(tmp, 0, sizeof(tmp));
+	memcpy(tmp, p, n);
+	return specials(tmp);
+}
+
+/* The fast path: splits the rows at the start of p[0..n) that are whole
+ * in it and hold no '"', splitting them on ',' as libcsv would, cells
+ * pointing into p (no copy). It runs only between rows (at_row_start:
+ * libcsv then holds nothing), and so sees what libcsv would: a row is
+ * the bytes up to the first CR or LF, split at every ','; a CR, an LF or
+ * a CRLF with nothing before it is a blank line; lines count LF bytes.
+ * It stops before a row libcsv must see: one with a '"' (quoted fields,
+ * malformed quoting, fields spanning lines), one not ended in p (the
+ * next text goes on with it), or one with a field over CSV_FIELD_CAP
+ * (libcsv fails it). Returns the bytes consumed; after a row that ended
+ * the read (a sink's stop, a bad header) it returns at once. */
+static size_t fast_rows(struct usage_reader *r, const unsigned char *p,
+			size_t n)
+{
+	/* the row's cells as on_field() keeps them, in registers */
+	size_t keep = r->have_header ? r->ncols : USAGE_MAX_COLUMNS;
+	size_t nf = 0, kept = 0, over_at = NO_OVER, len, take;
+	uint64_t total = 0;
+	size_t base = 0, line = 0, fstart = 0, j;
+	uint64_t bits = window(p, n);
+
+	for (;;) {
+		unsigned char c;
+
+		while (!bits) {
+			base += 64;
+			if (base >= n)
+				goto slow;
+			bits = window(p + base, n - base);
+			/* a CRLF across windows: its LF is consumed */
+			if (line > base)
+				bits &= ~(uint64_t)0 << (line - base);
+		}
+		j = base + (size_t)__builtin_ctzll(bits);
+		bits &= bits - 1;
+		c = p[j];
+		if (c == '"')
+			goto slow;
+		if (c == ',' || j > line) {
+			/* a field ends */
+			len = j - fstart;
+			if (len > CSV_FIELD_CAP)
+				goto slow;
+			if (nf < keep) {
+				take = len;
+				if (take > USAGE_MAX_FIELD) {
+					if (over_at == NO_OVER)
+						over_at = nf;
+					take = USAGE_MAX_FIELD;
+				}
+				if (take > REC_CAP - kept)
+					take = REC_CAP - kept;
+				r->fld[nf].p = (const char *)p + fstart;
+				r->fld[nf].len = take;
+				kept += take;
+			}
+			nf++;
+			total += len;
+			fstart = j + 1;
+			if (c == ',')
+				continue;
+			/* CR or LF after a field: the row ends */
+			r->nf = nf;
+			r->rec_len = kept;
+			r->rec_room = REC_CAP - kept;
+			r->rec_total = total;
+			r->over_at = over_at;
+			row_end(r);
+			nf = kept = 0;
+			total = 0;
+			over_at = NO_OVER;
+			keep = r->have_header ? r->ncols : USAGE_MAX_COLUMNS;
+		}
+		/* the row's CR or LF, or a blank line's */
+		if (c == '\n') {
+			r->lf++;
+		} else if (j + 1 < n && p[j + 1] == '\n') {
+			r->lf++;
+			j++;
+			bits &= bits - 1;
+		}
+		line = fstart = j + 1;
+		if (r->stop || r->failed)
+			return line;
+	}
+slow:
+	/* the row begun goes to libcsv from its start */
+	return line;
+}
+
+/* Parses text: rows without a '"' by the fast path, the rest (and
+ * everything when r->fast is 0) by libcsv, one call per text line.
+ * Returns 0, or -1 when the read must end (failed, or a sink asked to
+ * stop). */
 static int parse(struct usage_reader *r, const unsigned char *p, size_t n)
 {
 	while (n) {
-		const unsigned char *nl = memchr(p, '\n', n);
-		size_t k = nl ? (size_t)(nl - p) + 1 : n, done;
-		const unsigned char *cr = memchr(p, '\r', k);
+		size_t k;
 
-		/* libcsv also ends a row at a lone CR: the call ends after
-		 * it, so that every row starts a call and row_line is known
-		 * whatever the chunks (found by fuzzing: a row begun after a
-		 * lone CR was placed on a later line unless a read happened
-		 * to end there) */
-		if (cr && cr + 1 < p + k && cr[1] != '\n') {
-			k = (size_t)(cr - p) + 1;
-			nl = NULL;
+		if (r->fast && r->at_row_start) {
+			k = fast_rows(r, p, n);
+			if (r->stop || r->failed)
+				return -1;
+			p += k;
+			n -= k;
+			if (!n)
+				break;
 		}
-		if (r->at_row_start) {
-			r->row_line = 1 + r->lf;
-			if (p[0] != '\n' && p[0] != '\r')
-				r->at_row_start = 0;
-		}
-		done = csv_parse(&r->csv, p, k, on_field, on_row, r);
-		if (r->stop || r->failed)
+		k = slow_line(r, p, n);
+		if (!k)
 			return -1;
-		if (done < k) {
-			if (csv_error(&r->csv) == CSV_EPARSE)
-				return fail(r, "malformed quoting in '%s' at line %llu",
-					    r->path, (unsigned long long)(1 + r->lf));
-			return fail(r, "field over %zu MiB in '%s' (row starting at line %llu)",
-				    CSV_FIELD_CAP >> 20, r->path,
-				    (unsigned long long)r->row_line);
-		}
-		if (nl)
-			r->lf++;
 		p += k;
 		n -= k;
-		grow_step(r);
 	}
 	return 0;
 }
@@ -746,6 +1023,7 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 	unsigned char *in = r->raw;
 	ssize_t n;
 
+	r->text = xmalloc(TEXT_SIZE);
 	memset(zs, 0, sizeof(*zs));
 	zr = inflateInit2(zs, 15 + 16);
 	if (zr != Z_OK)
@@ -871,16 +1149,13 @@ static struct usage_reader *reader_new(const char *path, int fd,
 	r->gz_max_ratio = ratio;
 	r->gz_max_bytes = bytes;
 	r->read_size = READ_SIZE;
-	r->raw_cap = READ_SIZE + RAW_SLACK;
-	r->raw = xmalloc(r->raw_cap);
-	r->text = xmalloc(TEXT_SIZE);
 	r->rec = xmalloc(REC_CAP);
 	r->rec_room = REC_CAP;
 	r->cell_max = USAGE_MAX_FIELD;
+	r->over_at = NO_OVER;
+	r->fast = 1;
+	classes(r->cls);
 	r->colname = xcalloc(USAGE_MAX_COLUMNS, sizeof(*r->colname));
-	r->pairs = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->pairs));
-	r->ptmp = xcalloc(USAGE_MAX_FIELD / 2 + 2, sizeof(*r->ptmp));
-	r->dims_out = xmalloc(USAGE_MAX_FIELD);
 	csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI);
 	csv_set_space_func(&r->csv, no_space);
 	csv_set_realloc_func(&r->csv, csv_grow);
@@ -942,6 +1217,8 @@ static int open_regular(const char *path, struct err *e)
 			strerror(errno));
 		goto fail;
 	}
+	/* read once, front to back: a larger read-ahead; only a hint */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 fail:
 	close(fd);
@@ -961,6 +1238,11 @@ struct usage_reader *usage_open(const char *path, struct err *e)
 	return reader_new(path, fd, ratio, bytes);
 }
 
+void usage_set_fast(struct usage_reader *r, int on)
+{
+	r->fast = on != 0;
+}
+
 void usage_set_read_size(struct usage_reader *r, size_t n)
 {
 	if (n == 0)
@@ -968,10 +1250,6 @@ void usage_set_read_size(struct usage_reader *r, size_t n)
 	if (n > MAX_READ_SIZE)
 		n = MAX_READ_SIZE;
 	r->read_size = n;
-	if (n + RAW_SLACK > r->raw_cap) {
-		r->raw_cap = n + RAW_SLACK;
-		r->raw = xrealloc(r->raw, r->raw_cap);
-	}
 }
 
 int usage_read(struct usage_reader *r, const struct usage_sink *sink,
@@ -986,6 +1264,13 @@ int usage_read(struct usage_reader *r, const struct usage_sink *sink,
 		return err_set(e, ST_ERROR, "usage file '%s' read twice",
 			       r->path);
 	r->used = 1;
+	/* a reader over memory needs no more room than the bytes it has */
+	r->raw_cap = r->read_size;
+	if (r->mem && r->mem_len < r->raw_cap)
+		r->raw_cap = r->mem_len;
+	r->raw_cap += RAW_SLACK;
+	r->raw = xmalloc(r->raw_cap);
+	in = r->raw;
 	r->sink = sink;
 	r->skip = skip;
 	r->at_row_start = 1;

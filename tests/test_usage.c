@@ -55,10 +55,10 @@ static void buf_addf(struct buf *b, const char *fmt, ...)
 
 static void buf_rep(struct buf *b, char c, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		buf_add(b, &c, 1);
+	xgrow((void **)&b->p, &b->cap, b->n + n + 1, 1);
+	memset(b->p + b->n, c, n);
+	b->n += n;
+	b->p[b->n] = '\0';
 }
 
 static void buf_reset(struct buf *b)
@@ -1557,6 +1557,336 @@ static void test_fixtures(void)
 	free(c.log.p);
 }
 
+/* ---- the fast path against libcsv (issue #5) ---- */
+
+/* The reader splits lines without a '"' itself and hands the rest to
+ * libcsv; usage_set_fast(r, 0) sends every line to libcsv. Both must give
+ * the same deliveries, progress calls, result and message for any input,
+ * at any read size, plain or gzip, with skip, progress and a sink's stop. */
+
+static int on_prog_log(void *ctx, uint64_t raw, uint64_t recs)
+{
+	struct coll *c = ctx;
+
+	buf_addf(&c->log, "P %llu %llu\n", (unsigned long long)raw,
+		 (unsigned long long)recs);
+	return 0;
+}
+
+struct way {
+	struct coll c;
+	int rc;
+	char msg[sizeof(((struct err *)0)->msg)];
+};
+
+struct how {
+	size_t sz;          /* read size, 0: the default */
+	uint64_t skip;
+	uint64_t every;     /* progress_every */
+	int stop_at;        /* the sink returns 7 on this delivery, 0: never */
+};
+
+static void read_way(const struct buf *in, const struct how *h, int fast,
+		     struct way *w)
+{
+	struct usage_sink s = { on_rec, on_rej, on_prog_log, h->every, &w->c };
+	struct usage_reader *r;
+	struct err e;
+
+	coll_reset(&w->c);
+	w->c.stop_at = h->stop_at;
+	w->c.stop_val = 7;
+	err_clear(&e);
+	r = usage_open_mem(in->p, in->n, "diff.csv", &e);
+	if (!r) {
+		w->rc = -100;
+	} else {
+		usage_set_read_size(r, h->sz);
+		usage_set_fast(r, fast);
+		w->rc = usage_read(r, &s, h->skip, &e);
+		usage_free(r);
+	}
+	snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+}
+
+static struct way way_fast, way_slow;
+static int diff_shown;
+
+/* Reads in both ways; 1 if they agree (the first difference is shown). */
+static int same_both_ways(const struct buf *in, const struct how *h)
+{
+	read_way(in, h, 1, &way_fast);
+	read_way(in, h, 0, &way_slow);
+	if (way_fast.rc == way_slow.rc &&
+	    strcmp(way_fast.msg, way_slow.msg) == 0 &&
+	    way_fast.c.log.n == way_slow.c.log.n &&
+	    memcmp(buf_cstr(&way_fast.c.log), buf_cstr(&way_slow.c.log),
+		   way_fast.c.log.n) == 0)
+		return 1;
+	if (!diff_shown++) {
+		size_t i;
+
+		fprintf(stderr, "fast and libcsv differ at read size %zu, skip %llu, "
+			"progress %llu, stop %d on %zu bytes:\n'",
+			h->sz, (unsigned long long)h->skip,
+			(unsigned long long)h->every, h->stop_at, in->n);
+		for (i = 0; i < in->n && i < 600; i++) {
+			unsigned char ch = (unsigned char)in->p[i];
+
+			if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+				fputc(ch, stderr);
+			else
+				fprintf(stderr, "\\x%02x", ch);
+		}
+		fprintf(stderr, "'\nfast: rc %d '%s'\n%s\nlibcsv: rc %d '%s'\n%s\n",
+			way_fast.rc, way_fast.msg, buf_cstr(&way_fast.c.log),
+			way_slow.rc, way_slow.msg, buf_cstr(&way_slow.c.log));
+	}
+	return 0;
+}
+
+/* xorshift64*: the same inputs on every run */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static size_t pick(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+#define PICK(a) ((a)[pick(sizeof(a) / sizeof((a)[0]))])
+
+static const char *const ends[] = {
+	"\n", "\n", "\n", "\r\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\r\r\n",
+	"\n\r", "\r\r"
+};
+
+/* Cells by column, good and bad, quoted and not. */
+static const char *const cells[8][8] = {
+	{ "r1", "r-2", "\"r,3\"", "\"r\"\"4\"", "", "r 5", "\"\"", "r\xc3\xa9" },
+	{ "t1", "t.2:x", "\"t3\"", "bad tenant", "", "t\"4", "t1 ", "\"t\n5\"" },
+	{ "api", "video", "\"api\"", "a b", "", "i\r", "item.x", "\"i,j\"" },
+	{ TS0, "2026-02-30T00:00:00Z", "\"" TS0 "\"", "2026-01-15T10:00:00.5+08:00",
+	  "", "x", TS0 " ", "2026-01-31T23:59:59-05:00" },
+	{ "1", "1.5", " 12", "\"7\"", "", "-1", "0.000001", "1e3" },
+	{ "ok", "", "\"fail\ned\"", "\xff", "a\"b", "\"\"\"\"", "ok\r", "fail" },
+	{ "", "a=1;b=2", "b=2;a=1", "a=1;a=2", "\"x=1,y=2\"", "=1", "k=v=w",
+	  "z=1;y=2;x=3" },
+	{ "", "second", "call", "\"s\"", "u\xe2\x82", "\"\r\n\"", "call,", "s" },
+};
+
+static const char *const hdr8 =
+	"record_id,tenant_id,item,ts,quantity,status,dims,unit";
+
+/* The cells of the wide header's last columns: item, ts, quantity,
+ * tenant_id, record_id. */
+static const size_t wide_cols[5] = { 2, 3, 4, 1, 0 };
+
+/* Bytes that matter to CSV and to the checks, for mutations. */
+static const char noise[] = ",\",\"\r\n\r\n\0 ax\xef\xbb\xbf\xff\t;=";
+
+/* Appends a field of n bytes, no CSV specials (and no trailing newline). */
+static void long_field(struct buf *b, size_t n)
+{
+	buf_rep(b, (char)('a' + pick(26)), n);
+}
+
+/* A random usage file: BOM or not, a header (mostly good), rows of good
+ * and bad cells with every line end, blank lines, long cells, then a few
+ * bytes changed, inserted or cut. */
+static void gen_input(struct buf *b)
+{
+	size_t rows, i, k, wide = 0;
+
+	buf_reset(b);
+	switch (pick(12)) {
+	case 0: case 1: case 2: buf_str(b, "\xEF\xBB\xBF"); break;
+	case 3: buf_str(b, "\xEF\xBB"); break;
+	default: break;
+	}
+	switch (pick(10)) {
+	case 0:
+		buf_str(b, "record_id,tenant_id,item,ts,quantity");
+		break;
+	case 1:
+		buf_str(b, "\"record_id\",tenant_id,\"item\",ts,quantity,dims");
+		break;
+	case 2:
+		/* wide rows: 24 columns, the ids last, so that the record
+		 * buffer's room (USAGE_MAX_RECORD + USAGE_MAX_FIELD) may
+		 * cut them */
+		wide = 24;
+		for (k = 0; k < 19; k++)
+			buf_addf(b, "x%zu,", k);
+		buf_str(b, "item,ts,quantity,tenant_id,record_id");
+		break;
+	case 3:
+		buf_str(b, "record_id,tenant_id,item");
+		break;
+	default:
+		buf_str(b, hdr8);
+		break;
+	}
+	buf_str(b, PICK(ends));
+	rows = wide ? pick(6) : pick(25);
+	for (i = 0; i < rows; i++) {
+		size_t ncol = wide ? wide : 8;
+
+		if (pick(8) == 0)
+			ncol = pick(12);
+		for (k = 0; k < ncol; k++) {
+			if (k)
+				buf_str(b, ",");
+			if (wide && k < 19) {
+				long_field(b, pick(8) ? 3600 + pick(700) : 3);
+				continue;
+			}
+			if (pick(40) == 0)
+				long_field(b, 4090 + pick(12));
+			else if (pick(200) == 0)
+				long_field(b, 70000 + pick(10));
+			else
+				buf_str(b, cells[wide ? wide_cols[(k - 19) % 5] : k % 8]
+					    [pick(5) ? 0 : 1 + pick(7)]);
+		}
+		buf_str(b, pick(30) ? PICK(ends) : "");
+	}
+	if (pick(4) == 0)
+		buf_str(b, PICK(ends));
+	/* mutations */
+	k = pick(4);
+	while (k-- && b->n) {
+		size_t at = pick(b->n + 1);
+		char ch = noise[pick(sizeof(noise) - 1)];
+
+		switch (pick(3)) {
+		case 0:
+			if (at < b->n)
+				b->p[at] = ch;
+			break;
+		case 1:
+			buf_add(b, "", 1);
+			memmove(b->p + at + 1, b->p + at, b->n - 1 - at);
+			b->p[at] = ch;
+			break;
+		default:
+			b->n = at;
+			b->p[b->n] = '\0';
+			break;
+		}
+	}
+}
+
+/* A short string of CSV specials and letters, after a header. */
+static void gen_short(struct buf *b)
+{
+	static const char alpha[] = ",,\"\"\r\n\nab\0 ";
+	size_t n = pick(40), i;
+
+	buf_reset(b);
+	if (pick(3))
+		buf_str(b, pick(2) ? HDR : "a\n");
+	for (i = 0; i < n; i++)
+		buf_add(b, &alpha[pick(sizeof(alpha) - 1)], 1);
+}
+
+static void random_how(struct how *h, size_t n)
+{
+	static const size_t sizes[] = { 0, 0, 1, 2, 3, 5, 8, 13, 64, 100, 333,
+					4096, 65536 };
+
+	h->sz = sizes[pick(sizeof(sizes) / sizeof(sizes[0]))];
+	if (h->sz > n + 1 && pick(2))
+		h->sz = 1 + pick(n + 1);
+	/* large inputs (wide rows) read in small pieces take too long */
+	if (n > 20000 && h->sz && h->sz < 4096)
+		h->sz = 1000 + pick(8192);
+	h->skip = pick(4) ? 0 : pick(4);
+	h->every = pick(3) ? 0 : 1 + pick(300);
+	h->stop_at = pick(5) ? 0 : 1 + (int)pick(6);
+}
+
+static void test_fast_vs_libcsv(void)
+{
+	struct buf in = { 0 }, g = { 0 };
+	struct how h;
+	size_t t, sz, cut;
+	int bad = 0, level;
+
+	memset(&way_fast, 0, sizeof(way_fast));
+	memset(&way_slow, 0, sizeof(way_slow));
+	/* the fixed inputs of the other tests, at every read size */
+	build_main(&in);
+	memset(&h, 0, sizeof(h));
+	for (sz = 0; sz <= in.n + 1; sz++) {
+		h.sz = sz;
+		bad += !same_both_ways(&in, &h);
+	}
+	TEST_EQ_INT(bad, 0);
+	/* short inputs of specials, at every read size */
+	for (t = 0; t < 1000; t++) {
+		gen_short(&in);
+		memset(&h, 0, sizeof(h));
+		for (sz = 0; sz <= in.n + 1; sz++) {
+			h.sz = sz;
+			bad += !same_both_ways(&in, &h);
+		}
+	}
+	TEST_EQ_INT(bad, 0);
+	/* generated files: plain at several read sizes, and as gzip (one or
+	 * two members) */
+	for (t = 0; t < 2000; t++) {
+		gen_input(&in);
+		for (sz = 0; sz < 4; sz++) {
+			random_how(&h, in.n);
+			bad += !same_both_ways(&in, &h);
+		}
+		if (t % 4)
+			continue;
+		buf_reset(&g);
+		level = (int)pick(10);
+		cut = pick(2) ? in.n : pick(in.n + 1);
+		gz_member(&g, in.p, cut, level);
+		if (cut < in.n)
+			gz_member(&g, in.p + cut, in.n - cut, level);
+		random_how(&h, g.n);
+		bad += !same_both_ways(&g, &h);
+	}
+	TEST_EQ_INT(bad, 0);
+
+	/* a cell over libcsv's 16 MiB cap where the fast path sees the
+	 * whole line in one read: it fails as libcsv fails it (the message
+	 * of test_huge_field); 16 MiB pass, a bad_field reject */
+	for (t = 0; t < 2; t++) {
+		buf_reset(&in);
+		buf_str(&in, HDR "r1,t1,i," TS0 ",1\n" "r2,t1,i," TS0 ",");
+		buf_rep(&in, '7', ((size_t)16 << 20) + t);
+		buf_str(&in, "\nr3,t1,i," TS0 ",1\n");
+		memset(&h, 0, sizeof(h));
+		h.sz = in.n + 1;
+		read_way(&in, &h, 1, &way_fast);
+		TEST_EQ_INT(way_fast.rc, t ? ST_ERROR : 0);
+		TEST_EQ_STR(way_fast.msg, t ?
+			    "field over 16 MiB in 'diff.csv' (row starting at line 3)" : "");
+		TEST_EQ_STR(buf_cstr(&way_fast.c.log), t ?
+			    "R 1|r1|t1|i|" NS0 "|1000000|||\n" :
+			    "R 1|r1|t1|i|" NS0 "|1000000|||\n"
+			    "J 2|r2|t1|bad_field|column quantity longer than 4096 bytes\n"
+			    "R 3|r3|t1|i|" NS0 "|1000000|||\n");
+	}
+	free(in.p);
+	free(g.p);
+	free(way_fast.c.log.p);
+	free(way_slow.c.log.p);
+}
+
 int main(void)
 {
 	test_names();
@@ -1574,5 +1904,6 @@ int main(void)
 	test_gzip_limits();
 	test_digest();
 	test_fixtures();
+	test_fast_vs_libcsv();
 	return TEST_REPORT();
 }

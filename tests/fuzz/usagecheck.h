@@ -138,8 +138,10 @@ static int uc_reject(void *ctx, const struct usage_reject *j)
 	return 0;
 }
 
-/* Reads data[0..n) at read size sz (0: the default) into r. */
-static void uc_read(const void *data, size_t n, size_t sz, struct uread *r)
+/* Reads data[0..n) at read size sz (0: the default) into r; fast 0 sends
+ * every line through libcsv (usage_set_fast), the reference. */
+static void uc_read(const void *data, size_t n, size_t sz, int fast,
+		    struct uread *r)
 {
 	struct usage_sink s = { uc_rec, uc_reject, NULL, 0, r };
 	struct usage_reader *rd;
@@ -151,6 +153,7 @@ static void uc_read(const void *data, size_t n, size_t sz, struct uread *r)
 	rd = usage_open_mem(data, n, "fuzz.csv", &e);
 	CHECK(rd != NULL);
 	usage_set_read_size(rd, sz);
+	usage_set_fast(rd, fast);
 	r->rc = usage_read(rd, &s, 0, &e);
 	usage_free(rd);
 	CHECK(r->rc == 0 || r->rc == ST_ERROR);
@@ -179,6 +182,19 @@ static void uc_same(const struct uread *a, const struct uread *b)
 		fprintf(stderr, "rc %d vs %d\nmsg '%s'\nvs  '%s'\n", a->rc,
 			b->rc, a->msg, b->msg);
 		CHECK(!"two reads of the same text differ");
+	}
+}
+
+/* The fast path and libcsv read the same bytes at the same read size:
+ * the same deliveries, result and message, limits included. */
+static void uc_identical(const struct uread *fast, const struct uread *slow)
+{
+	if (fast->rc != slow->rc || strcmp(fast->msg, slow->msg) != 0 ||
+	    !fbuf_eq(&fast->log, &slow->log)) {
+		fprintf(stderr, "fast: rc %d '%s'\n%s\nlibcsv: rc %d '%s'\n%s\n",
+			fast->rc, fast->msg, fast->log.p ? fast->log.p : "",
+			slow->rc, slow->msg, slow->log.p ? slow->log.p : "");
+		CHECK(!"the fast path and libcsv differ");
 	}
 }
 
