@@ -143,6 +143,19 @@ static int run(struct store *s, sqlite3_stmt *st, struct err *e)
 	return 0;
 }
 
+/* Ends a row loop: finalizes st; the callback's non-zero r, a step error
+ * (rc not SQLITE_DONE), or 0. */
+static int rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
+		     struct err *e)
+{
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
 static int lock_file(const char *path, struct err *e)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -409,12 +422,7 @@ int store_batch_ids(struct store *s,
 		if (r)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	return 0;
+	return rows_done(s, st, rc, r, e);
 }
 
 struct store_blob {
@@ -585,12 +593,7 @@ int store_files(struct store *s,
 		if (r)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	return 0;
+	return rows_done(s, st, rc, r, e);
 }
 
 int store_batches(struct store *s,
@@ -660,10 +663,5 @@ int store_rejects(struct store *s,
 		if (r)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	return 0;
+	return rows_done(s, st, rc, r, e);
 }
