@@ -117,7 +117,4 @@ struct eng_counts {
 };
 void engine_counts(const struct engine *g, struct eng_counts *c);
 
-/* Periods that hold at least one valid record, ascending; *n set. */
-const int *engine_periods(const struct engine *g, size_t *n);
-
 #endif

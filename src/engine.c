@@ -138,8 +138,6 @@ struct engine {
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
-	int *periods;
-	size_t nperiods;
 	struct err *e;
 	const char *cur_path;
 	int failed;                /* an error inside a callback */
@@ -942,18 +940,11 @@ static void setup_tenants(struct engine *g)
 	}
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 struct engine *engine_load(struct store *s, const struct catalog *cat,
 			   struct err *e)
 {
 	struct engine *g = xcalloc(1, sizeof(*g));
-	size_t i, n;
 
 	g->cat = cat;
 	g->e = e;
@@ -971,13 +962,6 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	    store_batches(s, on_batch, g, e) ||
 	    resolve_candidates(g) || walk(g))
 		goto fail;
-	n = agg_count(g->pcounts);
-	g->periods = xmalloc((n ? n : 1) * sizeof(*g->periods));
-	for (i = 0; i < n; i++)
-		g->periods[i] = *(const int32_t *)agg_key(g->pcounts, i);
-	g->nperiods = n;
-	if (n > 1)
-		qsort(g->periods, n, sizeof(*g->periods), cmp_int);
 	/* only the aggregates are needed from here on */
 	free(g->rids);
 	g->rids = NULL;
@@ -1031,7 +1015,6 @@ void engine_free(struct engine *g)
 	free(g->ps);
 	agg_free(g->pcounts);
 	free(g->pc);
-	free(g->periods);
 	free(g);
 }
 
@@ -1258,8 +1241,3 @@ void engine_counts(const struct engine *g, struct eng_counts *c)
 	c->rejected = g->nrej;
 }
 
-const int *engine_periods(const struct engine *g, size_t *n)
-{
-	*n = g->nperiods;
-	return g->periods;
-}
