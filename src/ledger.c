@@ -252,14 +252,14 @@ static struct sinv *find_stored(struct pctx *c, const char *tenant,
 	return NULL;
 }
 
-static void invoice_no(const struct pctx *c, int64_t number, char *buf,
+/* PREFIX-YYYYMM-NNNNNN */
+static void invoice_no(const char *prefix, int p, int64_t number, char *buf,
 		       size_t cap)
 {
 	char ym[16];
 
-	ts_period_format(c->p, 0, ym);
-	snprintf(buf, cap, "%.64s-%.6s-%06lld", c->prefix, ym,
-		 (long long)number);
+	ts_period_format(p, 0, ym);
+	snprintf(buf, cap, "%.64s-%.6s-%06lld", prefix, ym, (long long)number);
 }
 
 static int line_same(const struct eng_line *a, const struct sline *b)
@@ -531,9 +531,13 @@ int ledger_balances_before(struct store *s, const struct catalog *cat,
 static int arrears(struct pctx *c)
 {
 	const struct catalog *cat = c->cat;
-	sqlite3_stmt *st = prep(c, "SELECT period, number, total FROM invoice"
-				" WHERE tenant = ?1 AND currency = ?2 AND"
-				" period <= ?3 ORDER BY period");
+	/* each invoice with the prefix of its period's first close (this
+	 * period's row may not be written yet: ?4 stands in) */
+	sqlite3_stmt *st = prep(c, "SELECT i.period, i.number, i.total,"
+				" coalesce(p.prefix, ?4) FROM invoice i"
+				" LEFT JOIN period p ON p.period = i.period"
+				" WHERE i.tenant = ?1 AND i.currency = ?2 AND"
+				" i.period <= ?3 ORDER BY i.period");
 	size_t i;
 
 	if (!st)
@@ -544,6 +548,7 @@ static int arrears(struct pctx *c)
 		struct report_arrears *r;
 		int found = 0, rc, oldest_p = 0;
 		int64_t oldest_no = 0;
+		char oldest_prefix[80];
 
 		dec_add(credit, payments_before(cat, a->tenant, a->currency,
 						c->as_of), &credit);
@@ -553,6 +558,7 @@ static int arrears(struct pctx *c)
 		sqlite3_bind_text(st, 1, a->tenant, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, a->currency, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 3, c->p);
+		sqlite3_bind_text(st, 4, c->prefix, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			dec_t total = sqlite3_column_int64(st, 2);
 
@@ -569,6 +575,8 @@ static int arrears(struct pctx *c)
 				found = 1;
 				oldest_p = sqlite3_column_int(st, 0);
 				oldest_no = sqlite3_column_int64(st, 1);
+				snprintf(oldest_prefix, sizeof(oldest_prefix),
+					 "%s", col_text(st, 3));
 			}
 		}
 		if (rc != SQLITE_DONE) {
@@ -586,28 +594,11 @@ static int arrears(struct pctx *c)
 		r->minor = dec_minor_digits(a->currency);
 		r->status = "grace";
 		if (found) {
-			struct pctx tmp = *c;
 			int64_t inv_as_of = ts_period_start(oldest_p + 1,
 							    cat->set.tz);
 
-			tmp.p = oldest_p;
-			if (oldest_p != c->p) {
-				/* its prefix is the prefix of its period */
-				sqlite3_stmt *q = prep(c, "SELECT prefix FROM"
-						       " period WHERE period"
-						       " = ?1");
-
-				if (!q) {
-					sqlite3_finalize(st);
-					return -1;
-				}
-				sqlite3_bind_int(q, 1, oldest_p);
-				if (sqlite3_step(q) == SQLITE_ROW)
-					snprintf(tmp.prefix, sizeof(tmp.prefix),
-						 "%s", col_text(q, 0));
-				sqlite3_finalize(q);
-			}
-			invoice_no(&tmp, oldest_no, r->oldest_invoice_no,
+			invoice_no(oldest_prefix, oldest_p, oldest_no,
+				   r->oldest_invoice_no,
 				   sizeof(r->oldest_invoice_no));
 			r->has_dates = 1;
 			if (ts_add_days(inv_as_of, a->grace_days,
@@ -644,21 +635,15 @@ static int load_adjustments(struct pctx *c)
 	sqlite3_bind_int(st, 1, c->p);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct report_adjustment *a;
-		const struct account *acct;
 		const char *tenant = col_text(st, 0);
 
 		c->adj = xrealloc(c->adj, (c->nadj + 1) * sizeof(*c->adj));
 		a = &c->adj[c->nadj++];
 		memset(a, 0, sizeof(*a));
-		invoice_no(c, sqlite3_column_int64(st, 7), a->invoice_no,
-			   sizeof(a->invoice_no));
+		invoice_no(c->prefix, c->p, sqlite3_column_int64(st, 7),
+			   a->invoice_no, sizeof(a->invoice_no));
 		snprintf(a->adjustment_no, sizeof(a->adjustment_no), "%s-A%d",
 			 a->invoice_no, sqlite3_column_int(st, 2));
-		/* strings must outlive the statement: use the catalog's or
-		 * keep copies in the stored invoices */
-		acct = catalog_account(c->cat, tenant, strlen(tenant),
-				       col_text(st, 1));
-		(void)acct;
 		a->tenant = xstrdup(tenant);
 		a->currency = xstrdup(col_text(st, 1));
 		a->item = xstrdup(col_text(st, 3));
@@ -704,7 +689,7 @@ static void pctx_release(struct pctx *c)
 }
 
 /* Settles period c->p inside the open transaction. Sets *changed. */
-static int settle(struct pctx *c, int target, int *changed)
+static int settle(struct pctx *c, int *changed)
 {
 	struct report r;
 	unsigned char digest[32];
@@ -789,7 +774,8 @@ static int settle(struct pctx *c, int target, int *changed)
 		}
 		if (ch && write_invoice(c, v, number, version))
 			return -1;
-		invoice_no(c, number, h->invoice_no, sizeof(h->invoice_no));
+		invoice_no(c->prefix, c->p, number, h->invoice_no,
+			   sizeof(h->invoice_no));
 		h->status = "final";
 		h->version = version;
 		report_balances(h, c->bbs[i], v->total);
@@ -832,7 +818,6 @@ static int settle(struct pctx *c, int target, int *changed)
 			return db_err(c, "write the period");
 		*changed = 1;
 	}
-	(void)target;
 	snprintf(sp, sizeof(sp), "RELEASE p%d", c->p);
 	return exec(c, sp);
 }
@@ -892,7 +877,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		c->e = e;
 		c->inputs = inputs;
 		c->cache = &cache;
-		if (settle(c, i == n - 1, &changed[i]))
+		if (settle(c, &changed[i]))
 			goto out;
 		if (changed[i]) {
 			res->changed = 1;
