@@ -1056,7 +1056,7 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 		const struct line_agg *a = &g->la[i];
 		struct eng_line *l;
 		struct rated rt;
-		char buf[4096];
+		size_t tcap;
 
 		slot[i] = (size_t)-1;
 		if (k->period != p || a->u <= 0)
@@ -1080,11 +1080,10 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 			return ST_ERROR;
 		}
 		l->amount = rt.amount;
-		if (rate_format_tiers(rt.slices, rt.nslices, buf,
-				      sizeof(buf)) < 0) {
-			buf[0] = '\0';
-		}
-		l->tiers = xstrdup(buf);
+		/* "qty@price" per slice, ';' between: always fits */
+		tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
+		l->tiers = xmalloc(tcap);
+		rate_format_tiers(rt.slices, rt.nslices, l->tiers, tcap);
 		free(rt.slices);
 		slot[i] = n++;
 	}
