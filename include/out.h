@@ -43,6 +43,10 @@ void table_render(struct table *t, char **data, size_t *len);
 int out_put_file(const char *path, const char *data, size_t len,
 		 struct err *e);
 
+/* Reads the whole file at path into *data (malloc'd, NUL-terminated) and
+ * *len. Returns 0, or -1 when it cannot be opened or read. */
+int out_read_file(const char *path, char **data, size_t *len);
+
 /* Creates directory path and its parents (mode 0755). */
 int out_mkdirs(const char *path, struct err *e);
 

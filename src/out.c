@@ -184,24 +184,42 @@ void table_render(struct table *t, char **data, size_t *len)
 	*len = b.n;
 }
 
+int out_read_file(const char *path, char **data, size_t *len)
+{
+	struct obuf b = { NULL, 0, 0 };
+	char buf[65536];
+	size_t k;
+	int bad;
+	FILE *f = fopen(path, "rb");
+
+	*data = NULL;
+	*len = 0;
+	if (!f)
+		return -1;
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+		ob_put(&b, buf, k);
+	bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(b.p);
+		return -1;
+	}
+	*data = b.p ? b.p : xstrdup("");
+	*len = b.n;
+	return 0;
+}
+
 /* 1 if path holds exactly data[0..len). */
 static int same_content(const char *path, const char *data, size_t len)
 {
-	char buf[65536];
-	size_t off = 0, k;
-	int same = 1;
-	FILE *f = fopen(path, "rb");
+	char *old;
+	size_t n;
+	int same;
 
-	if (!f)
+	if (out_read_file(path, &old, &n))
 		return 0;
-	while (same && (k = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (off + k > len || memcmp(buf, data + off, k) != 0)
-			same = 0;
-		off += k;
-	}
-	if (ferror(f) || off != len)
-		same = 0;
-	fclose(f);
+	same = n == len && memcmp(old, data, len) == 0;
+	free(old);
 	return same;
 }
 

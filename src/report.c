@@ -458,26 +458,15 @@ int report_load_final(const char *dir, struct report_files *out)
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char path[4096];
-		struct obuf { char *p; size_t n, cap; } b = { NULL, 0, 0 };
-		char buf[65536];
-		size_t k;
-		FILE *f;
+		char path[4096], *data;
+		size_t len;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (!(f = fopen(path, "rb"))) {
+		if (out_read_file(path, &data, &len)) {
 			report_files_release(out);
 			return -1;
 		}
-		while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
-			xgrow((void **)&b.p, &b.cap, b.n + k + 1, 1);
-			memcpy(b.p + b.n, buf, k);
-			b.n += k;
-		}
-		fclose(f);
-		if (!b.p)
-			b.p = xstrdup("");
-		add_file(out, names[i], b.p, b.n);
+		add_file(out, names[i], data, len);
 	}
 	return 0;
 }
