@@ -146,6 +146,9 @@ struct engine {
 	size_t last_li, last_pi;
 	int32_t last_p;
 	int have_lk, have_p;
+	/* the month of the last record: [span_from, span_to) is span_p */
+	int64_t span_from, span_to;
+	int span_p, have_span;
 };
 
 #define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
@@ -422,7 +425,14 @@ static int accept(struct engine *g, const struct adm *a,
 	struct wrec w;
 
 	memset(&w, 0, sizeof(w));
-	w.period = ts_period_of(r->ts, cat->set.tz);
+	/* records come in runs of one month: convert only on leaving it */
+	if (!g->have_span || r->ts < g->span_from || r->ts >= g->span_to) {
+		g->span_p = ts_period_of(r->ts, cat->set.tz);
+		g->span_from = ts_period_start(g->span_p, cat->set.tz);
+		g->span_to = ts_period_start(g->span_p + 1, cat->set.tz);
+		g->have_span = 1;
+	}
+	w.period = g->span_p;
 	pc = period_count(g, w.period);
 	pc->records++;
 	g->live++;
