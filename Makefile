@@ -5,7 +5,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2 -Wwrite-strings
 CFLAGS  ?= -O2 -g
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP
-LDLIBS  = -lcsv -lz -lsqlite3 -lcrypto -lpthread
+LDLIBS  = -lcsv -lz -lsqlite3 -lpthread
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
 
@@ -20,7 +20,8 @@ SANTESTS = $(TESTSRC:tests/%.c=build/san/%)
 
 all: settle
 
-# Installs zlib, libcsv, sqlite3 and libcrypto headers when one is missing.
+# Installs zlib, libcsv and sqlite3 headers (and clang for the fuzz targets)
+# when one is missing.
 deps:
 	@sh scripts/install-deps.sh
 

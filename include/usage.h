@@ -155,7 +155,7 @@ void usage_set_fast(struct usage_reader *r, int on);
 /* Closes the reader; NULL does nothing. */
 void usage_free(struct usage_reader *r);
 
-/* SHA-256 (via OpenSSL's libcrypto) and size of the file's raw bytes.
+/* SHA-256 (sha256.h) and size of the file's raw bytes.
  * Returns 0, or ST_ERROR with e filled (as usage_open, a path that is not
  * a regular file is refused). */
 int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,

@@ -1,15 +1,14 @@
 #!/bin/sh
 # Installs what settle needs to build and test, with apt-get, when a header
-# is missing: zlib, libcsv, sqlite3 and OpenSSL's libcrypto (for SHA-256),
-# and clang with its libFuzzer runtime (libclang-rt-N-dev) for the fuzz
-# targets, which `make test` runs briefly. Quiet and quick when everything
-# is there.
+# is missing: zlib, libcsv and sqlite3 (the only libraries settle links;
+# SHA-256 is src/sha256.c), and clang with its libFuzzer runtime
+# (libclang-rt-N-dev) for the fuzz targets, which `make test` runs briefly.
+# Quiet and quick when everything is there.
 set -e
 need=""
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
 [ -f /usr/include/csv.h ] || need="$need libcsv-dev"
 [ -f /usr/include/sqlite3.h ] || need="$need libsqlite3-dev"
-[ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v gzip >/dev/null 2>&1 || need="$need gzip"

@@ -14,7 +14,7 @@
  * Build, from the top of the tree:
  *   cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -o build/readbench \
  *      scripts/readbench.c src/usage.c src/ts.c src/dec.c src/err.c \
- *      src/mem.c -lcsv -lz -lcrypto */
+ *      src/mem.c src/sha256.c -lcsv -lz */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

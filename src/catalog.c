@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include <csv.h>
-#include <openssl/evp.h>
 
 #include "agg.h"
 #include "mem.h"
+#include "sha256.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -1581,40 +1581,36 @@ int catalog_digest(const char *dir, unsigned char sha[32], struct err *e)
 	static const char *const names[] = {
 		"settings.conf", "items.csv", "prices.csv", "accounts.csv",
 		"packages.csv", "payments.csv" };
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int len = 32;
+	struct sha256 md;
 	size_t i;
 	int rc = 0;
 
-	if (!md)
-		abort();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	sha256_init(&md);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]) && !rc; i++) {
 		char *path = join(dir, names[i]), buf[65536];
 		FILE *f = fopen(path, "rb");
 		uint64_t total = 0;
 		size_t k;
 
-		EVP_DigestUpdate(md, names[i], strlen(names[i]) + 1);
+		sha256_update(&md, names[i], strlen(names[i]) + 1);
 		if (!f) {
 			if (errno != ENOENT)
 				rc = err_set(e, ST_ERROR, "cannot open '%s': %s",
 					     path, strerror(errno));
-			EVP_DigestUpdate(md, "-", 1);
+			sha256_update(&md, "-", 1);
 			free(path);
 			continue;
 		}
 		while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
-			EVP_DigestUpdate(md, buf, k);
+			sha256_update(&md, buf, k);
 			total += k;
 		}
 		if (ferror(f))
 			rc = err_set(e, ST_ERROR, "cannot read '%s'", path);
-		EVP_DigestUpdate(md, &total, sizeof(total));
+		sha256_update(&md, &total, sizeof(total));
 		fclose(f);
 		free(path);
 	}
-	EVP_DigestFinal_ex(md, sha, &len);
-	EVP_MD_CTX_free(md);
+	sha256_final(&md, sha);
 	return rc;
 }

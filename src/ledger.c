@@ -1,7 +1,6 @@
 /* ledger: settlement of final periods. */
 #include "ledger.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "fault.h"
 #include "mem.h"
 #include "report.h"
+#include "sha256.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -958,12 +958,12 @@ int ledger_periods(struct store *s,
 /* Adds one file row to the inputs digest. */
 static int hash_file_row(void *ctx, const struct store_file *f)
 {
-	EVP_MD_CTX *md = ctx;
+	struct sha256 *md = ctx;
 	int st = (int)f->state;
 
-	EVP_DigestUpdate(md, f->path, strlen(f->path) + 1);
-	EVP_DigestUpdate(md, f->sha, 32);
-	EVP_DigestUpdate(md, &st, sizeof(st));
+	sha256_update(md, f->path, strlen(f->path) + 1);
+	sha256_update(md, f->sha, 32);
+	sha256_update(md, &st, sizeof(st));
 	return 0;
 }
 
@@ -972,20 +972,16 @@ int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 {
 	static const char version[] = "settle " SETTLE_STATE_TAG;
 	unsigned char cfg[32];
-	EVP_MD_CTX *md;
-	unsigned int n = 32;
+	struct sha256 md;
 	int rc;
 
 	if (catalog_digest(cfgdir, cfg, e))
 		return ST_ERROR;
-	if (!(md = EVP_MD_CTX_new()))
-		abort();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	EVP_DigestUpdate(md, version, sizeof(version));
-	EVP_DigestUpdate(md, cfg, 32);
-	rc = store_files(s, hash_file_row, md, e);
-	EVP_DigestFinal_ex(md, sha, &n);
-	EVP_MD_CTX_free(md);
+	sha256_init(&md);
+	sha256_update(&md, version, sizeof(version));
+	sha256_update(&md, cfg, 32);
+	rc = store_files(s, hash_file_row, &md, e);
+	sha256_final(&md, sha);
 	return rc ? ST_ERROR : 0;
 }
 

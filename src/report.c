@@ -1,7 +1,6 @@
 /* report: output files of a period. */
 #include "report.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 
 #include "mem.h"
 #include "out.h"
+#include "sha256.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -426,26 +426,22 @@ static int cmp_file(const void *a, const void *b)
 
 void report_digest(const struct report_files *f, unsigned char sha[32])
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct sha256 c;
 	struct report_file sorted[sizeof(f->f) / sizeof(f->f[0])];
-	unsigned int n = 32;
 	size_t i;
 
-	if (!c)
-		abort();
 	/* by name, so the digest does not depend on rendering order */
 	memcpy(sorted, f->f, f->n * sizeof(*sorted));
 	qsort(sorted, f->n, sizeof(*sorted), cmp_file);
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	sha256_init(&c);
 	for (i = 0; i < f->n; i++) {
 		uint64_t len = sorted[i].len;
 
-		EVP_DigestUpdate(c, sorted[i].name, strlen(sorted[i].name) + 1);
-		EVP_DigestUpdate(c, &len, sizeof(len));
-		EVP_DigestUpdate(c, sorted[i].data, sorted[i].len);
+		sha256_update(&c, sorted[i].name, strlen(sorted[i].name) + 1);
+		sha256_update(&c, &len, sizeof(len));
+		sha256_update(&c, sorted[i].data, sorted[i].len);
 	}
-	EVP_DigestFinal_ex(c, sha, &n);
-	EVP_MD_CTX_free(c);
+	sha256_final(&c, sha);
 }
 
 int report_load_final(const char *dir, struct report_files *out)

@@ -62,9 +62,9 @@
 #include <unistd.h>
 
 #include <csv.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
+#include "sha256.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -1337,20 +1337,15 @@ int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 		      struct err *e)
 {
 	unsigned char *buf = NULL;
-	EVP_MD_CTX *md = NULL;
+	struct sha256 md;
 	uint64_t total = 0;
-	unsigned int len = 0;
 	int fd, rc = ST_ERROR;
 	ssize_t n;
 
 	fd = open_regular(path, e);
 	if (fd < 0)
 		return ST_ERROR;
-	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		err_set(e, ST_ERROR, "cannot start sha-256 for '%s'", path);
-		goto out;
-	}
+	sha256_init(&md);
 	buf = xmalloc(READ_SIZE);
 	for (;;) {
 		do
@@ -1363,20 +1358,13 @@ int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 		}
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
-			err_set(e, ST_ERROR, "sha-256 failed for '%s'", path);
-			goto out;
-		}
+		sha256_update(&md, buf, (size_t)n);
 		total += (uint64_t)n;
 	}
-	if (EVP_DigestFinal_ex(md, sha, &len) != 1 || len != 32) {
-		err_set(e, ST_ERROR, "sha-256 failed for '%s'", path);
-		goto out;
-	}
+	sha256_final(&md, sha);
 	*size = total;
 	rc = ST_OK;
 out:
-	EVP_MD_CTX_free(md);
 	free(buf);
 	close(fd);
 	return rc;
