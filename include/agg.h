@@ -36,6 +36,9 @@ void strtab_free(struct strtab *t);
 /* The id of the string p[0..n), adding a copy when new. */
 uint32_t strtab_put(struct strtab *t, const char *p, size_t n);
 
+/* The id of the string p[0..n), or -1 when it was never added. */
+long strtab_get(const struct strtab *t, const char *p, size_t n);
+
 /* The NUL-terminated string of id, and its length. */
 const char *strtab_str(const struct strtab *t, uint32_t id);
 size_t strtab_len(const struct strtab *t, uint32_t id);

@@ -13,12 +13,16 @@
  * used; the alerts.
  *
  * Package consumption is the only place where record order matters, and
- * only for a tenant that owns a package with a limited quota: such a
- * tenant's records are kept in a compact form, sorted by (ts, record_id)
- * and walked one by one. Every other record is rated where it stands, in
- * any order, since its result does not depend on the others.
- * SETTLE_FORCE_WALK=1 in the environment walks every tenant (tests check
- * both ways agree).
+ * only for a record that may meet a package with a limited quota (one of
+ * its tenant's, covering its item, valid at some instant between the
+ * earliest and the latest such package): such records are kept in a
+ * compact form, sorted by (ts, record_id) and walked one by one. Every
+ * other record is rated where it stands, in any order, since its result
+ * does not depend on the others. SETTLE_FORCE_WALK=1 in the environment
+ * walks every record (tests check both ways agree).
+ *
+ * Batches are decoded on SETTLE_RATE_THREADS threads (default: the
+ * number of cores, at most 8); no result depends on that number.
  *
  * engine_period then builds the invoice lines of one period. */
 #ifndef ENGINE_H

@@ -1,4 +1,6 @@
-/* fault: a test-only switch that kills the process at a named step.
+/* fault: diagnostic switches read from the environment.
+ *
+ * A test-only switch that kills the process at a named step:
  *
  * SETTLE_FAULT=STEP:N in the environment makes the Nth call of
  * fault_point("STEP") in this process raise SIGKILL (no cleanup, no
@@ -11,5 +13,10 @@
 #define FAULT_H
 
 void fault_point(const char *step);
+
+/* SETTLE_TIMING=1 makes each call print to stderr the wall time since the
+ * previous call (or the first one) under the name of the phase that just
+ * ended, for profiling. Without the variable it does nothing. */
+void fault_phase(const char *done);
 
 #endif

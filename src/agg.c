@@ -244,6 +244,23 @@ uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
 	return (uint32_t)t->count++;
 }
 
+long strtab_get(const struct strtab *t, const char *p, size_t n)
+{
+	size_t j;
+
+	if (!t->nslots)
+		return -1;
+	j = agg_hash(p, n) & (t->nslots - 1);
+	while (t->slots[j]) {
+		size_t i = t->slots[j] - 1;
+
+		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
+			return (long)i;
+		j = (j + 1) & (t->nslots - 1);
+	}
+	return -1;
+}
+
 const char *strtab_str(const struct strtab *t, uint32_t id)
 {
 	return t->strs[id];

@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "engine.h"
+#include "fault.h"
 #include "err.h"
 #include "ingest.h"
 #include "ledger.h"
@@ -478,10 +479,12 @@ static int cmd_close(struct store *s, const struct opts *o,
 			rc = ST_OK;
 			goto out;
 		}
+		fault_phase("config and inputs");
 		g = engine_load(s, cat, &e);
 		if (!g || ledger_close(s, cat, g, o->period, inputs, o->out,
 				       &res, &e))
 			goto out;
+		fault_phase("settle and write");
 	}
 	if (res.was_final && !res.changed)
 		printf("no changes\n");

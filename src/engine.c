@@ -6,16 +6,22 @@
  *  2. the batches are decoded, each distinct string of a batch resolved
  *     once; a candidate is set aside whole, any other record is checked
  *     against the config and rated at once, or kept in a compact form
- *     when its tenant needs the ordered walk.
+ *     when it may meet a limited package (the ordered walk). Batches are
+ *     independent, so several threads decode them, each into its own
+ *     part (aggregates, walk records, rejects); the parts are merged.
  * Candidates are then resolved exactly, and the walk runs per tenant in
  * (ts, record_id) order. */
 #include "engine.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agg.h"
 #include "batch.h"
+#include "fault.h"
 #include "mem.h"
 #include "ts.h"
 #include "usage.h"
@@ -63,6 +69,7 @@ struct line_key {
 
 struct line_agg {
 	dec_t u, c, f, n;
+	size_t pu1;         /* the last package usage of the line + 1 */
 };
 
 struct pu_key {
@@ -90,8 +97,14 @@ struct period_count {
 struct tenant_info {
 	size_t *pkgs;
 	size_t npkgs;
-	int walk;           /* owns a limited package (or SETTLE_FORCE_WALK) */
 	size_t acct0, nacct; /* its accounts: cat->accounts[acct0..+nacct) */
+};
+
+/* The instants [from, to) in which a record of one (tenant, item) may
+ * meet a limited package of the tenant: only such records need the
+ * ordered walk. Empty (from >= to) for most. */
+struct window {
+	int64_t from, to;
 };
 
 /* Resolutions of one batch's string table, made on first use. */
@@ -100,55 +113,86 @@ struct bcache {
 	size_t n, cap;
 	long *tenant;       /* -2 unknown yet, -1 none, else tenant index */
 	long *item;         /* -2, -1, else item index */
-	long *dims;         /* -1 unknown yet, else id in g->strs */
+	long *dims;         /* -1 unknown yet, else id in w->strs */
 	signed char *ok;    /* -1 unknown yet, 0, 1 */
 };
 
-struct engine {
-	const struct catalog *cat;
-	unsigned char *covers;     /* [pkg * nitems + item]: package covers */
-	const char **tenants;      /* sorted unique tenant ids of accounts */
-	size_t ntenants;
-	struct tenant_info *ti;
-	struct strtab *paths;      /* file paths */
+/* The open line of one (account, item): records come in runs of one
+ * month and price group, so each record adds to the sums here, in one
+ * place, and they are added to the line (a hash look-up) only when the
+ * month or the group changes, or rating ends (lc_flush). */
+struct lcache {
+	size_t li;          /* line index + 1, 0 for none yet */
+	int32_t period;
+	uint32_t group;
+	dec_t u, c, f, n;
+};
+
+/* The last (period, index) of one package in pps. */
+struct ppcache {
+	int32_t period;
+	size_t i;           /* index + 1, 0 for none yet */
+};
+
+/* What one decoding thread gathers from its batches. Parts only read the
+ * engine; at the end they are merged into the first one, and the rest of
+ * rating (candidates, the walk, the periods) works on that one. */
+struct part {
+	struct engine *g;
+	struct err *e;             /* &err: a part's own error */
+	struct err err;
+	struct bcache bc;
 	struct strtab *strs;       /* dims texts */
 	int32_t *group_of;         /* [dims id * nitems + item]: group + 2 */
 	size_t group_cap;
-	struct agg *candkeys;      /* keys seen more than once */
 	struct crec *cands;
 	size_t ncands, cands_cap;
 	char *rids;                /* record ids of walk records */
 	size_t rids_n, rids_cap;
 	struct wrec *walk;
 	size_t nwalk, walk_cap;
-	struct bcache bc;
 	struct eng_reject *rej;
 	size_t nrej, rej_cap;
-	uint64_t duplicates, files_ok, files_failed, live;
+	uint64_t live;
 	struct agg *lines;         /* line_key -> line_agg */
 	struct line_agg *la;
 	size_t la_cap;
-	struct agg *pus;           /* pu_key -> pu_val */
+	struct agg *pus;           /* pu_key -> pu */
 	struct eng_pusage *pu;
 	size_t pu_cap;
 	struct agg *pps;           /* pp_key -> units used */
 	dec_t *pp;
 	size_t pp_cap;
-	struct pkg_state *ps;      /* per package */
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
-	struct err *e;
+	struct lcache *lc;         /* [acct * nitems + item] */
+	struct ppcache *ppc;       /* [pkg] */
 	const char *cur_path;
 	int failed;                /* an error inside a callback */
-	/* the last line and period looked up: records come in runs */
-	struct line_key last_lk;
-	size_t last_li, last_pi;
-	int32_t last_p;
-	int have_lk, have_p;
+	int32_t last_p;            /* the last period counted */
+	size_t last_pi;
+	int have_p;
 	/* the month of the last record: [span_from, span_to) is span_p */
 	int64_t span_from, span_to;
 	int span_p, have_span;
+};
+
+struct engine {
+	const struct catalog *cat;
+	struct err *e;
+	unsigned char *covers;     /* [pkg * nitems + item]: package covers */
+	const char **tenants;      /* sorted unique tenant ids of accounts */
+	size_t ntenants;
+	struct strtab *tenant_ids; /* the same, id = index in tenants */
+	struct tenant_info *ti;
+	struct window *walkwin;    /* [tenant * nitems + item] */
+	struct strtab *paths;      /* file paths */
+	struct agg *candkeys;      /* keys seen more than once */
+	struct pkg_state *ps;      /* per package (the walk only) */
+	struct part *r;            /* the merged result */
+	struct pool *pool;         /* while decoding on several threads */
+	uint64_t duplicates, files_ok, files_failed;
 };
 
 #define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
@@ -161,32 +205,69 @@ static int cmp_str(const void *a, const void *b)
 /* The tenant index of t, or -1. */
 static long find_tenant(const struct engine *g, struct span t)
 {
-	size_t lo = 0, hi = g->ntenants;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const char *s = g->tenants[mid];
-		int c = strncmp(s, t.p, t.n);
-
-		if (c == 0 && s[t.n] != '\0')
-			c = 1;
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return strtab_get(g->tenant_ids, t.p, t.n);
 }
 
-static void add_reject(struct engine *g, const char *path, uint64_t line,
+static void part_init(struct part *w, struct engine *g)
+{
+	const struct catalog *cat = g->cat;
+	size_t nlc = cat->naccounts * cat->nitems;
+
+	memset(w, 0, sizeof(*w));
+	w->g = g;
+	w->e = &w->err;
+	w->strs = strtab_new();
+	w->lines = agg_new(sizeof(struct line_key));
+	w->pus = agg_new(sizeof(struct pu_key));
+	w->pps = agg_new(sizeof(struct pp_key));
+	w->pcounts = agg_new(sizeof(int32_t));
+	/* calloc: pages of accounts without usage are never touched */
+	w->lc = xcalloc(nlc ? nlc : 1, sizeof(*w->lc));
+	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
+			 sizeof(*w->ppc));
+}
+
+static void part_free(struct part *w)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < w->nrej; i++) {
+		free(w->rej[i].record_id);
+		free(w->rej[i].tenant);
+	}
+	free(w->rej);
+	for (i = 0; i < w->ncands; i++)
+		for (k = 0; k < 6; k++)
+			free(w->cands[i].s[k]);
+	free(w->cands);
+	strtab_free(w->strs);
+	free(w->group_of);
+	free(w->rids);
+	free(w->walk);
+	free(w->bc.tenant);
+	free(w->bc.item);
+	free(w->bc.dims);
+	free(w->bc.ok);
+	agg_free(w->lines);
+	free(w->la);
+	agg_free(w->pus);
+	free(w->pu);
+	agg_free(w->pps);
+	free(w->pp);
+	agg_free(w->pcounts);
+	free(w->pc);
+	free(w->lc);
+	free(w->ppc);
+}
+
+static void add_reject(struct part *w, const char *path, uint64_t line,
 		       struct span rid, struct span tenant, const char *reason)
 {
 	struct eng_reject *r;
 
-	xgrow((void **)&g->rej, &g->rej_cap, g->nrej + 1, sizeof(*g->rej));
-	r = &g->rej[g->nrej++];
+	xgrow((void **)&w->rej, &w->rej_cap, w->nrej + 1, sizeof(*w->rej));
+	r = &w->rej[w->nrej++];
 	r->path = path;
 	r->line = line;
 	r->record_id = xstrndup(rid.p, rid.n);
@@ -196,26 +277,27 @@ static void add_reject(struct engine *g, const char *path, uint64_t line,
 
 /* The price group of (item, dims), computed once per pair and kept in a
  * table indexed by (dims id, item): no hashing per record. */
-static int32_t group_for(struct engine *g, uint32_t item, uint32_t dims)
+static int32_t group_for(struct part *w, uint32_t item, uint32_t dims)
 {
-	size_t ni = g->cat->nitems, need = ((size_t)dims + 1) * ni;
+	const struct catalog *cat = w->g->cat;
+	size_t ni = cat->nitems, need = ((size_t)dims + 1) * ni;
 	int32_t *slot;
 
-	if (need > g->group_cap) {
-		size_t old = g->group_cap;
+	if (need > w->group_cap) {
+		size_t old = w->group_cap;
 
-		xgrow((void **)&g->group_of, &g->group_cap, need,
-		      sizeof(*g->group_of));
-		memset(g->group_of + old, 0,
-		       (g->group_cap - old) * sizeof(*g->group_of));
+		xgrow((void **)&w->group_of, &w->group_cap, need,
+		      sizeof(*w->group_of));
+		memset(w->group_of + old, 0,
+		       (w->group_cap - old) * sizeof(*w->group_of));
 	}
-	slot = &g->group_of[(size_t)dims * ni + item];
+	slot = &w->group_of[(size_t)dims * ni + item];
 	if (*slot == 0) {
-		const struct item *it = &g->cat->items[item];
+		const struct item *it = &cat->items[item];
 
 		/* stored + 2: 0 is "not yet", 1 is "no group" */
-		*slot = 2 + catalog_match_group(it, strtab_str(g->strs, dims),
-						strtab_len(g->strs, dims));
+		*slot = 2 + catalog_match_group(it, strtab_str(w->strs, dims),
+						strtab_len(w->strs, dims));
 	}
 	return *slot - 2;
 }
@@ -228,10 +310,10 @@ static int status_ok(struct span s)
 /* The config checks of SPEC 3 that follow ingest's, in order. t and it
  * are the resolved tenant and item (-1 / NULL when unknown), dims the id
  * of the canonical dims text. Returns NULL and fills a, or the reason. */
-static const char *admit(struct engine *g, long t, const struct item *it,
+static const char *admit(struct part *w, long t, const struct item *it,
 			 struct span unit, uint32_t dims, struct adm *a)
 {
-	const struct catalog *cat = g->cat;
+	const struct catalog *cat = w->g->cat;
 	const struct tenant_info *ti;
 	size_t k;
 
@@ -239,7 +321,7 @@ static const char *admit(struct engine *g, long t, const struct item *it,
 		return usage_reject_name(REJ_UNKNOWN_TENANT);
 	if (!it)
 		return usage_reject_name(REJ_UNKNOWN_ITEM);
-	ti = &g->ti[t];
+	ti = &w->g->ti[t];
 	a->acct = NULL;
 	for (k = 0; k < ti->nacct; k++)
 		if (memcmp(cat->accounts[ti->acct0 + k].currency, it->currency,
@@ -249,7 +331,7 @@ static const char *admit(struct engine *g, long t, const struct item *it,
 		return usage_reject_name(REJ_NO_ACCOUNT);
 	if (unit.n && !span_eq(unit, it->usage_unit))
 		return usage_reject_name(REJ_UNIT_MISMATCH);
-	a->group = group_for(g, (uint32_t)(it - cat->items), dims);
+	a->group = group_for(w, (uint32_t)(it - cat->items), dims);
 	if (a->group < 0)
 		return usage_reject_name(REJ_NO_PRICE);
 	a->tenant = t;
@@ -257,78 +339,147 @@ static const char *admit(struct engine *g, long t, const struct item *it,
 	return NULL;
 }
 
-static size_t line_index(struct engine *g, const struct wrec *r)
+/* The index of line k, adding it when new. */
+static size_t line_put(struct part *w, const struct line_key *k)
 {
-	struct line_key k;
 	int added;
-	size_t i;
+	size_t i = agg_put(w->lines, k, &added);
 
+	if (added) {
+		xgrow((void **)&w->la, &w->la_cap, i + 1, sizeof(*w->la));
+		memset(&w->la[i], 0, sizeof(w->la[i]));
+	}
+	return i;
+}
+
+static int add(struct part *w, dec_t *acc, dec_t v)
+{
+	if (dec_add(*acc, v, acc))
+		return fail(w, "%s overflows", "a usage sum");
+	return 0;
+}
+
+/* Adds the sums of an open line to the line itself. */
+static int lc_close(struct part *w, struct lcache *c)
+{
+	struct line_agg *a = &w->la[c->li - 1];
+
+	if (add(w, &a->u, c->u) || add(w, &a->c, c->c) ||
+	    add(w, &a->f, c->f) || add(w, &a->n, c->n))
+		return -1;
+	c->u = c->c = c->f = c->n = 0;
+	return 0;
+}
+
+/* The open line of record r, with *li its index, or NULL on overflow. */
+static struct lcache *line_of(struct part *w, const struct wrec *r,
+			      size_t *li)
+{
+	const struct engine *g = w->g;
+	struct lcache *c = &w->lc[(size_t)r->acct * g->cat->nitems + r->item];
+	struct line_key k;
+
+	if (c->li && c->period == r->period && c->group == r->group) {
+		*li = c->li - 1;
+		return c;
+	}
+	if (c->li && lc_close(w, c))
+		return NULL;
 	memset(&k, 0, sizeof(k));
 	k.period = r->period;
 	k.acct = r->acct;
 	k.item = r->item;
 	k.group = r->group;
-	if (g->have_lk && memcmp(&k, &g->last_lk, sizeof(k)) == 0)
-		return g->last_li;
-	i = agg_put(g->lines, &k, &added);
-	if (added) {
-		xgrow((void **)&g->la, &g->la_cap, i + 1, sizeof(*g->la));
-		memset(&g->la[i], 0, sizeof(g->la[i]));
-	}
-	g->last_lk = k;
-	g->last_li = i;
-	g->have_lk = 1;
-	return i;
+	*li = line_put(w, &k);
+	c->li = *li + 1;
+	c->period = r->period;
+	c->group = r->group;
+	return c;
 }
 
-static struct period_count *period_count(struct engine *g, int32_t p)
+/* Closes every open line: the line sums are then complete. */
+static int lc_flush(struct part *w)
+{
+	size_t i, n = w->g->cat->naccounts * w->g->cat->nitems;
+
+	for (i = 0; i < n; i++)
+		if (w->lc[i].li && lc_close(w, &w->lc[i]))
+			return -1;
+	return 0;
+}
+
+static struct period_count *period_count(struct part *w, int32_t p)
 {
 	int added;
 	size_t i;
 
-	if (g->have_p && g->last_p == p)
-		return &g->pc[g->last_pi];
-	i = agg_put(g->pcounts, &p, &added);
+	if (w->have_p && w->last_p == p)
+		return &w->pc[w->last_pi];
+	i = agg_put(w->pcounts, &p, &added);
 	if (added) {
-		xgrow((void **)&g->pc, &g->pc_cap, i + 1, sizeof(*g->pc));
-		memset(&g->pc[i], 0, sizeof(g->pc[i]));
+		xgrow((void **)&w->pc, &w->pc_cap, i + 1, sizeof(*w->pc));
+		memset(&w->pc[i], 0, sizeof(w->pc[i]));
 	}
-	g->last_p = p;
-	g->last_pi = i;
-	g->have_p = 1;
-	return &g->pc[i];
+	w->last_p = p;
+	w->last_pi = i;
+	w->have_p = 1;
+	return &w->pc[i];
 }
 
-static int add(struct engine *g, dec_t *acc, dec_t v)
+/* The index of (line, pkg) in pus, adding it when new. */
+static size_t pu_put(struct part *w, size_t li, size_t pkg)
 {
-	if (dec_add(*acc, v, acc))
-		return fail(g, "%s overflows", "a usage sum");
-	return 0;
+	struct pu_key k = { (uint32_t)li, (uint32_t)pkg };
+	int added;
+	size_t i = agg_put(w->pus, &k, &added);
+
+	if (added) {
+		xgrow((void **)&w->pu, &w->pu_cap, i + 1, sizeof(*w->pu));
+		memset(&w->pu[i], 0, sizeof(w->pu[i]));
+		w->pu[i].pkg = pkg;
+	}
+	return i;
+}
+
+/* The index of (pkg, p) in pps, adding it when new. */
+static size_t pp_put(struct part *w, size_t pkg, int32_t p)
+{
+	struct ppcache *c = &w->ppc[pkg];
+	struct pp_key k = { (uint32_t)pkg, p };
+	int added;
+	size_t i;
+
+	if (c->i && c->period == p)
+		return c->i - 1;
+	i = agg_put(w->pps, &k, &added);
+	if (added) {
+		xgrow((void **)&w->pp, &w->pp_cap, i + 1, sizeof(*w->pp));
+		w->pp[i] = 0;
+	}
+	c->period = p;
+	c->i = i + 1;
+	return i;
 }
 
 /* Records that package pkg covered qty price units with units package
  * units of line li in period p. */
-static int cover(struct engine *g, size_t li, size_t pkg, int32_t p,
+static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
 		 dec_t qty, dec_t units)
 {
-	struct pu_key k = { (uint32_t)li, (uint32_t)pkg };
-	struct pp_key pk = { (uint32_t)pkg, p };
-	int added;
-	size_t i = agg_put(g->pus, &k, &added);
+	struct line_agg *la = &w->la[li];
+	size_t i;
 
-	if (added) {
-		xgrow((void **)&g->pu, &g->pu_cap, i + 1, sizeof(*g->pu));
-		memset(&g->pu[i], 0, sizeof(g->pu[i]));
-		g->pu[i].pkg = pkg;
+	/* a line is mostly covered by one package: remember the last */
+	if (la->pu1 && w->pu[la->pu1 - 1].pkg == pkg) {
+		i = la->pu1 - 1;
+	} else {
+		i = pu_put(w, li, pkg);
+		la->pu1 = i + 1;
 	}
-	if (add(g, &g->pu[i].qty, qty) || add(g, &g->pu[i].units, units))
+	if (add(w, &w->pu[i].qty, qty) || add(w, &w->pu[i].units, units))
 		return -1;
-	i = agg_put(g->pps, &pk, &added);
-	if (added) {
-		xgrow((void **)&g->pp, &g->pp_cap, i + 1, sizeof(*g->pp));
-		g->pp[i] = 0;
-	}
-	return add(g, &g->pp[i], units);
+	i = pp_put(w, pkg, p); /* may move w->pp */
+	return add(w, &w->pp[i], units);
 }
 
 static const struct catalog *sort_cat;
@@ -347,16 +498,21 @@ static int cmp_pkg_order(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
-/* Package consumption of one ok record (SPEC section 6). */
-static int consume(struct engine *g, const struct wrec *r)
+/* Package consumption of one ok record (SPEC section 6). Package state
+ * (quota left, alerts) is the engine's: only the walk, which runs on one
+ * thread, reaches a limited package. */
+static int consume(struct part *w, const struct wrec *r)
 {
+	struct engine *g = w->g;
 	const struct catalog *cat = g->cat;
-	size_t li = line_index(g, r), k;
-	struct line_agg *la;
+	size_t li, k;
+	struct lcache *lc = line_of(w, r, &li);
 	dec_t rem = r->q, covered = 0, forgiven = 0;
 
 	const struct tenant_info *tp = &g->ti[r->tenant];
 
+	if (!lc)
+		return -1;
 	for (k = 0; k < tp->npkgs && rem > 0; k++) {
 		size_t pi = tp->pkgs[k];
 		const struct package *p = &cat->packages[pi];
@@ -368,9 +524,9 @@ static int consume(struct engine *g, const struct wrec *r)
 			continue;
 		if (p->unlimited) {
 			if (dec_mul(rem, p->unit_cost, 6, DEC_HALF_UP, &units))
-				return fail(g, "%s overflows", "package units");
-			if (cover(g, li, pi, r->period, rem, units) ||
-			    add(g, &covered, rem))
+				return fail(w, "%s overflows", "package units");
+			if (cover(w, li, pi, r->period, rem, units) ||
+			    add(w, &covered, rem))
 				return -1;
 			rem = 0;
 			break;
@@ -378,19 +534,19 @@ static int consume(struct engine *g, const struct wrec *r)
 		if (st->left <= 0)
 			continue;
 		if (dec_mul(rem, p->unit_cost, 6, DEC_HALF_UP, &need))
-			return fail(g, "%s overflows", "package units");
+			return fail(w, "%s overflows", "package units");
 		if (st->left >= need) {
 			cov = rem;
 			units = need;
 		} else {
 			if (dec_div(st->left, p->unit_cost, 6, DEC_DOWN, &cov))
-				return fail(g, "%s overflows", "package cover");
+				return fail(w, "%s overflows", "package cover");
 			units = st->left;
 		}
 		st->left -= units;
 		rem -= cov;
-		if (cover(g, li, pi, r->period, cov, units) ||
-		    add(g, &covered, cov))
+		if (cover(w, li, pi, r->period, cov, units) ||
+		    add(w, &covered, cov))
 			return -1;
 		/* left <= quota * pct / 100, compared exactly */
 		if (!st->alerted && (dec_wide)st->left * 100 <=
@@ -405,66 +561,69 @@ static int consume(struct engine *g, const struct wrec *r)
 			rem = 0;
 		}
 	}
-	la = &g->la[li];
-	if (add(g, &la->u, r->q) || add(g, &la->c, covered) ||
-	    add(g, &la->f, forgiven))
+	if (add(w, &lc->u, r->q) || add(w, &lc->c, covered) ||
+	    add(w, &lc->f, forgiven))
 		return -1;
 	if (rem > 0 && !cat->accounts[r->acct].postpaid)
-		return add(g, &la->n, rem);
+		return add(w, &lc->n, rem);
 	return 0;
 }
 
 /* Admits one record the config accepts: counts it in its period, and
  * rates it now or keeps it for the walk. */
-static int accept(struct engine *g, const struct adm *a,
+static int accept(struct part *w, const struct adm *a,
 		  const struct usage_rec *r)
 {
-	const struct catalog *cat = g->cat;
+	const struct catalog *cat = w->g->cat;
 	const struct item *it = a->it;
 	struct period_count *pc;
-	struct wrec w;
+	const struct window *win;
+	struct wrec x;
 
-	memset(&w, 0, sizeof(w));
+	memset(&x, 0, sizeof(x));
 	/* records come in runs of one month: convert only on leaving it */
-	if (!g->have_span || r->ts < g->span_from || r->ts >= g->span_to) {
-		g->span_p = ts_period_of(r->ts, cat->set.tz);
-		g->span_from = ts_period_start(g->span_p, cat->set.tz);
-		g->span_to = ts_period_start(g->span_p + 1, cat->set.tz);
-		g->have_span = 1;
+	if (!w->have_span || r->ts < w->span_from || r->ts >= w->span_to) {
+		w->span_p = ts_period_of(r->ts, cat->set.tz);
+		w->span_from = ts_period_start(w->span_p, cat->set.tz);
+		w->span_to = ts_period_start(w->span_p + 1, cat->set.tz);
+		w->have_span = 1;
 	}
-	w.period = g->span_p;
-	pc = period_count(g, w.period);
+	x.period = w->span_p;
+	pc = period_count(w, x.period);
 	pc->records++;
-	g->live++;
+	w->live++;
 	if (!a->ok) {
 		pc->unbillable++;
 		return 0;
 	}
-	if (dec_div(r->qty, it->unit_ratio, it->record_round,
-		    it->record_round_mode, &w.q))
-		return fail(g, "quantity of item '%s' overflows in price units",
+	if (it->unit_ratio == DEC_ONE && it->record_round >= 6)
+		x.q = r->qty; /* q = quantity: nothing to divide or round */
+	else if (dec_div(r->qty, it->unit_ratio, it->record_round,
+			 it->record_round_mode, &x.q))
+		return fail(w, "quantity of item '%s' overflows in price units",
 			    it->code);
-	w.ts = r->ts;
-	w.tenant = (uint32_t)a->tenant;
-	w.acct = (uint32_t)(a->acct - cat->accounts);
-	w.item = (uint32_t)(it - cat->items);
-	w.group = (uint32_t)a->group;
-	if (!g->ti[a->tenant].walk)
-		return consume(g, &w);
-	xgrow((void **)&g->rids, &g->rids_cap, g->rids_n + r->record_id.n, 1);
-	memcpy(g->rids + g->rids_n, r->record_id.p, r->record_id.n);
-	w.rid_off = g->rids_n;
-	w.rid_n = (uint32_t)r->record_id.n;
-	g->rids_n += r->record_id.n;
-	xgrow((void **)&g->walk, &g->walk_cap, g->nwalk + 1, sizeof(*g->walk));
-	g->walk[g->nwalk++] = w;
+	x.ts = r->ts;
+	x.tenant = (uint32_t)a->tenant;
+	x.acct = (uint32_t)(a->acct - cat->accounts);
+	x.item = (uint32_t)(it - cat->items);
+	x.group = (uint32_t)a->group;
+	win = &w->g->walkwin[(size_t)a->tenant * cat->nitems + x.item];
+	if (x.ts < win->from || x.ts >= win->to)
+		return consume(w, &x);
+	xgrow((void **)&w->rids, &w->rids_cap, w->rids_n + r->record_id.n, 1);
+	memcpy(w->rids + w->rids_n, r->record_id.p, r->record_id.n);
+	x.rid_off = w->rids_n;
+	x.rid_n = (uint32_t)r->record_id.n;
+	w->rids_n += r->record_id.n;
+	xgrow((void **)&w->walk, &w->walk_cap, w->nwalk + 1, sizeof(*w->walk));
+	w->walk[w->nwalk++] = x;
 	return 0;
 }
 
 static int on_strings(void *ctx, const struct span *strs, size_t n)
 {
-	struct engine *g = ctx;
-	struct bcache *c = &g->bc;
+	struct part *w = ctx;
+	struct bcache *c = &w->bc;
 	size_t i;
 
 	if (n > c->cap) {
@@ -485,18 +644,18 @@ static int on_strings(void *ctx, const struct span *strs, size_t n)
 }
 
 /* Keeps a duplicate candidate whole. */
-static void keep_candidate(struct engine *g, const struct usage_rec *r)
+static void keep_candidate(struct part *w, const struct usage_rec *r)
 {
 	const struct span f[6] = { r->record_id, r->tenant, r->item,
 				   r->status, r->unit, r->dims };
 	struct crec *c;
 	int k;
 
-	xgrow((void **)&g->cands, &g->cands_cap, g->ncands + 1,
-	      sizeof(*g->cands));
-	c = &g->cands[g->ncands++];
+	xgrow((void **)&w->cands, &w->cands_cap, w->ncands + 1,
+	      sizeof(*w->cands));
+	c = &w->cands[w->ncands++];
 	memset(c, 0, sizeof(*c));
-	c->path = g->cur_path;
+	c->path = w->cur_path;
 	c->line = r->line;
 	c->ts = r->ts;
 	c->qty = r->qty;
@@ -509,8 +668,9 @@ static void keep_candidate(struct engine *g, const struct usage_rec *r)
 /* One ingested record: a candidate, a reject, or admitted. */
 static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 {
-	struct engine *g = ctx;
-	struct bcache *c = &g->bc;
+	struct part *w = ctx;
+	struct engine *g = w->g;
+	struct bcache *c = &w->bc;
 	const char *why;
 	const struct item *it;
 	struct adm a;
@@ -519,7 +679,7 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 	if (agg_count(g->candkeys)) {
 		key = batch_key(r->tenant, r->record_id);
 		if (agg_get(g->candkeys, &key) != (size_t)-1) {
-			keep_candidate(g, r);
+			keep_candidate(w, r);
 			return 0;
 		}
 	}
@@ -530,36 +690,279 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 		c->item[id[1]] = it ? (long)(it - g->cat->items) : -1;
 	}
 	if (c->dims[id[4]] == -1)
-		c->dims[id[4]] = strtab_put(g->strs, r->dims.p, r->dims.n);
+		c->dims[id[4]] = strtab_put(w->strs, r->dims.p, r->dims.n);
 	if (c->ok[id[2]] == -1)
 		c->ok[id[2]] = (signed char)status_ok(r->status);
 	it = c->item[id[1]] >= 0 ? &g->cat->items[c->item[id[1]]] : NULL;
-	why = admit(g, c->tenant[id[0]], it, r->unit, (uint32_t)c->dims[id[4]],
+	why = admit(w, c->tenant[id[0]], it, r->unit, (uint32_t)c->dims[id[4]],
 		    &a);
 	if (why) {
-		add_reject(g, g->cur_path, r->line, r->record_id, r->tenant,
+		add_reject(w, w->cur_path, r->line, r->record_id, r->tenant,
 			   why);
 		return 0;
 	}
 	a.ok = c->ok[id[2]];
-	return accept(g, &a, r) ? -1 : 0;
+	return accept(w, &a, r) ? -1 : 0;
 }
 
-static int on_batch(void *ctx, const char *path, const void *data, size_t len)
+/* Decodes and rates one batch of the file at path (a string the engine
+ * keeps) into w. */
+static int rate_batch(struct part *w, const char *path, const void *data,
+		      size_t len)
 {
-	struct engine *g = ctx;
 	int rc;
 
-	g->cur_path = strtab_str(g->paths, strtab_put(g->paths, path,
-						      strlen(path)));
-	rc = batch_decode_ids(data, len, on_strings, on_rec, g);
-	if (rc == -1 && !g->failed) {
-		g->failed = 1;
-		if (!g->e || !g->e->code)
-			fail(g, "corrupt record batch of '%s' in the state",
+	w->cur_path = path;
+	rc = batch_decode_ids(data, len, on_strings, on_rec, w);
+	if (rc == -1 && !w->failed) {
+		w->failed = 1;
+		if (!w->e->code)
+			fail(w, "corrupt record batch of '%s' in the state",
 			     path);
 	}
 	return rc ? -1 : 0;
+}
+
+/* ---- decoding batches on several threads ---- */
+
+enum { QUEUE = 4 };        /* batches read ahead of the decoders */
+
+struct qjob {
+	const char *path;
+	void *data;
+	size_t len;
+};
+
+struct pool {
+	struct engine *g;
+	struct part *parts;
+	size_t nparts;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct qjob q[QUEUE];
+	size_t head, n;
+	int done, stop;
+};
+
+static void *decoder(void *arg)
+{
+	struct part *w = arg;
+	struct pool *pl = w->g->pool;
+
+	for (;;) {
+		struct qjob j;
+
+		pthread_mutex_lock(&pl->mu);
+		while (!pl->n && !pl->done && !pl->stop)
+			pthread_cond_wait(&pl->more, &pl->mu);
+		if (pl->stop || !pl->n) {
+			pthread_mutex_unlock(&pl->mu);
+			return NULL;
+		}
+		j = pl->q[pl->head];
+		pl->head = (pl->head + 1) % QUEUE;
+		pl->n--;
+		pthread_cond_signal(&pl->room);
+		pthread_mutex_unlock(&pl->mu);
+		if (rate_batch(w, j.path, j.data, j.len)) {
+			pthread_mutex_lock(&pl->mu);
+			pl->stop = 1;
+			pthread_cond_broadcast(&pl->more);
+			pthread_cond_broadcast(&pl->room);
+			pthread_mutex_unlock(&pl->mu);
+		}
+		free(j.data);
+	}
+}
+
+static const char *keep_path(struct engine *g, const char *path)
+{
+	return strtab_str(g->paths, strtab_put(g->paths, path, strlen(path)));
+}
+
+/* store_batches callback with one decoder: rate in place. */
+static int on_batch(void *ctx, const char *path, const void *data, size_t len)
+{
+	struct engine *g = ctx;
+
+	return rate_batch(g->r, keep_path(g, path), data, len);
+}
+
+/* store_batches callback with a pool: queue a copy for the decoders. */
+static int on_batch_queue(void *ctx, const char *path, const void *data,
+			  size_t len)
+{
+	struct engine *g = ctx;
+	struct pool *pl = g->pool;
+	struct qjob j;
+	int stop;
+
+	j.path = keep_path(g, path);
+	j.data = xmalloc(len ? len : 1);
+	memcpy(j.data, data, len);
+	j.len = len;
+	pthread_mutex_lock(&pl->mu);
+	while (pl->n == QUEUE && !pl->stop)
+		pthread_cond_wait(&pl->room, &pl->mu);
+	stop = pl->stop;
+	if (!stop) {
+		pl->q[(pl->head + pl->n) % QUEUE] = j;
+		pl->n++;
+		pthread_cond_signal(&pl->more);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	if (stop)
+		free(j.data);
+	return stop ? -1 : 0;
+}
+
+/* Moves what s gathered into d. */
+static int merge_part(struct part *d, struct part *s)
+{
+	size_t n = agg_count(s->lines), i;
+	size_t *map = xmalloc((n ? n : 1) * sizeof(*map));
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		struct line_agg *a, *b = &s->la[i];
+
+		map[i] = line_put(d, agg_key(s->lines, i));
+		a = &d->la[map[i]];
+		if (add(d, &a->u, b->u) || add(d, &a->c, b->c) ||
+		    add(d, &a->f, b->f) || add(d, &a->n, b->n))
+			goto out;
+	}
+	for (i = 0; i < agg_count(s->pus); i++) {
+		const struct pu_key *k = agg_key(s->pus, i);
+		size_t j = pu_put(d, map[k->line], k->pkg);
+
+		if (add(d, &d->pu[j].qty, s->pu[i].qty) ||
+		    add(d, &d->pu[j].units, s->pu[i].units))
+			goto out;
+	}
+	for (i = 0; i < agg_count(s->pps); i++) {
+		const struct pp_key *k = agg_key(s->pps, i);
+		size_t j = pp_put(d, k->pkg, k->period); /* may move d->pp */
+
+		if (add(d, &d->pp[j], s->pp[i]))
+			goto out;
+	}
+	for (i = 0; i < agg_count(s->pcounts); i++) {
+		struct period_count *pc = period_count(
+			d, *(const int32_t *)agg_key(s->pcounts, i));
+
+		pc->records += s->pc[i].records;
+		pc->unbillable += s->pc[i].unbillable;
+	}
+	xgrow((void **)&d->walk, &d->walk_cap, d->nwalk + s->nwalk,
+	      sizeof(*d->walk));
+	for (i = 0; i < s->nwalk; i++) {
+		d->walk[d->nwalk + i] = s->walk[i];
+		d->walk[d->nwalk + i].rid_off += d->rids_n;
+	}
+	d->nwalk += s->nwalk;
+	xgrow((void **)&d->rids, &d->rids_cap, d->rids_n + s->rids_n, 1);
+	if (s->rids_n)
+		memcpy(d->rids + d->rids_n, s->rids, s->rids_n);
+	d->rids_n += s->rids_n;
+	/* rejects and candidates change hands */
+	xgrow((void **)&d->rej, &d->rej_cap, d->nrej + s->nrej,
+	      sizeof(*d->rej));
+	if (s->nrej)
+		memcpy(d->rej + d->nrej, s->rej, s->nrej * sizeof(*s->rej));
+	d->nrej += s->nrej;
+	s->nrej = 0;
+	xgrow((void **)&d->cands, &d->cands_cap, d->ncands + s->ncands,
+	      sizeof(*d->cands));
+	if (s->ncands)
+		memcpy(d->cands + d->ncands, s->cands,
+		       s->ncands * sizeof(*s->cands));
+	d->ncands += s->ncands;
+	s->ncands = 0;
+	d->live += s->live;
+	rc = 0;
+out:
+	free(map);
+	return rc;
+}
+
+/* Passes a part's error on to the engine's caller (the first one wins). */
+static void part_error(struct engine *g, const struct part *w)
+{
+	if (g->e && !g->e->code && w->err.code)
+		err_set(g->e, w->err.code, "%s", w->err.msg);
+}
+
+/* How many threads decode: SETTLE_RATE_THREADS, else the cores. */
+static size_t decoders(void)
+{
+	const char *v = getenv("SETTLE_RATE_THREADS");
+	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
+}
+
+/* Decodes and rates every batch into g->r. Results do not depend on the
+ * number of threads: every sum is exact, and what depends on order (the
+ * walk, the candidates, the rejects) is sorted later. */
+static int rate_batches(struct engine *g, struct store *s)
+{
+	struct pool pl;
+	pthread_t tid[8];
+	struct part extra[7];
+	size_t n = decoders(), started = 0, i;
+	int rc;
+
+	if (n == 1)
+		return store_batches(s, on_batch, g, g->e);
+	memset(&pl, 0, sizeof(pl));
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.more, NULL);
+	pthread_cond_init(&pl.room, NULL);
+	g->pool = &pl;
+	for (i = 1; i < n; i++)
+		part_init(&extra[i - 1], g);
+	for (i = 0; i < n; i++) {
+		struct part *w = i ? &extra[i - 1] : g->r;
+
+		if (pthread_create(&tid[i], NULL, decoder, w))
+			break;
+		started++;
+	}
+	rc = started ? store_batches(s, on_batch_queue, g, g->e) :
+		       store_batches(s, on_batch, g, g->e);
+	pthread_mutex_lock(&pl.mu);
+	pl.done = 1;
+	if (rc)
+		pl.stop = 1;
+	pthread_cond_broadcast(&pl.more);
+	pthread_mutex_unlock(&pl.mu);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 0; i < pl.n; i++)
+		free(pl.q[(pl.head + i) % QUEUE].data);
+	g->pool = NULL;
+	for (i = 0; i < n; i++) {
+		struct part *w = i ? &extra[i - 1] : g->r;
+
+		if (w->err.code) {
+			part_error(g, w);
+			rc = -1;
+		}
+	}
+	for (i = 1; i < n; i++) {
+		if (!rc && !pl.stop && (lc_flush(&extra[i - 1]) ||
+					merge_part(g->r, &extra[i - 1]))) {
+			part_error(g, &extra[i - 1]);
+			part_error(g, g->r);
+			rc = -1;
+		}
+		part_free(&extra[i - 1]);
+	}
+	pthread_cond_destroy(&pl.more);
+	pthread_cond_destroy(&pl.room);
+	pthread_mutex_destroy(&pl.mu);
+	return rc || pl.stop ? -1 : 0;
 }
 
 static int on_stored_reject(void *ctx, const char *path, uint64_t line,
@@ -578,7 +981,7 @@ static int on_stored_reject(void *ctx, const char *path, uint64_t line,
 			name = usage_reject_name(k);
 	if (name == reason)
 		return fail(g, "unknown reject reason '%s' in the state", reason);
-	add_reject(g, strtab_str(g->paths, id), line, r, t, name);
+	add_reject(g->r, strtab_str(g->paths, id), line, r, t, name);
 	return 0;
 }
 
@@ -730,7 +1133,7 @@ out:
 
 /* ---- duplicates among the candidates (SPEC 3) ---- */
 
-static const struct engine *sort_g;
+static const struct part *sort_w;
 
 static int cmp_bytes(const char *a, size_t na, const char *b, size_t nb)
 {
@@ -800,39 +1203,40 @@ static struct usage_rec cand_rec(const struct crec *c)
 
 static int resolve_candidates(struct engine *g)
 {
-	struct adm *adm = xcalloc(g->ncands ? g->ncands : 1, sizeof(*adm));
+	struct part *pt = g->r;
+	struct adm *adm = xcalloc(pt->ncands ? pt->ncands : 1, sizeof(*adm));
 	size_t i, j;
 	int rc = -1;
 
-	if (g->ncands > 1)
-		qsort(g->cands, g->ncands, sizeof(*g->cands), cmp_cand);
+	if (pt->ncands > 1)
+		qsort(pt->cands, pt->ncands, sizeof(*pt->cands), cmp_cand);
 	/* rejected records take no part */
-	for (i = 0; i < g->ncands; i++) {
-		struct crec *c = &g->cands[i];
+	for (i = 0; i < pt->ncands; i++) {
+		struct crec *c = &pt->cands[i];
 		struct usage_rec r = cand_rec(c);
 		const char *why;
 
-		why = admit(g, find_tenant(g, r.tenant),
+		why = admit(pt, find_tenant(g, r.tenant),
 			    catalog_item(g->cat, r.item.p, r.item.n), r.unit,
-			    strtab_put(g->strs, r.dims.p, r.dims.n), &adm[i]);
+			    strtab_put(pt->strs, r.dims.p, r.dims.n), &adm[i]);
 		if (why) {
 			c->dead = 1;
-			add_reject(g, c->path, c->line, r.record_id, r.tenant,
+			add_reject(pt, c->path, c->line, r.record_id, r.tenant,
 				   why);
 		}
 		adm[i].ok = status_ok(r.status);
 	}
-	for (i = 0; i < g->ncands; i = j) {
+	for (i = 0; i < pt->ncands; i = j) {
 		struct crec *w;
 		struct usage_rec r;
 
-		while (i < g->ncands && g->cands[i].dead)
+		while (i < pt->ncands && pt->cands[i].dead)
 			i++;
-		if (i == g->ncands)
+		if (i == pt->ncands)
 			break;
-		w = &g->cands[i];
-		for (j = i + 1; j < g->ncands; j++) {
-			struct crec *d = &g->cands[j];
+		w = &pt->cands[i];
+		for (j = i + 1; j < pt->ncands; j++) {
+			struct crec *d = &pt->cands[j];
 			struct usage_rec dr;
 
 			if (cmp_bytes(d->s[C_TENANT], d->n[C_TENANT],
@@ -848,11 +1252,11 @@ static int resolve_candidates(struct engine *g)
 				continue;
 			}
 			dr = cand_rec(d);
-			add_reject(g, d->path, d->line, dr.record_id, dr.tenant,
+			add_reject(pt, d->path, d->line, dr.record_id, dr.tenant,
 				   usage_reject_name(REJ_DUPLICATE_CONFLICT));
 		}
 		r = cand_rec(w);
-		if (accept(g, &adm[i], &r))
+		if (accept(pt, &adm[i], &r))
 			goto out;
 	}
 	rc = 0;
@@ -865,7 +1269,7 @@ out:
 
 static int cmp_walk(const void *pa, const void *pb)
 {
-	const struct engine *g = sort_g;
+	const struct part *g = sort_w;
 	const struct wrec *a = pa, *b = pb;
 
 	if (a->tenant != b->tenant)
@@ -878,15 +1282,39 @@ static int cmp_walk(const void *pa, const void *pb)
 
 static int walk(struct engine *g)
 {
+	struct part *w = g->r;
 	size_t i;
 
-	sort_g = g;
-	if (g->nwalk > 1)
-		qsort(g->walk, g->nwalk, sizeof(*g->walk), cmp_walk);
-	for (i = 0; i < g->nwalk; i++)
-		if (consume(g, &g->walk[i]))
+	sort_w = w;
+	if (w->nwalk > 1)
+		qsort(w->walk, w->nwalk, sizeof(*w->walk), cmp_walk);
+	for (i = 0; i < w->nwalk; i++)
+		if (consume(w, &w->walk[i]))
 			return -1;
 	return 0;
+}
+
+/* Widens tenant t's walk windows by limited package p (index pi). */
+static void widen(struct engine *g, size_t t, const struct package *p,
+		  size_t pi)
+{
+	size_t ni = g->cat->nitems, i;
+
+	for (i = 0; i < ni; i++) {
+		struct window *w = &g->walkwin[t * ni + i];
+
+		if (!g->covers[pi * ni + i] || p->valid_from >= p->valid_to)
+			continue;
+		if (w->from >= w->to) {
+			w->from = p->valid_from;
+			w->to = p->valid_to;
+			continue;
+		}
+		if (p->valid_from < w->from)
+			w->from = p->valid_from;
+		if (p->valid_to > w->to)
+			w->to = p->valid_to;
+	}
 }
 
 /* Tenants, their accounts and packages, and who needs the walk. */
@@ -908,6 +1336,9 @@ static void setup_tenants(struct engine *g)
 		if (n == 0 || strcmp(g->tenants[n - 1], g->tenants[i]) != 0)
 			g->tenants[n++] = g->tenants[i];
 	g->ntenants = n;
+	g->tenant_ids = strtab_new();
+	for (i = 0; i < n; i++)
+		strtab_put(g->tenant_ids, g->tenants[i], strlen(g->tenants[i]));
 	g->ti = xcalloc(n ? n : 1, sizeof(*g->ti));
 	/* accounts are sorted by (tenant, currency) */
 	for (i = 0; i < cat->naccounts; i++) {
@@ -918,6 +1349,7 @@ static void setup_tenants(struct engine *g)
 		if (ti->nacct++ == 0)
 			ti->acct0 = i;
 	}
+	g->walkwin = xcalloc(n * cat->nitems + 1, sizeof(*g->walkwin));
 	g->ps = xcalloc(cat->npackages ? cat->npackages : 1, sizeof(*g->ps));
 	g->covers = xcalloc(cat->npackages * cat->nitems + 1, 1);
 	for (i = 0; i < cat->npackages * cat->nitems; i++)
@@ -938,16 +1370,18 @@ static void setup_tenants(struct engine *g)
 				    sizeof(*ti->pkgs));
 		ti->pkgs[ti->npkgs++] = i;
 		if (!cat->packages[i].unlimited)
-			ti->walk = 1;
+			widen(g, (size_t)k, &cat->packages[i], i);
 	}
 	sort_cat = cat;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (g->ti[i].npkgs > 1)
 			qsort(g->ti[i].pkgs, g->ti[i].npkgs, sizeof(size_t),
 			      cmp_pkg_order);
-		if (walk_all)
-			g->ti[i].walk = 1;
-	}
+	if (walk_all)
+		for (i = 0; i < n * cat->nitems; i++) {
+			g->walkwin[i].from = INT64_MIN;
+			g->walkwin[i].to = INT64_MAX;
+		}
 }
 
 
@@ -959,26 +1393,33 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	g->cat = cat;
 	g->e = e;
 	g->paths = strtab_new();
-	g->strs = strtab_new();
 	g->candkeys = agg_new(sizeof(uint64_t));
-	g->lines = agg_new(sizeof(struct line_key));
-	g->pus = agg_new(sizeof(struct pu_key));
-	g->pps = agg_new(sizeof(struct pp_key));
-	g->pcounts = agg_new(sizeof(int32_t));
 	setup_tenants(g);
+	g->r = xmalloc(sizeof(*g->r));
+	part_init(g->r, g);
+	fault_phase("engine setup");
 	if (store_files(s, on_file, g, e) ||
-	    store_rejects(s, on_stored_reject, g, e) ||
-	    find_candidates(g, s) ||
-	    store_batches(s, on_batch, g, e) ||
-	    resolve_candidates(g) || walk(g))
+	    store_rejects(s, on_stored_reject, g, e))
 		goto fail;
+	fault_phase("stored rejects");
+	if (find_candidates(g, s))
+		goto fail;
+	fault_phase("duplicate keys");
+	if (rate_batches(g, s))
+		goto fail;
+	fault_phase("decode and rate");
+	if (resolve_candidates(g) || walk(g) || lc_flush(g->r))
+		goto fail;
+	fault_phase("ordered walk");
 	/* only the aggregates are needed from here on */
-	free(g->rids);
-	g->rids = NULL;
-	free(g->walk);
-	g->walk = NULL;
+	free(g->r->rids);
+	g->r->rids = NULL;
+	free(g->r->walk);
+	g->r->walk = NULL;
 	return g;
 fail:
+	if (g->r)
+		part_error(g, g->r);
 	if (e && !e->code)
 		err_set(e, ST_ERROR, "cannot rate");
 	engine_free(g);
@@ -988,43 +1429,23 @@ fail:
 void engine_free(struct engine *g)
 {
 	size_t i;
-	int k;
 
 	if (!g)
 		return;
-	for (i = 0; i < g->nrej; i++) {
-		free(g->rej[i].record_id);
-		free(g->rej[i].tenant);
+	if (g->r) {
+		part_free(g->r);
+		free(g->r);
 	}
-	for (i = 0; i < g->ncands; i++)
-		for (k = 0; k < 6; k++)
-			free(g->cands[i].s[k]);
-	free(g->cands);
 	for (i = 0; i < g->ntenants; i++)
 		free(g->ti[i].pkgs);
 	free(g->ti);
+	free(g->walkwin);
 	free(g->covers);
-	free(g->rej);
 	free(g->tenants);
+	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
-	strtab_free(g->strs);
 	agg_free(g->candkeys);
-	free(g->group_of);
-	free(g->rids);
-	free(g->walk);
-	free(g->bc.tenant);
-	free(g->bc.item);
-	free(g->bc.dims);
-	free(g->bc.ok);
-	agg_free(g->lines);
-	free(g->la);
-	agg_free(g->pus);
-	free(g->pu);
-	agg_free(g->pps);
-	free(g->pp);
 	free(g->ps);
-	agg_free(g->pcounts);
-	free(g->pc);
 	free(g);
 }
 
@@ -1056,14 +1477,14 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 			size_t *nout)
 {
 	const struct catalog *cat = g->cat;
-	size_t nl = agg_count(g->lines), npu = agg_count(g->pus), i;
+	size_t nl = agg_count(g->r->lines), npu = agg_count(g->r->pus), i;
 	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
 	struct eng_line *lines = NULL;
 	size_t n = 0, cap = 0;
 
 	for (i = 0; i < nl; i++) {
-		const struct line_key *k = agg_key(g->lines, i);
-		const struct line_agg *a = &g->la[i];
+		const struct line_key *k = agg_key(g->r->lines, i);
+		const struct line_agg *a = &g->r->la[i];
 		struct eng_line *l;
 		struct rated rt;
 		size_t tcap;
@@ -1098,14 +1519,14 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 		slot[i] = n++;
 	}
 	for (i = 0; i < npu; i++) {
-		const struct pu_key *k = agg_key(g->pus, i);
+		const struct pu_key *k = agg_key(g->r->pus, i);
 		struct eng_line *l;
 
 		if (slot[k->line] == (size_t)-1)
 			continue;
 		l = &lines[slot[k->line]];
 		l->pu = xrealloc(l->pu, (l->npu + 1) * sizeof(*l->pu));
-		l->pu[l->npu++] = g->pu[i];
+		l->pu[l->npu++] = g->r->pu[i];
 	}
 	sort_cat = cat;
 	for (i = 0; i < n; i++)
@@ -1166,7 +1587,7 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		const struct package *pk = &cat->packages[i];
 		const struct pkg_state *st = &g->ps[i];
 		struct eng_pkgrow *row;
-		size_t np = agg_count(g->pps);
+		size_t np = agg_count(g->r->pps);
 
 		if (!(pk->valid_from < end && pk->valid_to > start))
 			continue;
@@ -1176,12 +1597,12 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		memset(row, 0, sizeof(*row));
 		row->pkg = pk;
 		for (j = 0; j < np; j++) {
-			const struct pp_key *k = agg_key(g->pps, j);
+			const struct pp_key *k = agg_key(g->r->pps, j);
 
 			if (k->pkg != i || k->period > p)
 				continue;
 			if (dec_add(k->period < p ? row->used_before :
-				    row->used_in, g->pp[j],
+				    row->used_in, g->r->pp[j],
 				    k->period < p ? &row->used_before :
 				    &row->used_in))
 				return err_set(e, ST_ERROR, "usage of package "
@@ -1210,10 +1631,10 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 			a->remaining = st->alert_left;
 		}
 	}
-	pci = agg_get(g->pcounts, &(int32_t){ p });
+	pci = agg_get(g->r->pcounts, &(int32_t){ p });
 	if (pci != (size_t)-1) {
-		out->records = g->pc[pci].records;
-		out->unbillable = g->pc[pci].unbillable;
+		out->records = g->r->pc[pci].records;
+		out->unbillable = g->r->pc[pci].unbillable;
 	}
 	return 0;
 }
@@ -1237,16 +1658,16 @@ void engine_period_release(struct eng_period *pp)
 
 const struct eng_reject *engine_rejects(const struct engine *g, size_t *n)
 {
-	*n = g->nrej;
-	return g->rej;
+	*n = g->r->nrej;
+	return g->r->rej;
 }
 
 void engine_counts(const struct engine *g, struct eng_counts *c)
 {
 	c->files_ok = g->files_ok;
 	c->files_failed = g->files_failed;
-	c->records = g->live;
+	c->records = g->r->live;
 	c->duplicates = g->duplicates;
-	c->rejected = g->nrej;
+	c->rejected = g->r->nrej;
 }
 

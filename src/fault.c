@@ -3,8 +3,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -36,4 +38,33 @@ void fault_point(const char *step)
 		return;
 	if (__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == target)
 		kill(getpid(), SIGKILL);
+}
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+void fault_phase(const char *done)
+{
+	static int on = -1;
+	static long long last;
+	long long t, d;
+
+	if (on < 0) {
+		const char *v = getenv("SETTLE_TIMING");
+
+		on = v && strcmp(v, "1") == 0;
+		last = now_ns();
+	}
+	if (!on)
+		return;
+	t = now_ns();
+	d = (t - last) / 1000000;
+	fprintf(stderr, "settle: %-20s %5lld.%03lld s\n", done, d / 1000,
+		d % 1000);
+	last = t;
 }
