@@ -252,7 +252,9 @@ static int start(struct loader *l, uint64_t *skip)
 	return rc;
 }
 
-static void load_file(struct shared *sh, struct job *job)
+/* b: the worker's batch, empty; kept across files so that its buffers
+ * (a few MiB) are not given back to the kernel and faulted in again. */
+static void load_file(struct shared *sh, struct job *job, struct batch *b)
 {
 	struct loader l;
 	struct usage_reader *r;
@@ -267,7 +269,7 @@ static void load_file(struct shared *sh, struct job *job)
 	if (start(&l, &skip))
 		return;
 	job->f->resumed_from = skip;
-	l.b = batch_new();
+	l.b = b;
 	memset(&sink, 0, sizeof(sink));
 	sink.rec = on_rec;
 	sink.reject = on_reject;
@@ -291,7 +293,7 @@ static void load_file(struct shared *sh, struct job *job)
 	}
 	free_rejects(&l);
 	free(l.rej);
-	batch_free(l.b);
+	batch_reset(l.b);
 }
 
 static void *worker_digest(void *arg)
@@ -322,6 +324,7 @@ static void *worker_digest(void *arg)
 static void *worker_load(void *arg)
 {
 	struct shared *sh = arg;
+	struct batch *b = batch_new();
 
 	for (;;) {
 		size_t i;
@@ -332,9 +335,11 @@ static void *worker_load(void *arg)
 		i = sh->next++;
 		pthread_mutex_unlock(&sh->mu);
 		if (i >= sh->n || sh->failed)
-			return NULL;
-		load_file(sh, &sh->jobs[i]);
+			break;
+		load_file(sh, &sh->jobs[i], b);
 	}
+	batch_free(b);
+	return NULL;
 }
 
 static void run_workers(struct shared *sh, void *(*fn)(void *))
