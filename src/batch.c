@@ -13,37 +13,71 @@ struct buf {
 	size_t n, cap;
 };
 
+/* The columns interned per record, in layout order. */
+enum { COL_TENANT, COL_ITEM, COL_STATUS, COL_UNIT, COL_DIMS, NCOL };
+
+#define KEY_SEED 0x5e771e
+#define VARINT_MAX 10
+/* the varints of a record but its record_id bytes, at their longest */
+#define REC_FIXED (9 * VARINT_MAX)
+
 struct batch {
 	struct buf strs;     /* string table entries (len, bytes) */
-	struct buf recs;     /* encoded records */
-	struct buf out;      /* strs + recs, made by batch_encode */
+	/* Encoded records, from recs.p + head on; batch_encode writes the
+	 * string table and counts in the head room before them, so that
+	 * the blob is made without copying the records. */
+	struct buf recs;     /* recs.n counts from recs.p + head */
+	size_t head;
 	size_t nstr, nrec;
 	uint64_t last_line;
 	int64_t last_ts;
 	/* open-addressing intern table: slot -> string index + 1 */
 	uint32_t *slots;
 	size_t nslots;
+	/* per column, the index + 1 of the string its last record used:
+	 * consecutive records often repeat a status, a unit, an item */
+	size_t last[NCOL];
 	uint64_t *keys;      /* per record, sorted by batch_keys */
 	uint64_t *tmp;       /* radix sort scratch */
 	size_t kcap;
 	size_t *off;         /* string index -> offset of its bytes in strs */
 	size_t *len;
+	uint64_t *hash;      /* string index -> agg_hash64(s, KEY_SEED) */
 	size_t ncap;
 };
 
 static void buf_need(struct buf *b, size_t extra)
 {
-	xgrow((void **)&b->p, &b->cap, b->n + extra, 1);
+	if (b->cap - b->n < extra)
+		xgrow((void **)&b->p, &b->cap, b->n + extra, 1);
+}
+
+/* Writes v at p, which has room for VARINT_MAX bytes; returns the end. */
+static inline unsigned char *varint_at(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
 }
 
 static void put_varint(struct buf *b, uint64_t v)
 {
-	buf_need(b, 10);
-	while (v >= 0x80) {
-		b->p[b->n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->n++] = (unsigned char)v;
+	buf_need(b, VARINT_MAX);
+	b->n = (size_t)(varint_at(b->p + b->n, v) - b->p);
 }
 
 static void put_bytes(struct buf *b, const void *p, size_t n)
@@ -63,9 +97,7 @@ static void rehash(struct batch *b)
 	b->slots = xcalloc(ns, sizeof(*b->slots));
 	b->nslots = ns;
 	for (i = 0; i < b->nstr; i++) {
-		uint64_t h = agg_hash((const char *)b->strs.p + b->off[i],
-					b->len[i]);
-		size_t j = h & (ns - 1);
+		size_t j = b->hash[i] & (ns - 1);
 
 		while (b->slots[j])
 			j = (j + 1) & (ns - 1);
@@ -73,35 +105,49 @@ static void rehash(struct batch *b)
 	}
 }
 
-/* The index of string s in the batch's table, adding it when new. */
-static uint64_t intern(struct batch *b, struct span s)
+static inline int same(const struct batch *b, size_t i, struct span s)
+{
+	return b->len[i] == s.n &&
+	       (s.n == 0 || memcmp(b->strs.p + b->off[i], s.p, s.n) == 0);
+}
+
+/* The index of string s in the batch's table, adding it when new; col
+ * is the column it comes from. The hash of the string (which seeds a
+ * record's key when s is its tenant) is left in b->hash[index]. */
+static size_t intern(struct batch *b, int col, struct span s)
 {
 	uint64_t h;
-	size_t j;
+	size_t j, i = b->last[col];
 
+	if (i && same(b, i - 1, s))
+		return i - 1;
 	if ((b->nstr + 1) * 2 > b->nslots)
 		rehash(b);
-	h = agg_hash(s.p, s.n);
+	h = agg_hash64(s.p, s.n, KEY_SEED);
 	for (j = h & (b->nslots - 1); b->slots[j];
 	     j = (j + 1) & (b->nslots - 1)) {
-		size_t i = b->slots[j] - 1;
-
-		if (b->len[i] == s.n &&
-		    memcmp(b->strs.p + b->off[i], s.p, s.n) == 0)
+		i = b->slots[j] - 1;
+		if (b->hash[i] == h && same(b, i, s)) {
+			b->last[col] = i + 1;
 			return i;
+		}
 	}
 	if (b->nstr == b->ncap) {
-		size_t cap = b->ncap;
+		size_t cap = b->ncap, cap2 = b->ncap;
 
 		xgrow((void **)&b->off, &cap, b->nstr + 1, sizeof(*b->off));
+		xgrow((void **)&b->hash, &cap2, b->nstr + 1,
+		      sizeof(*b->hash));
 		xgrow((void **)&b->len, &b->ncap, b->nstr + 1,
 		      sizeof(*b->len));
 	}
 	put_varint(&b->strs, s.n);
 	b->off[b->nstr] = b->strs.n;
 	b->len[b->nstr] = s.n;
+	b->hash[b->nstr] = h;
 	put_bytes(&b->strs, s.p, s.n);
 	b->slots[j] = (uint32_t)(b->nstr + 1);
+	b->last[col] = b->nstr + 1;
 	return b->nstr++;
 }
 
@@ -116,10 +162,10 @@ void batch_free(struct batch *b)
 		return;
 	free(b->strs.p);
 	free(b->recs.p);
-	free(b->out.p);
 	free(b->slots);
 	free(b->off);
 	free(b->len);
+	free(b->hash);
 	free(b->keys);
 	free(b->tmp);
 	free(b);
@@ -127,34 +173,52 @@ void batch_free(struct batch *b)
 
 void batch_reset(struct batch *b)
 {
-	b->strs.n = b->recs.n = b->out.n = 0;
+	b->strs.n = b->recs.n = 0;
 	b->nstr = b->nrec = 0;
 	b->last_line = 0;
 	b->last_ts = 0;
+	memset(b->last, 0, sizeof(b->last));
 	if (b->slots)
 		memset(b->slots, 0, b->nslots * sizeof(*b->slots));
 }
 
 void batch_add(struct batch *b, const struct usage_rec *r)
 {
+	size_t t = intern(b, COL_TENANT, r->tenant);
+	size_t it = intern(b, COL_ITEM, r->item);
+	size_t st = intern(b, COL_STATUS, r->status);
+	size_t un = intern(b, COL_UNIT, r->unit);
+	size_t di = intern(b, COL_DIMS, r->dims);
+	unsigned char *p;
 	uint64_t zz;
 	int64_t d;
 
-	put_varint(&b->recs, r->line - b->last_line);
-	put_varint(&b->recs, intern(b, r->tenant));
-	put_varint(&b->recs, intern(b, r->item));
-	put_varint(&b->recs, intern(b, r->status));
-	put_varint(&b->recs, intern(b, r->unit));
-	put_varint(&b->recs, intern(b, r->dims));
+	if (b->recs.cap - b->head - b->recs.n < REC_FIXED + r->record_id.n)
+		xgrow((void **)&b->recs.p, &b->recs.cap,
+		      b->head + b->recs.n + REC_FIXED + r->record_id.n, 1);
+	p = b->recs.p + b->head + b->recs.n;
+	p = varint_at(p, r->line - b->last_line);
+	p = varint_at(p, t);
+	p = varint_at(p, it);
+	p = varint_at(p, st);
+	p = varint_at(p, un);
+	p = varint_at(p, di);
 	/* wrapping difference, undone the same way when decoding */
 	d = (int64_t)((uint64_t)r->ts - (uint64_t)b->last_ts);
 	zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
-	put_varint(&b->recs, zz);
-	put_varint(&b->recs, (uint64_t)r->qty);
-	put_varint(&b->recs, r->record_id.n);
-	put_bytes(&b->recs, r->record_id.p, r->record_id.n);
-	xgrow((void **)&b->keys, &b->kcap, b->nrec + 1, sizeof(*b->keys));
-	b->keys[b->nrec] = batch_key(r->tenant, r->record_id);
+	p = varint_at(p, zz);
+	p = varint_at(p, (uint64_t)r->qty);
+	p = varint_at(p, r->record_id.n);
+	if (r->record_id.n)
+		memcpy(p, r->record_id.p, r->record_id.n);
+	p += r->record_id.n;
+	b->recs.n = (size_t)(p - (b->recs.p + b->head));
+	if (b->nrec == b->kcap)
+		xgrow((void **)&b->keys, &b->kcap, b->nrec + 1,
+		      sizeof(*b->keys));
+	/* batch_key(), the tenant's part known from interning it */
+	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n,
+				      b->hash[t]);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
@@ -163,7 +227,7 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 uint64_t batch_key(struct span tenant, struct span record_id)
 {
 	return agg_hash64(record_id.p, record_id.n,
-			  agg_hash64(tenant.p, tenant.n, 0x5e771e));
+			  agg_hash64(tenant.p, tenant.n, KEY_SEED));
 }
 
 /* LSD radix sort, a byte at a time: a batch holds ~10^5 keys and qsort
@@ -210,15 +274,32 @@ size_t batch_size(const struct batch *b)
 	return b->strs.n + b->recs.n + 20;
 }
 
+/* Head room kept before the records for the string table: enough for
+ * the tables of typical batches, so that encoding moves no records. */
+#define HEAD_MIN (64u << 10)
+
 void batch_encode(struct batch *b, const void **data, size_t *len)
 {
-	b->out.n = 0;
-	put_varint(&b->out, b->nstr);
-	put_bytes(&b->out, b->strs.p, b->strs.n);
-	put_varint(&b->out, b->nrec);
-	put_bytes(&b->out, b->recs.p, b->recs.n);
-	*data = b->out.p;
-	*len = b->out.n;
+	size_t hdr = varint_len(b->nstr) + b->strs.n + varint_len(b->nrec);
+	unsigned char *p;
+
+	if (hdr > b->head || !b->recs.p) {
+		/* more room: move the records once; later batches of the
+		 * same batch (batch_reset keeps it) fit */
+		size_t head = hdr * 2 > HEAD_MIN ? hdr * 2 : HEAD_MIN;
+
+		xgrow((void **)&b->recs.p, &b->recs.cap, head + b->recs.n, 1);
+		if (b->recs.n)
+			memmove(b->recs.p + head, b->recs.p + b->head,
+				b->recs.n);
+		b->head = head;
+	}
+	*data = p = b->recs.p + b->head - hdr;
+	p = varint_at(p, b->nstr);
+	if (b->strs.n)
+		memcpy(p, b->strs.p, b->strs.n);
+	p = varint_at(p + b->strs.n, b->nrec);
+	*len = hdr + b->recs.n;
 }
 
 static int get_varint(const unsigned char **p, const unsigned char *end,
