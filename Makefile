@@ -68,7 +68,7 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
 
-e2e: settle
+e2e: settle build/gen-usage
 	@sh tests/e2e.sh ./settle
 
 demo: settle

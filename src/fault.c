@@ -48,6 +48,22 @@ static long long now_ns(void)
 	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* VmHWM of /proc/self/status in MB, or -1. */
+static long peak_rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
 void fault_phase(const char *done)
 {
 	static int on = -1;
@@ -64,7 +80,7 @@ void fault_phase(const char *done)
 		return;
 	t = now_ns();
 	d = (t - last) / 1000000;
-	fprintf(stderr, "settle: %-20s %5lld.%03lld s\n", done, d / 1000,
-		d % 1000);
+	fprintf(stderr, "settle: %-20s %5lld.%03lld s  peak RSS %ld MB\n",
+		done, d / 1000, d % 1000, peak_rss_mb());
 	last = t;
 }
