@@ -31,8 +31,9 @@ struct batch {
 	size_t nstr, nrec;
 	uint64_t last_line;
 	int64_t last_ts;
-	/* open-addressing intern table: slot -> string index + 1 */
-	uint32_t *slots;
+	/* open-addressing intern table: slot -> (32-bit hash tag << 32) |
+	 * (string index + 1), 0 when empty */
+	uint64_t *slots;
 	size_t nslots;
 	/* per column, the index + 1 of the string its last record used:
 	 * consecutive records often repeat a status, a unit, an item */
@@ -42,7 +43,8 @@ struct batch {
 	size_t kcap;
 	size_t *off;         /* string index -> offset of its bytes in strs */
 	size_t *len;
-	uint64_t *hash;      /* string index -> agg_hash64(s, KEY_SEED) */
+	uint64_t *hash;      /* string index -> str_hash(s) */
+	uint64_t *seed;      /* string index -> agg_hash64(s, KEY_SEED) */
 	size_t ncap;
 };
 
@@ -89,6 +91,66 @@ static void put_bytes(struct buf *b, const void *p, size_t n)
 	b->n += n;
 }
 
+static inline uint64_t load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint64_t load4(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/* 64x64 -> 128 multiply, halves folded (wyhash's mum) */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+#define K1 0xa0761d6478bd642fULL
+#define K2 0xe7037ed1a0b428dbULL
+
+/* The hash of the intern table, after wyhash: one multiply for the
+ * short strings records are made of. Only the table uses it; record keys
+ * are agg_hash64 (batch_key). */
+static inline uint64_t str_hash(const char *p, size_t n)
+{
+	uint64_t a, b, h = n * K2;
+
+	if (n <= 16) {
+		if (n >= 8) {
+			a = load8(p);
+			b = load8(p + n - 8);
+		} else if (n >= 4) {
+			a = load4(p);
+			b = load4(p + n - 4);
+		} else if (n) {
+			a = (uint64_t)(unsigned char)p[0] << 16 |
+			    (uint64_t)(unsigned char)p[n >> 1] << 8 |
+			    (unsigned char)p[n - 1];
+			b = 0;
+		} else {
+			a = b = 0;
+		}
+	} else {
+		size_t i;
+
+		for (i = 0; i + 16 < n; i += 16)
+			h = mum(load8(p + i) ^ K1, load8(p + i + 8) ^ h);
+		a = load8(p + n - 16);
+		b = load8(p + n - 8);
+	}
+	return mum(a ^ K1, b ^ h);
+}
+
 static void rehash(struct batch *b)
 {
 	size_t i, ns = b->nslots ? b->nslots * 2 : 256;
@@ -101,7 +163,7 @@ static void rehash(struct batch *b)
 
 		while (b->slots[j])
 			j = (j + 1) & (ns - 1);
-		b->slots[j] = (uint32_t)(i + 1);
+		b->slots[j] = (b->hash[i] >> 32 << 32) | (uint64_t)(i + 1);
 	}
 }
 
@@ -112,32 +174,36 @@ static inline int same(const struct batch *b, size_t i, struct span s)
 }
 
 /* The index of string s in the batch's table, adding it when new; col
- * is the column it comes from. The hash of the string (which seeds a
- * record's key when s is its tenant) is left in b->hash[index]. */
+ * is the column it comes from. */
 static size_t intern(struct batch *b, int col, struct span s)
 {
-	uint64_t h;
+	uint64_t h, tag;
 	size_t j, i = b->last[col];
 
 	if (i && same(b, i - 1, s))
 		return i - 1;
 	if ((b->nstr + 1) * 2 > b->nslots)
 		rehash(b);
-	h = agg_hash64(s.p, s.n, KEY_SEED);
+	h = str_hash(s.p, s.n);
+	tag = h >> 32 << 32;
 	for (j = h & (b->nslots - 1); b->slots[j];
 	     j = (j + 1) & (b->nslots - 1)) {
-		i = b->slots[j] - 1;
-		if (b->hash[i] == h && same(b, i, s)) {
+		if ((b->slots[j] & ~(uint64_t)0xffffffff) != tag)
+			continue;
+		i = (uint32_t)b->slots[j] - 1;
+		if (same(b, i, s)) {
 			b->last[col] = i + 1;
 			return i;
 		}
 	}
 	if (b->nstr == b->ncap) {
-		size_t cap = b->ncap, cap2 = b->ncap;
+		size_t cap = b->ncap, cap2 = b->ncap, cap3 = b->ncap;
 
 		xgrow((void **)&b->off, &cap, b->nstr + 1, sizeof(*b->off));
 		xgrow((void **)&b->hash, &cap2, b->nstr + 1,
 		      sizeof(*b->hash));
+		xgrow((void **)&b->seed, &cap3, b->nstr + 1,
+		      sizeof(*b->seed));
 		xgrow((void **)&b->len, &b->ncap, b->nstr + 1,
 		      sizeof(*b->len));
 	}
@@ -145,8 +211,10 @@ static size_t intern(struct batch *b, int col, struct span s)
 	b->off[b->nstr] = b->strs.n;
 	b->len[b->nstr] = s.n;
 	b->hash[b->nstr] = h;
+	/* batch_key()'s tenant part, once per distinct string */
+	b->seed[b->nstr] = agg_hash64(s.p, s.n, KEY_SEED);
 	put_bytes(&b->strs, s.p, s.n);
-	b->slots[j] = (uint32_t)(b->nstr + 1);
+	b->slots[j] = tag | (uint64_t)(b->nstr + 1);
 	b->last[col] = b->nstr + 1;
 	return b->nstr++;
 }
@@ -166,6 +234,7 @@ void batch_free(struct batch *b)
 	free(b->off);
 	free(b->len);
 	free(b->hash);
+	free(b->seed);
 	free(b->keys);
 	free(b->tmp);
 	free(b);
@@ -218,7 +287,7 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 		      sizeof(*b->keys));
 	/* batch_key(), the tenant's part known from interning it */
 	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n,
-				      b->hash[t]);
+				      b->seed[t]);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
