@@ -1286,49 +1286,129 @@ static void sift_down(struct hnode *h, size_t n, size_t i)
 	}
 }
 
-static int find_candidates(struct engine *g, struct store *s)
+/* One share of the key space: streams positioned at its first key and
+ * ending before the next share's; keys seen twice go to dups. */
+struct krange {
+	struct kstream *ks;
+	size_t n;
+	struct agg *dups;
+	int rc;
+};
+
+/* Merges the streams of r, a binary heap over their next keys. */
+static void *merge_range(void *arg)
 {
-	struct kmerge m;
-	struct hnode *h = NULL;
+	struct krange *r = arg;
+	struct hnode *h = xmalloc((r->n ? r->n : 1) * sizeof(*h));
 	size_t n = 0, i;
 	uint64_t prev = 0, last_added = 0;
-	int have_prev = 0, added_any = 0, rc = -1;
+	int have_prev = 0, added_any = 0;
 
-	memset(&m, 0, sizeof(m));
-	m.s = s;
-	m.e = g->e;
-	if (store_batch_ids(s, on_batch_id, &m, g->e))
-		goto out;
-	h = xmalloc((m.n ? m.n : 1) * sizeof(*h));
-	for (i = 0; i < m.n; i++) {
-		int r = knext(&m.ks[i], &h[n].key);
+	r->rc = -1;
+	for (i = 0; i < r->n; i++) {
+		int k = knext(&r->ks[i], &h[n].key);
 
-		if (r < 0)
-			goto bad;
-		if (r == 0)
+		if (k < 0)
+			goto out;
+		if (k == 0)
 			h[n++].s = i;
 	}
 	for (i = n; i-- > 0;)
 		sift_down(h, n, i);
 	while (n > 0) {
 		uint64_t key = h[0].key;
-		int r;
+		int k;
 
 		if (have_prev && key == prev &&
 		    !(added_any && last_added == key)) {
-			agg_put(g->candkeys, &key, NULL);
+			agg_put(r->dups, &key, NULL);
 			last_added = key;
 			added_any = 1;
 		}
 		prev = key;
 		have_prev = 1;
-		r = knext(&m.ks[h[0].s], &h[0].key);
-		if (r < 0)
-			goto bad;
-		if (r == 1)
+		k = knext(&r->ks[h[0].s], &h[0].key);
+		if (k < 0)
+			goto out;
+		if (k == 1)
 			h[0] = h[--n];
 		sift_down(h, n, 0);
 	}
+	r->rc = 0;
+out:
+	free(h);
+	return NULL;
+}
+
+/* The position of the first key >= v in stream k (keys sorted). */
+static int lower_bound(struct kstream *k, uint64_t v, size_t *at)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t key;
+
+		if (store_blob_read(k->b, &key, sizeof(key),
+				    mid * sizeof(uint64_t)))
+			return -1;
+		if (key < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return 0;
+}
+
+/* Keys seen twice among all batches. Keys are hashes, so the space
+ * splits evenly: below 2^63 and from it up merge on two threads when
+ * there are two cores (SQLite serialises the blob reads themselves). */
+static int find_candidates(struct engine *g, struct store *s)
+{
+	struct kmerge m;
+	struct krange r[2];
+	pthread_t tid;
+	size_t nr = decoders() > 1 ? 2 : 1, i, j;
+	int rc = -1, threaded = 0;
+
+	memset(&m, 0, sizeof(m));
+	memset(r, 0, sizeof(r));
+	m.s = s;
+	m.e = g->e;
+	if (store_batch_ids(s, on_batch_id, &m, g->e))
+		goto out;
+	for (j = 0; j < nr; j++) {
+		r[j].ks = xcalloc(m.n ? m.n : 1, sizeof(*r[j].ks));
+		r[j].n = m.n;
+		r[j].dups = j ? agg_new(sizeof(uint64_t)) : g->candkeys;
+	}
+	for (i = 0; i < m.n; i++) {
+		size_t mid = m.ks[i].n;
+
+		if (nr == 2 && lower_bound(&m.ks[i], 1ULL << 63, &mid))
+			goto bad;
+		r[0].ks[i].b = r[1 % nr].ks[i].b = m.ks[i].b;
+		r[0].ks[i].pos = 0;
+		r[0].ks[i].n = mid;
+		if (nr == 2) {
+			r[1].ks[i].pos = mid;
+			r[1].ks[i].n = m.ks[i].n;
+		}
+	}
+	if (nr == 2 && pthread_create(&tid, NULL, merge_range, &r[1]) == 0)
+		threaded = 1;
+	merge_range(&r[0]);
+	if (nr == 2 && threaded)
+		pthread_join(tid, NULL);
+	else if (nr == 2)
+		merge_range(&r[1]);
+	for (j = 0; j < nr; j++)
+		if (r[j].rc)
+			goto bad;
+	if (nr == 2)
+		for (i = 0; i < agg_count(r[1].dups); i++)
+			agg_put(g->candkeys, agg_key(r[1].dups, i), NULL);
 	rc = 0;
 	goto out;
 bad:
@@ -1337,7 +1417,10 @@ out:
 	for (i = 0; i < m.n; i++)
 		store_blob_close(m.ks[i].b);
 	free(m.ks);
-	free(h);
+	for (j = 0; j < nr; j++)
+		free(r[j].ks);
+	if (nr == 2)
+		agg_free(r[1].dups);
 	return rc;
 }
 
