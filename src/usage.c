@@ -53,6 +53,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@
 #define MAX_READ_SIZE ((size_t)1 << 30) /* fits zlib's uInt avail_in */
 #define RAW_SLACK 16               /* room to keep a split gzip magic */
 #define TEXT_SIZE (256u * 1024u)   /* inflate output per call */
+#define RING 16                     /* inflated chunks in flight */
 #define REC_CAP (USAGE_MAX_RECORD + USAGE_MAX_FIELD)
 #define CSV_BLK (64u * 1024u)      /* libcsv field buffer growth step */
 #define CSV_FIELD_CAP ((size_t)16 << 20)
@@ -116,9 +118,30 @@ struct usage_reader {
 	size_t read_size;
 	unsigned char *raw;
 	size_t raw_cap;
-	unsigned char *text;
 	z_stream zs;
 	int z_live;
+
+	/* Gzip is inflated on a thread of its own (the producer) while this
+	 * one parses: chunk k of the text is in text + (k % RING) *
+	 * TEXT_SIZE. The producer owns zs, raw, the fd and the counts of
+	 * raw and compressed bytes; each chunk carries the counts as they
+	 * were when it was inflated, so that limits, progress and
+	 * checkpoints see what a reader on one thread would. */
+	unsigned char *text;
+	struct chunk {
+		size_t n;
+		uint64_t gz_in, raw_read;
+	} ring[RING];
+	uint64_t made, taken;   /* chunks inflated, chunks parsed */
+	int threaded;           /* a producer thread runs */
+	size_t prod_avail;      /* raw bytes read before it started */
+	int done;               /* the producer ended, with prod_rc */
+	int prod_rc;            /* 0, or -1 with perr filled (or cancel) */
+	int cancel;             /* the parser stopped: the producer ends */
+	struct err perr;        /* the producer's failure */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* made, taken, done or cancel changed */
 	struct csv_parser csv;
 	size_t csv_step;     /* libcsv's buffer growth step (grow_step) */
 
@@ -154,7 +177,8 @@ struct usage_reader {
 	uint64_t skip;
 	struct err *e;
 	uint64_t records;
-	uint64_t raw_read;
+	uint64_t raw_read;   /* raw bytes read (the producer's, for gzip) */
+	uint64_t raw_seen;   /* raw_read when the text parsed was made */
 	uint64_t last_progress;
 	uint64_t text_total;
 	uint64_t lf;         /* LF bytes parsed so far */
@@ -613,9 +637,9 @@ static void data_row(struct usage_reader *r)
 	if (line > r->skip)
 		rc = check_row(r, line);
 	if (!rc && k->progress && k->progress_every &&
-	    r->raw_read - r->last_progress >= k->progress_every) {
-		r->last_progress = r->raw_read;
-		rc = k->progress(k->ctx, r->raw_read, line);
+	    r->raw_seen - r->last_progress >= k->progress_every) {
+		r->last_progress = r->raw_seen;
+		rc = k->progress(k->ctx, r->raw_seen, line);
 	}
 	if (rc)
 		r->stop = rc;
@@ -946,7 +970,7 @@ static int feed(struct usage_reader *r, const unsigned char *p, size_t n)
 
 /* Moves the unconsumed input [*in, *in + *avail) to the start of the raw
  * buffer and reads up to read_size more bytes after it. Returns the count
- * read (0 at EOF), or -1 with the reader failed. */
+ * read (0 at EOF), or -1 with errno set. */
 static ssize_t raw_more(struct usage_reader *r, unsigned char **in,
 			size_t *avail)
 {
@@ -970,11 +994,15 @@ static ssize_t raw_more(struct usage_reader *r, unsigned char **in,
 		while (n < 0 && errno == EINTR);
 	}
 	if (n < 0)
-		return fail(r, "cannot read '%s': %s", r->path,
-			    strerror(errno));
+		return -1;
 	*avail += (size_t)n;
 	r->raw_read += (uint64_t)n;
 	return n;
+}
+
+static int read_fail(struct usage_reader *r)
+{
+	return fail(r, "cannot read '%s': %s", r->path, strerror(errno));
 }
 
 static int read_plain(struct usage_reader *r, size_t avail)
@@ -982,23 +1010,26 @@ static int read_plain(struct usage_reader *r, size_t avail)
 	unsigned char *in = r->raw;
 	ssize_t n;
 
+	r->raw_seen = r->raw_read;
 	if (avail && feed(r, in, avail))
 		return -1;
 	for (;;) {
 		avail = 0;
 		n = raw_more(r, &in, &avail);
 		if (n < 0)
-			return -1;
+			return read_fail(r);
 		if (n == 0)
 			return 0;
+		r->raw_seen = r->raw_read;
 		if (feed(r, in, avail))
 			return -1;
 	}
 }
 
 /* The gzip limits of usage.h, for `more` bytes of text about to be parsed
- * after r->text_total. Returns 0, or -1 with the reader failed. */
-static int gz_limits(struct usage_reader *r, size_t more)
+ * after r->text_total, inflated from gz_in compressed bytes. Returns 0, or
+ * -1 with the reader failed. */
+static int gz_limits(struct usage_reader *r, size_t more, uint64_t gz_in)
 {
 	uint64_t out = r->text_total + more;
 
@@ -1008,27 +1039,87 @@ static int gz_limits(struct usage_reader *r, size_t more)
 			    USAGE_ENV_MAX_BYTES);
 	if (r->gz_max_ratio && out > USAGE_GZIP_RATIO_FLOOR &&
 	    (unsigned __int128)out >
-	    (unsigned __int128)r->gz_max_ratio * r->gz_in)
+	    (unsigned __int128)r->gz_max_ratio * gz_in)
 		return fail(r, "gzip in '%s' inflates past %llu times its size (limit %s)",
 			    r->path, (unsigned long long)r->gz_max_ratio,
 			    USAGE_ENV_MAX_RATIO);
 	return 0;
 }
 
-/* Inflates every member in turn (RFC 1952 allows concatenation). */
-static int read_gzip(struct usage_reader *r, size_t avail)
+/* The producer's failure: kept in perr until the parser, having parsed
+ * the text inflated before it, reaches it. */
+static int prod_fail(struct usage_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int prod_fail(struct usage_reader *r, const char *fmt, ...)
+{
+	char buf[sizeof(r->perr.msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	err_set(&r->perr, ST_ERROR, "%s", buf);
+	return -1;
+}
+
+/* The buffer for the next chunk: waits while the ring is full. NULL when
+ * the parser has stopped. */
+static unsigned char *next_buf(struct usage_reader *r)
+{
+	unsigned char *p;
+
+	if (!r->threaded)
+		return r->text;
+	pthread_mutex_lock(&r->mu);
+	while (r->made - r->taken >= RING && !r->cancel)
+		pthread_cond_wait(&r->cv, &r->mu);
+	p = r->cancel ? NULL : r->text + (r->made % RING) * TEXT_SIZE;
+	pthread_mutex_unlock(&r->mu);
+	return p;
+}
+
+/* The parse of one chunk: the limits, then the text. */
+static int take(struct usage_reader *r, const unsigned char *p,
+		const struct chunk *c)
+{
+	r->raw_seen = c->raw_read;
+	return gz_limits(r, c->n, c->gz_in) || feed(r, p, c->n) ? -1 : 0;
+}
+
+/* Hands over n bytes of text just inflated into next_buf()'s buffer.
+ * Returns 0, or -1 when the parser has stopped. */
+static int emit(struct usage_reader *r, const unsigned char *p, size_t n)
+{
+	struct chunk c = { n, r->gz_in, r->raw_read };
+	int stop;
+
+	if (!r->threaded)
+		return take(r, p, &c);
+	pthread_mutex_lock(&r->mu);
+	r->ring[r->made % RING] = c;
+	r->made++;
+	stop = r->cancel;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return stop ? -1 : 0;
+}
+
+/* Inflates every member in turn (RFC 1952 allows concatenation), handing
+ * the text to emit(). Returns 0, or -1: failed (perr filled) or told to
+ * stop. */
+static int inflate_all(struct usage_reader *r, size_t avail)
 {
 	z_stream *zs = &r->zs;
 	int in_member = 0, members = 0, out_full = 0, eof = 0, zr;
-	unsigned char *in = r->raw;
+	unsigned char *in = r->raw, *out;
 	ssize_t n;
 
-	r->text = xmalloc(TEXT_SIZE);
 	memset(zs, 0, sizeof(*zs));
 	zr = inflateInit2(zs, 15 + 16);
 	if (zr != Z_OK)
-		return fail(r, "cannot start gzip for '%s': %s", r->path,
-			    zError(zr));
+		return prod_fail(r, "cannot start gzip for '%s': %s", r->path,
+				 zError(zr));
 	r->z_live = 1;
 	zs->next_in = in;
 	zs->avail_in = (uInt)avail;
@@ -1042,7 +1133,8 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 			avail = 0;
 			n = raw_more(r, &in, &avail);
 			if (n < 0)
-				return -1;
+				return prod_fail(r, "cannot read '%s': %s",
+						 r->path, strerror(errno));
 			eof = n == 0;
 			zs->next_in = in;
 			zs->avail_in = (uInt)avail;
@@ -1055,41 +1147,118 @@ static int read_gzip(struct usage_reader *r, size_t avail)
 			while (avail < 2 && !eof) {
 				n = raw_more(r, &in, &avail);
 				if (n < 0)
-					return -1;
+					return prod_fail(r, "cannot read '%s': %s",
+							 r->path,
+							 strerror(errno));
 				eof = n == 0;
 			}
 			zs->next_in = in;
 			zs->avail_in = (uInt)avail;
 			if (avail < 2 || in[0] != 0x1f || in[1] != 0x8b)
-				return fail(r, "trailing garbage after gzip data in '%s'",
-					    r->path);
+				return prod_fail(r, "trailing garbage after gzip data in '%s'",
+						 r->path);
 			zr = inflateReset(zs);
 			if (zr != Z_OK)
-				return fail(r, "bad gzip in '%s': %s", r->path,
-					    zError(zr));
+				return prod_fail(r, "bad gzip in '%s': %s",
+						 r->path, zError(zr));
 		}
 		in_member = 1;
-		zs->next_out = r->text;
+		out = next_buf(r);
+		if (!out)
+			return -1;
+		zs->next_out = out;
 		zs->avail_out = TEXT_SIZE;
 		in_before = zs->avail_in;
 		zr = inflate(zs, Z_NO_FLUSH);
 		r->gz_in += in_before - zs->avail_in;
 		produced = TEXT_SIZE - zs->avail_out;
 		out_full = zs->avail_out == 0;
-		if (produced && (gz_limits(r, produced) ||
-				 feed(r, r->text, produced)))
+		if (produced && emit(r, out, produced))
 			return -1;
 		if (zr == Z_STREAM_END) {
 			in_member = 0;
 			members++;
 			out_full = 0;
 		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			return fail(r, "corrupt gzip in '%s': %s", r->path,
-				    zs->msg ? zs->msg : zError(zr));
+			return prod_fail(r, "corrupt gzip in '%s': %s", r->path,
+					 zs->msg ? zs->msg : zError(zr));
 		}
 	}
 	if (in_member)
-		return fail(r, "truncated gzip in '%s'", r->path);
+		return prod_fail(r, "truncated gzip in '%s'", r->path);
+	return 0;
+}
+
+static void *producer(void *arg)
+{
+	struct usage_reader *r = arg;
+	int rc = inflate_all(r, r->prod_avail);
+
+	pthread_mutex_lock(&r->mu);
+	r->prod_rc = rc;
+	r->done = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Parses the chunks the producer makes, in order, until it is done or
+ * the parse stops; then stops and joins it. */
+static void consume(struct usage_reader *r)
+{
+	for (;;) {
+		struct chunk c;
+		int stop;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->taken == r->made && !r->done)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->taken == r->made) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		c = r->ring[r->taken % RING];
+		pthread_mutex_unlock(&r->mu);
+		stop = take(r, r->text + (r->taken % RING) * TEXT_SIZE, &c);
+		pthread_mutex_lock(&r->mu);
+		r->taken++;
+		if (stop)
+			r->cancel = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		if (stop)
+			break;
+	}
+	pthread_join(r->thread, NULL);
+}
+
+/* Reads gzip: inflating on a producer thread while parsing on this one,
+ * or on this one alone when no thread can be had. Either way the text is
+ * parsed in the same chunks with the same counts, and a failure of the
+ * gzip is reported after the text inflated before it has been parsed. */
+static int read_gzip(struct usage_reader *r, size_t avail)
+{
+	int rc;
+
+	err_clear(&r->perr);
+	r->text = xmalloc((size_t)RING * TEXT_SIZE);
+	r->prod_avail = avail;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->threaded = 1;
+	if (pthread_create(&r->thread, NULL, producer, r) == 0) {
+		consume(r);
+		rc = r->prod_rc;
+	} else {
+		r->threaded = 0;
+		rc = inflate_all(r, avail);
+	}
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	if (r->stop || r->failed)
+		return -1;
+	if (rc)
+		return fail(r, "%s", r->perr.msg);
 	return 0;
 }
 
@@ -1277,8 +1446,10 @@ int usage_read(struct usage_reader *r, const struct usage_sink *sink,
 	/* the first two bytes tell gzip from plain */
 	do {
 		n = raw_more(r, &in, &avail);
-		if (n < 0)
+		if (n < 0) {
+			read_fail(r);
 			goto out;
+		}
 	} while (n > 0 && avail < 2);
 	if (avail == 0) {
 		fail(r, "empty file '%s'", r->path);
