@@ -342,10 +342,11 @@ static void *worker_load(void *arg)
 	return NULL;
 }
 
-static void run_workers(struct shared *sh, void *(*fn)(void *))
+/* Runs fn on k threads (the calling one when k is 1). */
+static void run_workers(struct shared *sh, void *(*fn)(void *), int k)
 {
 	pthread_t *t;
-	int i, k = sh->o->jobs < 1 ? 1 : sh->o->jobs;
+	int i;
 
 	sh->next = 0;
 	if ((size_t)k > sh->n)
@@ -481,9 +482,11 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 		for (j = 0; j < i; j++)
 			if (strcmp(files[i].path, files[j].path) == 0)
 				sh.jobs[i].repeat = 1;
-	run_workers(&sh, worker_digest);
+	/* digests take a core each and a small buffer: even one worker
+	 * (whose reader inflates on a second thread) gets two */
+	run_workers(&sh, worker_digest, o->jobs < 2 ? 2 : o->jobs);
 	if (decide(&sh, &sh.err) == 0)
-		run_workers(&sh, worker_load);
+		run_workers(&sh, worker_load, o->jobs < 1 ? 1 : o->jobs);
 	else
 		sh.failed = 1;
 	for (i = 0; i < n; i++)
