@@ -41,10 +41,14 @@ struct batch {
 	uint64_t *keys;      /* per record, sorted by batch_keys */
 	uint64_t *tmp;       /* radix sort scratch */
 	size_t kcap;
-	size_t *off;         /* string index -> offset of its bytes in strs */
-	size_t *len;
-	uint64_t *hash;      /* string index -> str_hash(s) */
-	uint64_t *seed;      /* string index -> agg_hash64(s, KEY_SEED) */
+	/* string index -> what interning and keys need of it, together so
+	 * that a lookup touches one cache line */
+	struct str {
+		size_t off;      /* of its bytes in strs */
+		size_t len;
+		uint64_t hash;   /* str_hash() */
+		uint64_t seed;   /* agg_hash64(s, KEY_SEED) */
+	} *str;
 	size_t ncap;
 };
 
@@ -159,18 +163,35 @@ static void rehash(struct batch *b)
 	b->slots = xcalloc(ns, sizeof(*b->slots));
 	b->nslots = ns;
 	for (i = 0; i < b->nstr; i++) {
-		size_t j = b->hash[i] & (ns - 1);
+		uint64_t h = b->str[i].hash;
+		size_t j = h & (ns - 1);
 
 		while (b->slots[j])
 			j = (j + 1) & (ns - 1);
-		b->slots[j] = (b->hash[i] >> 32 << 32) | (uint64_t)(i + 1);
+		b->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
 	}
+}
+
+/* 1 if p[0..n) and q[0..n) hold the same bytes; short strings, the
+ * usual, without a call */
+static inline int same_bytes(const char *p, const char *q, size_t n)
+{
+	if (n >= 8 && n <= 16)
+		return load8(p) == load8(q) &&
+		       load8(p + n - 8) == load8(q + n - 8);
+	if (n >= 4 && n < 8)
+		return load4(p) == load4(q) &&
+		       load4(p + n - 4) == load4(q + n - 4);
+	if (n < 4)
+		return n == 0 || (p[0] == q[0] && p[n >> 1] == q[n >> 1] &&
+				  p[n - 1] == q[n - 1]);
+	return memcmp(p, q, n) == 0;
 }
 
 static inline int same(const struct batch *b, size_t i, struct span s)
 {
-	return b->len[i] == s.n &&
-	       (s.n == 0 || memcmp(b->strs.p + b->off[i], s.p, s.n) == 0);
+	return b->str[i].len == s.n &&
+	       same_bytes((const char *)b->strs.p + b->str[i].off, s.p, s.n);
 }
 
 /* The index of string s in the batch's table, adding it when new; col
@@ -196,23 +217,15 @@ static size_t intern(struct batch *b, int col, struct span s)
 			return i;
 		}
 	}
-	if (b->nstr == b->ncap) {
-		size_t cap = b->ncap, cap2 = b->ncap, cap3 = b->ncap;
-
-		xgrow((void **)&b->off, &cap, b->nstr + 1, sizeof(*b->off));
-		xgrow((void **)&b->hash, &cap2, b->nstr + 1,
-		      sizeof(*b->hash));
-		xgrow((void **)&b->seed, &cap3, b->nstr + 1,
-		      sizeof(*b->seed));
-		xgrow((void **)&b->len, &b->ncap, b->nstr + 1,
-		      sizeof(*b->len));
-	}
+	if (b->nstr == b->ncap)
+		xgrow((void **)&b->str, &b->ncap, b->nstr + 1,
+		      sizeof(*b->str));
 	put_varint(&b->strs, s.n);
-	b->off[b->nstr] = b->strs.n;
-	b->len[b->nstr] = s.n;
-	b->hash[b->nstr] = h;
+	b->str[b->nstr].off = b->strs.n;
+	b->str[b->nstr].len = s.n;
+	b->str[b->nstr].hash = h;
 	/* batch_key()'s tenant part, once per distinct string */
-	b->seed[b->nstr] = agg_hash64(s.p, s.n, KEY_SEED);
+	b->str[b->nstr].seed = agg_hash64(s.p, s.n, KEY_SEED);
 	put_bytes(&b->strs, s.p, s.n);
 	b->slots[j] = tag | (uint64_t)(b->nstr + 1);
 	b->last[col] = b->nstr + 1;
@@ -231,10 +244,7 @@ void batch_free(struct batch *b)
 	free(b->strs.p);
 	free(b->recs.p);
 	free(b->slots);
-	free(b->off);
-	free(b->len);
-	free(b->hash);
-	free(b->seed);
+	free(b->str);
 	free(b->keys);
 	free(b->tmp);
 	free(b);
@@ -287,7 +297,7 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 		      sizeof(*b->keys));
 	/* batch_key(), the tenant's part known from interning it */
 	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n,
-				      b->seed[t]);
+				      b->str[t].seed);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
