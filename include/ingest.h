@@ -39,7 +39,8 @@ struct ingest_file {
 };
 
 struct ingest_opts {
-	int jobs;                  /* files read at once (>= 1) */
+	int jobs;                  /* files read at once (>= 1); digests
+	                            * run on at least two threads */
 	uint64_t checkpoint_bytes; /* raw input between checkpoints */
 	/* Called now and then from one thread at a time with the totals so
 	 * far (raw bytes read, records); may be NULL. */

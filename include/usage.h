@@ -13,6 +13,12 @@
  * reader (its text, or the cells libcsv unquoted) and stay valid only
  * during the callback.
  *
+ * Gzip is inflated on a thread of the reader's own, a few MiB of text
+ * ahead of the parse; the sink is called only on the thread that called
+ * usage_read, and deliveries, progress counts and failures are what one
+ * thread reading in turn would give (the inflating thread has ended when
+ * usage_read returns).
+ *
  * A file that cannot be read whole (not found, I/O error, bad or truncated
  * gzip, empty file, no header, missing required column, duplicate column,
  * malformed quoting, a header over USAGE_MAX_COLUMNS columns, a gzip past
