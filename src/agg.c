@@ -222,20 +222,30 @@ static void strtab_rehash(struct strtab *t)
 	}
 }
 
+/* The slot holding p[0..n), or the empty slot where it would go. */
+static size_t strtab_slot(const struct strtab *t, const char *p, size_t n)
+{
+	size_t j = agg_hash(p, n) & (t->nslots - 1);
+
+	while (t->slots[j]) {
+		size_t i = t->slots[j] - 1;
+
+		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
+			break;
+		j = (j + 1) & (t->nslots - 1);
+	}
+	return j;
+}
+
 uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
 {
 	size_t j;
 
 	if ((t->count + 1) * 2 > t->nslots)
 		strtab_rehash(t);
-	j = agg_hash(p, n) & (t->nslots - 1);
-	while (t->slots[j]) {
-		size_t i = t->slots[j] - 1;
-
-		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
-			return (uint32_t)i;
-		j = (j + 1) & (t->nslots - 1);
-	}
+	j = strtab_slot(t, p, n);
+	if (t->slots[j])
+		return t->slots[j] - 1;
 	xgrow((void **)&t->strs, &t->cap, t->count + 1, sizeof(*t->strs));
 	xgrow((void **)&t->lens, &t->lcap, t->count + 1, sizeof(*t->lens));
 	t->strs[t->count] = xstrndup(p, n);
@@ -250,15 +260,8 @@ long strtab_get(const struct strtab *t, const char *p, size_t n)
 
 	if (!t->nslots)
 		return -1;
-	j = agg_hash(p, n) & (t->nslots - 1);
-	while (t->slots[j]) {
-		size_t i = t->slots[j] - 1;
-
-		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
-			return (long)i;
-		j = (j + 1) & (t->nslots - 1);
-	}
-	return -1;
+	j = strtab_slot(t, p, n);
+	return t->slots[j] ? (long)t->slots[j] - 1 : -1;
 }
 
 const char *strtab_str(const struct strtab *t, uint32_t id)
