@@ -109,7 +109,8 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e);
 void engine_period_release(struct eng_period *pp);
 
-/* Every rejected record of every current file, sorted by (path, line). */
+/* Every rejected record of every current file, in no set order (the
+ * outputs sort their rows). */
 const struct eng_reject *engine_rejects(const struct engine *g, size_t *n);
 
 /* Counts over all current files. */

@@ -32,7 +32,7 @@
 struct wrec {
 	int64_t ts;
 	dec_t q;            /* in price units (rounded per item) */
-	uint32_t tenant;    /* index into g->tenants */
+	uint32_t tenant;    /* id in g->tenant_ids */
 	uint32_t acct;      /* index into cat->accounts */
 	uint32_t item;      /* index into cat->items */
 	uint32_t group;
@@ -195,9 +195,8 @@ struct engine {
 	const struct catalog *cat;
 	struct err *e;
 	unsigned char *covers;     /* [pkg * nitems + item]: package covers */
-	const char **tenants;      /* sorted unique tenant ids of accounts */
+	struct strtab *tenant_ids; /* tenant ids of accounts, sorted */
 	size_t ntenants;
-	struct strtab *tenant_ids; /* the same, id = index in tenants */
 	struct tenant_info *ti;
 	struct window *walkwin;    /* [tenant * nitems + item] */
 	struct strtab *paths;      /* file paths */
@@ -211,11 +210,6 @@ struct engine {
 };
 
 #define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /* The tenant index of t, or -1. */
 static long find_tenant(const struct engine *g, struct span t)
@@ -889,7 +883,9 @@ static int walk(struct engine *g)
 	const struct wpack *wp;
 	struct wrec x;
 
-	sort_walk(g->r); /* again if candidates were added */
+	/* the decoders sorted theirs; the first part, when it did not
+	 * decode on a thread or took candidates, is sorted here */
+	sort_walk(g->r);
 	for (;;) {
 		const struct part *best = NULL;
 		size_t bi = 0;
@@ -1121,11 +1117,8 @@ static int rate_batches(struct engine *g, struct store *s)
 
 	g->parts[0] = g->r;
 	g->nparts = 1;
-	if (n == 1) {
-		rc = store_batches(s, on_batch, g, g->e);
-		sort_walk(g->r);
-		return rc;
-	}
+	if (n == 1)
+		return store_batches(s, on_batch, g, g->e);
 	memset(&pl, 0, sizeof(pl));
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.more, NULL);
@@ -1156,8 +1149,6 @@ static int rate_batches(struct engine *g, struct store *s)
 	for (i = 0; i < pl.nspare; i++)
 		free(pl.spare[i].data);
 	g->pool = NULL;
-	if (!started)
-		sort_walk(g->r);
 	for (i = 0; i < n; i++)
 		if (g->parts[i]->err.code) {
 			part_error(g, g->parts[i]);
@@ -1580,20 +1571,12 @@ static void setup_tenants(struct engine *g)
 	int walk_all = force && strcmp(force, "1") == 0;
 	size_t i, n;
 
-	g->tenants = xmalloc((cat->naccounts ? cat->naccounts : 1) *
-			     sizeof(*g->tenants));
-	for (i = 0; i < cat->naccounts; i++)
-		g->tenants[i] = cat->accounts[i].tenant;
-	if (cat->naccounts > 1)
-		qsort(g->tenants, cat->naccounts, sizeof(*g->tenants),
-		      cmp_str);
-	for (i = n = 0; i < cat->naccounts; i++)
-		if (n == 0 || strcmp(g->tenants[n - 1], g->tenants[i]) != 0)
-			g->tenants[n++] = g->tenants[i];
-	g->ntenants = n;
+	/* ids in the order of accounts, which are sorted by tenant */
 	g->tenant_ids = strtab_new();
-	for (i = 0; i < n; i++)
-		strtab_put(g->tenant_ids, g->tenants[i], strlen(g->tenants[i]));
+	for (i = 0; i < cat->naccounts; i++)
+		strtab_put(g->tenant_ids, cat->accounts[i].tenant,
+			   strlen(cat->accounts[i].tenant));
+	n = g->ntenants = strtab_count(g->tenant_ids);
 	g->ti = xcalloc(n ? n : 1, sizeof(*g->ti));
 	/* accounts are sorted by (tenant, currency) */
 	for (i = 0; i < cat->naccounts; i++) {
@@ -1720,7 +1703,6 @@ void engine_free(struct engine *g)
 	free(g->ti);
 	free(g->walkwin);
 	free(g->covers);
-	free(g->tenants);
 	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
 	agg_free(g->candkeys);
