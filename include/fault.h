@@ -15,8 +15,9 @@
 void fault_point(const char *step);
 
 /* SETTLE_TIMING=1 makes each call print to stderr the wall time since the
- * previous call (or the first one) under the name of the phase that just
- * ended, for profiling. Without the variable it does nothing. */
+ * previous call under the name of the phase that just ended, and the peak
+ * RSS so far, for profiling; fault_phase(NULL) only starts the clock.
+ * Without the variable it does nothing. */
 void fault_phase(const char *done);
 
 #endif

@@ -525,6 +525,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	struct err e;
 	int done, rc;
 
+	fault_phase(NULL); /* SETTLE_TIMING's clock starts here */
 	memset(&o, 0, sizeof(o));
 	memset(&cat, 0, sizeof(cat));
 	rc = parse(argc, argv, &o, need_cfg, min_files, &done);

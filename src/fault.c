@@ -76,7 +76,7 @@ void fault_phase(const char *done)
 		on = v && strcmp(v, "1") == 0;
 		last = now_ns();
 	}
-	if (!on)
+	if (!on || !done)
 		return;
 	t = now_ns();
 	d = (t - last) / 1000000;
