@@ -129,15 +129,15 @@ struct bcache {
 	signed char *ok;    /* -1 unknown yet, 0, 1 */
 };
 
-/* The open line of one (account, item): records come in runs of one
- * month and price group, so each record adds to the sums here, in one
- * place, and they are added to the line (a hash look-up) only when the
- * month or the group changes, or rating ends (lc_flush). */
-struct lcache {
-	size_t li;          /* line index + 1, 0 for none yet */
+/* The open line of one (account, item, price group): records come in
+ * runs of one month, so each adds its usage here, in one small slot,
+ * and the sum moves to the line (found by a hash look-up) only when the
+ * month changes or rating ends (ls_flush). 16 bytes: the slot is the one
+ * cache line a record without packages touches. */
+struct lslot {
 	int32_t period;
-	uint32_t group;
-	dec_t u, c, f, n;
+	uint32_t li;        /* line index + 1, 0 for none yet */
+	dec_t u;            /* usage not yet added to the line */
 };
 
 /* The last (period, index) of one package in pps. */
@@ -179,7 +179,7 @@ struct part {
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
-	struct lcache *lc;         /* [acct * nitems + item] */
+	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item] + group] */
 	struct ppcache *ppc;       /* [pkg] */
 	const char *cur_path;
 	int failed;                /* an error inside a callback */
@@ -199,6 +199,8 @@ struct engine {
 	size_t ntenants;
 	struct tenant_info *ti;
 	struct window *walkwin;    /* [tenant * nitems + item] */
+	size_t *gofs;              /* [item]: its first group in a line slot row */
+	size_t ngroups;            /* price groups of all items */
 	struct strtab *paths;      /* file paths */
 	struct agg *candkeys;      /* keys seen more than once */
 	struct pkg_state *ps;      /* per package (the walk only) */
@@ -220,7 +222,7 @@ static long find_tenant(const struct engine *g, struct span t)
 static void part_init(struct part *w, struct engine *g)
 {
 	const struct catalog *cat = g->cat;
-	size_t nlc = cat->naccounts * cat->nitems;
+	size_t nls = cat->naccounts * g->ngroups;
 
 	memset(w, 0, sizeof(*w));
 	w->g = g;
@@ -230,8 +232,11 @@ static void part_init(struct part *w, struct engine *g)
 	w->pus = agg_new(sizeof(struct pu_key));
 	w->pps = agg_new(sizeof(struct pp_key));
 	w->pcounts = agg_new(sizeof(int32_t));
-	/* calloc: pages of accounts without usage are never touched */
-	w->lc = xcalloc(nlc ? nlc : 1, sizeof(*w->lc));
+	/* written now rather than left to calloc: a zero page first read
+	 * and then written faults twice, the second time with a TLB flush
+	 * on every core */
+	w->ls = xmalloc((nls ? nls : 1) * sizeof(*w->ls));
+	memset(w->ls, 0, (nls ? nls : 1) * sizeof(*w->ls));
 	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
 			 sizeof(*w->ppc));
 }
@@ -266,7 +271,7 @@ static void part_free(struct part *w)
 	free(w->pp);
 	agg_free(w->pcounts);
 	free(w->pc);
-	free(w->lc);
+	free(w->ls);
 	free(w->ppc);
 }
 
@@ -368,51 +373,44 @@ static int add(struct part *w, dec_t *acc, dec_t v)
 	return 0;
 }
 
-/* Adds the sums of an open line to the line itself. */
-static int lc_close(struct part *w, struct lcache *c)
+/* Adds the usage kept in slot c to its line. */
+static int ls_close(struct part *w, struct lslot *c)
 {
-	struct line_agg *a = &w->la[c->li - 1];
-
-	if (add(w, &a->u, c->u) || add(w, &a->c, c->c) ||
-	    add(w, &a->f, c->f) || add(w, &a->n, c->n))
+	if (add(w, &w->la[c->li - 1].u, c->u))
 		return -1;
-	c->u = c->c = c->f = c->n = 0;
+	c->u = 0;
 	return 0;
 }
 
-/* The open line of record r, with *li its index, or NULL on overflow. */
-static struct lcache *line_of(struct part *w, const struct wrec *r,
-			      size_t *li)
+/* The open line of record r, or NULL on overflow. */
+static struct lslot *line_of(struct part *w, const struct wrec *r)
 {
 	const struct engine *g = w->g;
-	struct lcache *c = &w->lc[(size_t)r->acct * g->cat->nitems + r->item];
+	struct lslot *c = &w->ls[(size_t)r->acct * g->ngroups +
+				 g->gofs[r->item] + r->group];
 	struct line_key k;
 
-	if (c->li && c->period == r->period && c->group == r->group) {
-		*li = c->li - 1;
+	if (c->li && c->period == r->period)
 		return c;
-	}
-	if (c->li && lc_close(w, c))
+	if (c->li && ls_close(w, c))
 		return NULL;
 	memset(&k, 0, sizeof(k));
 	k.period = r->period;
 	k.acct = r->acct;
 	k.item = r->item;
 	k.group = r->group;
-	*li = line_put(w, &k);
-	c->li = *li + 1;
+	c->li = (uint32_t)line_put(w, &k) + 1;
 	c->period = r->period;
-	c->group = r->group;
 	return c;
 }
 
 /* Closes every open line: the line sums are then complete. */
-static int lc_flush(struct part *w)
+static int ls_flush(struct part *w)
 {
-	size_t i, n = w->g->cat->naccounts * w->g->cat->nitems;
+	size_t i, n = w->g->cat->naccounts * w->g->ngroups;
 
 	for (i = 0; i < n; i++)
-		if (w->lc[i].li && lc_close(w, &w->lc[i]))
+		if (w->ls[i].u && ls_close(w, &w->ls[i]))
 			return -1;
 	return 0;
 }
@@ -514,14 +512,15 @@ static int consume(struct part *w, const struct wrec *r)
 {
 	struct engine *g = w->g;
 	const struct catalog *cat = g->cat;
+	struct lslot *ls = line_of(w, r);
 	size_t li, k;
-	struct lcache *lc = line_of(w, r, &li);
+	struct line_agg *la;
 	dec_t rem = r->q, covered = 0, forgiven = 0;
-
 	const struct tenant_info *tp = &g->ti[r->tenant];
 
-	if (!lc)
+	if (!ls)
 		return -1;
+	li = ls->li - 1;
 	for (k = 0; k < tp->npkgs && rem > 0; k++) {
 		size_t pi = tp->pkgs[k];
 		const struct package *p = &cat->packages[pi];
@@ -570,11 +569,16 @@ static int consume(struct part *w, const struct wrec *r)
 			rem = 0;
 		}
 	}
-	if (add(w, &lc->u, r->q) || add(w, &lc->c, covered) ||
-	    add(w, &lc->f, forgiven))
+	if (add(w, &ls->u, r->q))
+		return -1;
+	if (!covered && !forgiven &&
+	    (rem == 0 || cat->accounts[r->acct].postpaid))
+		return 0; /* the usual: no package, billed */
+	la = &w->la[li];
+	if (add(w, &la->c, covered) || add(w, &la->f, forgiven))
 		return -1;
 	if (rem > 0 && !cat->accounts[r->acct].postpaid)
-		return add(w, &lc->n, rem);
+		return add(w, &la->n, rem);
 	return 0;
 }
 
@@ -1155,7 +1159,7 @@ static int rate_batches(struct engine *g, struct store *s)
 			rc = -1;
 		}
 	for (i = 1; i < n && !rc && !pl.stop; i++)
-		if (lc_flush(g->parts[i]) || merge_part(g->r, g->parts[i])) {
+		if (ls_flush(g->parts[i]) || merge_part(g->r, g->parts[i])) {
 			part_error(g, g->parts[i]);
 			part_error(g, g->r);
 			rc = -1;
@@ -1588,6 +1592,11 @@ static void setup_tenants(struct engine *g)
 			ti->acct0 = i;
 	}
 	g->walkwin = xcalloc(n * cat->nitems + 1, sizeof(*g->walkwin));
+	g->gofs = xmalloc((cat->nitems + 1) * sizeof(*g->gofs));
+	for (i = 0; i < cat->nitems; i++) {
+		g->gofs[i] = g->ngroups;
+		g->ngroups += cat->items[i].ngroups;
+	}
 	g->ps = xcalloc(cat->npackages ? cat->npackages : 1, sizeof(*g->ps));
 	g->covers = xcalloc(cat->npackages * cat->nitems + 1, 1);
 	for (i = 0; i < cat->npackages * cat->nitems; i++)
@@ -1667,7 +1676,7 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	if (rate_batches(g, s))
 		goto fail;
 	fault_phase("decode and rate");
-	if (resolve_candidates(g) || walk(g) || lc_flush(g->r))
+	if (resolve_candidates(g) || walk(g) || ls_flush(g->r))
 		goto fail;
 	fault_phase("ordered walk");
 	/* only the merged aggregates are needed from here on */
@@ -1702,6 +1711,7 @@ void engine_free(struct engine *g)
 		free(g->ti[i].pkgs);
 	free(g->ti);
 	free(g->walkwin);
+	free(g->gofs);
 	free(g->covers);
 	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
