@@ -1,9 +1,9 @@
 /* engine: rating, from the state and the config (SPEC sections 3, 5, 6).
  *
  * engine_load reads the ingested records of every current file without
- * ever holding them all: it merges the sorted record keys of all batches
- * as streams to find identities seen twice (duplicate candidates, usually
- * none), then decodes each batch once, resolving each of its distinct
+ * ever holding them all: it reads the sorted record keys of all batches
+ * as streams, one slice of the key space at a time into a small set, to
+ * find identities seen twice (duplicate candidates, usually none), then decodes each batch once, resolving each of its distinct
  * strings once, decides the config-dependent rejects (unknown_tenant,
  * unknown_item, no_account, unit_mismatch, no_price), converts quantities
  * to price units and rates each record at once. Candidates are kept whole

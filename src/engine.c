@@ -1235,103 +1235,108 @@ static int on_batch_id(void *ctx, int64_t id, size_t nrec)
 	return 0;
 }
 
-/* The next key of a stream into *key; 0, 1 at its end, -1 on error. */
-static int knext(struct kstream *k, uint64_t *key)
+/* Makes the next key of a stream k->buf[k->bi]: 0, 1 at its end, -1 on
+ * error. */
+static int kfill(struct kstream *k)
 {
-	if (k->bi == k->bn) {
-		size_t take = k->n - k->pos;
+	size_t take = k->n - k->pos;
 
-		if (take == 0)
-			return 1;
-		if (take > sizeof(k->buf) / sizeof(k->buf[0]))
-			take = sizeof(k->buf) / sizeof(k->buf[0]);
-		if (store_blob_read(k->b, k->buf, take * sizeof(uint64_t),
-				    k->pos * sizeof(uint64_t)))
-			return -1;
-		k->pos += take;
-		k->bn = take;
-		k->bi = 0;
-	}
-	*key = k->buf[k->bi++];
+	if (k->bi < k->bn)
+		return 0;
+	if (take == 0)
+		return 1;
+	if (take > sizeof(k->buf) / sizeof(k->buf[0]))
+		take = sizeof(k->buf) / sizeof(k->buf[0]);
+	if (store_blob_read(k->b, k->buf, take * sizeof(uint64_t),
+			    k->pos * sizeof(uint64_t)))
+		return -1;
+	k->pos += take;
+	k->bn = take;
+	k->bi = 0;
 	return 0;
 }
 
-/* A binary min-heap of (key, stream). */
-struct hnode {
-	uint64_t key;
-	size_t s;
-};
-
-static void sift_down(struct hnode *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		struct hnode t;
-
-		if (l < n && h[l].key < h[m].key)
-			m = l;
-		if (l + 1 < n && h[l + 1].key < h[m].key)
-			m = l + 1;
-		if (m == i)
-			return;
-		t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-/* One share of the key space: streams positioned at its first key and
- * ending before the next share's; keys seen twice go to dups. */
+/* One share of the key space, slices [s0, s1) of 2^bits: streams
+ * positioned at its first key and ending before the next share's; keys
+ * seen twice go to dups. */
 struct krange {
 	struct kstream *ks;
 	size_t n;
+	unsigned bits;
+	uint64_t s0, s1;
 	struct agg *dups;
 	int rc;
 };
 
-/* Merges the streams of r, a binary heap over their next keys. */
+/* Finds the keys seen twice in r's share, one slice at a time: a slice
+ * of every stream (keys are hashes, so slices hold about the same number
+ * of keys) goes into an open-addressing set small enough for the cache.
+ * Each key is read once and looked up once: no merge order is needed to
+ * find equal keys. */
 static void *merge_range(void *arg)
 {
 	struct krange *r = arg;
-	struct hnode *h = xmalloc((r->n ? r->n : 1) * sizeof(*h));
-	size_t n = 0, i;
-	uint64_t prev = 0, last_added = 0;
-	int have_prev = 0, added_any = 0;
+	size_t cap = 1 << 12, used, i;
+	uint64_t *set = xmalloc(cap * sizeof(*set)), sl;
 
 	r->rc = -1;
-	for (i = 0; i < r->n; i++) {
-		int k = knext(&r->ks[i], &h[n].key);
+	for (sl = r->s0; sl < r->s1; sl++) {
+		/* the slice's end; the last one runs to the streams' end */
+		uint64_t end = sl + 1 < (1ULL << r->bits) ?
+				       (sl + 1) << (64 - r->bits) : 0;
+		int zero = 0;
 
-		if (k < 0)
-			goto out;
-		if (k == 0)
-			h[n++].s = i;
-	}
-	for (i = n; i-- > 0;)
-		sift_down(h, n, i);
-	while (n > 0) {
-		uint64_t key = h[0].key;
-		int k;
+		memset(set, 0, cap * sizeof(*set));
+		used = 0;
+		for (i = 0; i < r->n; i++) {
+			struct kstream *k = &r->ks[i];
+			int f;
 
-		if (have_prev && key == prev &&
-		    !(added_any && last_added == key)) {
-			agg_put(r->dups, &key, NULL);
-			last_added = key;
-			added_any = 1;
+			while ((f = kfill(k)) == 0) {
+				uint64_t key = k->buf[k->bi];
+				size_t j;
+
+				if (end && key >= end)
+					break;
+				k->bi++;
+				if (key == 0) { /* 0 marks an empty slot */
+					if (zero++)
+						agg_put(r->dups, &key, NULL);
+					continue;
+				}
+				if (2 * (used + 1) > cap) {
+					size_t oc = cap, m;
+					uint64_t *old = set;
+
+					cap *= 2;
+					set = xcalloc(cap, sizeof(*set));
+					for (m = 0; m < oc; m++) {
+						if (!old[m])
+							continue;
+						j = (size_t)old[m] & (cap - 1);
+						while (set[j])
+							j = (j + 1) & (cap - 1);
+						set[j] = old[m];
+					}
+					free(old);
+				}
+				j = (size_t)key & (cap - 1);
+				while (set[j] && set[j] != key)
+					j = (j + 1) & (cap - 1);
+				if (set[j])
+					agg_put(r->dups, &key, NULL);
+				else {
+					set[j] = key;
+					used++;
+				}
+			}
+			if (f < 0)
+				goto out;
 		}
-		prev = key;
-		have_prev = 1;
-		k = knext(&r->ks[h[0].s], &h[0].key);
-		if (k < 0)
-			goto out;
-		if (k == 1)
-			h[0] = h[--n];
-		sift_down(h, n, 0);
 	}
 	r->rc = 0;
 out:
-	free(h);
+	free(set);
 	return NULL;
 }
 
@@ -1357,14 +1362,15 @@ static int lower_bound(struct kstream *k, uint64_t v, size_t *at)
 }
 
 /* Keys seen twice among all batches. Keys are hashes, so the space
- * splits evenly: below 2^63 and from it up merge on two threads when
- * there are two cores (SQLite serialises the blob reads themselves). */
+ * splits evenly: below 2^63 and from it up are searched on two threads
+ * when there are two cores (SQLite serialises the blob reads themselves). */
 static int find_candidates(struct engine *g, struct store *s)
 {
 	struct kmerge m;
 	struct krange r[2];
 	pthread_t tid;
-	size_t nr = decoders() > 1 ? 2 : 1, i, j;
+	size_t nr = decoders() > 1 ? 2 : 1, i, j, total = 0;
+	unsigned bits = 1;
 	int rc = -1, threaded = 0;
 
 	memset(&m, 0, sizeof(m));
@@ -1373,9 +1379,17 @@ static int find_candidates(struct engine *g, struct store *s)
 	m.e = g->e;
 	if (store_batch_ids(s, on_batch_id, &m, g->e))
 		goto out;
+	/* slices of about 16 k keys: a set of 32 k slots, 256 KiB */
+	for (i = 0; i < m.n; i++)
+		total += m.ks[i].n;
+	while (bits < 40 && (total >> bits) > (1 << 14))
+		bits++;
 	for (j = 0; j < nr; j++) {
 		r[j].ks = xcalloc(m.n ? m.n : 1, sizeof(*r[j].ks));
 		r[j].n = m.n;
+		r[j].bits = bits;
+		r[j].s0 = j * ((1ULL << bits) / nr);
+		r[j].s1 = (j + 1) * ((1ULL << bits) / nr);
 		r[j].dups = j ? agg_new(sizeof(uint64_t)) : g->candkeys;
 	}
 	for (i = 0; i < m.n; i++) {
