@@ -18,6 +18,15 @@ enum { COL_TENANT, COL_ITEM, COL_STATUS, COL_UNIT, COL_DIMS, NCOL };
 
 #define KEY_SEED 0x5e771e
 #define VARINT_MAX 10
+/* The first bytes of a layout-2 blob: a zero written in two bytes, which
+ * the minimal varints of layout 1 never are, then the layout number. */
+#define MARK0 0x80
+#define MARK1 0x00
+#define LAYOUT 2
+#define HDR_MARK 3
+/* a canonical UUID: its text, and its packed form */
+#define UUID_TEXT 36
+#define UUID_BYTES 16
 /* the varints of a record but its record_id bytes, at their longest */
 #define REC_FIXED (9 * VARINT_MAX)
 
@@ -93,6 +102,87 @@ static void put_bytes(struct buf *b, const void *p, size_t n)
 	buf_need(b, n);
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
+}
+
+/* Where the 32 hex digits of a canonical UUID's text are, in pairs: the
+ * text is 8-4-4-4-12 digits with '-' at 8, 13, 18 and 23. */
+static const unsigned char uuid_pair[UUID_BYTES] = {
+	0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34,
+};
+
+/* Little-endian loads, whatever the host: the first byte is the low one
+ * (compilers make them one load). */
+static inline uint64_t le32(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24;
+}
+
+static inline uint64_t le64(const unsigned char *p)
+{
+	return le32(p) | le32(p + 4) << 32;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGH (ONES * 0x80)
+
+/* Packs 8 hex digits, the first in w's low byte, into 4 bytes at out,
+ * high nibble first; returns non-zero if one is not a lowercase hex
+ * digit. A word at a time and without branches: ids are random digits,
+ * which a branch per digit would mispredict. */
+static inline uint64_t hex8(uint64_t w, unsigned char *out)
+{
+	/* with every byte below 0x80, x + (0x80 - lo) sets a byte's high
+	 * bit iff it is >= lo, x + (0x7f - hi) iff it is > hi, and no
+	 * carry crosses bytes */
+	uint64_t x = w & ~HIGH;
+	uint64_t digit = (x + ONES * (0x80 - '0')) &
+			 ~(x + ONES * (0x7f - '9'));
+	uint64_t letter = (x + ONES * (0x80 - 'a')) &
+			  ~(x + ONES * (0x7f - 'f'));
+	/* '0'..'9' are 0x30..0x39, 'a'..'f' 0x61..0x66: the low nibble,
+	 * plus 9 for a letter */
+	uint64_t v = (w & ONES * 0x0f) + 9 * (w >> 6 & ONES);
+	uint64_t t = (v << 4 | v >> 8) & 0x00ff00ff00ff00ffULL;
+
+	t = (t | t >> 8) & 0x0000ffff0000ffffULL;
+	t = (t | t >> 16) & 0xffffffffULL;
+	out[0] = (unsigned char)t;
+	out[1] = (unsigned char)(t >> 8);
+	out[2] = (unsigned char)(t >> 16);
+	out[3] = (unsigned char)(t >> 24);
+	return (w & HIGH) | (~(digit | letter) & HIGH);
+}
+
+/* Packs s[0..n) into out if it is a canonical lowercase UUID: its 32
+ * digits as 16 bytes, high nibble first. Returns 1 if it packed, 0 if the
+ * id must stay raw (out then holds junk). */
+static int uuid_pack(const char *s, size_t n, unsigned char *out)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint64_t bad;
+
+	if (n != UUID_TEXT)
+		return 0;
+	bad = (u[8] ^ '-') | (u[13] ^ '-') | (u[18] ^ '-') | (u[23] ^ '-');
+	bad |= hex8(le64(u), out);
+	bad |= hex8(le32(u + 9) | le32(u + 14) << 32, out + 4);
+	bad |= hex8(le32(u + 19) | le32(u + 24) << 32, out + 8);
+	bad |= hex8(le64(u + 28), out + 12);
+	return bad == 0;
+}
+
+/* The 36 bytes of text at out of the UUID packed at p. */
+static void uuid_unpack(const unsigned char *p, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t k;
+
+	out[8] = out[13] = out[18] = out[23] = '-';
+	for (k = 0; k < UUID_BYTES; k++) {
+		out[uuid_pair[k]] = digits[p[k] >> 4];
+		out[uuid_pair[k] + 1] = digits[p[k] & 0xf];
+	}
 }
 
 static inline uint64_t load8(const char *p)
@@ -268,7 +358,8 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 	size_t st = intern(b, COL_STATUS, r->status);
 	size_t un = intern(b, COL_UNIT, r->unit);
 	size_t di = intern(b, COL_DIMS, r->dims);
-	unsigned char *p;
+	unsigned char *p, uuid[UUID_BYTES];
+	int packed = uuid_pack(r->record_id.p, r->record_id.n, uuid);
 	uint64_t zz;
 	int64_t d;
 
@@ -279,7 +370,10 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 	p = varint_at(p, r->line - b->last_line);
 	p = varint_at(p, t);
 	p = varint_at(p, it);
-	p = varint_at(p, st);
+	/* the status index shares its varint with the packed flag: a
+	 * status is one of few strings, early in the table, so the flag
+	 * rarely costs a byte */
+	p = varint_at(p, (uint64_t)st << 1 | (uint64_t)packed);
 	p = varint_at(p, un);
 	p = varint_at(p, di);
 	/* wrapping difference, undone the same way when decoding */
@@ -287,10 +381,15 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 	zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
 	p = varint_at(p, zz);
 	p = varint_at(p, (uint64_t)r->qty);
-	p = varint_at(p, r->record_id.n);
-	if (r->record_id.n)
-		memcpy(p, r->record_id.p, r->record_id.n);
-	p += r->record_id.n;
+	if (packed) {
+		memcpy(p, uuid, UUID_BYTES);
+		p += UUID_BYTES;
+	} else {
+		p = varint_at(p, r->record_id.n);
+		if (r->record_id.n)
+			memcpy(p, r->record_id.p, r->record_id.n);
+		p += r->record_id.n;
+	}
 	b->recs.n = (size_t)(p - (b->recs.p + b->head));
 	if (b->nrec == b->kcap)
 		xgrow((void **)&b->keys, &b->kcap, b->nrec + 1,
@@ -359,7 +458,8 @@ size_t batch_size(const struct batch *b)
 
 void batch_encode(struct batch *b, const void **data, size_t *len)
 {
-	size_t hdr = varint_len(b->nstr) + b->strs.n + varint_len(b->nrec);
+	size_t hdr = HDR_MARK + varint_len(b->nstr) + b->strs.n +
+		     varint_len(b->nrec);
 	unsigned char *p;
 
 	if (hdr > b->head || !b->recs.p) {
@@ -374,6 +474,9 @@ void batch_encode(struct batch *b, const void **data, size_t *len)
 		b->head = head;
 	}
 	*data = p = b->recs.p + b->head - hdr;
+	*p++ = MARK0;
+	*p++ = MARK1;
+	*p++ = LAYOUT;
 	p = varint_at(p, b->nstr);
 	if (b->strs.n)
 		memcpy(p, b->strs.p, b->strs.n);
@@ -412,8 +515,16 @@ static int decode(const void *data, size_t len,
 	struct span *strs = NULL;
 	uint64_t nstr, nrec, i, v;
 	struct usage_rec r;
-	int rc = -1;
+	/* the text of a packed record_id, for the callback */
+	char uuid[UUID_TEXT];
+	int rc = -1, packing = 0;
 
+	if (len >= 2 && p[0] == MARK0 && p[1] == MARK1) {
+		p += 2;
+		if (get_varint(&p, end, &v) || v != LAYOUT)
+			return -1;
+		packing = 1;
+	}
 	if (get_varint(&p, end, &nstr) || nstr > len)
 		return -1;
 	strs = xmalloc((size_t)(nstr ? nstr : 1) * sizeof(*strs));
@@ -438,11 +549,19 @@ static int decode(const void *data, size_t len,
 	for (i = 0; i < nrec; i++) {
 		uint64_t f[9]; /* the varints of one record, in layout order */
 		uint32_t ids[5];
-		int k;
+		int k, packed = 0;
 
-		for (k = 0; k < 9; k++)
+		for (k = 0; k < 8; k++)
 			if (get_varint(&p, end, &f[k]))
 				goto out;
+		if (packing) {
+			packed = (int)(f[3] & 1);
+			f[3] >>= 1;
+		}
+		if (packed)
+			f[8] = UUID_BYTES;
+		else if (get_varint(&p, end, &f[8]))
+			goto out;
 		for (k = 1; k <= 5; k++) {
 			if (f[k] >= nstr)
 				goto out;
@@ -459,8 +578,14 @@ static int decode(const void *data, size_t len,
 		r.ts = (int64_t)((uint64_t)r.ts +
 				 ((f[6] >> 1) ^ (~(f[6] & 1) + 1)));
 		r.qty = (dec_t)f[7];
-		r.record_id.p = (const char *)p;
-		r.record_id.n = (size_t)f[8];
+		if (packed) {
+			uuid_unpack(p, uuid);
+			r.record_id.p = uuid;
+			r.record_id.n = UUID_TEXT;
+		} else {
+			r.record_id.p = (const char *)p;
+			r.record_id.n = (size_t)f[8];
+		}
 		p += f[8];
 		k = fn ? fn(ctx, &r) : idfn(ctx, &r, ids);
 		if (k) {
