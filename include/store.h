@@ -23,7 +23,11 @@
 
 #include "err.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* The state's version (SQLite's user_version): 2 since record batches
+ * may be in layout 2 (batch.h). A version-1 state opens, and becomes 2
+ * with the first file ingested into it; a settle that knows only 1 then
+ * refuses it by name instead of finding its batches corrupt. */
+#define STORE_SCHEMA_VERSION 2
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 

@@ -227,7 +227,7 @@ struct store *store_open(const char *path, struct err *e)
 		if (exec(s, "BEGIN IMMEDIATE", e))
 			goto fail;
 		if (exec(s, schema, e) ||
-		    exec(s, "PRAGMA user_version=1", e) ||
+		    exec(s, "PRAGMA user_version=2", e) ||
 		    exec(s, "COMMIT", e)) {
 			store_rollback(s);
 			goto fail;
@@ -374,9 +374,14 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO file(path, size, sha256, state)"
-				" VALUES(?1, ?2, ?3, 0)", e);
+	sqlite3_stmt *st;
 
+	/* the file's batches are written in layout 2: the state says so,
+	 * in the same transaction (store.h) */
+	if (exec(s, "PRAGMA user_version=2", e))
+		return -1;
+	st = prep(s, "INSERT INTO file(path, size, sha256, state)"
+		  " VALUES(?1, ?2, ?3, 0)", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);

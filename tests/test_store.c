@@ -246,7 +246,7 @@ static void test_open(void)
 	}
 	TEST_EQ_INT(stat(db, &st), 0);
 	TEST_EQ_INT(st.st_mode & 07777, 0600);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
 		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
 		    3);
@@ -278,7 +278,7 @@ static void test_open(void)
 	s = store_open(db, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
 		TEST_EQ_INT(stat(db, &st), 0);
 		TEST_EQ_INT(st.st_mode & 07777, 0600);
 		store_close(s);
@@ -754,6 +754,48 @@ static void test_rollback(void)
 	free(db);
 }
 
+/* A version-1 state (from before layout-2 batches) opens; a rolled-back
+ * ingest leaves it at 1, a committed one makes it 2. */
+static void test_upgrade(void)
+{
+	char *db = path_in("v1.db");
+	struct store *s;
+	struct err e;
+	unsigned char sha[32];
+	int64_t id = -1;
+
+	sha_fill(sha, 6);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(sqlite3_exec(store_db(s), "PRAGMA user_version=1", NULL,
+				 NULL, NULL), SQLITE_OK);
+	store_close(s);
+	err_clear(&e);
+	s = store_open(db, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/v.csv", 1, sha, &id, &e), 0);
+	store_rollback(s);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/v.csv", 1, sha, &id, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
+	TEST_EQ_INT(e.code, 0);
+	store_close(s);
+	free(db);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
@@ -771,6 +813,7 @@ int main(void)
 	test_failed_file();
 	test_forget_drop();
 	test_rollback();
+	test_upgrade();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	TEST_TRUE(stat(tmpdir, &st) != 0);
 	return TEST_REPORT();
