@@ -23,7 +23,8 @@ enum col_kind {
 
 struct table;
 
-/* A table with ncols columns named names[i] of kind kinds[i]. */
+/* A table with ncols (at least 1) columns named names[i] of kind
+ * kinds[i]. */
 struct table *table_new(size_t ncols, const char *const *names,
 			const enum col_kind *kinds);
 void table_free(struct table *t);

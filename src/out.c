@@ -18,12 +18,17 @@ struct table {
 	size_t ncols;
 	char **names;
 	enum col_kind *kinds;
-	/* cell texts back to back (NUL-terminated) in one arena: a table of
-	 * 10^5 rows would otherwise be 10^6 small mallocs */
+	int has_int;         /* a column sorts as numbers */
+	/* cell texts back to back (NUL-terminated) in one arena, in the order
+	 * they were added: a table of 10^5 rows would otherwise be 10^6 small
+	 * mallocs, and a row's cells are one span, so a cell ends where the
+	 * next one starts */
 	char *text;
 	size_t ntext, textcap;
 	size_t *cells;       /* rows * ncols offsets into text, row-major */
-	size_t nrows, cap;
+	unsigned char *quoted; /* per row: some cell needs CSV quoting */
+	size_t nrows, cap, qcap;
+	size_t extra;        /* bytes the quoting adds, over all rows */
 };
 
 struct table *table_new(size_t ncols, const char *const *names,
@@ -38,6 +43,7 @@ struct table *table_new(size_t ncols, const char *const *names,
 	for (i = 0; i < ncols; i++) {
 		t->names[i] = xstrdup(names[i]);
 		t->kinds[i] = kinds[i];
+		t->has_int |= kinds[i] == COL_INT;
 	}
 	return t;
 }
@@ -52,36 +58,66 @@ void table_free(struct table *t)
 		free(t->names[i]);
 	free(t->text);
 	free(t->cells);
+	free(t->quoted);
 	free(t->names);
 	free(t->kinds);
 	free(t);
 }
 
-/* Appends a cell as written: formula-like text gets a leading quote. */
-static size_t put_text(struct table *t, const char *s, enum col_kind k)
-{
-	size_t n = strlen(s), off = t->ntext;
-	int quote = k == COL_TEXT && (s[0] == '=' || s[0] == '+' ||
-				      s[0] == '-' || s[0] == '@');
+/* Bytes that end a cell's plain run: its NUL, and what makes a CSV cell
+ * need quotes. */
+static const unsigned char stop[256] = {
+	[0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1 };
 
-	xgrow((void **)&t->text, &t->textcap, t->ntext + n + 2, 1);
-	if (quote)
-		t->text[t->ntext++] = '\'';
-	memcpy(t->text + t->ntext, s, n + 1);
-	t->ntext += n + 1;
-	return off;
+/* The length of s; adds to *extra what quoting it in CSV adds (2 and a
+ * byte per '"'), nothing when it needs no quotes. One pass. */
+static size_t cell_len(const char *s, size_t *extra)
+{
+	size_t n = 0;
+
+	while (!stop[(unsigned char)s[n]])
+		n++;
+	if (s[n]) {
+		*extra += 2;
+		for (; s[n]; n++)
+			*extra += s[n] == '"';
+	}
+	return n;
+}
+
+/* Formula-like text gets a leading quote. */
+static int formula(const char *s, enum col_kind k)
+{
+	return k == COL_TEXT && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
+				 s[0] == '@');
 }
 
 void table_add(struct table *t, const char *const *cells)
 {
-	size_t i;
+	size_t i, extra = 0, need = 0, *row, *len;
 
-	xgrow((void **)&t->cells, &t->cap, (t->nrows + 1) * t->ncols,
+	xgrow((void **)&t->cells, &t->cap, (t->nrows + 2) * t->ncols,
 	      sizeof(*t->cells));
-	for (i = 0; i < t->ncols; i++)
-		t->cells[t->nrows * t->ncols + i] = put_text(t, cells[i],
-							     t->kinds[i]);
-	t->nrows++;
+	xgrow((void **)&t->quoted, &t->qcap, t->nrows + 1, 1);
+	row = &t->cells[t->nrows * t->ncols];
+	/* the next row's slots hold the lengths for now */
+	len = row + t->ncols;
+	for (i = 0; i < t->ncols; i++) {
+		len[i] = cell_len(cells[i], &extra);
+		need += len[i] + 1 + (size_t)formula(cells[i], t->kinds[i]);
+	}
+	xgrow((void **)&t->text, &t->textcap, t->ntext + need, 1);
+	for (i = 0; i < t->ncols; i++) {
+		char *o = t->text + t->ntext;
+
+		row[i] = t->ntext;
+		if (formula(cells[i], t->kinds[i]))
+			*o++ = '\'';
+		memcpy(o, cells[i], len[i] + 1);
+		t->ntext = (size_t)(o - t->text) + len[i] + 1;
+	}
+	t->quoted[t->nrows++] = extra != 0;
+	t->extra += extra;
 }
 
 size_t table_rows(const struct table *t)
@@ -89,11 +125,16 @@ size_t table_rows(const struct table *t)
 	return t->nrows;
 }
 
-/* Compares two non-negative integers written in decimal. */
-static int cmp_int(const char *a, const char *b)
+/* Where row r's span of text ends (one past its last NUL). */
+static size_t row_end(const struct table *t, size_t r)
 {
-	size_t na = strlen(a), nb = strlen(b);
+	return r + 1 < t->nrows ? t->cells[(r + 1) * t->ncols] : t->ntext;
+}
 
+/* Compares two non-negative integers written in decimal, na and nb
+ * bytes long. */
+static int cmp_int(const char *a, size_t na, const char *b, size_t nb)
+{
 	while (na > 1 && *a == '0') {
 		a++;
 		na--;
@@ -104,26 +145,49 @@ static int cmp_int(const char *a, const char *b)
 	}
 	if (na != nb)
 		return na < nb ? -1 : 1;
-	return strcmp(a, b);
+	return memcmp(a, b, na);
 }
 
-static const struct table *sort_table; /* qsort has no context argument */
-
-static int cmp_row(const void *pa, const void *pb)
+/* Compares rows ra and rb: column by column, as bytes or, for COL_INT,
+ * as numbers. A row is its cells' NUL-terminated texts back to back, and
+ * NUL is below every other byte, so when no column sorts as numbers one
+ * memcmp of the two spans gives the same order as strcmp column by
+ * column. */
+static int cmp_rows(const struct table *t, size_t ra, size_t rb)
 {
-	const struct table *t = sort_table;
-	const size_t *a = *(const size_t *const *)pa;
-	const size_t *b = *(const size_t *const *)pb;
-	size_t i;
+	const size_t *a = &t->cells[ra * t->ncols];
+	const size_t *b = &t->cells[rb * t->ncols];
+	size_t ea = row_end(t, ra), eb = row_end(t, rb), i;
 
+	if (!t->has_int) {
+		size_t na = ea - a[0], nb = eb - b[0];
+		int c = memcmp(t->text + a[0], t->text + b[0],
+			       na < nb ? na : nb);
+
+		if (c)
+			return c;
+		return na < nb ? -1 : na > nb;
+	}
 	for (i = 0; i < t->ncols; i++) {
+		size_t na = (i + 1 < t->ncols ? a[i + 1] : ea) - a[i];
+		size_t nb = (i + 1 < t->ncols ? b[i + 1] : eb) - b[i];
 		const char *x = t->text + a[i], *y = t->text + b[i];
-		int c = t->kinds[i] == COL_INT ? cmp_int(x, y) : strcmp(x, y);
+		int c;
 
+		/* na, nb count the NUL */
+		if (t->kinds[i] == COL_INT)
+			c = cmp_int(x, na - 1, y, nb - 1);
+		else
+			c = memcmp(x, y, na < nb ? na : nb);
 		if (c)
 			return c;
 	}
 	return 0;
+}
+
+static int cmp_row(const void *pa, const void *pb, void *ctx)
+{
+	return cmp_rows(ctx, *(const size_t *)pa, *(const size_t *)pb);
 }
 
 /* A growing byte buffer. */
@@ -155,31 +219,78 @@ static void put_cell(struct obuf *b, const char *s)
 	ob_put(b, "\"", 1);
 }
 
+/* Writes cell s (n bytes) quoted per RFC 4180 at o, when it holds a
+ * comma, quote or line break; returns the bytes written. */
+static size_t quote_cell(char *o, const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n && !stop[(unsigned char)s[i]]; i++)
+		;
+	if (i == n) {
+		memcpy(o, s, n);
+		return n;
+	}
+	o[k++] = '"';
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			o[k++] = '"';
+		o[k++] = s[i];
+	}
+	o[k++] = '"';
+	return k;
+}
+
 void table_render(struct table *t, char **data, size_t *len)
 {
-	size_t **rows = xmalloc((t->nrows ? t->nrows : 1) * sizeof(*rows));
 	struct obuf b = { NULL, 0, 0 };
-	size_t i, j;
+	size_t *order = NULL;
+	size_t i, j, r;
 
-	for (i = 0; i < t->nrows; i++)
-		rows[i] = &t->cells[i * t->ncols];
-	sort_table = t;
-	qsort(rows, t->nrows, sizeof(*rows), cmp_row);
+	/* rows mostly come sorted already: a pass to see, before sorting */
+	for (i = 1; i < t->nrows; i++)
+		if (cmp_rows(t, i - 1, i) > 0)
+			break;
+	if (i < t->nrows) {
+		order = xmalloc(t->nrows * sizeof(*order));
+		for (i = 0; i < t->nrows; i++)
+			order[i] = i;
+		qsort_r(order, t->nrows, sizeof(*order), cmp_row, t);
+	}
 	for (j = 0; j < t->ncols; j++) {
 		if (j)
 			ob_put(&b, ",", 1);
 		put_cell(&b, t->names[j]);
 	}
 	ob_put(&b, "\n", 1);
+	/* the body is the text with each cell's NUL turned into its ',' or
+	 * '\n', plus the quoting: exactly this many bytes */
+	xgrow((void **)&b.p, &b.cap, b.n + t->ntext + t->extra + 1, 1);
 	for (i = 0; i < t->nrows; i++) {
-		for (j = 0; j < t->ncols; j++) {
-			if (j)
-				ob_put(&b, ",", 1);
-			put_cell(&b, t->text + rows[i][j]);
+		const size_t *c;
+		size_t end;
+		char *o = b.p + b.n;
+
+		r = order ? order[i] : i;
+		c = &t->cells[r * t->ncols];
+		end = row_end(t, r);
+		if (!t->quoted[r]) {
+			memcpy(o, t->text + c[0], end - c[0]);
+			for (j = 1; j < t->ncols; j++)
+				o[c[j] - c[0] - 1] = ',';
+			o[end - c[0] - 1] = '\n';
+			b.n += end - c[0];
+			continue;
 		}
-		ob_put(&b, "\n", 1);
+		for (j = 0; j < t->ncols; j++) {
+			size_t e = (j + 1 < t->ncols ? c[j + 1] : end) - 1;
+
+			b.n += quote_cell(b.p + b.n, t->text + c[j], e - c[j]);
+			b.p[b.n++] = j + 1 < t->ncols ? ',' : '\n';
+		}
 	}
-	free(rows);
+	b.p[b.n] = '\0';
+	free(order);
 	*data = b.p;
 	*len = b.n;
 }

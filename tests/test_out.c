@@ -164,6 +164,56 @@ static void test_sort_before_quoting(void)
 	table_free(t);
 }
 
+/* Text columns only: a cell that is a prefix of the other sorts first,
+ * whatever follows in the row ("a","z" before "ab","a"); rows added in
+ * order, rows needing quotes among them, and a table in reverse order. */
+static void test_sort_text_rows(void)
+{
+	static const char *const names[] = { "k", "v" };
+	static const enum col_kind kinds[] = { COL_TEXT, COL_NUM };
+	struct table *t = table_new(2, names, kinds);
+	const char *c[2];
+
+	c[0] = "a";
+	c[1] = "z";
+	table_add(t, c);
+	c[0] = "ab";
+	c[1] = "a";
+	table_add(t, c);
+	c[0] = "ab";
+	c[1] = "a,b";
+	table_add(t, c);
+	c[0] = "b";
+	c[1] = "";
+	table_add(t, c);
+	c[0] = "b";
+	c[1] = "\"x\"";
+	table_add(t, c);
+	CHECK_RENDER(t, "k,v\na,z\nab,a\nab,\"a,b\"\nb,\n"
+		     "b,\"\"\"x\"\"\"\n");
+	table_free(t);
+
+	t = table_new(2, names, kinds);
+	c[0] = "b";
+	c[1] = "\"x\"";
+	table_add(t, c);
+	c[0] = "b";
+	c[1] = "";
+	table_add(t, c);
+	c[0] = "ab";
+	c[1] = "a,b";
+	table_add(t, c);
+	c[0] = "ab";
+	c[1] = "a";
+	table_add(t, c);
+	c[0] = "a";
+	c[1] = "z";
+	table_add(t, c);
+	CHECK_RENDER(t, "k,v\na,z\nab,a\nab,\"a,b\"\nb,\n"
+		     "b,\"\"\"x\"\"\"\n");
+	table_free(t);
+}
+
 static void test_formula(void)
 {
 	static const char *const names[] = { "text", "num", "int" };
@@ -479,6 +529,7 @@ int main(void)
 	test_sort_kinds();
 	test_quoting();
 	test_sort_before_quoting();
+	test_sort_text_rows();
 	test_formula();
 	test_copies();
 
