@@ -387,6 +387,17 @@ static int adjust(struct pctx *c, struct sinv *v, const struct eng_invoice *n)
 	return 1;
 }
 
+/* Asks the CPU for the tiers texts of v's lines, which lie all over the
+ * heap: fetched while the invoice before is written instead of one cache
+ * miss at a time when bound. */
+static void prefetch_tiers(const struct eng_invoice *v)
+{
+	size_t j;
+
+	for (j = 0; j < v->nlines; j++)
+		__builtin_prefetch(v->lines[j].tiers);
+}
+
 static int write_invoice(struct pctx *c, const struct eng_invoice *n,
 			 int64_t number, int version)
 {
@@ -812,6 +823,8 @@ static int settle(struct pctx *c, int *changed)
 		int64_t number;
 		int version = 1, ch = 1;
 
+		if (i + 1 < c->pp.ninv)
+			prefetch_tiers(&c->pp.inv[i + 1]);
 		if (old) {
 			number = old->number;
 			version = old->version;

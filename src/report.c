@@ -96,6 +96,20 @@ static void write_invoices(const struct report *r, struct report_files *out)
 	add_table(out, "invoices.csv", t);
 }
 
+/* Asks the CPU for the lines' tiers and package usage of v, which lie
+ * all over the heap: fetched while the caller works on the invoice before,
+ * they cost a fraction of the cache misses one at a time would. */
+static void prefetch_lines(const struct eng_invoice *v)
+{
+	size_t j;
+
+	for (j = 0; j < v->nlines; j++) {
+		__builtin_prefetch(v->lines[j].tiers);
+		if (v->lines[j].npu)
+			__builtin_prefetch(v->lines[j].pu);
+	}
+}
+
 static void write_lines(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
@@ -121,9 +135,13 @@ static void write_lines(const struct report *r, struct report_files *out)
 	char b[7][DEC_MAX_TEXT];
 	size_t i, j, k;
 
+	if (r->pp->ninv)
+		prefetch_lines(&r->pp->inv[0]);
 	for (i = 0; i < r->pp->ninv; i++) {
 		const struct eng_invoice *v = &r->pp->inv[i];
 
+		if (i + 1 < r->pp->ninv)
+			prefetch_lines(&r->pp->inv[i + 1]);
 		for (j = 0; j < v->nlines; j++) {
 			const struct eng_line *l = &v->lines[j];
 			const char *grp = l->item->groups[l->group].filter;
