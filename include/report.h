@@ -68,6 +68,14 @@ struct report_files {
 
 /* Renders every file of r (finals add adjustments.csv and arrears.csv). */
 void report_render(const struct report *r, struct report_files *out);
+
+/* report_render in two parts: report_render_lines fills out with the
+ * files that read neither r->adj nor r->arr (invoices, invoice_lines,
+ * package_usage, uncovered, packages, alerts, rejects), so a close can
+ * render them while it still writes the state; report_render_rest then
+ * appends the others (adjustments, arrears, summary.txt). */
+void report_render_lines(const struct report *r, struct report_files *out);
+void report_render_rest(const struct report *r, struct report_files *out);
 void report_files_release(struct report_files *f);
 
 /* SHA-256 over the names and bytes of all files, taken in name order:

@@ -1,6 +1,7 @@
 /* ledger: settlement of final periods. */
 #include "ledger.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,23 +338,28 @@ static int put_adjustment(struct pctx *c, const struct sinv *v, int seq,
 	return rc == SQLITE_DONE ? 0 : db_err(c, "write an adjustment");
 }
 
-/* Issues the adjustment of a changed invoice: a row per changed line and
- * a total row. Returns 1 if the invoice changed, 0 if not, -1. */
+/* 1 if the stored invoice v and this close's n differ in any field of
+ * any line, else 0. */
+static int differs(const struct sinv *v, const struct eng_invoice *n)
+{
+	size_t i;
+
+	if (n->nlines != v->nlines)
+		return 1;
+	for (i = 0; i < n->nlines; i++)
+		if (cmp_key(&n->lines[i], &v->lines[i]) != 0 ||
+		    !line_same(&n->lines[i], &v->lines[i]))
+			return 1;
+	return 0;
+}
+
+/* Issues the adjustment of a changed invoice (differs): a row per
+ * changed line and a total row. Returns 0 or -1. */
 static int adjust(struct pctx *c, struct sinv *v, const struct eng_invoice *n)
 {
 	size_t i = 0, j = 0;
-	int changed = 0, seq = v->version;
+	int seq = v->version;
 
-	/* first pass: any difference at all? */
-	if (n->nlines != v->nlines)
-		changed = 1;
-	for (i = 0; !changed && i < n->nlines; i++)
-		if (cmp_key(&n->lines[i], &v->lines[i]) != 0 ||
-		    !line_same(&n->lines[i], &v->lines[i]))
-			changed = 1;
-	if (!changed)
-		return 0;
-	i = j = 0;
 	while (i < n->nlines || j < v->nlines) {
 		int k = i == n->nlines ? 1 : j == v->nlines ? -1 :
 			cmp_key(&n->lines[i], &v->lines[j]);
@@ -384,7 +390,7 @@ static int adjust(struct pctx *c, struct sinv *v, const struct eng_invoice *n)
 	if (put_adjustment(c, v, seq, "", "", v->total, n->total))
 		return -1;
 	c->new_adjustments++;
-	return 1;
+	return 0;
 }
 
 /* Asks the CPU for the tiers texts of v's lines, which lie all over the
@@ -749,13 +755,58 @@ static void pctx_release(struct pctx *c)
 	report_files_release(&c->files);
 }
 
+/* What this close does with each invoice. */
+struct plan {
+	struct sinv *old;    /* the stored invoice, NULL for a new one */
+	int64_t number;
+	int version;
+	int changed;         /* new, or differs from old: to be written */
+};
+
+/* Writes the invoices that changed (with their adjustments), in order. */
+static int write_invoices(struct pctx *c, const struct plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < c->pp.ninv; i++) {
+		const struct eng_invoice *v = &c->pp.inv[i];
+
+		if (i + 1 < c->pp.ninv)
+			prefetch_tiers(&c->pp.inv[i + 1]);
+		if (!pl[i].changed)
+			continue;
+		if (pl[i].old && adjust(c, pl[i].old, v))
+			return -1;
+		if (write_invoice(c, v, pl[i].number, pl[i].version))
+			return -1;
+	}
+	return 0;
+}
+
+struct render_job {
+	struct report r;
+	struct report_files *files;
+};
+
+static void *render_lines(void *arg)
+{
+	struct render_job *j = arg;
+
+	report_render_lines(&j->r, j->files);
+	return NULL;
+}
+
 /* Settles period c->p inside the open transaction. Sets *changed. */
 static int settle(struct pctx *c, int *changed)
 {
 	struct report r;
+	struct render_job job;
+	struct plan *pl;
+	pthread_t tid;
 	unsigned char digest[32];
 	int64_t maxnum = 0;
 	size_t i, nreal;
+	int threaded, failed;
 	char sp[64];
 
 	*changed = 0;
@@ -815,46 +866,52 @@ static int settle(struct pctx *c, int *changed)
 		if (rc)
 			return -1;
 	}
+	pl = xmalloc((c->pp.ninv + 1) * sizeof(*pl));
 	for (i = 0; i < c->pp.ninv; i++) {
 		const struct eng_invoice *v = &c->pp.inv[i];
-		struct sinv *old = find_stored(c, v->acct->tenant,
-					       v->acct->currency);
+		struct plan *q = &pl[i];
 		struct report_invoice *h = &c->rinv[i];
-		int64_t number;
-		int version = 1, ch = 1;
 
-		if (i + 1 < c->pp.ninv)
-			prefetch_tiers(&c->pp.inv[i + 1]);
-		if (old) {
-			number = old->number;
-			version = old->version;
-			ch = adjust(c, old, v);
-			if (ch < 0)
-				return -1;
-			version += ch;
+		q->old = find_stored(c, v->acct->tenant, v->acct->currency);
+		if (q->old) {
+			q->number = q->old->number;
+			q->changed = differs(q->old, v);
+			q->version = q->old->version + q->changed;
 		} else {
-			number = ++maxnum;
+			q->number = ++maxnum;
+			q->version = 1;
+			q->changed = 1;
 		}
-		if (ch && write_invoice(c, v, number, version))
-			return -1;
-		invoice_no(c->prefix, c->p, number, h->invoice_no,
+		invoice_no(c->prefix, c->p, q->number, h->invoice_no,
 			   sizeof(h->invoice_no));
 		h->status = "final";
-		h->version = version;
+		h->version = q->version;
 		report_balances(h, c->bbs[i], v->total);
 	}
-	if (arrears(c) || load_adjustments(c))
+	/* the files that need no adjustments or arrears are rendered on a
+	 * second thread while this one writes the state (nothing else
+	 * touches the connection meanwhile); both only read c->pp */
+	memset(&job, 0, sizeof(job));
+	job.r.cat = c->cat;
+	job.r.g = c->g;
+	job.r.pp = &c->pp;
+	job.r.inv = c->rinv;
+	job.files = &c->files;
+	threaded = pthread_create(&tid, NULL, render_lines, &job) == 0;
+	if (!threaded)
+		render_lines(&job);
+	failed = write_invoices(c, pl) || arrears(c) || load_adjustments(c);
+	if (threaded)
+		pthread_join(tid, NULL);
+	free(pl);
+	if (failed)
 		return -1;
-	memset(&r, 0, sizeof(r));
-	r.cat = c->cat;
-	r.g = c->g;
-	r.pp = &c->pp;
-	r.inv = c->rinv;
+	r = job.r;
 	r.adj = c->adj;
 	r.nadj = c->nadj;
 	r.arr = c->arr;
 	r.narr = c->narr;
-	report_render(&r, &c->files);
+	report_render_rest(&r, &c->files);
 	report_digest(&c->files, digest);
 	if (c->was_final && memcmp(digest, c->digest, 32) == 0) {
 		/* nothing changed: undo whatever the savepoint holds, and

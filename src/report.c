@@ -413,18 +413,28 @@ static void write_summary(const struct report *r, struct report_files *out)
 	add_file(out, "summary.txt", t.p, t.n);
 }
 
-void report_render(const struct report *r, struct report_files *out)
+void report_render_lines(const struct report *r, struct report_files *out)
 {
 	memset(out, 0, sizeof(*out));
 	write_invoices(r, out);
 	write_lines(r, out);
 	write_packages(r, out);
 	write_rejects(r, out);
+}
+
+void report_render_rest(const struct report *r, struct report_files *out)
+{
 	if (!r->draft) {
 		write_adjustments(r, out);
 		write_arrears(r, out);
 	}
 	write_summary(r, out);
+}
+
+void report_render(const struct report *r, struct report_files *out)
+{
+	report_render_lines(r, out);
+	report_render_rest(r, out);
 }
 
 void report_files_release(struct report_files *f)
