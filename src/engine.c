@@ -1474,21 +1474,17 @@ static int same_meaning(const struct crec *a, const struct crec *b,
 static struct usage_rec cand_rec(const struct crec *c)
 {
 	struct usage_rec r;
+	/* in the order of c->s, as keep_candidate filled it */
+	struct span *f[6] = { &r.record_id, &r.tenant, &r.item,
+			      &r.status, &r.unit, &r.dims };
+	int k;
 
 	memset(&r, 0, sizeof(r));
 	r.line = c->line;
-	r.record_id.p = c->s[C_RID];
-	r.record_id.n = c->n[C_RID];
-	r.tenant.p = c->s[C_TENANT];
-	r.tenant.n = c->n[C_TENANT];
-	r.item.p = c->s[C_ITEM];
-	r.item.n = c->n[C_ITEM];
-	r.status.p = c->s[C_STATUS];
-	r.status.n = c->n[C_STATUS];
-	r.unit.p = c->s[C_UNIT];
-	r.unit.n = c->n[C_UNIT];
-	r.dims.p = c->s[C_DIMS];
-	r.dims.n = c->n[C_DIMS];
+	for (k = 0; k < 6; k++) {
+		f[k]->p = c->s[k];
+		f[k]->n = c->n[k];
+	}
 	r.ts = c->ts;
 	r.qty = c->qty;
 	return r;
