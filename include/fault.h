@@ -1,4 +1,5 @@
-/* fault: diagnostic switches read from the environment.
+/* fault: diagnostic switches read from the environment: a kill switch for
+ * the crash tests, and a phase clock for profiling.
  *
  * A test-only switch that kills the process at a named step:
  *

@@ -38,8 +38,8 @@ int64_t ts_period_start(int p, int offset);
 /* Parses `YYYY-MM` into a period. Returns 0 or -1. */
 int ts_period_parse(const char *s, int *out);
 
-/* Writes p as `YYYY-MM` (with sep 0) or `YYYYMM` (sep '\0' vs '-': pass
- * dash=1 for the dashed form) to buf (at least 8 bytes). Returns length. */
+/* Writes p to buf (at least 8 bytes) as `YYYY-MM` when dash is non-zero,
+ * else as `YYYYMM` (the form in invoice numbers). Returns the length. */
 size_t ts_period_format(int p, int dash, char *buf);
 
 /* t plus a whole number of days, checked: 0 or -1 if out of range. */

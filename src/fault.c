@@ -1,4 +1,5 @@
-/* fault: test-only kill switch (see fault.h). */
+/* fault: the crash tests' kill switch and SETTLE_TIMING's phase clock
+ * (see fault.h). */
 #include "fault.h"
 
 #include <pthread.h>
