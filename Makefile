@@ -1,74 +1,163 @@
-# settle: see README.md. `make`, `make test`, `make demo`, `make bench`,
-# `make clean`.
+# settle: see README.md and tests/README.md. `make`, `make test`,
+# `make demo`, `make bench`, `make tsan`, `make clean`.
+#
+# Warnings. A plain `make` warns but does not stop on a warning, so a user
+# with another compiler still gets a program. Developers and CI build with
+# DEVELOPER=1 (as git does), which adds -Werror; `make test` (and `make
+# tsan`) always set DEVELOPER=1, and .ci/run exports it, so no warning gets
+# past a test run. Set DEVELOPER=1 in your environment while working on
+# settle: the compile flags are recorded in build/FLAGS and every object is
+# rebuilt when they change, so flipping between `make` and `make test`
+# without it rebuilds everything each time.
+#
+# CPPFLAGS, CFLAGS and LDFLAGS are honoured on every compile and link line
+# (e.g. `make CPPFLAGS=-I/opt/csv/include LDFLAGS=-L/opt/csv/lib`).
+#
+# Dependencies. make looks for zlib.h, csv.h and sqlite3.h itself (in the
+# -I folders of CPPFLAGS, /usr/local/include and /usr/include) and runs
+# scripts/install-deps.sh only when one is missing, saying so; the fuzz
+# targets ask it for clang and libFuzzer (it returns at once when they are
+# there and only then may call apt-get).
 CC      ?= cc
-WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2 -Wwrite-strings
+ifneq ($(filter test tsan,$(MAKECMDGOALS)),)
+DEVELOPER = 1
+endif
+ifeq ($(DEVELOPER),1)
+WARN   += -Werror
+endif
 CFLAGS  ?= -O2 -g
-ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -MMD -MP
+ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -MMD -MP
 LDLIBS  = -lcsv -lz -lsqlite3 -lpthread
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
+TSANFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 SRC     = $(wildcard src/*.c)
 LIBSRC  = $(filter-out src/main.c,$(SRC))
 OBJ     = $(SRC:src/%.c=build/%.o)
 LIBOBJ  = $(LIBSRC:src/%.c=build/%.o)
 SANOBJ  = $(LIBSRC:src/%.c=build/san/%.o)
+TSANOBJ = $(LIBSRC:src/%.c=build/tsan/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTS   = $(TESTSRC:tests/%.c=build/%)
 SANTESTS = $(TESTSRC:tests/%.c=build/san/%)
+# unit tests of the modules that start threads (usage: the gzip inflater
+# thread; batch: the records the digest threads hand over)
+TSANTESTS = build/tsan/test_usage build/tsan/test_batch
+# e2e cases that run threads: ingest -j 2 with a gzip file, rating threads
+# on several batches (and the forced walk), and closes (the ledger's render
+# and free threads) with re-settles
+TSANCASES = determinism-jobs rate-threads settle-two-months settle-correction-adjustment
 
 all: settle
 
-# Installs zlib, libcsv and sqlite3 headers (and clang for the fuzz targets)
-# when one is missing.
+# Every object depends on build/FLAGS, which changes only when the flags
+# do, so a change of CFLAGS, CPPFLAGS, LDFLAGS or DEVELOPER rebuilds.
+FLAGS_NOW = $(CC) $(ALLCFLAGS) | $(LDFLAGS) | $(LDLIBS)
+build/FLAGS: FORCE
+	@mkdir -p build
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(FLAGS_NOW)' ]; then \
+		[ -f $@ ] && echo "  FLAGS   changed, rebuilding"; \
+		echo '$(FLAGS_NOW)' >$@; fi
+
+# Headers settle builds against; make checks them itself so that a
+# normal build never runs the installer.
+DEP_HEADERS = zlib.h csv.h sqlite3.h
+DEP_DIRS = $(patsubst -I%,%,$(filter -I%,$(CPPFLAGS))) /usr/local/include /usr/include
+DEP_MISSING = $(strip $(foreach h,$(DEP_HEADERS),\
+	$(if $(firstword $(wildcard $(addsuffix /$(h),$(DEP_DIRS)))),,$(h))))
+ifeq ($(DEP_MISSING),)
 deps:
-	@sh scripts/install-deps.sh
+	@:
+else
+deps:
+	@echo "  DEPS    $(DEP_MISSING) not found: running scripts/install-deps.sh build"
+	@sh scripts/install-deps.sh build
+endif
+
+# clang and its libFuzzer runtime, for the fuzz targets only
+fuzz-deps:
+	@sh scripts/install-deps.sh fuzz
 
 settle: $(OBJ) | deps
 	@echo "  CCLD    $@"
-	@$(CC) $(ALLCFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-build/%.o: src/%.c | deps
+build/%.o: src/%.c build/FLAGS | deps
 	@mkdir -p build
 	@echo "  CC      $<"
 	@$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-build/san/%.o: src/%.c | deps
+build/san/%.o: src/%.c build/FLAGS | deps
 	@mkdir -p build/san
 	@echo "  CC san  $<"
 	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
 
-build/test_%: tests/test_%.c $(LIBOBJ) | deps
-	@echo "  CCLD    $@"
-	@$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+build/tsan/%.o: src/%.c build/FLAGS | deps
+	@mkdir -p build/tsan
+	@echo "  CC tsan $<"
+	@$(CC) $(ALLCFLAGS) $(TSANFLAGS) -c -o $@ $<
 
-build/san/test_%: tests/test_%.c $(SANOBJ) | deps
+build/test_%: tests/test_%.c $(LIBOBJ) build/FLAGS | deps
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+build/san/test_%: tests/test_%.c $(SANOBJ) build/FLAGS | deps
 	@mkdir -p build/san
 	@echo "  CCLD    $@"
-	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(SANOBJ) $(LDLIBS)
+	@$(CC) $(ALLCFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(SANOBJ) $(LDLIBS)
+
+build/tsan/test_%: tests/test_%.c $(TSANOBJ) build/FLAGS | deps
+	@mkdir -p build/tsan
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(TSANFLAGS) $(LDFLAGS) -o $@ $< $(TSANOBJ) $(LDLIBS)
 
 build/san/settle: $(SANOBJ) build/san/main.o | deps
 	@echo "  CCLD    $@"
-	@$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALLCFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(SANOBJ) build/san/main.o $(LDLIBS)
 
-# Unit tests, end-to-end tests, then both again under ASan + UBSan, then
-# each fuzz target for FUZZ_TEST_SECONDS.
+build/tsan/settle: $(TSANOBJ) build/tsan/main.o | deps
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(TSANFLAGS) $(LDFLAGS) -o $@ $(TSANOBJ) build/tsan/main.o $(LDLIBS)
+
+# Unit tests, the e2e self-test, end-to-end tests, the crash test, then
+# unit and e2e again under ASan + UBSan, the threaded paths under TSan, and
+# each fuzz target for FUZZ_TEST_SECONDS. Always with -Werror (DEVELOPER=1).
 FUZZ_TEST_SECONDS ?= 3
-test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage
+test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
+		build/tsan/settle $(TSANTESTS)
 	@sh tests/run-unit.sh $(TESTS)
+	@sh tests/e2e-selftest.sh
 	@sh tests/e2e.sh ./settle
 	@sh scripts/crashtest.sh --points 12 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/e2e.sh build/san/settle
+	@$(MAKE) --no-print-directory tsan-run
 	@echo "== fuzz, $(FUZZ_TEST_SECONDS) s per target"
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
+		DEVELOPER=$(DEVELOPER)
+
+# ThreadSanitizer over the threaded paths: halt_on_error makes a race
+# fail the test (TSan prints only when it finds one, to stderr, which the
+# e2e cases compare).
+tsan: build/tsan/settle $(TSANTESTS)
+	@$(MAKE) --no-print-directory tsan-run
+
+tsan-run:
+	@echo "== under ThreadSanitizer"
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+		sh tests/run-unit.sh $(TSANTESTS)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+		sh tests/e2e.sh build/tsan/settle $(TSANCASES)
 
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
 
-e2e: settle build/gen-usage
+e2e: settle
+	@sh tests/e2e-selftest.sh
 	@sh tests/e2e.sh ./settle
 
 demo: settle
@@ -85,18 +174,19 @@ crashtest: settle build/gen-usage
 clean:
 	rm -rf build settle demo-out demo.db
 
-.PHONY: all deps test unit e2e demo bench crashtest clean
+.PHONY: all deps fuzz-deps test tsan tsan-run unit e2e demo bench crashtest clean FORCE
 .SECONDARY:
 
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TESTS:=.d) $(SANTESTS:=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TSANOBJ:.o=.d) build/tsan/main.d \
+	$(TESTS:=.d) $(SANTESTS:=.d) $(TSANTESTS:=.d)
 
-build/gen-usage: scripts/gen-usage.c
+build/gen-usage: scripts/gen-usage.c build/FLAGS
 	@mkdir -p build
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lz
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $< -lz
 
-build/zfloor: scripts/zfloor.c
+build/zfloor: scripts/zfloor.c build/FLAGS
 	@mkdir -p build
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lz
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $< -lz
 
 # Fuzz targets (libFuzzer; needs clang, see scripts/install-deps.sh):
 # `make fuzz FUZZ_SECONDS=N` builds every target in tests/fuzz/, replays
@@ -111,15 +201,15 @@ FUZZOBJ  = $(LIBSRC:src/%.c=build/fuzz/obj/%.o)
 FUZZFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 
-build/fuzz/obj/%.o: src/%.c | deps
+build/fuzz/obj/%.o: src/%.c build/FLAGS | deps fuzz-deps
 	@mkdir -p build/fuzz/obj
 	@echo "  CC fuzz $<"
 	@$(FUZZ_CC) $(ALLCFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ) | deps
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZOBJ) build/FLAGS | deps fuzz-deps
 	@echo "  CCLD    $@"
 	@$(FUZZ_CC) $(ALLCFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -Itests/fuzz \
-		-o $@ $< $(FUZZOBJ) $(LDLIBS)
+		$(LDFLAGS) -o $@ $< $(FUZZOBJ) $(LDLIBS)
 
 fuzz: $(FUZZBIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZBIN)

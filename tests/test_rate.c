@@ -160,12 +160,16 @@ struct tcase {
 	int set;
 	const char *u, *b;
 	int rc;
-	const char *amount; /* dec_format_fixed at minor */
+	const char *amount; /* dec_format_fixed at minor; when rc is not 0,
+			     * the exact error message instead */
 	const char *exact;  /* NULL: not checked */
 	const char *tiers;
 };
 
 #define C(...) { __LINE__, __VA_ARGS__ }
+/* rate.c's overflow message for item test_item at billable quantity Q */
+#define OVF(q) "amount overflows for item 'test_item' (billable quantity " \
+	q ")"
 
 static const struct tcase cases[] = {
 	/* SPEC 11 ex 1: 10000 x 0.15 + 5000 x 0.10 */
@@ -403,29 +407,35 @@ static const struct tcase cases[] = {
 	  "1500.00", "1500.000000000000",
 	  "10@12.8;40@10.8;50@9.8;50@9"),
 
-	/* overflow: the rounded amount does not fit a dec_t */
+	/* Errors: the message is the one src/rate.c sets for the case
+	 * (rate.h: ST_ERROR "with e filled on overflow"), in git's form,
+	 * the item quoted, quantities in dec_format's shortest form.
+	 * overflow: the rounded amount does not fit a dec_t (9e12 x 1e6 =
+	 * 9e18 > INT64_MAX / 1e6 = 9.22e12 whole units) */
 	C(GRAD, BILL, UPPER, 2, HU, "1", T_HUGE, "9000000000000",
-	  "9000000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9000000000000", ST_ERROR, OVF("9000000000000"), NULL, NULL),
 	C(VOL, BILL, UPPER, 2, HU, "1", T_HUGE, "9000000000000",
-	  "9000000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9000000000000", ST_ERROR, OVF("9000000000000"), NULL, NULL),
 	/* overflow: the exact sum leaves the wide range */
 	C(GRAD, BILL, UPPER, 2, HU, "1", T_HUGE2, "9200000000000",
-	  "9200000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9200000000000", ST_ERROR, OVF("9200000000000"), NULL, NULL),
 	C(VOL, BILL, UPPER, 2, HU, "1", T_HUGE2, "9200000000000",
-	  "9200000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9200000000000", ST_ERROR, OVF("9200000000000"), NULL, NULL),
 	/* overflow: a block count of 9e18 at a huge price */
 	C(PKG, BILL, UPPER, 2, HU, "0.000001", T_HUGE3, "9000000000000",
-	  "9000000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9000000000000", ST_ERROR, OVF("9000000000000"), NULL, NULL),
 	C(PKG, BILL, UPPER, 2, HU, "0.000001", T_HUGE, "9000000000000",
-	  "9000000000000", ST_ERROR, NULL, NULL, NULL),
+	  "9000000000000", ST_ERROR, OVF("9000000000000"), NULL, NULL),
 	/* package: the exact sum fits, the rounded amount does not */
 	C(PKG, BILL, UPPER, 2, HU, "1", T_HUGE, "9000000000000",
-	  "9000000000000", ST_ERROR, NULL, NULL, NULL),
-	/* the caller's contract 0 <= b <= u */
+	  "9000000000000", ST_ERROR, OVF("9000000000000"), NULL, NULL),
+	/* the caller's contract 0 <= b <= u: billable quoted, usage not */
 	C(GRAD, BILL, UPPER, 2, HU, "1", T_EX1, "5", "6", ST_ERROR,
-	  NULL, NULL, NULL),
+	  "bad billable quantity '6' for item 'test_item' (usage 5)",
+	  NULL, NULL),
 	C(GRAD, BILL, UPPER, 2, HU, "1", T_EX1, "5", "-1", ST_ERROR,
-	  NULL, NULL, NULL),
+	  "bad billable quantity '-1' for item 'test_item' (usage 5)",
+	  NULL, NULL),
 };
 
 static void run_case(const struct tcase *c)
@@ -452,7 +462,9 @@ static void run_case(const struct tcase *c)
 		fprintf(stderr, "case at line %d: %s\n", c->line, e.msg);
 	TEST_EQ_INT(rc, c->rc);
 	if (c->rc) {
-		TEST_TRUE(e.msg[0] != '\0');
+		if (strcmp(e.msg, c->amount))
+			fprintf(stderr, "case at line %d\n", c->line);
+		TEST_EQ_STR(e.msg, c->amount);
 		TEST_TRUE(r.slices == NULL && r.nslices == 0);
 	} else if (rc == 0) {
 		dec_format_fixed(r.amount, c->minor, amt);
@@ -520,6 +532,7 @@ static void test_bad_groups(void)
 	it.model = MODEL_GRADUATED;
 	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
+	TEST_EQ_STR(e.msg, "no tiers in price group '' of item 'x'");
 	TEST_TRUE(r.slices == NULL);
 
 	memset(two, 0, sizeof(two));
@@ -533,14 +546,18 @@ static void test_bad_groups(void)
 	it.model = MODEL_PACKAGE;
 	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
-	TEST_TRUE(strstr(e.msg, "'x'") != NULL);
+	TEST_EQ_STR(e.msg, "package item 'x' needs one open tier and a "
+		    "positive block_size");
 
 	g.ntiers = 1;
 	g.tiers = &two[1];
 	two[1].from = 0;
 	it.block_size = 0;
+	err_clear(&e);
 	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
+	TEST_EQ_STR(e.msg, "package item 'x' needs one open tier and a "
+		    "positive block_size");
 	it.block_size = D("1");
 	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    0);
@@ -554,6 +571,8 @@ static void test_bad_groups(void)
 	it.model = MODEL_VOLUME;
 	TEST_EQ_INT(rate_line(&it, &g, D("15"), D("15"), DEC_HALF_UP, &r,
 			      &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "no tier holds quantity 15 in price group '' of "
+		    "item 'x'");
 	TEST_TRUE(r.slices == NULL);
 }
 
