@@ -286,7 +286,7 @@ static void row_reset(struct usage_reader *r)
 }
 
 /* A row is complete: the header, or a record to check and deliver. */
-static void row_end(struct usage_reader *r)
+static void row_done(struct usage_reader *r)
 {
 	if (!r->stop && !r->failed) {
 		if (r->have_header)
@@ -301,7 +301,7 @@ static void row_end(struct usage_reader *r)
 static void on_row(int c, void *data)
 {
 	(void)c;
-	row_end(data);
+	row_done(data);
 }
 
 /* libcsv grows its field buffer through this; refusing beyond the cap
@@ -497,7 +497,7 @@ static size_t fast_rows(struct usage_reader *r, const unsigned char *p,
 			r->rec_room = REC_CAP - kept;
 			r->rec_total = total;
 			r->over_at = over_at;
-			row_end(r);
+			row_done(r);
 			nf = kept = 0;
 			total = 0;
 			over_at = NO_OVER;
@@ -524,7 +524,8 @@ slow:
  * everything when r->fast is 0) by libcsv, one call per text line.
  * Returns 0, or -1 when the read must end (failed, or a sink asked to
  * stop). */
-static int parse(struct usage_reader *r, const unsigned char *p, size_t n)
+static int parse_text(struct usage_reader *r, const unsigned char *p,
+		      size_t n)
 {
 	while (n) {
 		size_t k;
@@ -567,10 +568,10 @@ static int feed(void *ctx, const unsigned char *p, size_t n,
 			continue;
 		}
 		r->bom_done = 1;
-		if (r->bom_pos && parse(r, bom, (size_t)r->bom_pos))
+		if (r->bom_pos && parse_text(r, bom, (size_t)r->bom_pos))
 			return -1;
 	}
-	return n ? parse(r, p, n) : 0;
+	return n ? parse_text(r, p, n) : 0;
 }
 
 /* ---- options ---- */
@@ -669,11 +670,11 @@ void usage_set_read_size(struct usage_reader *r, size_t n)
 
 /* After the last text: a BOM cut short is text, libcsv's last row, and
  * the checks of a whole file. */
-static void finish(struct usage_reader *r)
+static void read_end(struct usage_reader *r)
 {
 	if (!r->bom_done && r->bom_pos) {
 		r->bom_done = 1;
-		if (parse(r, bom, (size_t)r->bom_pos))
+		if (parse_text(r, bom, (size_t)r->bom_pos))
 			return;
 	}
 	if (csv_fini(&r->csv, on_field, on_row, r) != 0 &&
@@ -707,7 +708,7 @@ int usage_read(struct usage_reader *r, const struct usage_sink *sink,
 	if (rc == ST_ERROR)
 		r->failed = 1;
 	else if (rc == 0)
-		finish(r);
+		read_end(r);
 	if (r->failed)
 		return ST_ERROR;
 	return r->stop;
