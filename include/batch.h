@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "usage.h"
+#include "record.h"
 
 struct batch;
 

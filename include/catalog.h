@@ -1,5 +1,7 @@
-/* catalog: the config directory (SPEC section 3): settings.conf, items.csv,
- * prices.csv, accounts.csv, packages.csv, payments.csv; price-group filters.
+/* catalog: the config directory (SPEC section 3): settings.conf
+ * (settings.h), items.csv, prices.csv, accounts.csv, packages.csv,
+ * payments.csv, each read as a sheet (sheet.h); price-group filters are
+ * filter.h's.
  *
  * catalog_load reads and checks every file before anything else happens.
  * The first error stops it with a message naming file, line (the text line;
@@ -14,13 +16,8 @@
 
 #include "dec.h"
 #include "err.h"
-
-struct settings {
-	int tz;                   /* offset in seconds east of UTC */
-	char invoice_prefix[65];  /* default "INV" */
-	enum dec_round rounding;  /* DEC_HALF_UP or DEC_HALF_EVEN */
-	dec_t alert_pct;          /* default 20 */
-};
+#include "filter.h"
+#include "settings.h"
 
 enum price_model { MODEL_GRADUATED, MODEL_VOLUME, MODEL_PACKAGE };
 
@@ -32,19 +29,9 @@ struct tier {
 	dec_t flat_fee;
 };
 
-/* One predicate of a filter: key=value (exact text) or a numeric interval. */
-struct pred {
-	char *key;
-	int interval;      /* 0: exact match against value */
-	char *value;       /* exact text, when !interval */
-	int has_lo, lo_incl;
-	int has_hi, hi_incl;
-	dec_t lo, hi;
-};
-
 struct price_group {
 	char *filter;        /* text exactly as written; "" matches all */
-	struct pred *preds;
+	struct pred *preds;  /* its predicates (filter.h) */
 	size_t npreds;
 	struct tier *tiers;
 	size_t ntiers;
@@ -143,11 +130,5 @@ int catalog_match_group(const struct item *it, const char *dims, size_t len);
 
 /* 1 if the package covers the item code. */
 int catalog_package_covers(const struct package *p, const char *item);
-
-/* Parses a filter text into predicates (exposed for tests and fuzzing).
- * Returns 0, or -1 with a short reason in why. */
-int catalog_parse_filter(const char *text, struct pred **preds, size_t *n,
-			 const char **why);
-void catalog_free_preds(struct pred *preds, size_t n);
 
 #endif

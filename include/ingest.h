@@ -19,6 +19,8 @@
 #include "err.h"
 #include "store.h"
 
+struct usage_opts;
+
 enum ingest_outcome {
 	ING_NEW,        /* a path not registered before */
 	ING_REPLACED,   /* corrected content under a registered path */
@@ -46,6 +48,9 @@ struct ingest_opts {
 	 * far (raw bytes read, records); may be NULL. */
 	void (*progress)(void *ctx, uint64_t bytes, uint64_t records);
 	void *progress_ctx;
+	/* How files are read (gzip limits; usage.h): not copied, NULL for
+	 * the defaults. */
+	const struct usage_opts *usage;
 };
 
 /* Ingests n files into s. Fills files[0..n) (the caller sets .path and

@@ -51,6 +51,7 @@ struct opts {
 	int allow_failed;
 	char **files;
 	int nfiles;
+	struct usage_opts usage;  /* from the environment */
 };
 
 static int die_usage(const char *fmt, ...)
@@ -235,6 +236,7 @@ static int do_ingest(struct store *s, const struct opts *o)
 	memset(&pr, 0, sizeof(pr));
 	io.jobs = o->jobs;
 	io.checkpoint_bytes = o->checkpoint_bytes;
+	io.usage = &o->usage;
 	if (isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &pr.start);
 		io.progress = show_progress;
@@ -534,7 +536,8 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	err_clear(&e);
 	/* a bad limit in the environment is the command's error, not every
 	 * file's */
-	if (usage_check_env(&e) ||
+	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
+			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
 	s = store_open(o.db, &e);

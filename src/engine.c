@@ -25,7 +25,7 @@
 #include "fault.h"
 #include "mem.h"
 #include "ts.h"
-#include "usage.h"
+#include "record.h"
 #include "banned.h"
 
 /* A record admitted for rating, in the form consumption needs. */

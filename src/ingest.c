@@ -277,7 +277,7 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	sink.progress_every = PROGRESS_STEP;
 	sink.ctx = &l;
 	err_clear(&e);
-	r = usage_open(job->f->path, &e);
+	r = usage_open(job->f->path, sh->o->usage, &e);
 	rc = r ? usage_read(r, &sink, skip, &e) : ST_ERROR;
 	usage_free(r);
 	if (rc == 0) {

@@ -962,13 +962,13 @@ static int match(const char *const *filters, size_t n, const char *dims)
 	it.groups = xcalloc(n, sizeof(*it.groups));
 	it.ngroups = n;
 	for (i = 0; i < n; i++)
-		if (catalog_parse_filter(filters[i], &it.groups[i].preds,
+		if (filter_parse(filters[i], &it.groups[i].preds,
 					 &it.groups[i].npreds, &why) < 0)
 			r = -2;
 	if (r == 0)
 		r = catalog_match_group(&it, dims, strlen(dims));
 	for (i = 0; i < n; i++)
-		catalog_free_preds(it.groups[i].preds, it.groups[i].npreds);
+		filter_free(it.groups[i].preds, it.groups[i].npreds);
 	free(it.groups);
 	return r;
 }
@@ -981,11 +981,11 @@ static void test_filter_parse(void)
 	size_t n;
 	const char *why = NULL;
 
-	TEST_EQ_INT(catalog_parse_filter("", &p, &n, &why), 0);
+	TEST_EQ_INT(filter_parse("", &p, &n, &why), 0);
 	TEST_EQ_INT(n, 0);
 	TEST_TRUE(p == NULL);
 
-	TEST_EQ_INT(catalog_parse_filter("fps=(30,60];region=cn-north", &p, &n,
+	TEST_EQ_INT(filter_parse("fps=(30,60];region=cn-north", &p, &n,
 					 &why), 0);
 	TEST_EQ_INT(n, 2);
 	if (n == 2) {
@@ -1002,24 +1002,24 @@ static void test_filter_parse(void)
 		TEST_EQ_INT(p[1].interval, 0);
 		TEST_EQ_STR(p[1].value, "cn-north");
 	}
-	catalog_free_preds(p, n);
+	filter_free(p, n);
 
-	TEST_EQ_INT(catalog_parse_filter("fps=(60,]", &p, &n, &why), 0);
+	TEST_EQ_INT(filter_parse("fps=(60,]", &p, &n, &why), 0);
 	TEST_EQ_INT(n, 1);
 	TEST_EQ_INT(p[0].interval, 1);
 	TEST_EQ_INT(p[0].has_lo, 1);
 	TEST_EQ_INT(p[0].has_hi, 0);
-	catalog_free_preds(p, n);
+	filter_free(p, n);
 
-	TEST_EQ_INT(catalog_parse_filter("x=[,2.5)", &p, &n, &why), 0);
+	TEST_EQ_INT(filter_parse("x=[,2.5)", &p, &n, &why), 0);
 	TEST_EQ_INT(p[0].has_lo, 0);
 	TEST_EQ_INT(p[0].has_hi, 1);
 	TEST_EQ_INT(p[0].hi_incl, 0);
 	TEST_EQ_INT(p[0].hi, D("2.5"));
-	catalog_free_preds(p, n);
+	filter_free(p, n);
 
 	/* not an interval: no comma, two commas, unbracketed; an empty value */
-	TEST_EQ_INT(catalog_parse_filter("a=(1);b=(1,2,3);c=1,2;d=;e=[1,2",
+	TEST_EQ_INT(filter_parse("a=(1);b=(1,2,3);c=1,2;d=;e=[1,2",
 					 &p, &n, &why), 0);
 	TEST_EQ_INT(n, 5);
 	if (n == 5) {
@@ -1030,41 +1030,41 @@ static void test_filter_parse(void)
 		TEST_EQ_STR(p[3].value, "");
 		TEST_EQ_STR(p[4].value, "[1,2");
 	}
-	catalog_free_preds(p, n);
+	filter_free(p, n);
 	/* a value holding '=' keeps it */
-	TEST_EQ_INT(catalog_parse_filter("a=b=c", &p, &n, &why), 0);
+	TEST_EQ_INT(filter_parse("a=b=c", &p, &n, &why), 0);
 	TEST_EQ_STR(p[0].key, "a");
 	TEST_EQ_STR(p[0].value, "b=c");
-	catalog_free_preds(p, n);
-	TEST_EQ_INT(catalog_parse_filter("x=[5,5]", &p, &n, &why), 0);
-	catalog_free_preds(p, n);
-	TEST_EQ_INT(catalog_parse_filter("x=(,)", &p, &n, &why), 0);
+	filter_free(p, n);
+	TEST_EQ_INT(filter_parse("x=[5,5]", &p, &n, &why), 0);
+	filter_free(p, n);
+	TEST_EQ_INT(filter_parse("x=(,)", &p, &n, &why), 0);
 	TEST_EQ_INT(p[0].has_lo + p[0].has_hi, 0);
-	catalog_free_preds(p, n);
+	filter_free(p, n);
 
 	/* errors leave nothing to free */
-	TEST_EQ_INT(catalog_parse_filter("a=1;;b=2", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("a=1;;b=2", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty predicate");
 	TEST_TRUE(p == NULL && n == 0);
-	TEST_EQ_INT(catalog_parse_filter("a=1;", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("a=1;", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty predicate");
-	TEST_EQ_INT(catalog_parse_filter(";a=1", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse(";a=1", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty predicate");
-	TEST_EQ_INT(catalog_parse_filter("a=1;=2", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("a=1;=2", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty key");
-	TEST_EQ_INT(catalog_parse_filter("a=1;b", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("a=1;b", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "predicate without '='");
-	TEST_EQ_INT(catalog_parse_filter("x=(1,b]", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=(1,b]", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "bad interval bound");
-	TEST_EQ_INT(catalog_parse_filter("x=(-1,5]", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=(-1,5]", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "bad interval bound");
-	TEST_EQ_INT(catalog_parse_filter("x=(1.,5]", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=(1.,5]", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "bad interval bound");
-	TEST_EQ_INT(catalog_parse_filter("x=(5,1)", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=(5,1)", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty interval");
-	TEST_EQ_INT(catalog_parse_filter("x=(5,5]", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=(5,5]", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty interval");
-	TEST_EQ_INT(catalog_parse_filter("x=[5,5)", &p, &n, &why), -1);
+	TEST_EQ_INT(filter_parse("x=[5,5)", &p, &n, &why), -1);
 	TEST_EQ_STR(why, "empty interval");
 	TEST_TRUE(p == NULL && n == 0);
 }

@@ -17,6 +17,43 @@
 #include "testhelp.h"
 #include "banned.h"
 
+/* ---- the reader as settle's front end opens it ---- */
+
+/* The options from the environment, as the front end makes them. */
+static int env_opts(struct usage_opts *o, struct err *e)
+{
+	return usage_opts_parse(o, getenv(USAGE_ENV_MAX_RATIO),
+				getenv(USAGE_ENV_MAX_BYTES), e);
+}
+
+static int check_env(struct err *e)
+{
+	struct usage_opts o;
+
+	return env_opts(&o, e);
+}
+
+/* usage_open with the options from the environment: NULL with e filled
+ * when they are bad. */
+static struct usage_reader *open_env(const char *path, struct err *e)
+{
+	struct usage_opts o;
+
+	if (env_opts(&o, e))
+		return NULL;
+	return usage_open(path, &o, e);
+}
+
+static struct usage_reader *open_mem_env(const void *data, size_t n,
+					 const char *name, struct err *e)
+{
+	struct usage_opts o;
+
+	if (env_opts(&o, e))
+		return NULL;
+	return usage_open_mem(data, n, name, &o);
+}
+
 /* ---- a growing byte buffer ---- */
 
 struct buf {
@@ -170,7 +207,7 @@ static int run(size_t read_size, uint64_t skip, uint64_t progress_every,
 	int rc;
 
 	err_clear(e);
-	r = usage_open(tmp_path, e);
+	r = open_env(tmp_path, e);
 	if (!r)
 		return -100;
 	usage_set_read_size(r, read_size);
@@ -1038,7 +1075,7 @@ static int run_memr(const void *data, size_t n, size_t sz, struct coll *c,
 
 	coll_reset(c);
 	err_clear(e);
-	r = usage_open_mem(data, n, "mem.csv", e);
+	r = open_mem_env(data, n, "mem.csv", e);
 	if (!r)
 		return -100;
 	usage_set_read_size(r, sz);
@@ -1259,7 +1296,7 @@ static void test_gzip_limits(void)
 
 	memset(&c, 0, sizeof(c));
 	env_set(NULL, NULL);
-	TEST_EQ_INT(usage_check_env(&e), 0);
+	TEST_EQ_INT(check_env(&e), 0);
 
 	/* 8 MiB of blank lines at level 9 (about 1030:1) is a bomb */
 	blank_gz(&g, (size_t)8 << 20, 1, 9);
@@ -1343,7 +1380,7 @@ static void test_gzip_limits(void)
 	env_set("1", "1");
 	TEST_EQ_INT(run_memr(t.p, t.n, 0, &c, &e), 0);
 
-	/* bad values: usage_check_env and every open fail, naming it */
+	/* bad values: check_env and every open fail, naming it */
 	{
 		static const struct { const char *r, *b, *m; } envs[] = {
 			{ "abc", NULL, "bad SETTLE_GZIP_MAX_RATIO 'abc' (a whole number; 0 for no limit)" },
@@ -1360,7 +1397,7 @@ static void test_gzip_limits(void)
 		for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
 			env_set(envs[i].r, envs[i].b);
 			err_clear(&e);
-			if (usage_check_env(&e) != ST_ERROR ||
+			if (check_env(&e) != ST_ERROR ||
 			    strcmp(e.msg, envs[i].m) != 0) {
 				bad++;
 				fprintf(stderr, "env %zu: %s\n", i, e.msg);
@@ -1370,7 +1407,7 @@ static void test_gzip_limits(void)
 				bad++;
 			write_tmp(t.p, t.n);
 			err_clear(&e);
-			if (usage_open(tmp_path, &e) != NULL ||
+			if (open_env(tmp_path, &e) != NULL ||
 			    strcmp(e.msg, envs[i].m) != 0)
 				bad++;
 			unlink(tmp_path);
@@ -1379,7 +1416,7 @@ static void test_gzip_limits(void)
 	}
 	/* empty means the default; 19 digits are fine */
 	env_set("", "9999999999999999999");
-	TEST_EQ_INT(usage_check_env(&e), 0);
+	TEST_EQ_INT(check_env(&e), 0);
 	blank_gz(&g, (size_t)8 << 20, 1, 9);
 	TEST_EQ_INT(run_memr(g.p, g.n, 0, &c, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, ratio_msg);
@@ -1399,18 +1436,18 @@ static void test_open(void)
 
 	memset(&c, 0, sizeof(c));
 	err_clear(&e);
-	TEST_TRUE(usage_open("/nonexistent/usage.csv", &e) == NULL);
+	TEST_TRUE(open_env("/nonexistent/usage.csv", &e) == NULL);
 	TEST_EQ_STR(e.msg, "cannot open '/nonexistent/usage.csv': No such file or directory");
 	TEST_EQ_INT(e.code, ST_ERROR);
 	err_clear(&e);
-	TEST_TRUE(usage_open("/tmp", &e) == NULL);
+	TEST_TRUE(open_env("/tmp", &e) == NULL);
 	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
 	usage_free(NULL);
 	/* devices and FIFOs are refused at once, not read without end or
 	 * waited on for a writer */
-	TEST_TRUE(usage_open("/dev/zero", &e) == NULL);
+	TEST_TRUE(open_env("/dev/zero", &e) == NULL);
 	TEST_EQ_STR(e.msg, "cannot read '/dev/zero': not a regular file");
-	TEST_TRUE(usage_open("/dev/null", &e) == NULL);
+	TEST_TRUE(open_env("/dev/null", &e) == NULL);
 	TEST_EQ_STR(e.msg, "cannot read '/dev/null': not a regular file");
 	{
 		char fifo[64];
@@ -1420,7 +1457,7 @@ static void test_open(void)
 		unlink(fifo);
 		TEST_EQ_INT(mkfifo(fifo, 0600), 0);
 		err_clear(&e);
-		TEST_TRUE(usage_open(fifo, &e) == NULL);
+		TEST_TRUE(open_env(fifo, &e) == NULL);
 		TEST_TRUE(strstr(e.msg, "': not a regular file") != NULL);
 		unlink(fifo);
 	}
@@ -1432,7 +1469,7 @@ static void test_open(void)
 		snprintf(link, sizeof(link), "%s.lnk", tmp_path);
 		unlink(link);
 		TEST_EQ_INT(symlink(tmp_path, link), 0);
-		r = usage_open(link, &e);
+		r = open_env(link, &e);
 		TEST_TRUE(r != NULL);
 		if (r) {
 			TEST_EQ_INT(usage_read(r, &s, 0, &e), 0);
@@ -1442,7 +1479,7 @@ static void test_open(void)
 		unlink(link);
 		/* a symlink loop */
 		TEST_EQ_INT(symlink(link, link), 0);
-		TEST_TRUE(usage_open(link, &e) == NULL);
+		TEST_TRUE(open_env(link, &e) == NULL);
 		TEST_TRUE(strstr(e.msg, "Too many levels of symbolic links") != NULL);
 		unlink(link);
 	}
@@ -1451,7 +1488,7 @@ static void test_open(void)
 
 	/* a reader reads once */
 	write_tmp(HDR "r,t,i," TS0 ",1\n", strlen(HDR "r,t,i," TS0 ",1\n"));
-	r = usage_open(tmp_path, &e);
+	r = open_env(tmp_path, &e);
 	TEST_TRUE(r != NULL);
 	if (r) {
 		TEST_EQ_INT(usage_read(r, &s, 0, &e), 0);
@@ -1546,7 +1583,7 @@ static void test_fixtures(void)
 	s.ctx = &c;
 	for (i = 0; i < 2; i++) {
 		coll_reset(&c);
-		r = usage_open(files[i], &e);
+		r = open_env(files[i], &e);
 		TEST_TRUE(r != NULL);
 		if (!r)
 			continue;
@@ -1597,7 +1634,7 @@ static void read_way(const struct buf *in, const struct how *h, int fast,
 	w->c.stop_at = h->stop_at;
 	w->c.stop_val = 7;
 	err_clear(&e);
-	r = usage_open_mem(in->p, in->n, "diff.csv", &e);
+	r = open_mem_env(in->p, in->n, "diff.csv", &e);
 	if (!r) {
 		w->rc = -100;
 	} else {

@@ -1,5 +1,5 @@
-/* Fuzz target: price-group filters (catalog_parse_filter) and matching
- * (catalog_match_group).
+/* Fuzz target: price-group filters (filter.h: filter_parse) and matching
+ * (filter_holds, through catalog_match_group).
  *
  * The input is a filter text, then a NUL byte, then dims. The dims are
  * matched as they are (any bytes: no crash) and, canonicalised as the
@@ -10,6 +10,7 @@
  * satisfy every predicate match its group, and the same dims without one
  * predicate's key do not (they fall to the match-all group). */
 #include "catalog.h"
+#include "filter.h"
 #include "fuzzhelp.h"
 #include "banned.h"
 
@@ -78,7 +79,7 @@ static void check_filter(const char *text, const char *dims, size_t dn)
 	struct fbuf b = { 0 };
 	int m, distinct = 1;
 
-	if (catalog_parse_filter(text, &preds, &n, &why) != 0) {
+	if (filter_parse(text, &preds, &n, &why) != 0) {
 		CHECK(why != NULL && preds == NULL && n == 0);
 		return;
 	}
@@ -145,7 +146,7 @@ done:
 	free(vals);
 out:
 	free(b.p);
-	catalog_free_preds(preds, n);
+	filter_free(preds, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -145,12 +145,17 @@ static void uc_read(const void *data, size_t n, size_t sz, int fast,
 {
 	struct usage_sink s = { uc_rec, uc_reject, NULL, 0, r };
 	struct usage_reader *rd;
+	struct usage_opts o;
 	struct err e;
 
 	fbuf_reset(&r->log);
 	r->next = 1;
 	err_clear(&e);
-	rd = usage_open_mem(data, n, "fuzz.csv", &e);
+	/* the limits from the environment (uc_env), as the front end reads
+	 * them */
+	CHECK(usage_opts_parse(&o, getenv(USAGE_ENV_MAX_RATIO),
+			       getenv(USAGE_ENV_MAX_BYTES), &e) == 0);
+	rd = usage_open_mem(data, n, "fuzz.csv", &o);
 	CHECK(rd != NULL);
 	usage_set_read_size(rd, sz);
 	usage_set_fast(rd, fast);

@@ -1,0 +1,96 @@
+/* gzsrc: the text of one usage file, plain or gzip, handed over in chunks
+ * (SPEC section 3, "Usage files"; the reader in usage.h parses it).
+ *
+ * A source reads a regular file (or bytes in memory, for tests) and tells
+ * gzip by its first two bytes (1f 8b); a file of fewer than two bytes is
+ * plain. Plain bytes are handed over as read. Gzip is inflated member
+ * after member (RFC 1952), on a thread of the source's own a few MiB of
+ * text ahead of the consumer; after a member ends the next bytes must
+ * start another member, anything else (zero padding included) fails the
+ * file as "trailing garbage", and EOF inside a member as "truncated".
+ *
+ * The consumer is called only on the thread that called gzsrc_read, with
+ * the text in file order, in the same chunks with the same counts whether
+ * or not a thread could be had; a failure of the gzip is reported after
+ * the text inflated before it has been consumed. The inflating thread has
+ * ended when gzsrc_read returns.
+ *
+ * Gzip limits. A gzip file whose text grows past either limit fails
+ * (nothing of it counts), so that a small hostile file cannot make a run
+ * inflate without end. They are checked after each inflate call, before
+ * its text is handed over, against the compressed bytes inflate consumed
+ * so far (gzip headers and trailers included, every member counted):
+ * - ratio: once more than GZSRC_RATIO_FLOOR bytes of text have been
+ *   inflated, the text so far may be at most max_ratio times the
+ *   compressed bytes consumed so far; the message is
+ *     gzip in 'FILE' inflates past 1000 times its size (limit SETTLE_GZIP_MAX_RATIO)
+ * - size: the text of the whole file (all members) may be at most
+ *   max_bytes; a read that fails it has handed over at most that many:
+ *     gzip in 'FILE' inflates past 68719476736 bytes (limit SETTLE_GZIP_MAX_BYTES)
+ * The messages name the environment variables through which a front end
+ * sets the limits (usage.h, usage_opts_parse); this module reads no
+ * environment. Plain files are not limited: they are as large as they
+ * look. */
+#ifndef GZSRC_H
+#define GZSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define GZSRC_MAX_RATIO 1000
+#define GZSRC_MAX_BYTES ((uint64_t)64 << 30)      /* 64 GiB */
+#define GZSRC_RATIO_FLOOR ((uint64_t)1 << 20)     /* 1 MiB */
+#define GZSRC_ENV_MAX_RATIO "SETTLE_GZIP_MAX_RATIO"
+#define GZSRC_ENV_MAX_BYTES "SETTLE_GZIP_MAX_BYTES"
+
+/* 0 in either field: no limit. */
+struct gzsrc_limits {
+	uint64_t max_ratio;
+	uint64_t max_bytes;
+};
+
+#define GZSRC_LIMITS_DEFAULT { GZSRC_MAX_RATIO, GZSRC_MAX_BYTES }
+
+struct gzsrc;
+
+/* Opens path read-only if it is a regular file (after symlinks). A FIFO
+ * or a device (/dev/zero, /dev/stdin) is refused at once, never waited on
+ * or read without end: settle reads each file twice (digest, then
+ * records) and must see it end. Returns the fd (the caller closes it), or
+ * -1 with e filled ("cannot open 'F': ...", "cannot read 'F': is a
+ * directory", "cannot read 'F': not a regular file"). */
+int gzsrc_open_regular(const char *path, struct err *e);
+
+/* A source over path (gzsrc_open_regular's checks and messages): NULL
+ * with e filled when it cannot be opened. lim NULL: the defaults. path is
+ * copied; it names the file in messages. */
+struct gzsrc *gzsrc_open(const char *path, const struct gzsrc_limits *lim,
+			 struct err *e);
+
+/* A source over data[0..n) (not copied: it must outlive the source),
+ * named `name` in messages. lim NULL: the defaults. */
+struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
+			     const struct gzsrc_limits *lim);
+
+/* Test only: how many raw bytes each read asks for (default 256 KiB; 0
+ * restores the default; at most 1 GiB). Call before gzsrc_read. */
+void gzsrc_set_read_size(struct gzsrc *s, size_t n);
+
+/* The consumer: n > 0 bytes of text at p (valid during the call), made
+ * when raw_read raw bytes of the file had been read. Returns 0 to go on,
+ * or a negative value to stop the read. */
+typedef int (*gzsrc_text_fn)(void *ctx, const unsigned char *p, size_t n,
+			     uint64_t raw_read);
+
+/* Reads the whole source once, handing its text to fn. Returns 0 at its
+ * end, fn's negative value when fn stopped it, or ST_ERROR with e filled:
+ * "empty file 'F'" (no raw bytes), a read error, bad, corrupt or
+ * truncated gzip, trailing garbage, or a limit. */
+int gzsrc_read(struct gzsrc *s, gzsrc_text_fn fn, void *ctx, struct err *e);
+
+/* Closes the source; NULL does nothing. */
+void gzsrc_free(struct gzsrc *s);
+
+#endif

@@ -1,0 +1,170 @@
+/* sheet: one config file read whole (SPEC section 3, "Config"), and the
+ * checks of its values, with messages that name file, line and column.
+ *
+ * A sheet is a CSV file (RFC 4180, strict quoting; a leading UTF-8 BOM is
+ * dropped, cells keep their spaces, lines of only blanks between rows are
+ * skipped) whose columns are found by name in its header. Every row knows
+ * the text line it starts on (the header is line 1), and every message
+ * has the form
+ *   WHAT at PATH:LINE (KIND NAME)
+ * e.g. "bad unit_price '1.2.3' at cfg/prices.csv:4 (column unit_price)".
+ * settings.conf is not CSV, but its messages come from the same helpers
+ * (sheet_slurp, struct sheet_ctx with kind "key").
+ *
+ * Every check returns 0, or ST_ERROR with the context's err filled; none
+ * allocates what the caller must free unless it says so. Values quoted in
+ * messages are cut to SHEET_QUOTE_MAX bytes and made printable. */
+#ifndef SHEET_H
+#define SHEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dec.h"
+#include "err.h"
+
+#define SHEET_MAX_CODE 64   /* longest id or code (sheet_code_ok) */
+#define SHEET_MAX_COLS 12   /* most columns a sheet may look for */
+#define SHEET_QUOTE_MAX 72  /* bytes of a value quoted in a message */
+
+/* Where a value came from: file, text line and the kind of name given
+ * with a column or key ("column" for CSV files, "key" for settings.conf).
+ * path is not owned. */
+struct sheet_ctx {
+	struct err *e;
+	const char *path;
+	const char *kind;
+	long line;
+};
+
+/* A value to check: its text and the column or key it came from. */
+struct sheet_val {
+	struct sheet_ctx *c;
+	const char *name;
+	const char *v;
+};
+
+struct sheet_cell {
+	char *s;   /* NUL-terminated copy */
+	size_t n;  /* its bytes (less than strlen(s) never; more with a NUL) */
+};
+
+struct sheet_row {
+	long line;  /* text line where the row starts */
+	struct sheet_cell *cell;
+	size_t n;
+};
+
+/* The rows of a file; rows[0] is the header, when there is one. The other
+ * fields are the parser's. */
+struct sheet_table {
+	struct sheet_row *rows;
+	size_t nrows, cap;
+	struct sheet_row cur;
+	size_t curcap;
+	long line;
+	long start;
+	int in_row;
+};
+
+struct sheet_colspec {
+	const char *name;
+	int required;  /* the header must have it */
+};
+
+/* One CSV config file, its columns found by name. Owns path and t. */
+struct sheet {
+	struct sheet_ctx c;
+	char *path;
+	struct sheet_table t;
+	const struct sheet_colspec *cols;
+	int ncols;
+	int idx[SHEET_MAX_COLS]; /* column of cols[k] in the file, -1 if absent */
+	size_t width;       /* header fields */
+	int absent;         /* optional file not there (or empty) */
+};
+
+/* ---- messages ---- */
+
+/* Makes s fit for a one-line message in buf (SHEET_QUOTE_MAX + 4 bytes):
+ * control bytes become '?', long text is cut (never inside a UTF-8
+ * sequence) and marked with "...". Returns buf. */
+const char *sheet_quote(char *buf, const char *s);
+
+/* The quoted form of s, in a buffer that lives to the end of the
+ * enclosing block (a compound literal). */
+#define SHEET_Q(s) sheet_quote((char[SHEET_QUOTE_MAX + 4]){ 0 }, (s))
+
+/* Fills c->e with "WHAT at PATH:LINE (KIND NAME)"; name may be NULL (then
+ * without the parenthesis). Returns ST_ERROR. */
+int sheet_fail(const struct sheet_ctx *c, const char *name,
+	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+int sheet_need(struct sheet_val x);   /* "missing value" when empty */
+int sheet_bad(struct sheet_val x);    /* "bad NAME 'V'" */
+int sheet_bad_want(struct sheet_val x, const char *want); /* ... (want W) */
+
+/* ---- value checks ---- */
+
+/* 1 if s is 1..SHEET_MAX_CODE characters of [A-Za-z0-9] and extra. */
+int sheet_code_ok(const char *s, const char *extra);
+
+/* An optional decimal: def when empty; positive asks for > 0. */
+int sheet_val_dec(struct sheet_val x, dec_t def, int positive, dec_t *out);
+
+/* An optional non-negative integer: def when empty; max < 0 for none. */
+int sheet_val_int(struct sheet_val x, int64_t def, int64_t max,
+		  int64_t *out);
+
+/* An optional word from names (NULL-terminated): its index, def when
+ * empty. want lists the choices for the message. */
+int sheet_val_enum(struct sheet_val x, const char *const *names,
+		   const char *want, int def, int *out);
+
+/* A required RFC 3339 instant (ts.h). */
+int sheet_val_ts(struct sheet_val x, int64_t *out);
+
+/* A required currency code, copied with its NUL into out. */
+int sheet_val_currency(struct sheet_val x, char out[4]);
+
+/* 1 if v has no more decimals than the currency's minor unit. Trailing
+ * zeros do not count: "12.500" is a fine CNY amount. */
+int sheet_minor_ok(dec_t v, int minor);
+
+/* "bad NAME 'V' (want at most N decimals for CUR)". */
+int sheet_bad_decimals(struct sheet_val x, const char *currency);
+
+/* ---- files ---- */
+
+/* "dir/name", to free. */
+char *sheet_join(const char *dir, const char *name);
+
+/* 1 if buf starts with a UTF-8 BOM. */
+int sheet_has_bom(const char *buf, size_t len);
+
+/* Reads c->path whole into *out (to free; NULL when absent) and *len. A
+ * missing optional file sets *absent and is not an error. */
+int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
+		size_t *len, int *absent);
+
+/* ---- sheets ---- */
+
+/* Reads dir/name and maps its header to cols (ncols <= SHEET_MAX_COLS,
+ * not copied). An optional file that is missing or has no bytes but
+ * blanks sets s->absent. s is filled even on error: sheet_close it. */
+int sheet_open(struct sheet *s, const char *dir, const char *name,
+	       const struct sheet_colspec *cols, int ncols, int optional,
+	       struct err *e);
+
+/* Frees what s holds and leaves it empty. */
+void sheet_close(struct sheet *s);
+
+/* Data row i (1-based after the header), checked for its width and for
+ * NUL bytes; sets the line for messages. */
+int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out);
+
+/* The cell of column k of row r ("" when the file has no such column). */
+struct sheet_val sheet_col(struct sheet *s, const struct sheet_row *r,
+			   int k);
+
+#endif

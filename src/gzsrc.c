@@ -1,0 +1,543 @@
+/* gzsrc: the text of one usage file, plain or gzip (gzsrc.h).
+ *
+ * Choices made where the SPEC and gzsrc.h leave room:
+ * - An empty file (0 raw bytes) fails here; gzip that inflates to 0
+ *   bytes is the reader's to fail (it sees no text).
+ * - Gzip is inflated on a thread of its own (the producer) while the
+ *   caller's thread consumes: chunk k of the text is in text + (k % RING)
+ *   * TEXT_SIZE. The producer owns zs, raw, the fd and the counts of raw
+ *   and compressed bytes; each chunk carries the counts as they were when
+ *   it was inflated, so that limits, progress and checkpoints see what a
+ *   reader on one thread would. */
+#include "gzsrc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "mem.h"
+#include "banned.h"
+
+#define READ_SIZE (256u * 1024u)   /* default raw read size */
+#define MAX_READ_SIZE ((size_t)1 << 30) /* fits zlib's uInt avail_in */
+#define RAW_SLACK 16               /* room to keep a split gzip magic */
+#define TEXT_SIZE (256u * 1024u)   /* inflate output per call */
+#define RING 16                    /* inflated chunks in flight */
+
+struct chunk {
+	size_t n;
+	uint64_t gz_in, raw_read;
+};
+
+struct gzsrc {
+	char *path;
+	int fd;              /* -1 for a source over memory */
+	const unsigned char *mem; /* gzsrc_open_mem: the bytes, and */
+	size_t mem_len, mem_pos;  /* how many, and how far read */
+	struct gzsrc_limits lim;
+	uint64_t gz_in;      /* compressed bytes inflate consumed */
+	uint64_t raw_read;   /* raw bytes read (the producer's, for gzip) */
+	size_t read_size;
+	unsigned char *raw;
+	size_t raw_cap;
+	z_stream zs;
+	int z_live;
+
+	/* the ring of inflated chunks (gzsrc.c's opening comment) */
+	unsigned char *text;
+	struct chunk ring[RING];
+	uint64_t made, taken;   /* chunks inflated, chunks consumed */
+	int threaded;           /* a producer thread runs */
+	size_t prod_avail;      /* raw bytes read before it started */
+	int done;               /* the producer ended, with prod_rc */
+	int prod_rc;            /* 0, or -1 with perr filled (or cancel) */
+	int cancel;             /* the consumer stopped: the producer ends */
+	struct err perr;        /* the producer's failure */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* made, taken, done or cancel changed */
+
+	/* the consumer's side of one read */
+	gzsrc_text_fn fn;
+	void *ctx;
+	struct err *e;
+	uint64_t text_out;      /* text handed to fn */
+	int stopped;            /* fn's negative value */
+	int failed;             /* e is filled */
+};
+
+/* Fails the read on the consumer's side: e filled, nothing more handed
+ * over. */
+static int src_fail(struct gzsrc *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int src_fail(struct gzsrc *s, const char *fmt, ...)
+{
+	char buf[sizeof(s->e->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	err_set(s->e, ST_ERROR, "%s", buf);
+	s->failed = 1;
+	return -1;
+}
+
+/* Hands text to the consumer; remembers a stop. */
+static int hand(struct gzsrc *s, const unsigned char *p, size_t n,
+		uint64_t raw_read)
+{
+	int rc;
+
+	s->text_out += n;
+	rc = s->fn(s->ctx, p, n, raw_read);
+	if (rc)
+		s->stopped = rc;
+	return rc ? -1 : 0;
+}
+
+/* Moves the unconsumed input [*in, *in + *avail) to the start of the raw
+ * buffer and reads up to read_size more bytes after it. Returns the count
+ * read (0 at EOF), or -1 with errno set. */
+static ssize_t raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
+{
+	ssize_t n;
+
+	if (*avail && *in != s->raw)
+		memmove(s->raw, *in, *avail);
+	*in = s->raw;
+	if (s->mem) {
+		size_t k = s->mem_len - s->mem_pos;
+
+		if (k > s->read_size)
+			k = s->read_size;
+		if (k)
+			memcpy(s->raw + *avail, s->mem + s->mem_pos, k);
+		s->mem_pos += k;
+		n = (ssize_t)k;
+	} else {
+		do
+			n = read(s->fd, s->raw + *avail, s->read_size);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n < 0)
+		return -1;
+	*avail += (size_t)n;
+	s->raw_read += (uint64_t)n;
+	return n;
+}
+
+static int read_fail(struct gzsrc *s)
+{
+	return src_fail(s, "cannot read '%s': %s", s->path, strerror(errno));
+}
+
+static int read_plain(struct gzsrc *s, size_t avail)
+{
+	unsigned char *in = s->raw;
+	ssize_t n;
+
+	if (avail && hand(s, in, avail, s->raw_read))
+		return -1;
+	for (;;) {
+		avail = 0;
+		n = raw_more(s, &in, &avail);
+		if (n < 0)
+			return read_fail(s);
+		if (n == 0)
+			return 0;
+		if (hand(s, in, avail, s->raw_read))
+			return -1;
+	}
+}
+
+/* The gzip limits of gzsrc.h, for `more` bytes of text about to be handed
+ * over after s->text_out, inflated from gz_in compressed bytes. Returns
+ * 0, or -1 with the read failed. */
+static int gz_limits(struct gzsrc *s, size_t more, uint64_t gz_in)
+{
+	uint64_t out = s->text_out + more;
+
+	if (s->lim.max_bytes && out > s->lim.max_bytes)
+		return src_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
+				s->path, (unsigned long long)s->lim.max_bytes,
+				GZSRC_ENV_MAX_BYTES);
+	if (s->lim.max_ratio && out > GZSRC_RATIO_FLOOR &&
+	    (unsigned __int128)out >
+	    (unsigned __int128)s->lim.max_ratio * gz_in)
+		return src_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
+				s->path, (unsigned long long)s->lim.max_ratio,
+				GZSRC_ENV_MAX_RATIO);
+	return 0;
+}
+
+/* The producer's failure: kept in perr until the consumer, having taken
+ * the text inflated before it, reaches it. */
+static int prod_fail(struct gzsrc *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int prod_fail(struct gzsrc *s, const char *fmt, ...)
+{
+	char buf[sizeof(s->perr.msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	err_set(&s->perr, ST_ERROR, "%s", buf);
+	return -1;
+}
+
+/* The buffer for the next chunk: waits while the ring is full. NULL when
+ * the consumer has stopped. */
+static unsigned char *next_buf(struct gzsrc *s)
+{
+	unsigned char *p;
+
+	if (!s->threaded)
+		return s->text;
+	pthread_mutex_lock(&s->mu);
+	while (s->made - s->taken >= RING && !s->cancel)
+		pthread_cond_wait(&s->cv, &s->mu);
+	p = s->cancel ? NULL : s->text + (s->made % RING) * TEXT_SIZE;
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+/* The consumer's side of one chunk: the limits, then the text. */
+static int chunk_take(struct gzsrc *s, const unsigned char *p,
+		      const struct chunk *c)
+{
+	return gz_limits(s, c->n, c->gz_in) ||
+	       hand(s, p, c->n, c->raw_read) ? -1 : 0;
+}
+
+/* Hands over n bytes of text just inflated into next_buf()'s buffer.
+ * Returns 0, or -1 when the consumer has stopped. */
+static int emit(struct gzsrc *s, const unsigned char *p, size_t n)
+{
+	struct chunk c = { n, s->gz_in, s->raw_read };
+	int stop;
+
+	if (!s->threaded)
+		return chunk_take(s, p, &c);
+	pthread_mutex_lock(&s->mu);
+	s->ring[s->made % RING] = c;
+	s->made++;
+	stop = s->cancel;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return stop ? -1 : 0;
+}
+
+/* After a member, only another member may follow: reads until two bytes
+ * are at hand (or EOF), checks for the gzip magic and restarts the
+ * inflater. Returns 0, or -1 with perr filled. */
+static int next_member(struct gzsrc *s, int *eof)
+{
+	z_stream *zs = &s->zs;
+	unsigned char *in = zs->next_in;
+	size_t avail = zs->avail_in;
+	ssize_t n;
+	int zr;
+
+	while (avail < 2 && !*eof) {
+		n = raw_more(s, &in, &avail);
+		if (n < 0)
+			return prod_fail(s, "cannot read '%s': %s", s->path,
+					 strerror(errno));
+		*eof = n == 0;
+	}
+	zs->next_in = in;
+	zs->avail_in = (uInt)avail;
+	if (avail < 2 || in[0] != 0x1f || in[1] != 0x8b)
+		return prod_fail(s, "trailing garbage after gzip data in '%s'",
+				 s->path);
+	zr = inflateReset(zs);
+	if (zr != Z_OK)
+		return prod_fail(s, "bad gzip in '%s': %s", s->path,
+				 zError(zr));
+	return 0;
+}
+
+/* Inflates every member in turn (RFC 1952 allows concatenation), handing
+ * the text to emit(). Returns 0, or -1: failed (perr filled) or told to
+ * stop. */
+static int inflate_all(struct gzsrc *s, size_t avail)
+{
+	z_stream *zs = &s->zs;
+	int in_member = 0, members = 0, out_full = 0, eof = 0, zr;
+	unsigned char *in = s->raw, *out;
+	ssize_t n;
+
+	memset(zs, 0, sizeof(*zs));
+	zr = inflateInit2(zs, 15 + 16);
+	if (zr != Z_OK)
+		return prod_fail(s, "cannot start gzip for '%s': %s", s->path,
+				 zError(zr));
+	s->z_live = 1;
+	zs->next_in = in;
+	zs->avail_in = (uInt)avail;
+	for (;;) {
+		size_t produced;
+		uInt in_before;
+
+		if (zs->avail_in == 0 && !out_full) {
+			if (eof)
+				break;
+			avail = 0;
+			n = raw_more(s, &in, &avail);
+			if (n < 0)
+				return prod_fail(s, "cannot read '%s': %s",
+						 s->path, strerror(errno));
+			eof = n == 0;
+			zs->next_in = in;
+			zs->avail_in = (uInt)avail;
+			continue;
+		}
+		if (!in_member && members > 0 && next_member(s, &eof))
+			return -1;
+		in_member = 1;
+		out = next_buf(s);
+		if (!out)
+			return -1;
+		zs->next_out = out;
+		zs->avail_out = TEXT_SIZE;
+		in_before = zs->avail_in;
+		zr = inflate(zs, Z_NO_FLUSH);
+		s->gz_in += in_before - zs->avail_in;
+		produced = TEXT_SIZE - zs->avail_out;
+		out_full = zs->avail_out == 0;
+		if (produced && emit(s, out, produced))
+			return -1;
+		if (zr == Z_STREAM_END) {
+			in_member = 0;
+			members++;
+			out_full = 0;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			return prod_fail(s, "corrupt gzip in '%s': %s", s->path,
+					 zs->msg ? zs->msg : zError(zr));
+		}
+	}
+	if (in_member)
+		return prod_fail(s, "truncated gzip in '%s'", s->path);
+	return 0;
+}
+
+static void *producer(void *arg)
+{
+	struct gzsrc *s = arg;
+	int rc = inflate_all(s, s->prod_avail);
+
+	pthread_mutex_lock(&s->mu);
+	s->prod_rc = rc;
+	s->done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Takes the chunks the producer makes, in order, until it is done or the
+ * consumer stops; then stops and joins it. */
+static void ring_drain(struct gzsrc *s)
+{
+	for (;;) {
+		struct chunk c;
+		int stop;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->taken == s->made && !s->done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->taken == s->made) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		c = s->ring[s->taken % RING];
+		pthread_mutex_unlock(&s->mu);
+		stop = chunk_take(s, s->text + (s->taken % RING) * TEXT_SIZE,
+				  &c);
+		pthread_mutex_lock(&s->mu);
+		s->taken++;
+		if (stop)
+			s->cancel = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (stop)
+			break;
+	}
+	pthread_join(s->thread, NULL);
+}
+
+/* Reads gzip: inflating on a producer thread while consuming on this
+ * one, or on this one alone when no thread can be had. Either way the
+ * text is handed over in the same chunks with the same counts, and a
+ * failure of the gzip is reported after the text inflated before it has
+ * been consumed. */
+static int read_gzip(struct gzsrc *s, size_t avail)
+{
+	int rc;
+
+	err_clear(&s->perr);
+	s->text = xmalloc((size_t)RING * TEXT_SIZE);
+	s->prod_avail = avail;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->threaded = 1;
+	if (pthread_create(&s->thread, NULL, producer, s) == 0) {
+		ring_drain(s);
+		rc = s->prod_rc;
+	} else {
+		s->threaded = 0;
+		rc = inflate_all(s, avail);
+	}
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	if (s->stopped || s->failed)
+		return -1;
+	if (rc)
+		return src_fail(s, "%s", s->perr.msg);
+	return 0;
+}
+
+int gzsrc_open_regular(const char *path, struct err *e)
+{
+	struct stat st;
+	int fd, fl;
+
+	/* O_NONBLOCK keeps open from waiting for a writer when path is a
+	 * FIFO; it is refused below */
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		err_set(e, ST_ERROR, "cannot open '%s': %s", path,
+			strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_set(e, ST_ERROR, "cannot read '%s': is a directory", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, ST_ERROR, "cannot read '%s': not a regular file",
+			path);
+		goto fail;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	/* read once, front to back: a larger read-ahead; only a hint */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static struct gzsrc *src_new(const char *path, int fd,
+			     const struct gzsrc_limits *lim)
+{
+	static const struct gzsrc_limits def = GZSRC_LIMITS_DEFAULT;
+	struct gzsrc *s = xcalloc(1, sizeof(*s));
+
+	s->path = xstrdup(path);
+	s->fd = fd;
+	s->lim = lim ? *lim : def;
+	s->read_size = READ_SIZE;
+	return s;
+}
+
+struct gzsrc *gzsrc_open(const char *path, const struct gzsrc_limits *lim,
+			 struct err *e)
+{
+	int fd = gzsrc_open_regular(path, e);
+
+	return fd < 0 ? NULL : src_new(path, fd, lim);
+}
+
+struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
+			     const struct gzsrc_limits *lim)
+{
+	struct gzsrc *s = src_new(name, -1, lim);
+
+	s->mem = n ? data : (const unsigned char *)"";
+	s->mem_len = n;
+	return s;
+}
+
+void gzsrc_set_read_size(struct gzsrc *s, size_t n)
+{
+	if (n == 0)
+		n = READ_SIZE;
+	if (n > MAX_READ_SIZE)
+		n = MAX_READ_SIZE;
+	s->read_size = n;
+}
+
+int gzsrc_read(struct gzsrc *s, gzsrc_text_fn fn, void *ctx, struct err *e)
+{
+	unsigned char *in;
+	size_t avail = 0;
+	ssize_t n;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->e = e;
+	/* a source over memory needs no more room than the bytes it has */
+	s->raw_cap = s->read_size;
+	if (s->mem && s->mem_len < s->raw_cap)
+		s->raw_cap = s->mem_len;
+	s->raw_cap += RAW_SLACK;
+	s->raw = xmalloc(s->raw_cap);
+	in = s->raw;
+	/* the first two bytes tell gzip from plain */
+	do {
+		n = raw_more(s, &in, &avail);
+		if (n < 0) {
+			read_fail(s);
+			goto out;
+		}
+	} while (n > 0 && avail < 2);
+	if (avail == 0)
+		src_fail(s, "empty file '%s'", s->path);
+	else if (avail >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b)
+		read_gzip(s, avail);
+	else
+		read_plain(s, avail);
+out:
+	if (s->failed)
+		return ST_ERROR;
+	return s->stopped;
+}
+
+void gzsrc_free(struct gzsrc *s)
+{
+	if (!s)
+		return;
+	if (s->z_live)
+		inflateEnd(&s->zs);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->path);
+	free(s->raw);
+	free(s->text);
+	free(s);
+}

@@ -1,0 +1,127 @@
+/* settings: settings.conf (settings.h). */
+#include "settings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "sheet.h"
+#include "ts.h"
+#include "banned.h"
+
+#define PREFIX_CHARS "_-"
+
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t' || **s == '\r')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' ||
+		      (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+static int apply_setting(struct sheet_ctx *c, const char *key,
+			 const char *v, struct settings *set)
+{
+	static const char *const rounding[] = { "half_up", "half_even", NULL };
+	struct sheet_val x;
+	int m;
+
+	x.c = c;
+	x.name = key;
+	x.v = v;
+	if (strcmp(key, "timezone") == 0) {
+		set->tz = 0;
+		if (*v && ts_parse_offset(v, strlen(v), &set->tz) < 0)
+			return sheet_bad(x);
+	} else if (strcmp(key, "invoice_prefix") == 0) {
+		if (!*v)
+			v = "INV";
+		if (!sheet_code_ok(v, PREFIX_CHARS))
+			return sheet_bad(x);
+		memcpy(set->invoice_prefix, v, strlen(v) + 1);
+	} else if (strcmp(key, "rounding") == 0) {
+		if (sheet_val_enum(x, rounding, "half_up or half_even", 0, &m))
+			return ST_ERROR;
+		set->rounding = m ? DEC_HALF_EVEN : DEC_HALF_UP;
+	} else if (strcmp(key, "alert_pct") == 0) {
+		if (sheet_val_dec(x, 20 * DEC_ONE, 0, &set->alert_pct))
+			return ST_ERROR;
+		if (set->alert_pct > 100 * DEC_ONE)
+			return sheet_bad_want(x, "0 to 100");
+	}
+	return 0;
+}
+
+static int settings_line(struct sheet_ctx *c, const char *s, size_t n,
+			 struct settings *set)
+{
+	const char *hash = memchr(s, '#', n), *eq, *k, *v;
+	size_t kn, vn;
+	char *key, *val;
+	int rc;
+
+	if (hash)
+		n = (size_t)(hash - s);
+	trim(&s, &n);
+	if (!n)
+		return 0;
+	if (memchr(s, '\0', n))
+		return sheet_fail(c, NULL, "NUL byte in line");
+	eq = memchr(s, '=', n);
+	k = s;
+	kn = eq ? (size_t)(eq - s) : 0;
+	trim(&k, &kn);
+	if (!eq || !kn) {
+		key = xstrndup(s, n);
+		rc = sheet_fail(c, NULL, eq ? "missing key in '%s'" : "missing '=' in '%s'",
+			  SHEET_Q(key));
+		free(key);
+		return rc;
+	}
+	v = eq + 1;
+	vn = (size_t)(s + n - v);
+	trim(&v, &vn);
+	key = xstrndup(k, kn);
+	val = xstrndup(v, vn);
+	rc = apply_setting(c, key, val, set);
+	free(key);
+	free(val);
+	return rc;
+}
+
+int settings_load(const char *dir, struct settings *set, struct err *e)
+{
+	struct sheet_ctx c;
+	char *buf = NULL;
+	const char *nl;
+	size_t len, i, end;
+	int absent, rc;
+
+	memset(set, 0, sizeof(*set));
+	set->tz = 0;
+	memcpy(set->invoice_prefix, "INV", 4);
+	set->rounding = DEC_HALF_UP;
+	set->alert_pct = 20 * DEC_ONE;
+	c.e = e;
+	c.path = sheet_join(dir, "settings.conf");
+	c.kind = "key";
+	c.line = 1;
+	rc = sheet_slurp(&c, 1, &buf, &len, &absent);
+	if (!rc && !absent) {
+		i = sheet_has_bom(buf, len) ? 3 : 0;
+		for (; i < len && !rc; c.line++) {
+			nl = memchr(buf + i, '\n', len - i);
+			end = nl ? (size_t)(nl - buf) : len;
+			rc = settings_line(&c, buf + i, end - i, set);
+			i = end + 1;
+		}
+	}
+	free(buf);
+	free((char *)c.path);
+	return rc;
+}
+

@@ -1,0 +1,482 @@
+/* sheet: config files read whole, their CSV and their values (sheet.h). */
+#include "sheet.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "mem.h"
+#include "ts.h"
+#include "banned.h"
+
+/* Config files are read whole; anything this large is not a config. */
+#define MAX_FILE_BYTES ((size_t)256 << 20)
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Makes s fit for a one-line message: control bytes become '?', long text
+ * is cut (never inside a UTF-8 sequence) and marked with "...". */
+const char *sheet_quote(char *buf, const char *s)
+{
+	size_t n = strlen(s), lim = n, i;
+
+	if (n > SHEET_QUOTE_MAX) {
+		lim = SHEET_QUOTE_MAX;
+		while (lim > 0 && ((unsigned char)s[lim] & 0xC0) == 0x80)
+			lim--;
+	}
+	for (i = 0; i < lim; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		buf[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (lim < n) {
+		memcpy(buf + lim, "...", 3);
+		lim += 3;
+	}
+	buf[lim] = '\0';
+	return buf;
+}
+
+/* Fills c->e with "WHAT at PATH:LINE (KIND NAME)"; name may be NULL. */
+int sheet_fail(const struct sheet_ctx *c, const char *name,
+	       const char *fmt, ...)
+{
+	char what[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (name)
+		return err_set(c->e, ST_ERROR, "%s at %s:%ld (%s %s)", what,
+			       c->path, c->line, c->kind, SHEET_Q(name));
+	return err_set(c->e, ST_ERROR, "%s at %s:%ld", what, c->path, c->line);
+}
+
+int sheet_need(struct sheet_val x)
+{
+	if (*x.v)
+		return 0;
+	return sheet_fail(x.c, x.name, "missing value");
+}
+
+int sheet_bad(struct sheet_val x)
+{
+	return sheet_fail(x.c, x.name, "bad %s '%s'", x.name, SHEET_Q(x.v));
+}
+
+int sheet_bad_want(struct sheet_val x, const char *want)
+{
+	return sheet_fail(x.c, x.name, "bad %s '%s' (want %s)", x.name,
+			  SHEET_Q(x.v), want);
+}
+
+/* ---- value checks ------------------------------------------------------ */
+
+static int is_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
+/* 1 if s is 1..SHEET_MAX_CODE characters of [A-Za-z0-9] and extra. */
+int sheet_code_ok(const char *s, const char *extra)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > SHEET_MAX_CODE)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr(extra, s[i]))
+			return 0;
+	return 1;
+}
+
+/* An optional decimal: def when empty; positive asks for > 0. */
+int sheet_val_dec(struct sheet_val x, dec_t def, int positive, dec_t *out)
+{
+	if (!*x.v) {
+		*out = def;
+		return 0;
+	}
+	if (dec_parse(x.v, strlen(x.v), out) < 0)
+		return sheet_bad(x);
+	if (positive && *out == 0)
+		return sheet_bad_want(x, "above 0");
+	return 0;
+}
+
+/* An optional non-negative integer: def when empty; max < 0 for none. */
+int sheet_val_int(struct sheet_val x, int64_t def, int64_t max,
+		  int64_t *out)
+{
+	char want[64];
+
+	if (!*x.v) {
+		*out = def;
+		return 0;
+	}
+	if (dec_parse_int(x.v, strlen(x.v), out) < 0)
+		return sheet_bad(x);
+	if (max >= 0 && *out > max) {
+		snprintf(want, sizeof(want), "0 to %lld", (long long)max);
+		return sheet_bad_want(x, want);
+	}
+	return 0;
+}
+
+/* An optional word from names (NULL-terminated): its index, def when
+ * empty. want lists the choices for the message. */
+int sheet_val_enum(struct sheet_val x, const char *const *names,
+		   const char *want, int def, int *out)
+{
+	int i;
+
+	if (!*x.v) {
+		*out = def;
+		return 0;
+	}
+	for (i = 0; names[i]; i++) {
+		if (strcmp(x.v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return sheet_bad_want(x, want);
+}
+
+/* A required RFC 3339 instant. */
+int sheet_val_ts(struct sheet_val x, int64_t *out)
+{
+	if (sheet_need(x))
+		return ST_ERROR;
+	if (ts_parse(x.v, strlen(x.v), out) < 0)
+		return sheet_bad(x);
+	return 0;
+}
+
+/* A required currency code. */
+int sheet_val_currency(struct sheet_val x, char out[4])
+{
+	if (sheet_need(x))
+		return ST_ERROR;
+	if (!dec_currency_valid(x.v))
+		return sheet_bad(x);
+	memcpy(out, x.v, 4);
+	return 0;
+}
+
+/* 1 if v has no more decimals than the currency's minor unit. Trailing
+ * zeros do not count: "12.500" is a fine CNY amount. */
+int sheet_minor_ok(dec_t v, int minor)
+{
+	dec_t unit = 1;
+	int i;
+
+	for (i = minor; i < DEC_DIGITS; i++)
+		unit *= 10;
+	return v % unit == 0;
+}
+
+int sheet_bad_decimals(struct sheet_val x, const char *currency)
+{
+	char want[64];
+	int minor = dec_minor_digits(currency);
+
+	snprintf(want, sizeof(want), "at most %d decimal%s for %s", minor,
+		 minor == 1 ? "" : "s", currency);
+	return sheet_bad_want(x, want);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+char *sheet_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = xmalloc(a + b + 2);
+
+	memcpy(p, dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
+}
+
+int sheet_has_bom(const char *buf, size_t len)
+{
+	return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/* Reads c->path whole. A missing optional file sets *absent. */
+int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
+		size_t *len, int *absent)
+{
+	FILE *f = fopen(c->path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+	int er;
+
+	*out = NULL;
+	*len = 0;
+	*absent = 0;
+	if (!f) {
+		if (optional && errno == ENOENT) {
+			*absent = 1;
+			return 0;
+		}
+		return err_set(c->e, ST_ERROR, "cannot open '%s': %s", c->path,
+			       strerror(errno));
+	}
+	for (;;) {
+		xgrow((void **)&buf, &cap, n + 65536, 1);
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > MAX_FILE_BYTES) {
+			fclose(f);
+			free(buf);
+			return err_set(c->e, ST_ERROR,
+				       "cannot read '%s': larger than %zu MiB",
+				       c->path, MAX_FILE_BYTES >> 20);
+		}
+	}
+	if (ferror(f)) {
+		er = errno;
+		fclose(f);
+		free(buf);
+		return err_set(c->e, ST_ERROR, "cannot read '%s': %s", c->path,
+			       strerror(er));
+	}
+	fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* ---- CSV tables ---------------------------------------------------------- */
+
+static void on_cell(void *data, size_t n, void *arg)
+{
+	struct sheet_table *t = arg;
+
+	xgrow((void **)&t->cur.cell, &t->curcap, t->cur.n + 1,
+	      sizeof(*t->cur.cell));
+	t->cur.cell[t->cur.n].s = xstrndup(data ? data : "", data ? n : 0);
+	t->cur.cell[t->cur.n].n = data ? n : 0;
+	t->cur.n++;
+}
+
+static void on_row(int term, void *arg)
+{
+	struct sheet_table *t = arg;
+
+	(void)term;
+	xgrow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows));
+	t->cur.line = t->start;
+	t->rows[t->nrows++] = t->cur;
+	memset(&t->cur, 0, sizeof(t->cur));
+	t->curcap = 0;
+	t->in_row = 0;
+}
+
+/* Cells keep their spaces: nothing is trimmed. */
+static int no_space(unsigned char ch)
+{
+	(void)ch;
+	return 0;
+}
+
+static void free_row(struct sheet_row *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->cell[i].s);
+	free(r->cell);
+}
+
+static void table_free(struct sheet_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows; i++)
+		free_row(&t->rows[i]);
+	free(t->rows);
+	free_row(&t->cur);
+	memset(t, 0, sizeof(*t));
+}
+
+static int is_term(char ch)
+{
+	return ch == '\n' || ch == '\r';
+}
+
+/* 1 if s[0..n) is spaces and tabs up to its line end. */
+static int blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !is_term(s[i]); i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+/* Parses buf into rows. The parser is fed one text line at a time, so
+ * that every row knows the text line it starts on; a line break inside
+ * quotes moves the following rows down. Lines of only blanks between rows
+ * are skipped. */
+static int read_table(struct sheet_ctx *c, const char *buf, size_t len,
+		      struct sheet_table *t)
+{
+	struct csv_parser p;
+	size_t i = sheet_has_bom(buf, len) ? 3 : 0, j;
+	int rc = 0;
+
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return err_set(c->e, ST_ERROR, "cannot read '%s': %s", c->path,
+			       "CSV parser set-up failed");
+	csv_set_space_func(&p, no_space);
+	csv_set_realloc_func(&p, xrealloc);
+	csv_set_free_func(&p, free);
+	t->line = 1;
+	while (i < len) {
+		j = i;
+		while (j < len && !is_term(buf[j]))
+			j++;
+		if (j < len)
+			j++;
+		if (!t->in_row && !blank(buf + i, j - i)) {
+			t->in_row = 1;
+			t->start = t->line;
+		}
+		if (t->in_row &&
+		    csv_parse(&p, buf + i, j - i, on_cell, on_row, t) != j - i) {
+			c->line = t->line;
+			if (csv_error(&p) == CSV_EPARSE)
+				rc = sheet_fail(c, NULL, "malformed CSV quoting");
+			else
+				rc = sheet_fail(c, NULL, "cannot parse CSV: %s",
+					  csv_strerror(csv_error(&p)));
+			goto done;
+		}
+		/* A CR counts as a line end unless an LF follows it. */
+		if (buf[j - 1] == '\n' || (buf[j - 1] == '\r' &&
+					   (j == len || buf[j] != '\n')))
+			t->line++;
+		i = j;
+	}
+	if (csv_fini(&p, on_cell, on_row, t) != 0) {
+		c->line = t->start;
+		rc = sheet_fail(c, NULL, "unterminated quoted field");
+	}
+done:
+	csv_free(&p);
+	return rc;
+}
+
+void sheet_close(struct sheet *s)
+{
+	table_free(&s->t);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
+static int map_header(struct sheet *s)
+{
+	const struct sheet_row *h = s->t.nrows ? &s->t.rows[0] : NULL;
+	size_t j;
+	int k;
+
+	s->c.line = h ? h->line : 1;
+	s->width = h ? h->n : 0;
+	for (k = 0; k < s->ncols; k++)
+		s->idx[k] = -1;
+	for (j = 0; j < s->width; j++) {
+		for (k = 0; k < s->ncols; k++) {
+			if (h->cell[j].n != strlen(s->cols[k].name) ||
+			    memcmp(h->cell[j].s, s->cols[k].name,
+				   h->cell[j].n) != 0)
+				continue;
+			if (s->idx[k] >= 0)
+				return sheet_fail(&s->c, NULL, "duplicate column '%s'",
+					    s->cols[k].name);
+			s->idx[k] = (int)j;
+		}
+	}
+	for (k = 0; k < s->ncols; k++)
+		if (s->cols[k].required && s->idx[k] < 0)
+			return sheet_fail(&s->c, NULL, "missing column '%s'",
+				    s->cols[k].name);
+	return 0;
+}
+
+/* Reads dir/name and maps its header. An optional file that is missing or
+ * has no bytes but blanks sets s->absent. */
+int sheet_open(struct sheet *s, const char *dir, const char *name,
+	       const struct sheet_colspec *cols, int ncols, int optional,
+	       struct err *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->path = sheet_join(dir, name);
+	s->c.e = e;
+	s->c.path = s->path;
+	s->c.kind = "column";
+	s->c.line = 1;
+	s->cols = cols;
+	s->ncols = ncols;
+	rc = sheet_slurp(&s->c, optional, &buf, &len, &s->absent);
+	if (rc || s->absent)
+		return rc;
+	rc = read_table(&s->c, buf, len, &s->t);
+	free(buf);
+	if (rc)
+		return rc;
+	if (optional && s->t.nrows == 0) {
+		s->absent = 1;
+		return 0;
+	}
+	return map_header(s);
+}
+
+/* Data row i (1-based after the header), checked for its width and for
+ * NUL bytes; sets the line for messages. */
+int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
+{
+	const struct sheet_row *r = &s->t.rows[i];
+	size_t j;
+
+	s->c.line = r->line;
+	*out = r;
+	if (r->n != s->width)
+		return sheet_fail(&s->c, NULL, "bad field count %zu (header has %zu)",
+			    r->n, s->width);
+	for (j = 0; j < r->n; j++)
+		if (strlen(r->cell[j].s) != r->cell[j].n)
+			return sheet_fail(&s->c, s->t.rows[0].cell[j].s,
+				    "NUL byte in value");
+	return 0;
+}
+
+/* The cell of column k ("" when the file has no such column). */
+struct sheet_val sheet_col(struct sheet *s, const struct sheet_row *r,
+			   int k)
+{
+	struct sheet_val x;
+
+	x.c = &s->c;
+	x.name = s->cols[k].name;
+	x.v = s->idx[k] < 0 ? "" : r->cell[s->idx[k]].s;
+	return x;
+}
+
