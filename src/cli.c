@@ -20,9 +20,8 @@
 #include "store.h"
 #include "usage.h"
 #include "ts.h"
+#include "version.h"
 #include "banned.h"
-
-#define SETTLE_VERSION "0.1.0"
 
 static const char usage_text[] =
 	"usage: settle COMMAND [OPTIONS]\n"

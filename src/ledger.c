@@ -12,11 +12,8 @@
 #include "report.h"
 #include "sha256.h"
 #include "ts.h"
+#include "version.h"
 #include "banned.h"
-
-/* Bumped whenever a change of settle could change outputs for the same
- * inputs, so that an upgrade re-rates instead of trusting old closes. */
-#define SETTLE_STATE_TAG "0.1.0"
 
 struct sline {
 	char *item, *pg, *tiers;
@@ -1115,7 +1112,8 @@ static int hash_file_row(void *ctx, const struct store_file *f)
 int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 		  struct err *e)
 {
-	static const char version[] = "settle " SETTLE_STATE_TAG;
+	/* with its NUL: the bytes every state's inputs digests hold */
+	static const char version[] = "settle " SETTLE_VERSION;
 	unsigned char cfg[32];
 	struct sha256 md;
 	int rc;
