@@ -11,7 +11,9 @@
 
 #include "catalog.h"
 #include "engine.h"
+#include "balance.h"
 #include "fault.h"
+#include "final.h"
 #include "err.h"
 #include "ingest.h"
 #include "ledger.h"
@@ -359,7 +361,7 @@ static int cmd_status(struct store *s, const struct opts *o,
 	(void)cat;
 	err_clear(&e);
 	printf("state %s (schema %d)\n", o->db, STORE_SCHEMA_VERSION);
-	if (ledger_periods(s, print_period, NULL, &e) ||
+	if (final_periods(s, print_period, NULL, &e) ||
 	    store_files(s, print_file, NULL, &e))
 		return report_err(&e);
 	return ST_OK;
@@ -401,15 +403,14 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	bbs = xmalloc((pp.ninv + 1) * sizeof(*bbs));
 	for (i = 0; i < pp.ninv; i++)
 		accts[i] = pp.inv[i].acct;
-	if (ledger_balances_before(s, cat, accts, pp.ninv, o->period, bbs,
-				   &e))
+	if (balance_before(s, cat, accts, pp.ninv, o->period, bbs, &e))
 		goto out;
 	for (i = 0; i < pp.ninv; i++) {
 		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		report_balances(&inv[i], bbs[i], pp.inv[i].total);
+		balance_invoice(&inv[i], bbs[i], pp.inv[i].total);
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;
