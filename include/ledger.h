@@ -1,11 +1,11 @@
-/* ledger: settlement (SPEC section 7) — closing periods.
+/* ledger: settlement (SPEC section 7) — closing periods and drafts.
  *
  * A close makes a period final: it numbers its invoices (numbers never
  * change once given), issues an adjustment for every final invoice that
  * changed since the period's last close, re-settles the earlier final
  * periods whose outputs changed, and writes the files under OUT/YYYY-MM/.
  * What it records (periods, invoices, lines, adjustments) is final.h's;
- * the balance and arrears rules are balance.h's.
+ * the balance and arrears rules are balance.h's. A draft records nothing.
  *
  * Every function returns 0, or ST_ERROR with e filled. */
 #ifndef LEDGER_H
@@ -52,5 +52,19 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
 int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
 		 const char *outdir, struct ledger_result *res, struct err *e);
+
+struct ledger_draft {
+	size_t invoices;        /* invoices of the period */
+	size_t files_written;   /* output files whose bytes changed */
+	char dir[4096];         /* the folder written: OUT/YYYY-MM/draft */
+};
+
+/* Writes the drafts of period p (invoice_no DRAFT, status draft, version
+ * 1, balances from the final invoices as the state holds them) under
+ * outdir/YYYY-MM/draft/. Changes no state. g must be loaded from s with
+ * cat. Fills *res. */
+int ledger_draft(struct store *s, const struct catalog *cat,
+		 struct engine *g, int p, const char *outdir,
+		 struct ledger_draft *res, struct err *e);
 
 #endif

@@ -551,6 +551,54 @@ out:
 	return rc;
 }
 
+int ledger_draft(struct store *s, const struct catalog *cat,
+		 struct engine *g, int p, const char *outdir,
+		 struct ledger_draft *res, struct err *e)
+{
+	struct eng_period pp;
+	struct report_invoice *inv = NULL;
+	struct report_files rf;
+	struct report r;
+	dec_t *bbs = NULL;
+	char ym[16];
+	size_t i;
+	int rc = ST_ERROR;
+
+	memset(res, 0, sizeof(*res));
+	memset(&pp, 0, sizeof(pp));
+	memset(&rf, 0, sizeof(rf));
+	if (engine_period(g, p, &pp, e) ||
+	    !(bbs = balances_of(s, cat, &pp, p, e)))
+		goto out;
+	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
+	for (i = 0; i < pp.ninv; i++) {
+		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
+			 "DRAFT");
+		inv[i].status = "draft";
+		inv[i].version = 1;
+		balance_invoice(&inv[i], bbs[i], pp.inv[i].total);
+	}
+	memset(&r, 0, sizeof(r));
+	r.cat = cat;
+	r.g = g;
+	r.pp = &pp;
+	r.inv = inv;
+	r.draft = 1;
+	ts_period_format(p, 1, ym);
+	snprintf(res->dir, sizeof(res->dir), "%s/%s/draft", outdir, ym);
+	report_render(&r, &rf);
+	if (report_put(&rf, res->dir, &res->files_written, e))
+		goto out;
+	res->invoices = pp.ninv;
+	rc = 0;
+out:
+	report_files_release(&rf);
+	free(bbs);
+	free(inv);
+	engine_period_release(&pp);
+	return rc;
+}
+
 /* ---- whether a close can be skipped ---- */
 
 /* Adds one file row to the inputs digest. */
