@@ -117,8 +117,8 @@ int final_invoices_get(struct final *f, int p, struct final_invoice **out,
 void final_invoices_release(struct final_invoice *inv, size_t n);
 
 /* Records v as invoice `number`, version `version` of period p: its row
- * (insert or replace) and exactly its lines. v's strings are bound, not
- * copied: they must stay put until the next call on f. */
+ * (insert or replace) and exactly its lines. v's strings are bound without
+ * a copy and read during the call only. */
 int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 		      int64_t number, int version, struct err *e);
 
