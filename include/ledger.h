@@ -1,10 +1,13 @@
-/* ledger: settlement (SPEC section 7) — final periods, invoice numbers,
- * versions and adjustments, the balance ledger and arrears.
+/* ledger: settlement (SPEC section 7) — closing periods and drafts.
  *
- * It keeps, in the state file, every final period (its invoice-number
- * prefix, how many closes changed it, and the SHA-256 of its outputs), each
- * final invoice (number, version, current total) with its current lines,
- * and every adjustment issued. */
+ * A close makes a period final: it numbers its invoices (numbers never
+ * change once given), issues an adjustment for every final invoice that
+ * changed since the period's last close, re-settles the earlier final
+ * periods whose outputs changed, and writes the files under OUT/YYYY-MM/.
+ * What it records (periods, invoices, lines, adjustments) is final.h's;
+ * the balance and arrears rules are balance.h's. A draft records nothing.
+ *
+ * Every function returns 0, or ST_ERROR with e filled. */
 #ifndef LEDGER_H
 #define LEDGER_H
 
@@ -28,7 +31,7 @@ struct ledger_result {
 
 /* SHA-256 of everything a close depends on besides the earlier closes:
  * the config files of cfgdir and the current usage files (path, content,
- * state), and this settle's version. */
+ * state), and this settle's version (version.h). */
 int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 		  struct err *e);
 
@@ -44,24 +47,24 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
 /* Closes period p: re-settles every earlier final period whose outputs
  * changed (in period order), then settles p, in one transaction; then
  * writes the outputs under outdir/YYYY-MM/. g must be loaded from s with
- * cat; inputs is ledger_inputs() of this close. Returns 0, or ST_ERROR
- * with e filled (nothing committed). */
+ * cat; inputs is ledger_inputs() of this close. Fills *res. On error
+ * nothing is committed. */
 int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
 		 const char *outdir, struct ledger_result *res, struct err *e);
 
-/* balance_before of accounts accts[0..n) for period p, into out[0..n):
- * opening balance + payments before p's as_of - current totals of final
- * invoices of earlier periods (one query for all). Returns 0 or
- * ST_ERROR. */
-int ledger_balances_before(struct store *s, const struct catalog *cat,
-			   const struct account *const *accts, size_t n, int p,
-			   dec_t *out, struct err *e);
+struct ledger_draft {
+	size_t invoices;        /* invoices of the period */
+	size_t files_written;   /* output files whose bytes changed */
+	char dir[4096];         /* the folder written: OUT/YYYY-MM/draft */
+};
 
-/* Calls fn for each final period: period, version, invoices. */
-int ledger_periods(struct store *s,
-		   int (*fn)(void *ctx, int period, int version,
-			     long invoices, long adjustments),
-		   void *ctx, struct err *e);
+/* Writes the drafts of period p (invoice_no DRAFT, status draft, version
+ * 1, balances from the final invoices as the state holds them) under
+ * outdir/YYYY-MM/draft/. Changes no state. g must be loaded from s with
+ * cat. Fills *res. */
+int ledger_draft(struct store *s, const struct catalog *cat,
+		 struct engine *g, int p, const char *outdir,
+		 struct ledger_draft *res, struct err *e);
 
 #endif

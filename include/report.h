@@ -92,9 +92,4 @@ int report_load_final(const char *dir, struct report_files *out);
 int report_put(const struct report_files *f, const char *dir, size_t *written,
 	       struct err *e);
 
-/* Fills inv[i] for drafts: DRAFT, draft, version 1, and the balances
- * from bb[i] (balance_before) and the invoice total. */
-void report_balances(struct report_invoice *inv, dec_t balance_before,
-		     dec_t total);
-
 #endif

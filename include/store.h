@@ -3,8 +3,9 @@
  * It holds the registry of usage files (identity = path as given, size,
  * SHA-256, state, counts, error), the ingested records of each file in
  * compact batches (batch.h), the records each file rejected at ingest, and
- * the checkpoint of a file whose ingest has not finished. Later periods,
- * invoices and the ledger live here too.
+ * the checkpoint of a file whose ingest has not finished. The tables of
+ * final periods (their invoices, lines and adjustments) are in the same
+ * file and the same transactions, but final.h owns them.
  *
  * A file row is in one of three states: FILE_OK and FILE_FAILED rows are
  * current (at most one per path); a FILE_LOADING row is an ingest under way
@@ -147,9 +148,5 @@ int store_rejects(struct store *s,
 			    const char *record_id, const char *tenant,
 			    const char *reason),
 		  void *ctx, struct err *e);
-
-/* The underlying connection, for modules that keep their own tables
- * (the ledger). */
-struct sqlite3 *store_db(struct store *s);
 
 #endif

@@ -12,17 +12,16 @@
 #include "catalog.h"
 #include "engine.h"
 #include "fault.h"
+#include "final.h"
 #include "err.h"
 #include "ingest.h"
 #include "ledger.h"
 #include "mem.h"
-#include "report.h"
 #include "store.h"
 #include "usage.h"
 #include "ts.h"
+#include "version.h"
 #include "banned.h"
-
-#define SETTLE_VERSION "0.1.0"
 
 static const char usage_text[] =
 	"usage: settle COMMAND [OPTIONS]\n"
@@ -362,7 +361,7 @@ static int cmd_status(struct store *s, const struct opts *o,
 	(void)cat;
 	err_clear(&e);
 	printf("state %s (schema %d)\n", o->db, STORE_SCHEMA_VERSION);
-	if (ledger_periods(s, print_period, NULL, &e) ||
+	if (final_periods(s, print_period, NULL, &e) ||
 	    store_files(s, print_file, NULL, &e))
 		return report_err(&e);
 	return ST_OK;
@@ -382,60 +381,23 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 		       const struct catalog *cat)
 {
 	struct engine *g = NULL;
-	struct eng_period pp;
-	struct report_invoice *inv = NULL;
-	const struct account **accts = NULL;
-	dec_t *bbs = NULL;
-	struct report_files rf;
-	struct report r;
+	struct ledger_draft res;
 	struct err e;
-	char dir[4096], period[16];
-	size_t i, written;
+	char period[16];
 	int rc = ST_ERROR;
 
-	memset(&pp, 0, sizeof(pp));
-	memset(&rf, 0, sizeof(rf));
 	err_clear(&e);
 	g = engine_load(s, cat, &e);
-	if (!g || engine_period(g, o->period, &pp, &e))
+	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e))
 		goto out;
-	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
-	accts = xmalloc((pp.ninv + 1) * sizeof(*accts));
-	bbs = xmalloc((pp.ninv + 1) * sizeof(*bbs));
-	for (i = 0; i < pp.ninv; i++)
-		accts[i] = pp.inv[i].acct;
-	if (ledger_balances_before(s, cat, accts, pp.ninv, o->period, bbs,
-				   &e))
-		goto out;
-	for (i = 0; i < pp.ninv; i++) {
-		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
-			 "DRAFT");
-		inv[i].status = "draft";
-		inv[i].version = 1;
-		report_balances(&inv[i], bbs[i], pp.inv[i].total);
-	}
-	memset(&r, 0, sizeof(r));
-	r.cat = cat;
-	r.g = g;
-	r.pp = &pp;
-	r.inv = inv;
-	r.draft = 1;
 	ts_period_format(o->period, 1, period);
-	snprintf(dir, sizeof(dir), "%s/%s/draft", o->out, period);
-	report_render(&r, &rf);
-	if (report_put(&rf, dir, &written, &e))
-		goto out;
-	printf("draft %s: %zu invoices written to %s\n", period, pp.ninv, dir);
+	printf("draft %s: %zu invoices written to %s\n", period, res.invoices,
+	       res.dir);
 	warn_failed(g);
 	rc = ST_OK;
 out:
 	if (rc)
 		rc = report_err(&e);
-	report_files_release(&rf);
-	free(accts);
-	free(bbs);
-	free(inv);
-	engine_period_release(&pp);
 	engine_free(g);
 	return rc;
 }

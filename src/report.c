@@ -26,16 +26,6 @@ static const char *amt(dec_t v, int minor, char *buf)
 	return buf;
 }
 
-void report_balances(struct report_invoice *inv, dec_t bb, dec_t total)
-{
-	dec_t avail = bb > 0 ? bb : 0;
-
-	inv->balance_before = bb;
-	inv->paid_from_balance = total < avail ? total : avail;
-	inv->amount_due = total - inv->paid_from_balance;
-	inv->balance_after = bb - total;
-}
-
 static void add_file(struct report_files *out, const char *name, char *data,
 		     size_t len)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "store_int.h"
 #include "banned.h"
 
 struct store {
@@ -54,51 +55,7 @@ static const char *schema =
 	"  record_id TEXT NOT NULL,"
 	"  tenant_id TEXT NOT NULL,"
 	"  reason TEXT NOT NULL,"
-	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;"
-	/* settlement (ledger.c): final periods and what they issued;
-	 * amounts and quantities are dec_t millionths */
-	"CREATE TABLE IF NOT EXISTS period("
-	"  period INTEGER PRIMARY KEY,"
-	"  prefix TEXT NOT NULL,"
-	"  version INTEGER NOT NULL,"      /* closes that changed it */
-	"  digest BLOB NOT NULL,"          /* SHA-256 of its outputs */
-	"  inputs BLOB NOT NULL);"         /* ledger_inputs at its last close */
-	"CREATE TABLE IF NOT EXISTS invoice("
-	"  period INTEGER NOT NULL,"
-	"  tenant TEXT NOT NULL,"
-	"  currency TEXT NOT NULL,"
-	"  number INTEGER NOT NULL,"
-	"  version INTEGER NOT NULL,"
-	"  total INTEGER NOT NULL,"
-	"  PRIMARY KEY(period, tenant, currency)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS invoice_account ON invoice(tenant,"
-	"  currency, period);"
-	"CREATE TABLE IF NOT EXISTS invoice_line("
-	"  period INTEGER NOT NULL,"
-	"  tenant TEXT NOT NULL,"
-	"  currency TEXT NOT NULL,"
-	"  item TEXT NOT NULL,"
-	"  price_group TEXT NOT NULL,"
-	"  usage_qty INTEGER NOT NULL,"
-	"  package_qty INTEGER NOT NULL,"
-	"  forgiven_qty INTEGER NOT NULL,"
-	"  uncovered_qty INTEGER NOT NULL,"
-	"  billable_qty INTEGER NOT NULL,"
-	"  tiers TEXT NOT NULL,"
-	"  amount INTEGER NOT NULL,"
-	"  PRIMARY KEY(period, tenant, currency, item, price_group))"
-	"  WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS adjustment("
-	"  period INTEGER NOT NULL,"
-	"  tenant TEXT NOT NULL,"
-	"  currency TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL,"          /* the N of -AN */
-	"  item TEXT NOT NULL,"            /* '' on the total row */
-	"  price_group TEXT NOT NULL,"
-	"  old_amount INTEGER NOT NULL,"
-	"  new_amount INTEGER NOT NULL,"
-	"  PRIMARY KEY(period, tenant, currency, seq, item, price_group))"
-	"  WITHOUT ROWID;";
+	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
 
 static int db_fail(struct store *s, struct err *e, const char *what)
 {
@@ -226,7 +183,7 @@ struct store *store_open(const char *path, struct err *e)
 	if (version == 0) {
 		if (exec(s, "BEGIN IMMEDIATE", e))
 			goto fail;
-		if (exec(s, schema, e) ||
+		if (exec(s, schema, e) || exec(s, final_schema, e) ||
 		    exec(s, "PRAGMA user_version=2", e) ||
 		    exec(s, "COMMIT", e)) {
 			store_rollback(s);
@@ -251,7 +208,7 @@ void store_close(struct store *s)
 	free(s);
 }
 
-struct sqlite3 *store_db(struct store *s)
+struct sqlite3 *store_conn(struct store *s)
 {
 	return s->db;
 }

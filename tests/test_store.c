@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "store_int.h" /* store_conn: the tests read the state directly */
 #include "testhelp.h"
 
 /* record keys for store_batch_put: the store keeps them as given */
@@ -67,7 +68,7 @@ static long long q1(struct store *s, const char *sql, long long arg)
 	sqlite3_stmt *st = NULL;
 	long long v = -999;
 
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
 		return v;
 	if (sqlite3_bind_parameter_count(st) >= 1)
 		sqlite3_bind_int64(st, 1, arg);
@@ -772,7 +773,7 @@ static void test_upgrade(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(sqlite3_exec(store_db(s), "PRAGMA user_version=1", NULL,
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), "PRAGMA user_version=1", NULL,
 				 NULL, NULL), SQLITE_OK);
 	store_close(s);
 	err_clear(&e);

@@ -1,0 +1,49 @@
+/* balance: the balance ledger and arrears rules (SPEC section 7).
+ *
+ * Per (tenant, currency) account, at a period's as_of (the first instant of
+ * the next month in the billing time zone):
+ * - balance_before = opening_balance + payments with ts < as_of - current
+ *   totals of the account's final invoices of earlier periods;
+ * - paid_from_balance = min(total, max(balance_before, 0)), amount_due =
+ *   total - paid_from_balance, balance_after = balance_before - total;
+ * - an account is in arrears when its balance after a close is below 0.
+ *   Credits (opening balance and payments before as_of) pay its invoices
+ *   oldest first; the oldest invoice not fully paid sets the suspension
+ *   and release dates and so the status (grace, suspended, released).
+ *
+ * Nothing here writes the state; every function returns 0 or ST_ERROR with
+ * e filled (a state read failed, or a sum or date overflows). */
+#ifndef BALANCE_H
+#define BALANCE_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+#include "dec.h"
+#include "err.h"
+#include "final.h"
+#include "report.h"
+#include "store.h"
+
+/* The balance_before of accounts accts[0..n) for period p, into
+ * out[0..n), with the final invoices as the state holds them (one query
+ * for all accounts). */
+int balance_before(struct store *s, const struct catalog *cat,
+		   const struct account *const *accts, size_t n, int p,
+		   dec_t *out, struct err *e);
+
+/* Fills the four balance fields of inv (balance_before, paid_from_balance,
+ * amount_due, balance_after) from the invoice's balance_before and total;
+ * leaves the others alone. */
+void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total);
+
+/* The accounts of cat in arrears after period p's close, in cat's
+ * account order, into *out and *n: *out is malloc'd for the caller, who
+ * frees it also on error (NULL when none); its tenant and currency point
+ * into cat. Reads the final invoices of periods up to p through f; prefix
+ * is p's invoice-number prefix (p may have no period row yet). */
+int balance_arrears(struct final *f, const struct catalog *cat, int p,
+		    const char *prefix, struct report_arrears **out,
+		    size_t *n, struct err *e);
+
+#endif

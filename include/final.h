@@ -1,0 +1,167 @@
+/* final: final periods — the recorded invoices, lines, adjustments and
+ * period versions; all SQL touching those tables lives here.
+ *
+ * The tables (period, invoice, invoice_line, adjustment) live in the state
+ * file next to the store's own (store.h) and change inside the store's
+ * transactions (store_begin/store_commit). Amounts and quantities are dec_t
+ * millionths. A period's row says the invoice-number prefix of its first
+ * close, how many closes changed it, the SHA-256 of its outputs and the
+ * inputs digest of its last close (ledger_inputs); an invoice's row holds
+ * its number, version and current total, its lines the current lines, and
+ * adjustment rows every adjustment ever issued.
+ *
+ * Every function returns 0 (or the count or flag it names) on success and
+ * ST_ERROR with e filled when SQLite fails, unless it says otherwise.
+ * Strings handed to a callback live only until it returns. */
+#ifndef FINAL_H
+#define FINAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dec.h"
+#include "engine.h"
+#include "err.h"
+#include "store.h"
+
+/* The invoice number of the invoice `number` of period p:
+ * PREFIX-YYYYMM-NNNNNN, into buf (cap bytes, always NUL-terminated). */
+void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
+		      size_t cap);
+
+/* ---- one-shot reads, on the store ---- */
+
+/* The final periods before `before`, ascending, into *out (malloc'd for
+ * the caller, NULL when none) and *n. */
+int final_periods_before(struct store *s, int before, int **out, size_t *n,
+			 struct err *e);
+
+/* Calls fn for each final period, ascending: its number, version, count
+ * of invoices and count of adjustments issued (one per invoice and
+ * close, whatever its number of rows). fn returns 0 to go on; anything
+ * else stops the walk and is returned. */
+int final_periods(struct store *s,
+		  int (*fn)(void *ctx, int period, int version,
+			    long invoices, long adjustments),
+		  void *ctx, struct err *e);
+
+/* Calls fn for each final period up to `upto`, ascending, with the
+ * digest of its outputs and the inputs of its last close (each NULL when
+ * the stored value is not 32 bytes). fn returns 0 to go on; anything else
+ * stops the walk and is returned (e untouched). */
+int final_closes(struct store *s, int upto,
+		 int (*fn)(void *ctx, int period, const unsigned char *digest,
+			   const unsigned char *inputs),
+		 void *ctx, struct err *e);
+
+/* Calls fn once per (tenant, currency) with the sum of the current totals
+ * of its final invoices of periods before `before`, in (tenant, currency)
+ * order as bytes (strcmp's). fn returns 0 to go on; anything else stops
+ * the walk and is returned. */
+int final_totals_before(struct store *s, int before,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, dec_t sum),
+			void *ctx, struct err *e);
+
+/* ---- the work of one close ---- */
+
+/* A close's handle on the tables: the statements it runs once per
+ * invoice or account are prepared once and kept here. final_new never
+ * returns NULL; final_free finalizes them (call it before store_commit or
+ * store_rollback) and frees f; NULL does nothing. s must outlive f. */
+struct final;
+struct final *final_new(struct store *s);
+void final_free(struct final *f);
+
+/* A period's row. */
+struct final_period {
+	char prefix[80];
+	int version;               /* closes that changed it */
+	unsigned char digest[32];  /* zeros when the stored one is not 32 B */
+};
+
+/* Reads period p's row into *out: 1 found, 0 none (out zeroed), or -1
+ * with e filled. */
+int final_period_get(struct final *f, int p, struct final_period *out,
+		     struct err *e);
+
+/* Writes period p's row (insert or replace). */
+int final_period_put(struct final *f, int p, const char *prefix,
+		     int version, const unsigned char digest[32],
+		     const unsigned char inputs[32], struct err *e);
+
+/* A final invoice line as stored. */
+struct final_line {
+	char *item, *price_group, *tiers;  /* owned */
+	dec_t usage_qty, package_qty, forgiven_qty, uncovered_qty,
+	      billable_qty, amount;
+};
+
+/* A final invoice as stored, with its current lines sorted by (item,
+ * price group) as bytes. */
+struct final_invoice {
+	char *tenant;                      /* owned */
+	char currency[4];
+	int64_t number;
+	int version;
+	dec_t total;
+	struct final_line *lines;          /* owned */
+	size_t nlines;
+};
+
+/* The invoices of period p, sorted by (tenant, currency) as bytes, into
+ * *out (malloc'd; free with final_invoices_release, also on error) and
+ * *n. */
+int final_invoices_get(struct final *f, int p, struct final_invoice **out,
+		       size_t *n, struct err *e);
+void final_invoices_release(struct final_invoice *inv, size_t n);
+
+/* Records v as invoice `number`, version `version` of period p: its row
+ * (insert or replace) and exactly its lines. v's strings are bound without
+ * a copy and read during the call only. */
+int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
+		      int64_t number, int version, struct err *e);
+
+/* Adds one adjustment row: number seq of the invoice of (tenant,
+ * currency) in period p, for (item, price group), "" and "" for the
+ * invoice's total row. */
+int final_adjustment_put(struct final *f, int p, const char *tenant,
+			 const char *currency, int seq, const char *item,
+			 const char *price_group, dec_t old_amount,
+			 dec_t new_amount, struct err *e);
+
+/* One adjustment row, with the number of the invoice it adjusts. */
+struct final_adjustment {
+	const char *tenant, *currency, *item, *price_group;
+	int seq;
+	int64_t number;
+	dec_t old_amount, new_amount;
+};
+
+/* Calls fn for every adjustment row of period p (in the order of the
+ * table's key). fn returns 0 to go on; anything else stops the walk and is
+ * returned. */
+int final_adjustments(struct final *f, int p,
+		      int (*fn)(void *ctx, const struct final_adjustment *a),
+		      void *ctx, struct err *e);
+
+/* Calls fn for each final invoice of (tenant, currency) of periods up to
+ * `upto`, in period order, with its period, number, total and the prefix
+ * of its period (prefix_upto for a period with no row yet: the one being
+ * closed). fn returns 0 to go on; anything else stops the walk and is
+ * returned. */
+int final_account_invoices(struct final *f, const char *tenant,
+			   const char *currency, int upto,
+			   const char *prefix_upto,
+			   int (*fn)(void *ctx, int period, int64_t number,
+				     dec_t total, const char *prefix),
+			   void *ctx, struct err *e);
+
+/* A savepoint named after period p, so that one period's writes can be
+ * undone (final_savepoint_undo: ROLLBACK TO, the savepoint stays open) or
+ * kept (final_savepoint_keep: RELEASE) inside the close's transaction. */
+int final_savepoint(struct final *f, int p, struct err *e);
+int final_savepoint_undo(struct final *f, int p, struct err *e);
+int final_savepoint_keep(struct final *f, int p, struct err *e);
+
+#endif

@@ -1,0 +1,23 @@
+/* store_int: internal to the store layer (store.c and final.c); nothing
+ * else includes it but the store's own unit test.
+ *
+ * The state file is one SQLite database. store.c owns the connection and
+ * the tables of usage files, batches and rejects; final.c owns the tables
+ * of final periods (final.h). The two meet only here. */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include "store.h"
+
+struct sqlite3;
+
+/* The connection of s, for final.c only (and tests/test_store.c): it
+ * prepares its statements on it. Never NULL for an open store; owned by s (store_close closes it). */
+struct sqlite3 *store_conn(struct store *s);
+
+/* The CREATE statements of final.c's tables. store_open runs them right
+ * after its own, in the same transaction, when it creates a state: one
+ * schema, in one fixed order, whatever the module that owns a table. */
+extern const char final_schema[];
+
+#endif

@@ -1,0 +1,241 @@
+/* balance: balances before a period, and arrears after a close. */
+#include "balance.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "ts.h"
+#include "banned.h"
+
+/* Sum of the payments of a (tenant, currency) before as_of. Payments are
+ * sorted by (tenant, currency, ts, id): a binary search to the first one,
+ * then a walk while they are the account's and before as_of. */
+static dec_t payments_before(const struct catalog *cat, const char *tenant,
+			     const char *currency, int64_t as_of)
+{
+	size_t lo = 0, hi = cat->npayments;
+	dec_t sum = 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct payment *p = &cat->payments[mid];
+		int k = strcmp(p->tenant, tenant);
+
+		if (!k)
+			k = strcmp(p->currency, currency);
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < cat->npayments; lo++) {
+		const struct payment *p = &cat->payments[lo];
+
+		if (strcmp(p->tenant, tenant) != 0 ||
+		    strcmp(p->currency, currency) != 0 || p->ts >= as_of)
+			break;
+		dec_add(sum, p->amount, &sum);
+	}
+	return sum;
+}
+
+/* Current totals of final invoices of periods before p, per account,
+ * sorted by (tenant, currency) as final_totals_before gives them. */
+struct finals {
+	char **tenant;
+	char (*currency)[4];
+	dec_t *sum;
+	size_t n;
+};
+
+static void finals_release(struct finals *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->tenant[i]);
+	free(f->tenant);
+	free(f->currency);
+	free(f->sum);
+	memset(f, 0, sizeof(*f));
+}
+
+static int finals_add(void *ctx, const char *tenant, const char *currency,
+		      dec_t sum)
+{
+	struct finals *f = ctx;
+
+	f->tenant = xrealloc(f->tenant, (f->n + 1) * sizeof(*f->tenant));
+	f->currency = xrealloc(f->currency, (f->n + 1) *
+			       sizeof(*f->currency));
+	f->sum = xrealloc(f->sum, (f->n + 1) * sizeof(*f->sum));
+	f->tenant[f->n] = xstrdup(tenant);
+	snprintf(f->currency[f->n], 4, "%s", currency);
+	f->sum[f->n++] = sum;
+	return 0;
+}
+
+static int finals_load(struct store *s, int before, struct finals *f,
+		       struct err *e)
+{
+	memset(f, 0, sizeof(*f));
+	return final_totals_before(s, before, finals_add, f, e);
+}
+
+static dec_t finals_of(const struct finals *f, const char *tenant,
+		       const char *currency)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int k = strcmp(f->tenant[mid], tenant);
+
+		if (!k)
+			k = strcmp(f->currency[mid], currency);
+		if (!k)
+			return f->sum[mid];
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int balance_before(struct store *s, const struct catalog *cat,
+		   const struct account *const *accts, size_t n, int p,
+		   dec_t *out, struct err *e)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	struct finals f;
+	size_t i;
+	int rc = 0;
+
+	if (finals_load(s, p, &f, e)) {
+		finals_release(&f);
+		return ST_ERROR;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		const struct account *a = accts[i];
+		dec_t b = a->opening_balance;
+
+		if (dec_add(b, payments_before(cat, a->tenant, a->currency,
+					       as_of), &b) ||
+		    dec_sub(b, finals_of(&f, a->tenant, a->currency), &b))
+			rc = err_set(e, ST_ERROR, "balance of '%s' overflows",
+				     a->tenant);
+		out[i] = b;
+	}
+	finals_release(&f);
+	return rc;
+}
+
+void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
+{
+	dec_t avail = before > 0 ? before : 0;
+
+	inv->balance_before = before;
+	inv->paid_from_balance = total < avail ? total : avail;
+	inv->amount_due = total - inv->paid_from_balance;
+	inv->balance_after = before - total;
+}
+
+/* One account's walk over its final invoices, oldest period first. */
+struct walk {
+	const struct account *a;
+	struct err *e;
+	dec_t bal;          /* credits - totals so far */
+	dec_t paid;         /* credits left to pay invoices with */
+	int found;          /* the oldest invoice not fully paid: */
+	int oldest_p;
+	int64_t oldest_no;
+	char oldest_prefix[80];
+};
+
+static int walk_invoice(void *ctx, int period, int64_t number, dec_t total,
+			const char *prefix)
+{
+	struct walk *w = ctx;
+
+	if (dec_sub(w->bal, total, &w->bal))
+		return err_set(w->e, ST_ERROR, "balance of '%s' overflows",
+			       w->a->tenant);
+	if (w->found || total <= 0)
+		return 0;
+	if (w->paid >= total) {
+		w->paid -= total;
+	} else {
+		w->found = 1;
+		w->oldest_p = period;
+		w->oldest_no = number;
+		snprintf(w->oldest_prefix, sizeof(w->oldest_prefix), "%s",
+			 prefix);
+	}
+	return 0;
+}
+
+/* The row of an account in arrears: outstanding amount, and with its
+ * oldest unpaid invoice the dates and the status at as_of. */
+static int arrears_row(const struct catalog *cat, const struct walk *w,
+		       int64_t as_of, struct report_arrears *r,
+		       struct err *e)
+{
+	const struct account *a = w->a;
+	int64_t inv_as_of;
+
+	memset(r, 0, sizeof(*r));
+	r->tenant = a->tenant;
+	r->currency = a->currency;
+	r->outstanding = -w->bal;
+	r->minor = dec_minor_digits(a->currency);
+	r->status = "grace";
+	if (!w->found)
+		return 0;
+	inv_as_of = ts_period_start(w->oldest_p + 1, cat->set.tz);
+	final_invoice_no(w->oldest_prefix, w->oldest_p, w->oldest_no,
+			 r->oldest_invoice_no, sizeof(r->oldest_invoice_no));
+	r->has_dates = 1;
+	if (ts_add_days(inv_as_of, a->grace_days, &r->suspend_at) ||
+	    ts_add_days(r->suspend_at, a->retention_days, &r->release_at))
+		return err_set(e, ST_ERROR, "suspension date of '%s' out of "
+			       "range", a->tenant);
+	r->status = as_of < r->suspend_at ? "grace" :
+		    as_of < r->release_at ? "suspended" : "released";
+	return 0;
+}
+
+int balance_arrears(struct final *f, const struct catalog *cat, int p,
+		    const char *prefix, struct report_arrears **out,
+		    size_t *n, struct err *e)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < cat->naccounts; i++) {
+		const struct account *a = &cat->accounts[i];
+		struct walk w;
+		dec_t credit = a->opening_balance;
+
+		dec_add(credit, payments_before(cat, a->tenant, a->currency,
+						as_of), &credit);
+		memset(&w, 0, sizeof(w));
+		w.a = a;
+		w.e = e;
+		w.bal = credit;
+		w.paid = credit;
+		if (final_account_invoices(f, a->tenant, a->currency, p,
+					   prefix, walk_invoice, &w, e))
+			return ST_ERROR;
+		if (w.bal >= 0)
+			continue;
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		if (arrears_row(cat, &w, as_of, &(*out)[(*n)++], e))
+			return ST_ERROR;
+	}
+	return 0;
+}
