@@ -186,9 +186,11 @@ static void head(struct doc_buf *b, const struct doc *d)
 		esc(b, d->seller.city);
 		doc_buf_puts(b, "</div>");
 	}
+	/* the title says what the e-invoice's type code says (381, 384) */
 	doc_buf_printf(b, "</div><div class=\"title\"><h1>%s</h1>"
-		       "<div class=\"no\">No. ", adj ? "Invoice adjustment" :
-		       "Invoice");
+		       "<div class=\"no\">No. ", !adj ? "Invoice" :
+		       d->total < 0 ? "Credit note" : d->total > 0 ?
+		       "Corrected invoice" : "Invoice adjustment");
 	esc(b, d->number);
 	doc_buf_puts(b, "</div></div></header>\n<div class=\"parties\">");
 	party(b, &d->seller, "From", 0);
