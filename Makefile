@@ -216,3 +216,20 @@ fuzz: $(FUZZBIN)
 
 .PHONY: fuzz
 -include $(FUZZOBJ:.o=.d) $(FUZZBIN:=.d)
+
+# Document tests (SPEC 12, `make doctest`): tests/doc/mkdocs.c writes
+# sample invoices, credit notes and corrected invoices; tests/doc/check.sh
+# checks each UBL file with xmllint against the EN 16931 / Peppol rules
+# settle relies on, and renders each HTML page with headless chromium
+# (PDF, text, screenshots in build/doc-samples/). Installs its tools with
+# scripts/install-doc-deps.sh when missing; not part of `make test`.
+build/mkdocs: tests/doc/mkdocs.c $(LIBOBJ) | deps
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+doctest: build/mkdocs
+	@sh scripts/install-doc-deps.sh
+	@sh tests/doc/check.sh build/mkdocs build/doc-samples
+
+.PHONY: doctest
+-include build/mkdocs.d
