@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agg.h"
 #include "batch.h"
@@ -205,8 +204,10 @@ struct engine {
 	struct agg *candkeys;      /* keys seen more than once */
 	struct pkg_state *ps;      /* per package (the walk only) */
 	struct part *r;            /* the merged result: parts[0] */
-	struct part *parts[8];     /* every part: their walk records stay */
+	struct part *parts[ENGINE_MAX_THREADS]; /* every part: their walk
+						 * records stay */
 	size_t nparts;
+	struct engine_opts opts;   /* threads clamped to 1..ENGINE_MAX_THREADS */
 	struct pool *pool;         /* while decoding on several threads */
 	uint64_t duplicates, files_ok, files_failed;
 };
@@ -883,7 +884,7 @@ static void sort_walk(struct part *w)
  * among them (a repeated one is a candidate), so the order is total. */
 static int walk(struct engine *g)
 {
-	size_t pos[8] = { 0 }, k;
+	size_t pos[ENGINE_MAX_THREADS] = { 0 }, k;
 	const struct wpack *wp;
 	struct wrec x;
 
@@ -1100,23 +1101,14 @@ static void part_error(struct engine *g, const struct part *w)
 		err_set(g->e, w->err.code, "%s", w->err.msg);
 }
 
-/* How many threads decode: SETTLE_RATE_THREADS, else the cores. */
-static size_t decoders(void)
-{
-	const char *v = getenv("SETTLE_RATE_THREADS");
-	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
-}
-
 /* Decodes and rates every batch into g->r. Results do not depend on the
  * number of threads: every sum is exact, and what depends on order (the
  * walk, the candidates, the rejects) is sorted later. */
 static int rate_batches(struct engine *g, struct store *s)
 {
 	struct pool pl;
-	pthread_t tid[8];
-	size_t n = decoders(), started = 0, i;
+	pthread_t tid[ENGINE_MAX_THREADS];
+	size_t n = g->opts.threads, started = 0, i;
 	int rc;
 
 	g->parts[0] = g->r;
@@ -1369,7 +1361,7 @@ static int find_candidates(struct engine *g, struct store *s)
 	struct kmerge m;
 	struct krange r[2];
 	pthread_t tid;
-	size_t nr = decoders() > 1 ? 2 : 1, i, j, total = 0;
+	size_t nr = g->opts.threads > 1 ? 2 : 1, i, j, total = 0;
 	unsigned bits = 1;
 	int rc = -1, threaded = 0;
 
@@ -1581,8 +1573,6 @@ static void widen(struct engine *g, size_t t, const struct package *p,
 static void setup_tenants(struct engine *g)
 {
 	const struct catalog *cat = g->cat;
-	const char *force = getenv("SETTLE_FORCE_WALK");
-	int walk_all = force && strcmp(force, "1") == 0;
 	size_t i, n;
 
 	/* ids in the order of accounts, which are sorted by tenant */
@@ -1634,7 +1624,7 @@ static void setup_tenants(struct engine *g)
 		if (g->ti[i].npkgs > 1)
 			qsort(g->ti[i].pkgs, g->ti[i].npkgs, sizeof(size_t),
 			      cmp_pkg_order);
-	if (walk_all)
+	if (g->opts.force_walk)
 		for (i = 0; i < n * cat->nitems; i++) {
 			g->walkwin[i].from = INT64_MIN;
 			g->walkwin[i].to = INT64_MAX;
@@ -1655,12 +1645,17 @@ static void free_parts(struct engine *g)
 }
 
 struct engine *engine_load(struct store *s, const struct catalog *cat,
-			   struct err *e)
+			   const struct engine_opts *opts, struct err *e)
 {
 	struct engine *g = xcalloc(1, sizeof(*g));
 
 	g->cat = cat;
 	g->e = e;
+	g->opts = *opts;
+	if (g->opts.threads < 1)
+		g->opts.threads = 1;
+	if (g->opts.threads > ENGINE_MAX_THREADS)
+		g->opts.threads = ENGINE_MAX_THREADS;
 #ifdef M_MMAP_THRESHOLD
 	/* Walk records and line tables grow by doubling while batches of a
 	 * few MiB come and go. glibc raises its mmap threshold to the size of
