@@ -27,6 +27,7 @@
 
 #include "agg.h"
 #include "engine.h"
+#include "pkg.h"
 #include "usage.h"
 
 struct pool;
@@ -94,14 +95,6 @@ struct pu_key {
 struct pp_key {
 	uint32_t pkg;
 	int32_t period;
-};
-
-struct pkg_state {
-	dec_t left;
-	int alerted;
-	int64_t alert_ts;
-	dec_t alert_left;
-	int32_t alert_period;
 };
 
 struct period_count {
@@ -184,6 +177,7 @@ struct part {
 	size_t pc_cap;
 	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item] + group] */
 	struct ppcache *ppc;       /* [pkg] */
+	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
 	int failed;                /* an error inside a callback */
 	int32_t last_p;            /* the last period counted */
@@ -197,7 +191,6 @@ struct part {
 struct engine {
 	const struct catalog *cat;
 	struct err *e;
-	unsigned char *covers;     /* [pkg * nitems + item]: package covers */
 	struct strtab *tenant_ids; /* tenant ids of accounts, sorted */
 	size_t ntenants;
 	struct tenant_info *ti;
@@ -206,7 +199,9 @@ struct engine {
 	size_t ngroups;            /* price groups of all items */
 	struct strtab *paths;      /* file paths */
 	struct agg *candkeys;      /* keys seen more than once */
-	struct pkg_state *ps;      /* per package (the walk only) */
+	struct pkg_book book;      /* packages: what they cover, their state
+				    * (limited ones: the walk only) */
+	size_t max_tpkgs;          /* the most packages of one tenant */
 	struct part *r;            /* the merged result: parts[0] */
 	struct part *parts[ENGINE_MAX_THREADS]; /* every part: their walk
 						 * records stay */

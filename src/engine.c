@@ -45,6 +45,7 @@ void eng_part_init(struct part *w, struct engine *g)
 	memset(w->ls, 0, (nls ? nls : 1) * sizeof(*w->ls));
 	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
 			 sizeof(*w->ppc));
+	w->uses = xmalloc((g->max_tpkgs ? g->max_tpkgs : 1) * sizeof(*w->uses));
 }
 
 void eng_part_free(struct part *w)
@@ -79,6 +80,7 @@ void eng_part_free(struct part *w)
 	free(w->pc);
 	free(w->ls);
 	free(w->ppc);
+	free(w->uses);
 }
 
 void eng_add_reject(struct part *w, const char *path, uint64_t line,
@@ -289,96 +291,48 @@ static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
 	return eng_add(w, &w->pp[i], units);
 }
 
-static const struct catalog *sort_cat;
-
-static int cmp_pkg_order(const void *pa, const void *pb)
-{
-	const struct package *a = &sort_cat->packages[*(const size_t *)pa];
-	const struct package *b = &sort_cat->packages[*(const size_t *)pb];
-
-	if (a->priority != b->priority)
-		return a->priority < b->priority ? -1 : 1;
-	if (a->valid_to != b->valid_to)
-		return a->valid_to < b->valid_to ? -1 : 1;
-	if (a->purchased_at != b->purchased_at)
-		return a->purchased_at < b->purchased_at ? -1 : 1;
-	return strcmp(a->id, b->id);
-}
-
-/* Package consumption of one ok record (SPEC section 6). Package state
- * (quota left, alerts) is the engine's: only the walk, which runs on one
- * thread, reaches a limited package. */
+/* Package consumption of one ok record (SPEC section 6, pkg.c), booked
+ * into w's aggregates. Package state (quota left, alerts) is the
+ * engine's: only the walk, which runs on one thread, reaches a limited
+ * package. */
 int eng_consume(struct part *w, const struct wrec *r)
 {
 	struct engine *g = w->g;
 	const struct catalog *cat = g->cat;
-	struct lslot *ls = line_of(w, r);
-	size_t li, k;
-	struct line_agg *la;
-	dec_t rem = r->q, covered = 0, forgiven = 0;
 	const struct tenant_info *tp = &g->ti[r->tenant];
+	struct lslot *ls = line_of(w, r);
+	struct pkg_result res = { 0, 0, r->q, 0 };
+	struct line_agg *la;
+	size_t li, k;
+	int postpaid = cat->accounts[r->acct].postpaid;
 
 	if (!ls)
 		return -1;
 	li = ls->li - 1;
-	for (k = 0; k < tp->npkgs && rem > 0; k++) {
-		size_t pi = tp->pkgs[k];
-		const struct package *p = &cat->packages[pi];
-		struct pkg_state *st = &g->ps[pi];
-		dec_t need, cov, units;
+	if (tp->npkgs) {
+		struct pkg_rec pr = { r->ts, r->q, r->item };
+		int rc = pkg_consume(&g->book, tp->pkgs, tp->npkgs, &pr,
+				     w->uses, &res, w->e);
 
-		if (r->ts < p->valid_from || r->ts >= p->valid_to ||
-		    !g->covers[pi * cat->nitems + r->item])
-			continue;
-		if (p->unlimited) {
-			if (dec_mul(rem, p->unit_cost, 6, DEC_HALF_UP, &units))
-				return fail(w, "%s overflows", "package units");
-			if (cover(w, li, pi, r->period, rem, units) ||
-			    eng_add(w, &covered, rem))
+		/* what was consumed is booked before an overflow of the
+		 * next package is reported, as when booking went along */
+		for (k = 0; k < res.nuse; k++)
+			if (cover(w, li, w->uses[k].pkg, r->period,
+				  w->uses[k].qty, w->uses[k].units))
 				return -1;
-			rem = 0;
-			break;
-		}
-		if (st->left <= 0)
-			continue;
-		if (dec_mul(rem, p->unit_cost, 6, DEC_HALF_UP, &need))
-			return fail(w, "%s overflows", "package units");
-		if (st->left >= need) {
-			cov = rem;
-			units = need;
-		} else {
-			if (dec_div(st->left, p->unit_cost, 6, DEC_DOWN, &cov))
-				return fail(w, "%s overflows", "package cover");
-			units = st->left;
-		}
-		st->left -= units;
-		rem -= cov;
-		if (cover(w, li, pi, r->period, cov, units) ||
-		    eng_add(w, &covered, cov))
+		if (rc)
 			return -1;
-		/* left <= quota * pct / 100, compared exactly */
-		if (!st->alerted && (dec_wide)st->left * 100 <=
-		    (dec_wide)p->quota * cat->set.alert_pct / DEC_ONE) {
-			st->alerted = 1;
-			st->alert_ts = r->ts;
-			st->alert_left = st->left;
-			st->alert_period = r->period;
-		}
-		if (rem > 0 && p->forgive) {
-			forgiven = rem;
-			rem = 0;
-		}
 	}
 	if (eng_add(w, &ls->u, r->q))
 		return -1;
-	if (!covered && !forgiven &&
-	    (rem == 0 || cat->accounts[r->acct].postpaid))
+	if (!res.covered && !res.forgiven && (res.rest == 0 || postpaid))
 		return 0; /* the usual: no package, billed */
 	la = &w->la[li];
-	if (eng_add(w, &la->c, covered) || eng_add(w, &la->f, forgiven))
+	if (eng_add(w, &la->c, res.covered) ||
+	    eng_add(w, &la->f, res.forgiven))
 		return -1;
-	if (rem > 0 && !cat->accounts[r->acct].postpaid)
-		return eng_add(w, &la->n, rem);
+	if (res.rest > 0 && !postpaid)
+		return eng_add(w, &la->n, res.rest);
 	return 0;
 }
 
@@ -575,7 +529,8 @@ static void widen(struct engine *g, size_t t, const struct package *p,
 	for (i = 0; i < ni; i++) {
 		struct window *w = &g->walkwin[t * ni + i];
 
-		if (!g->covers[pi * ni + i] || p->valid_from >= p->valid_to)
+		if (!g->book.covers[pi * ni + i] ||
+		    p->valid_from >= p->valid_to)
 			continue;
 		if (w->from >= w->to) {
 			w->from = p->valid_from;
@@ -617,19 +572,14 @@ static void setup_tenants(struct engine *g)
 		g->gofs[i] = g->ngroups;
 		g->ngroups += cat->items[i].ngroups;
 	}
-	g->ps = xcalloc(cat->npackages ? cat->npackages : 1, sizeof(*g->ps));
-	g->covers = xcalloc(cat->npackages * cat->nitems + 1, 1);
-	for (i = 0; i < cat->npackages * cat->nitems; i++)
-		g->covers[i] = (unsigned char)catalog_package_covers(
-			&cat->packages[i / cat->nitems],
-			cat->items[i % cat->nitems].code);
+	pkg_book_init(&g->book, cat->packages, cat->npackages, cat->items,
+		      cat->nitems, cat->set.alert_pct);
 	for (i = 0; i < cat->npackages; i++) {
 		struct span t = { cat->packages[i].tenant,
 				  strlen(cat->packages[i].tenant) };
 		long k = eng_find_tenant(g, t);
 		struct tenant_info *ti;
 
-		g->ps[i].left = cat->packages[i].quota;
 		if (k < 0)
 			continue;
 		ti = &g->ti[k];
@@ -639,11 +589,11 @@ static void setup_tenants(struct engine *g)
 		if (!cat->packages[i].unlimited)
 			widen(g, (size_t)k, &cat->packages[i], i);
 	}
-	sort_cat = cat;
-	for (i = 0; i < n; i++)
-		if (g->ti[i].npkgs > 1)
-			qsort(g->ti[i].pkgs, g->ti[i].npkgs, sizeof(size_t),
-			      cmp_pkg_order);
+	for (i = 0; i < n; i++) {
+		pkg_order(cat->packages, g->ti[i].pkgs, g->ti[i].npkgs);
+		if (g->ti[i].npkgs > g->max_tpkgs)
+			g->max_tpkgs = g->ti[i].npkgs;
+	}
 	if (g->opts.force_walk)
 		for (i = 0; i < n * cat->nitems; i++) {
 			g->walkwin[i].from = INT64_MIN;
@@ -744,11 +694,10 @@ void engine_free(struct engine *g)
 	free(g->ti);
 	free(g->walkwin);
 	free(g->gofs);
-	free(g->covers);
+	pkg_book_release(&g->book);
 	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
 	agg_free(g->candkeys);
-	free(g->ps);
 	free(g);
 }
 

@@ -166,9 +166,10 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		return rc;
 	for (i = 0; i < cat->npackages; i++) {
 		const struct package *pk = &cat->packages[i];
-		const struct pkg_state *st = &g->ps[i];
+		const struct pkg_state *st = &g->book.st[i];
 		struct eng_pkgrow *row;
 		size_t np = agg_count(g->r->pps);
+		int ap;
 
 		if (!(pk->valid_from < end && pk->valid_to > start))
 			continue;
@@ -197,11 +198,13 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 				row->expired = row->remaining;
 			}
 		}
-		if (st->alerted && st->alert_period <= p) {
+		/* the alert's period is its record's: the month of its ts */
+		ap = st->alerted ? ts_period_of(st->alert_ts, cat->set.tz) : 0;
+		if (st->alerted && ap <= p) {
 			row->has_alert = 1;
 			row->alert_ts = st->alert_ts;
 		}
-		if (st->alerted && st->alert_period == p) {
+		if (st->alerted && ap == p) {
 			struct eng_alert *a;
 
 			out->alerts = xrealloc(out->alerts, (out->nalerts + 1) *
