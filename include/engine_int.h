@@ -175,7 +175,8 @@ struct part {
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
-	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item] + group] */
+	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item]
+				    *  + group] */
 	struct ppcache *ppc;       /* [pkg] */
 	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
@@ -195,7 +196,8 @@ struct engine {
 	size_t ntenants;
 	struct tenant_info *ti;
 	struct window *walkwin;    /* [tenant * nitems + item] */
-	size_t *gofs;              /* [item]: its first group in a line slot row */
+	size_t *gofs;              /* [item]: its first group in a line
+				    * slot row */
 	size_t ngroups;            /* price groups of all items */
 	struct strtab *paths;      /* file paths */
 	struct agg *candkeys;      /* keys seen more than once */

@@ -77,6 +77,68 @@ struct krange {
 	int rc;
 };
 
+/* An open-addressing set of nonzero keys; 0 marks an empty slot. */
+struct kset {
+	uint64_t *slot;
+	size_t cap, used;       /* cap a power of 2 */
+};
+
+/* Doubles s's slots, placing its keys again. */
+static void kset_grow(struct kset *s)
+{
+	size_t oc = s->cap, m, j;
+	uint64_t *old = s->slot;
+
+	s->cap *= 2;
+	s->slot = xcalloc(s->cap, sizeof(*s->slot));
+	for (m = 0; m < oc; m++) {
+		if (!old[m])
+			continue;
+		j = (size_t)old[m] & (s->cap - 1);
+		while (s->slot[j])
+			j = (j + 1) & (s->cap - 1);
+		s->slot[j] = old[m];
+	}
+	free(old);
+}
+
+/* Adds key (not 0) to s: 1 when it was there already, else 0. */
+static int kset_add(struct kset *s, uint64_t key)
+{
+	size_t j;
+
+	if (2 * (s->used + 1) > s->cap)
+		kset_grow(s);
+	j = (size_t)key & (s->cap - 1);
+	while (s->slot[j] && s->slot[j] != key)
+		j = (j + 1) & (s->cap - 1);
+	if (s->slot[j])
+		return 1;
+	s->slot[j] = key;
+	s->used++;
+	return 0;
+}
+
+/* Reads the keys of stream k below end (0: to the stream's end) into
+ * set; a key seen before in the slice goes to dups. *zero counts the
+ * keys 0, which the set cannot hold. Returns 0, or -1 on a read error. */
+static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
+			int *zero, struct agg *dups)
+{
+	int f;
+
+	while ((f = kfill(k)) == 0) {
+		uint64_t key = k->buf[k->bi];
+
+		if (end && key >= end)
+			break;
+		k->bi++;
+		if (key == 0 ? (*zero)++ > 0 : kset_add(set, key))
+			agg_put(dups, &key, NULL);
+	}
+	return f < 0 ? -1 : 0;
+}
+
 /* Finds the keys seen twice in r's share, one slice at a time: a slice
  * of every stream (keys are hashes, so slices hold about the same number
  * of keys) goes into an open-addressing set small enough for the cache.
@@ -85,9 +147,11 @@ struct krange {
 static void *merge_range(void *arg)
 {
 	struct krange *r = arg;
-	size_t cap = 1 << 12, used, i;
-	uint64_t *set = xmalloc(cap * sizeof(*set)), sl;
+	struct kset set = { NULL, 1 << 12, 0 };
+	uint64_t sl;
+	size_t i;
 
+	set.slot = xmalloc(set.cap * sizeof(*set.slot));
 	r->rc = -1;
 	for (sl = r->s0; sl < r->s1; sl++) {
 		/* the slice's end; the last one runs to the streams' end */
@@ -95,57 +159,15 @@ static void *merge_range(void *arg)
 				       (sl + 1) << (64 - r->bits) : 0;
 		int zero = 0;
 
-		memset(set, 0, cap * sizeof(*set));
-		used = 0;
-		for (i = 0; i < r->n; i++) {
-			struct kstream *k = &r->ks[i];
-			int f;
-
-			while ((f = kfill(k)) == 0) {
-				uint64_t key = k->buf[k->bi];
-				size_t j;
-
-				if (end && key >= end)
-					break;
-				k->bi++;
-				if (key == 0) { /* 0 marks an empty slot */
-					if (zero++)
-						agg_put(r->dups, &key, NULL);
-					continue;
-				}
-				if (2 * (used + 1) > cap) {
-					size_t oc = cap, m;
-					uint64_t *old = set;
-
-					cap *= 2;
-					set = xcalloc(cap, sizeof(*set));
-					for (m = 0; m < oc; m++) {
-						if (!old[m])
-							continue;
-						j = (size_t)old[m] & (cap - 1);
-						while (set[j])
-							j = (j + 1) & (cap - 1);
-						set[j] = old[m];
-					}
-					free(old);
-				}
-				j = (size_t)key & (cap - 1);
-				while (set[j] && set[j] != key)
-					j = (j + 1) & (cap - 1);
-				if (set[j])
-					agg_put(r->dups, &key, NULL);
-				else {
-					set[j] = key;
-					used++;
-				}
-			}
-			if (f < 0)
+		memset(set.slot, 0, set.cap * sizeof(*set.slot));
+		set.used = 0;
+		for (i = 0; i < r->n; i++)
+			if (slice_stream(&r->ks[i], end, &set, &zero, r->dups))
 				goto out;
-		}
 	}
 	r->rc = 0;
 out:
-	free(set);
+	free(set.slot);
 	return NULL;
 }
 
@@ -170,6 +192,59 @@ static int lower_bound(struct kstream *k, uint64_t v, size_t *at)
 	return 0;
 }
 
+/* Shares the streams of m between the nr (1 or 2) ranges r: keys below
+ * 2^63 to r[0], the others to r[1], in slices of 2^bits. r[0] gathers
+ * its duplicates into dups0. Returns 0, or -1 on a read error. */
+static int share_streams(struct kmerge *m, struct krange *r, size_t nr,
+			 unsigned bits, struct agg *dups0)
+{
+	size_t i, j;
+
+	for (j = 0; j < nr; j++) {
+		r[j].ks = xcalloc(m->n ? m->n : 1, sizeof(*r[j].ks));
+		r[j].n = m->n;
+		r[j].bits = bits;
+		r[j].s0 = j * ((1ULL << bits) / nr);
+		r[j].s1 = (j + 1) * ((1ULL << bits) / nr);
+		r[j].dups = j ? agg_new(sizeof(uint64_t)) : dups0;
+	}
+	for (i = 0; i < m->n; i++) {
+		size_t mid = m->ks[i].n;
+
+		if (nr == 2 && lower_bound(&m->ks[i], 1ULL << 63, &mid))
+			return -1;
+		r[0].ks[i].b = r[1 % nr].ks[i].b = m->ks[i].b;
+		r[0].ks[i].pos = 0;
+		r[0].ks[i].n = mid;
+		if (nr == 2) {
+			r[1].ks[i].pos = mid;
+			r[1].ks[i].n = m->ks[i].n;
+		}
+	}
+	return 0;
+}
+
+/* Runs merge_range on the nr ranges, the second on a thread of its own
+ * when one can be started. Returns 0, or -1 when a range failed. */
+static int run_ranges(struct krange *r, size_t nr)
+{
+	pthread_t tid;
+	int threaded = 0;
+	size_t j;
+
+	if (nr == 2 && pthread_create(&tid, NULL, merge_range, &r[1]) == 0)
+		threaded = 1;
+	merge_range(&r[0]);
+	if (nr == 2 && threaded)
+		pthread_join(tid, NULL);
+	else if (nr == 2)
+		merge_range(&r[1]);
+	for (j = 0; j < nr; j++)
+		if (r[j].rc)
+			return -1;
+	return 0;
+}
+
 /* Keys seen twice among all batches. Keys are hashes, so the space
  * splits evenly: below 2^63 and from it up are searched on two threads
  * when there are two cores (SQLite serialises the blob reads themselves). */
@@ -177,10 +252,9 @@ int dup_find_candidates(struct engine *g, struct store *s)
 {
 	struct kmerge m;
 	struct krange r[2];
-	pthread_t tid;
 	size_t nr = g->opts.threads > 1 ? 2 : 1, i, j, total = 0;
 	unsigned bits = 1;
-	int rc = -1, threaded = 0;
+	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
 	memset(r, 0, sizeof(r));
@@ -193,44 +267,14 @@ int dup_find_candidates(struct engine *g, struct store *s)
 		total += m.ks[i].n;
 	while (bits < 40 && (total >> bits) > (1 << 14))
 		bits++;
-	for (j = 0; j < nr; j++) {
-		r[j].ks = xcalloc(m.n ? m.n : 1, sizeof(*r[j].ks));
-		r[j].n = m.n;
-		r[j].bits = bits;
-		r[j].s0 = j * ((1ULL << bits) / nr);
-		r[j].s1 = (j + 1) * ((1ULL << bits) / nr);
-		r[j].dups = j ? agg_new(sizeof(uint64_t)) : g->candkeys;
+	if (share_streams(&m, r, nr, bits, g->candkeys) || run_ranges(r, nr)) {
+		fail(g, "%s", "cannot read record keys in the state");
+		goto out;
 	}
-	for (i = 0; i < m.n; i++) {
-		size_t mid = m.ks[i].n;
-
-		if (nr == 2 && lower_bound(&m.ks[i], 1ULL << 63, &mid))
-			goto bad;
-		r[0].ks[i].b = r[1 % nr].ks[i].b = m.ks[i].b;
-		r[0].ks[i].pos = 0;
-		r[0].ks[i].n = mid;
-		if (nr == 2) {
-			r[1].ks[i].pos = mid;
-			r[1].ks[i].n = m.ks[i].n;
-		}
-	}
-	if (nr == 2 && pthread_create(&tid, NULL, merge_range, &r[1]) == 0)
-		threaded = 1;
-	merge_range(&r[0]);
-	if (nr == 2 && threaded)
-		pthread_join(tid, NULL);
-	else if (nr == 2)
-		merge_range(&r[1]);
-	for (j = 0; j < nr; j++)
-		if (r[j].rc)
-			goto bad;
 	if (nr == 2)
 		for (i = 0; i < agg_count(r[1].dups); i++)
 			agg_put(g->candkeys, agg_key(r[1].dups, i), NULL);
 	rc = 0;
-	goto out;
-bad:
-	fail(g, "%s", "cannot read record keys in the state");
 out:
 	for (i = 0; i < m.n; i++)
 		store_blob_close(m.ks[i].b);
@@ -243,8 +287,6 @@ out:
 }
 
 /* ---- duplicates among the candidates (SPEC 3) ---- */
-
-
 
 /* (tenant, record_id, path, line): the winner of a group comes first. */
 static int cmp_cand(const void *pa, const void *pb)
@@ -299,6 +341,69 @@ static struct usage_rec cand_rec(const struct crec *c)
 	return r;
 }
 
+/* Checks every candidate against the config as a record: a rejected
+ * one is dead (rejected records take no part in the duplicates rule);
+ * adm[i] is what the config says of candidate i. */
+static void admit_candidates(struct engine *g, struct adm *adm)
+{
+	struct part *pt = g->r;
+	size_t i;
+
+	for (i = 0; i < pt->ncands; i++) {
+		struct crec *c = &pt->cands[i];
+		struct usage_rec r = cand_rec(c);
+		const char *why;
+
+		why = eng_admit(pt, eng_find_tenant(g, r.tenant),
+				catalog_item(g->cat, r.item.p, r.item.n),
+				r.unit,
+				strtab_put(pt->strs, r.dims.p, r.dims.n),
+				&adm[i]);
+		if (why) {
+			c->dead = 1;
+			eng_add_reject(pt, c->path, c->line, r.record_id,
+				       r.tenant, why);
+		}
+		adm[i].ok = eng_status_ok(r.status);
+	}
+}
+
+static int same_identity(const struct crec *a, const struct crec *b)
+{
+	return eng_cmp_bytes(a->s[C_TENANT], a->n[C_TENANT], b->s[C_TENANT],
+			     b->n[C_TENANT]) == 0 &&
+	       eng_cmp_bytes(a->s[C_RID], a->n[C_RID], b->s[C_RID],
+			     b->n[C_RID]) == 0;
+}
+
+/* Settles the live candidates after winner w (of item it) with its
+ * identity, up to the first with another: an identical repeat is
+ * counted, a conflicting one rejected. Returns the index after them. */
+static size_t settle_group(struct engine *g, size_t wi, const struct item *it)
+{
+	struct part *pt = g->r;
+	const struct crec *w = &pt->cands[wi];
+	size_t j;
+
+	for (j = wi + 1; j < pt->ncands && same_identity(&pt->cands[j], w);
+	     j++) {
+		struct crec *d = &pt->cands[j];
+		struct usage_rec dr;
+
+		if (d->dead)
+			continue;
+		d->dead = 1;
+		if (same_meaning(d, w, it)) {
+			g->duplicates++;
+			continue;
+		}
+		dr = cand_rec(d);
+		eng_add_reject(pt, d->path, d->line, dr.record_id, dr.tenant,
+			       usage_reject_name(REJ_DUPLICATE_CONFLICT));
+	}
+	return j;
+}
+
 int dup_resolve_candidates(struct engine *g)
 {
 	struct part *pt = g->r;
@@ -308,53 +413,17 @@ int dup_resolve_candidates(struct engine *g)
 
 	if (pt->ncands > 1)
 		qsort(pt->cands, pt->ncands, sizeof(*pt->cands), cmp_cand);
-	/* rejected records take no part */
-	for (i = 0; i < pt->ncands; i++) {
-		struct crec *c = &pt->cands[i];
-		struct usage_rec r = cand_rec(c);
-		const char *why;
-
-		why = eng_admit(pt, eng_find_tenant(g, r.tenant),
-			    catalog_item(g->cat, r.item.p, r.item.n), r.unit,
-			    strtab_put(pt->strs, r.dims.p, r.dims.n), &adm[i]);
-		if (why) {
-			c->dead = 1;
-			eng_add_reject(pt, c->path, c->line, r.record_id,
-				       r.tenant, why);
-		}
-		adm[i].ok = eng_status_ok(r.status);
-	}
+	admit_candidates(g, adm);
+	/* sorted, the first live candidate of an identity wins */
 	for (i = 0; i < pt->ncands; i = j) {
-		struct crec *w;
 		struct usage_rec r;
 
 		while (i < pt->ncands && pt->cands[i].dead)
 			i++;
 		if (i == pt->ncands)
 			break;
-		w = &pt->cands[i];
-		for (j = i + 1; j < pt->ncands; j++) {
-			struct crec *d = &pt->cands[j];
-			struct usage_rec dr;
-
-			if (eng_cmp_bytes(d->s[C_TENANT], d->n[C_TENANT],
-				      w->s[C_TENANT], w->n[C_TENANT]) ||
-			    eng_cmp_bytes(d->s[C_RID], d->n[C_RID], w->s[C_RID],
-				      w->n[C_RID]))
-				break;
-			if (d->dead)
-				continue;
-			d->dead = 1;
-			if (same_meaning(d, w, adm[i].it)) {
-				g->duplicates++;
-				continue;
-			}
-			dr = cand_rec(d);
-			eng_add_reject(pt, d->path, d->line, dr.record_id,
-				       dr.tenant, usage_reject_name(
-					       REJ_DUPLICATE_CONFLICT));
-		}
-		r = cand_rec(w);
+		j = settle_group(g, i, adm[i].it);
+		r = cand_rec(&pt->cands[i]);
 		if (eng_accept(pt, &adm[i], &r))
 			goto out;
 	}

@@ -504,7 +504,8 @@ static int on_stored_reject(void *ctx, const char *path, uint64_t line,
 		if (strcmp(reason, usage_reject_name(k)) == 0)
 			name = usage_reject_name(k);
 	if (name == reason)
-		return fail(g, "unknown reject reason '%s' in the state", reason);
+		return fail(g, "unknown reject reason '%s' in the state",
+			    reason);
 	eng_add_reject(g->r, strtab_str(g->paths, id), line, r, t, name);
 	return 0;
 }
@@ -544,8 +545,9 @@ static void widen(struct engine *g, size_t t, const struct package *p,
 	}
 }
 
-/* Tenants, their accounts and packages, and who needs the walk. */
-static void setup_tenants(struct engine *g)
+/* Tenants (the ids of accounts) and their accounts; the line slots'
+ * price group offsets. */
+static void setup_accounts(struct engine *g)
 {
 	const struct catalog *cat = g->cat;
 	size_t i, n;
@@ -566,12 +568,22 @@ static void setup_tenants(struct engine *g)
 		if (ti->nacct++ == 0)
 			ti->acct0 = i;
 	}
-	g->walkwin = xcalloc(n * cat->nitems + 1, sizeof(*g->walkwin));
 	g->gofs = xmalloc((cat->nitems + 1) * sizeof(*g->gofs));
 	for (i = 0; i < cat->nitems; i++) {
 		g->gofs[i] = g->ngroups;
 		g->ngroups += cat->items[i].ngroups;
 	}
+}
+
+/* The package book, each tenant's packages in consumption order, and
+ * the walk windows their limited packages open (all of them when the
+ * walk is forced). A package of no known tenant is never consumed. */
+static void setup_packages(struct engine *g)
+{
+	const struct catalog *cat = g->cat;
+	size_t i, n = g->ntenants;
+
+	g->walkwin = xcalloc(n * cat->nitems + 1, sizeof(*g->walkwin));
 	pkg_book_init(&g->book, cat->packages, cat->npackages, cat->items,
 		      cat->nitems, cat->set.alert_pct);
 	for (i = 0; i < cat->npackages; i++) {
@@ -600,7 +612,6 @@ static void setup_tenants(struct engine *g)
 			g->walkwin[i].to = INT64_MAX;
 		}
 }
-
 
 /* Passes a part's error on to the engine's caller (the first one wins). */
 void eng_part_error(struct engine *g, const struct part *w)
@@ -644,7 +655,8 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 #endif
 	g->paths = strtab_new();
 	g->candkeys = agg_new(sizeof(uint64_t));
-	setup_tenants(g);
+	setup_accounts(g);
+	setup_packages(g);
 	g->r = xmalloc(sizeof(*g->r));
 	eng_part_init(g->r, g);
 	fault_phase("engine setup");

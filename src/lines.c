@@ -55,52 +55,43 @@ static void sort_pu(const struct catalog *cat, struct eng_pusage *pu,
 	free(v);
 }
 
-/* Builds the lines of period p (not yet grouped into invoices). */
-static int period_lines(struct engine *g, int p, struct eng_line **out,
-			size_t *nout)
+/* Fills line l from the aggregate a of key k, and rates it. Returns 0,
+ * or ST_ERROR with g->e filled (l->tiers is then NULL). */
+static int make_line(struct engine *g, const struct line_key *k,
+		     const struct line_agg *a, struct eng_line *l)
 {
 	const struct catalog *cat = g->cat;
-	size_t nl = agg_count(g->r->lines), npu = agg_count(g->r->pus), i;
-	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
-	struct eng_line *lines = NULL;
-	size_t n = 0, cap = 0;
+	struct rated rt;
+	size_t tcap;
 
-	for (i = 0; i < nl; i++) {
-		const struct line_key *k = agg_key(g->r->lines, i);
-		const struct line_agg *a = &g->r->la[i];
-		struct eng_line *l;
-		struct rated rt;
-		size_t tcap;
+	memset(l, 0, sizeof(*l));
+	l->acct = &cat->accounts[k->acct];
+	l->item = &cat->items[k->item];
+	l->group = k->group;
+	l->u = a->u;
+	l->c = a->c;
+	l->f = a->f;
+	l->n = a->n;
+	l->b = a->u - a->c - a->f - a->n;
+	if (rate_line(l->item, &l->item->groups[l->group], l->u, l->b,
+		      cat->set.rounding, &rt, g->e))
+		return ST_ERROR;
+	l->amount = rt.amount;
+	/* "qty@price" per slice, ';' between: always fits */
+	tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
+	l->tiers = xmalloc(tcap);
+	rate_format_tiers(rt.slices, rt.nslices, l->tiers, tcap);
+	free(rt.slices);
+	return 0;
+}
 
-		slot[i] = (size_t)-1;
-		if (k->period != p || a->u <= 0)
-			continue;
-		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
-		l = &lines[n];
-		memset(l, 0, sizeof(*l));
-		l->acct = &cat->accounts[k->acct];
-		l->item = &cat->items[k->item];
-		l->group = k->group;
-		l->u = a->u;
-		l->c = a->c;
-		l->f = a->f;
-		l->n = a->n;
-		l->b = a->u - a->c - a->f - a->n;
-		if (rate_line(l->item, &l->item->groups[l->group], l->u, l->b,
-			      cat->set.rounding, &rt, g->e)) {
-			free(slot);
-			*out = lines;
-			*nout = n;
-			return ST_ERROR;
-		}
-		l->amount = rt.amount;
-		/* "qty@price" per slice, ';' between: always fits */
-		tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
-		l->tiers = xmalloc(tcap);
-		rate_format_tiers(rt.slices, rt.nslices, l->tiers, tcap);
-		free(rt.slices);
-		slot[i] = n++;
-	}
+/* Gives each of lines[] its package usages, sorted by package id. slot
+ * maps a line aggregate to its index in lines, or (size_t)-1. */
+static void attach_pu(const struct engine *g, const size_t *slot,
+		      struct eng_line *lines, size_t n)
+{
+	size_t npu = agg_count(g->r->pus), i;
+
 	for (i = 0; i < npu; i++) {
 		const struct pu_key *k = agg_key(g->r->pus, i);
 		struct eng_line *l;
@@ -113,31 +104,52 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 	}
 	for (i = 0; i < n; i++)
 		if (lines[i].npu > 1)
-			sort_pu(cat, lines[i].pu, lines[i].npu);
+			sort_pu(g->cat, lines[i].pu, lines[i].npu);
+}
+
+/* Builds the lines of period p (not yet grouped into invoices), sorted
+ * by (account, item, price group). On ST_ERROR, *out still holds the
+ * *nout lines made before (the caller frees them). */
+static int period_lines(struct engine *g, int p, struct eng_line **out,
+			size_t *nout)
+{
+	size_t nl = agg_count(g->r->lines), i;
+	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
+	struct eng_line *lines = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (i = 0; i < nl; i++) {
+		const struct line_key *k = agg_key(g->r->lines, i);
+		const struct line_agg *a = &g->r->la[i];
+
+		slot[i] = (size_t)-1;
+		if (k->period != p || a->u <= 0)
+			continue;
+		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
+		rc = make_line(g, k, a, &lines[n]);
+		if (rc)
+			goto out;
+		slot[i] = n++;
+	}
+	attach_pu(g, slot, lines, n);
 	if (n > 1)
 		qsort(lines, n, sizeof(*lines), cmp_line);
+out:
 	free(slot);
 	*out = lines;
 	*nout = n;
-	return 0;
+	return rc;
 }
 
-int engine_period(struct engine *g, int p, struct eng_period *out,
-		  struct err *e)
+/* Moves lines[0..nlines) (sorted by account) into invoices of out, one
+ * per account, and sums their totals unless rc already says an error.
+ * Returns rc, or ST_ERROR with e filled when a total overflows. */
+static int group_invoices(struct eng_period *out, struct eng_line *lines,
+			  size_t nlines, int rc, struct err *e)
 {
-	const struct catalog *cat = g->cat;
-	struct eng_line *lines;
-	size_t nlines, i, j;
-	int64_t start = ts_period_start(p, cat->set.tz);
-	int64_t end = ts_period_start(p + 1, cat->set.tz);
-	size_t pci;
-	int rc;
+	size_t i, j, k;
 
-	memset(out, 0, sizeof(*out));
-	out->period = p;
-	g->e = e;
-	rc = period_lines(g, p, &lines, &nlines);
-	/* group lines into invoices, one per account */
 	for (i = 0; i < nlines; i = j) {
 		struct eng_invoice *inv;
 
@@ -155,65 +167,101 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		inv->total = 0;
 		if (rc)
 			continue;
-		for (size_t k = i; k < j; k++)
+		for (k = i; k < j; k++)
 			if (dec_add(inv->total, lines[k].amount, &inv->total))
 				rc = err_set(e, ST_ERROR, "invoice total of "
 					     "'%s' overflows",
 					     inv->acct->tenant);
 	}
+	return rc;
+}
+
+/* Package units used by package pi before period p and in it. */
+static int package_use(const struct engine *g, size_t pi, int p,
+		       struct eng_pkgrow *row, struct err *e)
+{
+	size_t np = agg_count(g->r->pps), j;
+
+	for (j = 0; j < np; j++) {
+		const struct pp_key *k = agg_key(g->r->pps, j);
+		dec_t *sum = k->period < p ? &row->used_before : &row->used_in;
+
+		if (k->pkg != pi || k->period > p)
+			continue;
+		if (dec_add(*sum, g->r->pp[j], sum))
+			return err_set(e, ST_ERROR, "usage of package "
+				       "'%s' overflows", row->pkg->id);
+	}
+	return 0;
+}
+
+/* Adds the packages.csv row of package pi (valid in period p) to out,
+ * and its alert when it fired in p. */
+static int package_row(struct engine *g, size_t pi, int p,
+		       struct eng_period *out, struct err *e)
+{
+	const struct catalog *cat = g->cat;
+	const struct package *pk = &cat->packages[pi];
+	const struct pkg_state *st = &g->book.st[pi];
+	struct eng_pkgrow *row;
+	int ap;
+
+	out->pkgs = xrealloc(out->pkgs, (out->npkgs + 1) * sizeof(*out->pkgs));
+	row = &out->pkgs[out->npkgs++];
+	memset(row, 0, sizeof(*row));
+	row->pkg = pk;
+	if (package_use(g, pi, p, row, e))
+		return ST_ERROR;
+	if (!pk->unlimited) {
+		row->remaining = pk->quota - row->used_before - row->used_in;
+		if (ts_period_of(pk->valid_to - 1, cat->set.tz) == p) {
+			row->has_expired = 1;
+			row->expired = row->remaining;
+		}
+	}
+	/* the alert's period is its record's: the month of its ts */
+	ap = st->alerted ? ts_period_of(st->alert_ts, cat->set.tz) : 0;
+	if (st->alerted && ap <= p) {
+		row->has_alert = 1;
+		row->alert_ts = st->alert_ts;
+	}
+	if (st->alerted && ap == p) {
+		struct eng_alert *a;
+
+		out->alerts = xrealloc(out->alerts, (out->nalerts + 1) *
+				       sizeof(*out->alerts));
+		a = &out->alerts[out->nalerts++];
+		a->pkg = pk;
+		a->ts = st->alert_ts;
+		a->remaining = st->alert_left;
+	}
+	return 0;
+}
+
+int engine_period(struct engine *g, int p, struct eng_period *out,
+		  struct err *e)
+{
+	const struct catalog *cat = g->cat;
+	struct eng_line *lines;
+	size_t nlines, i, pci;
+	int64_t start = ts_period_start(p, cat->set.tz);
+	int64_t end = ts_period_start(p + 1, cat->set.tz);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->period = p;
+	g->e = e;
+	rc = period_lines(g, p, &lines, &nlines);
+	rc = group_invoices(out, lines, nlines, rc, e);
 	free(lines);
 	if (rc)
 		return rc;
 	for (i = 0; i < cat->npackages; i++) {
 		const struct package *pk = &cat->packages[i];
-		const struct pkg_state *st = &g->book.st[i];
-		struct eng_pkgrow *row;
-		size_t np = agg_count(g->r->pps);
-		int ap;
 
-		if (!(pk->valid_from < end && pk->valid_to > start))
-			continue;
-		out->pkgs = xrealloc(out->pkgs, (out->npkgs + 1) *
-				     sizeof(*out->pkgs));
-		row = &out->pkgs[out->npkgs++];
-		memset(row, 0, sizeof(*row));
-		row->pkg = pk;
-		for (j = 0; j < np; j++) {
-			const struct pp_key *k = agg_key(g->r->pps, j);
-
-			if (k->pkg != i || k->period > p)
-				continue;
-			if (dec_add(k->period < p ? row->used_before :
-				    row->used_in, g->r->pp[j],
-				    k->period < p ? &row->used_before :
-				    &row->used_in))
-				return err_set(e, ST_ERROR, "usage of package "
-					       "'%s' overflows", pk->id);
-		}
-		if (!pk->unlimited) {
-			row->remaining = pk->quota - row->used_before -
-					 row->used_in;
-			if (ts_period_of(pk->valid_to - 1, cat->set.tz) == p) {
-				row->has_expired = 1;
-				row->expired = row->remaining;
-			}
-		}
-		/* the alert's period is its record's: the month of its ts */
-		ap = st->alerted ? ts_period_of(st->alert_ts, cat->set.tz) : 0;
-		if (st->alerted && ap <= p) {
-			row->has_alert = 1;
-			row->alert_ts = st->alert_ts;
-		}
-		if (st->alerted && ap == p) {
-			struct eng_alert *a;
-
-			out->alerts = xrealloc(out->alerts, (out->nalerts + 1) *
-					       sizeof(*out->alerts));
-			a = &out->alerts[out->nalerts++];
-			a->pkg = pk;
-			a->ts = st->alert_ts;
-			a->remaining = st->alert_left;
-		}
+		if (pk->valid_from < end && pk->valid_to > start &&
+		    package_row(g, i, p, out, e))
+			return ST_ERROR;
 	}
 	pci = agg_get(g->r->pcounts, &(int32_t){ p });
 	if (pci != (size_t)-1) {

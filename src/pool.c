@@ -185,22 +185,18 @@ out:
 /* Decodes and rates every batch into g->r. Results do not depend on the
  * number of threads: every sum is exact, and what depends on order (the
  * walk, the candidates, the rejects) is sorted later. */
-int pool_rate_batches(struct engine *g, struct store *s)
+/* Sets up pool pl and parts 1..n-1 of g, and starts up to n decoders.
+ * Returns how many started. */
+static size_t start_decoders(struct engine *g, struct pool *pl,
+			     pthread_t *tid, size_t n)
 {
-	struct pool pl;
-	pthread_t tid[ENGINE_MAX_THREADS];
-	size_t n = g->opts.threads, started = 0, i;
-	int rc;
+	size_t started = 0, i;
 
-	g->parts[0] = g->r;
-	g->nparts = 1;
-	if (n == 1)
-		return store_batches(s, on_batch, g, g->e);
-	memset(&pl, 0, sizeof(pl));
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.more, NULL);
-	pthread_cond_init(&pl.room, NULL);
-	g->pool = &pl;
+	memset(pl, 0, sizeof(*pl));
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->more, NULL);
+	pthread_cond_init(&pl->room, NULL);
+	g->pool = pl;
 	for (i = 1; i < n; i++) {
 		g->parts[i] = xmalloc(sizeof(struct part));
 		eng_part_init(g->parts[i], g);
@@ -211,35 +207,70 @@ int pool_rate_batches(struct engine *g, struct store *s)
 			break;
 		started++;
 	}
-	rc = started ? store_batches(s, on_batch_queue, g, g->e) :
-		       store_batches(s, on_batch, g, g->e);
-	pthread_mutex_lock(&pl.mu);
-	pl.done = 1;
+	return started;
+}
+
+/* Tells the decoders there is no more (or, after an error rc, to stop),
+ * waits for them and frees the queued and spare buffers. */
+static void stop_decoders(struct engine *g, struct pool *pl,
+			  const pthread_t *tid, size_t started, int rc)
+{
+	size_t i;
+
+	pthread_mutex_lock(&pl->mu);
+	pl->done = 1;
 	if (rc)
-		pl.stop = 1;
-	pthread_cond_broadcast(&pl.more);
-	pthread_mutex_unlock(&pl.mu);
+		pl->stop = 1;
+	pthread_cond_broadcast(&pl->more);
+	pthread_mutex_unlock(&pl->mu);
 	for (i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
-	for (i = 0; i < pl.n; i++)
-		free(pl.q[(pl.head + i) % QUEUE].data);
-	for (i = 0; i < pl.nspare; i++)
-		free(pl.spare[i].data);
+	for (i = 0; i < pl->n; i++)
+		free(pl->q[(pl->head + i) % QUEUE].data);
+	for (i = 0; i < pl->nspare; i++)
+		free(pl->spare[i].data);
 	g->pool = NULL;
+}
+
+/* Passes on the parts' errors, or merges parts 1..n-1 into g->r. */
+static int gather_parts(struct engine *g, size_t n, int rc)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++)
 		if (g->parts[i]->err.code) {
 			eng_part_error(g, g->parts[i]);
 			rc = -1;
 		}
-	for (i = 1; i < n && !rc && !pl.stop; i++)
+	for (i = 1; i < n && !rc; i++)
 		if (eng_ls_flush(g->parts[i]) ||
 		    merge_part(g->r, g->parts[i])) {
 			eng_part_error(g, g->parts[i]);
 			eng_part_error(g, g->r);
 			rc = -1;
 		}
+	return rc;
+}
+
+int pool_rate_batches(struct engine *g, struct store *s)
+{
+	struct pool pl;
+	pthread_t tid[ENGINE_MAX_THREADS];
+	size_t n = g->opts.threads, started;
+	int rc;
+
+	g->parts[0] = g->r;
+	g->nparts = 1;
+	if (n == 1)
+		return store_batches(s, on_batch, g, g->e);
+	started = start_decoders(g, &pl, tid, n);
+	rc = started ? store_batches(s, on_batch_queue, g, g->e) :
+		       store_batches(s, on_batch, g, g->e);
+	stop_decoders(g, &pl, tid, started, rc);
+	/* a stopped pool is an error some part or the reader has said */
+	rc = gather_parts(g, n, rc || pl.stop ? -1 : 0);
 	pthread_cond_destroy(&pl.more);
 	pthread_cond_destroy(&pl.room);
 	pthread_mutex_destroy(&pl.mu);
-	return rc || pl.stop ? -1 : 0;
+	return rc;
 }

@@ -51,7 +51,8 @@ static void wsift(const struct part *w, struct wpack *v, size_t n, size_t i)
 
 /* Sorts v[0..n) in place (introsort): no scratch copy of the records,
  * which qsort would allocate, as large as the records themselves. */
-static void wsort(const struct part *w, struct wpack *v, size_t n, int depth)
+static void wsort(const struct part *w, struct wpack *v, size_t n,
+		  int depth)
 {
 	while (n > 16) {
 		size_t i, j, m = n / 2;

@@ -213,8 +213,8 @@ static void test_points(void)
 	pk[0] = P("points", 30, 0, 1000000, 0, "5000", "0.2", 0, 0);
 	book(&b, pk, 1, ord);
 	for (k = 1; k <= 25000; k++) {
-		if (eat(&b, ord, 1, k, API, "1", u, &r) || r.covered != D("1") ||
-		    r.rest != 0 || r.nuse != 1 || u[0].units != D("0.2"))
+		if (eat(&b, ord, 1, k, API, "1", u, &r) ||
+		    r.covered != D("1") || r.rest != 0 || r.nuse != 1 || u[0].units != D("0.2"))
 			bad++;
 		if (k == 19999)
 			TEST_EQ_INT(b.st[0].alerted, 0);
