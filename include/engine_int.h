@@ -6,7 +6,8 @@
  *  engine.c  loading (engine_load/engine_free), admission of one record
  *            (eng_admit, eng_accept), the per-thread aggregates of a part
  *            (eng_part_*, eng_line_put, eng_pu_put, eng_pp_put, ...) and
- *            booking a record into them (eng_consume);
+ *            booking a record into them (eng_consume: the SPEC 6 rules
+ *            themselves are pkg.c's, a public module, include/pkg.h);
  *  pool.c    decoding batches on several threads, one part each, and
  *            merging the parts (pool_*);
  *  dup.c     SPEC 3 duplicates: keys seen twice (pass 1) and resolving

@@ -1,7 +1,8 @@
 /* dup: duplicate records (SPEC 3 duplicates). Pass 1 finds the record
  * keys (hash of tenant and record_id) seen more than once without holding
- * the records; pass 2 (engine.c) keeps every record with such a key whole
- * as a candidate; here the candidates are then resolved exactly. */
+ * the records; pass 2 (engine.c's on_rec) sets every record with such a
+ * key aside whole (dup_keep_candidate); at the end the candidates are
+ * resolved exactly. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
