@@ -18,11 +18,12 @@
  * earliest and the latest such package): such records are kept in a
  * compact form, sorted by (ts, record_id) and walked one by one. Every
  * other record is rated where it stands, in any order, since its result
- * does not depend on the others. SETTLE_FORCE_WALK=1 in the environment
- * walks every record (tests check both ways agree).
+ * does not depend on the others. engine_opts.force_walk walks every
+ * record (tests check both ways agree).
  *
- * Batches are decoded on SETTLE_RATE_THREADS threads (default: the
- * number of cores, at most 8); no result depends on that number.
+ * Batches are decoded on engine_opts.threads threads; no result depends
+ * on that number. The engine reads no environment: the CLI fills
+ * engine_opts (from SETTLE_RATE_THREADS and SETTLE_FORCE_WALK).
  *
  * engine_period then builds the invoice lines of one period. */
 #ifndef ENGINE_H
@@ -98,10 +99,20 @@ struct eng_period {
 
 struct engine;
 
+/* How the engine runs; no output depends on it. */
+struct engine_opts {
+	size_t threads;  /* decoding threads, 1..ENGINE_MAX_THREADS (0 is
+			  * taken as 1, more as ENGINE_MAX_THREADS) */
+	int force_walk;  /* 1: every record takes the ordered walk */
+};
+
+#define ENGINE_MAX_THREADS 8
+
 /* Loads and rates everything. Returns NULL with e filled on a state error
- * or an arithmetic overflow. cat must outlive the engine. */
+ * or an arithmetic overflow. cat must outlive the engine; opts is read
+ * during the call only. */
 struct engine *engine_load(struct store *s, const struct catalog *cat,
-			   struct err *e);
+			   const struct engine_opts *opts, struct err *e);
 void engine_free(struct engine *g);
 
 /* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled. */

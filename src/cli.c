@@ -377,17 +377,34 @@ static void warn_failed(const struct engine *g)
 			"are not counted\n", (unsigned long long)c.files_failed);
 }
 
+/* The engine's options from the environment: SETTLE_RATE_THREADS
+ * decoding threads (default the cores, at most ENGINE_MAX_THREADS, at
+ * least 1; a number strtol cannot read counts as 0, so 1), and
+ * SETTLE_FORCE_WALK=1 to walk every record. */
+static void engine_opts_from_env(struct engine_opts *o)
+{
+	const char *v = getenv("SETTLE_RATE_THREADS");
+	const char *force = getenv("SETTLE_FORCE_WALK");
+	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	o->threads = n < 1 ? 1 : n > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS :
+							(size_t)n;
+	o->force_walk = force && strcmp(force, "1") == 0;
+}
+
 static int cmd_invoice(struct store *s, const struct opts *o,
 		       const struct catalog *cat)
 {
 	struct engine *g = NULL;
+	struct engine_opts eo;
 	struct ledger_draft res;
 	struct err e;
 	char period[16];
 	int rc = ST_ERROR;
 
 	err_clear(&e);
-	g = engine_load(s, cat, &e);
+	engine_opts_from_env(&eo);
+	g = engine_load(s, cat, &eo, &e);
 	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e))
 		goto out;
 	ts_period_format(o->period, 1, period);
@@ -416,6 +433,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 		     const struct catalog *cat)
 {
 	struct engine *g = NULL;
+	struct engine_opts eo;
 	struct ledger_result res;
 	struct err e;
 	char *failed = NULL, period[16];
@@ -444,7 +462,8 @@ static int cmd_close(struct store *s, const struct opts *o,
 			goto out;
 		}
 		fault_phase("config and inputs");
-		g = engine_load(s, cat, &e);
+		engine_opts_from_env(&eo);
+		g = engine_load(s, cat, &eo, &e);
 		if (!g || ledger_close(s, cat, g, o->period, inputs, o->out,
 				       &res, &e))
 			goto out;

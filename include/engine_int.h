@@ -1,0 +1,311 @@
+/* engine_int: the structures and helpers shared by the engine's files.
+ * INTERNAL to src/engine.c, pool.c, dup.c, walk.c and lines.c: nothing
+ * else includes it; the engine's API is include/engine.h.
+ *
+ * The pieces:
+ *  engine.c  loading (engine_load/engine_free), admission of one record
+ *            (eng_admit, eng_accept), the per-thread aggregates of a part
+ *            (eng_part_*, eng_line_put, eng_pu_put, eng_pp_put, ...) and
+ *            booking a record into them (eng_consume: the SPEC 6 rules
+ *            themselves are pkg.c's, a public module, include/pkg.h);
+ *  pool.c    decoding batches on several threads, one part each, and
+ *            merging the parts (pool_*);
+ *  dup.c     SPEC 3 duplicates: keys seen twice (pass 1) and resolving
+ *            the candidates exactly (dup_*);
+ *  walk.c    the ordered walk of records that may meet a limited
+ *            package (walk_*);
+ *  lines.c   the invoice lines and package rows of one period
+ *            (engine_period).
+ * Functions return 0 or -1 with the part's (or the engine's) err filled,
+ * unless said otherwise. Ownership: the engine owns its parts; a part
+ * owns everything it points to but `g` and strings in g->paths. */
+#ifndef ENGINE_INT_H
+#define ENGINE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "agg.h"
+#include "engine.h"
+#include "pkg.h"
+#include "record.h"
+
+struct pool;
+
+/* A record admitted for rating, in the form consumption needs. */
+struct wrec {
+	int64_t ts;
+	dec_t q;            /* in price units (rounded per item) */
+	uint32_t tenant;    /* id in g->tenant_ids */
+	uint32_t acct;      /* index into cat->accounts */
+	uint32_t item;      /* index into cat->items */
+	uint32_t group;
+	int32_t period;
+};
+
+/* A record kept for the walk: 32 bytes, as there may be millions. Its
+ * period is the month of ts again; its record_id is in the part's rids
+ * at rid_off, after one byte of length (at most 128). */
+struct wpack {
+	int64_t ts;
+	dec_t q;
+	uint32_t rid_off;
+	uint32_t tenant;
+	uint32_t acct;
+	uint16_t item;
+	uint16_t group;
+};
+
+/* A duplicate candidate, copied whole until all candidates are known. */
+struct crec {
+	const char *path;   /* in g->paths */
+	uint64_t line;
+	char *s[6];         /* record_id, tenant, item, status, unit, dims */
+	size_t n[6];
+	int64_t ts;
+	dec_t qty;
+	int dead;
+};
+
+enum { C_RID, C_TENANT, C_ITEM, C_STATUS, C_UNIT, C_DIMS };
+
+/* What the config says of one record. */
+struct adm {
+	long tenant;
+	const struct item *it;
+	const struct account *acct;
+	int32_t group;
+	int ok;             /* status ok (or empty) */
+};
+
+struct line_key {
+	int32_t period;
+	uint32_t acct, item, group;
+};
+
+struct line_agg {
+	dec_t u, c, f, n;
+	size_t pu1;         /* the last package usage of the line + 1 */
+};
+
+struct pu_key {
+	uint32_t line, pkg;
+};
+
+struct pp_key {
+	uint32_t pkg;
+	int32_t period;
+};
+
+struct period_count {
+	uint64_t records, unbillable;
+};
+
+/* Per tenant: its packages in consumption order, and its accounts. */
+struct tenant_info {
+	size_t *pkgs;
+	size_t npkgs;
+	size_t acct0, nacct; /* its accounts: cat->accounts[acct0..+nacct) */
+};
+
+/* The instants [from, to) in which a record of one (tenant, item) may
+ * meet a limited package of the tenant: only such records need the
+ * ordered walk. Empty (from >= to) for most. */
+struct window {
+	int64_t from, to;
+};
+
+/* Resolutions of one batch's string table, made on first use. */
+struct bcache {
+	const struct span *strs;
+	size_t n, cap;
+	long *tenant;       /* -2 unknown yet, -1 none, else tenant index */
+	long *item;         /* -2, -1, else item index */
+	long *dims;         /* -1 unknown yet, else id in w->strs */
+	signed char *ok;    /* -1 unknown yet, 0, 1 */
+};
+
+/* The open line of one (account, item, price group): records come in
+ * runs of one month, so each adds its usage here, in one small slot,
+ * and the sum moves to the line (found by a hash look-up) only when the
+ * month changes or rating ends (ls_flush). 16 bytes: the slot is the one
+ * cache line a record without packages touches. */
+struct lslot {
+	int32_t period;
+	uint32_t li;        /* line index + 1, 0 for none yet */
+	dec_t u;            /* usage not yet added to the line */
+};
+
+/* The last (period, index) of one package in pps. */
+struct ppcache {
+	int32_t period;
+	size_t i;           /* index + 1, 0 for none yet */
+};
+
+/* What one decoding thread gathers from its batches. Parts only read the
+ * engine; at the end they are merged into the first one, and the rest of
+ * rating (candidates, the walk, the periods) works on that one. */
+struct part {
+	struct engine *g;
+	struct err *e;             /* &err: a part's own error */
+	struct err err;
+	struct bcache bc;
+	struct strtab *strs;       /* dims texts */
+	int32_t *group_of;         /* [dims id * nitems + item]: group + 2 */
+	size_t group_cap;
+	struct crec *cands;
+	size_t ncands, cands_cap;
+	char *rids;                /* record ids of walk records */
+	size_t rids_n, rids_cap;
+	struct wpack *walk;
+	size_t nwalk, walk_cap;
+	size_t nsorted;            /* walk[0..nsorted) is sorted */
+	struct eng_reject *rej;
+	size_t nrej, rej_cap;
+	uint64_t live;
+	struct agg *lines;         /* line_key -> line_agg */
+	struct line_agg *la;
+	size_t la_cap;
+	struct agg *pus;           /* pu_key -> pu */
+	struct eng_pusage *pu;
+	size_t pu_cap;
+	struct agg *pps;           /* pp_key -> units used */
+	dec_t *pp;
+	size_t pp_cap;
+	struct agg *pcounts;       /* period -> period_count */
+	struct period_count *pc;
+	size_t pc_cap;
+	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item]
+				    *  + group] */
+	struct ppcache *ppc;       /* [pkg] */
+	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
+	const char *cur_path;
+	int failed;                /* an error inside a callback */
+	int32_t last_p;            /* the last period counted */
+	size_t last_pi;
+	int have_p;
+	/* the month of the last record: [span_from, span_to) is span_p */
+	int64_t span_from, span_to;
+	int span_p, have_span;
+};
+
+struct engine {
+	const struct catalog *cat;
+	struct err *e;
+	struct strtab *tenant_ids; /* tenant ids of accounts, sorted */
+	size_t ntenants;
+	struct tenant_info *ti;
+	struct window *walkwin;    /* [tenant * nitems + item] */
+	size_t *gofs;              /* [item]: its first group in a line
+				    * slot row */
+	size_t ngroups;            /* price groups of all items */
+	struct strtab *paths;      /* file paths */
+	struct agg *candkeys;      /* keys seen more than once */
+	struct pkg_book book;      /* packages: what they cover, their state
+				    * (limited ones: the walk only) */
+	size_t max_tpkgs;          /* the most packages of one tenant */
+	struct part *r;            /* the merged result: parts[0] */
+	struct part *parts[ENGINE_MAX_THREADS]; /* every part: their walk
+						 * records stay */
+	size_t nparts;
+	struct engine_opts opts;   /* threads in 1..ENGINE_MAX_THREADS */
+	struct pool *pool;         /* while decoding on several threads */
+	uint64_t duplicates, files_ok, files_failed;
+};
+
+/* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */
+#define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
+
+/* The tenant index of t, or -1. */
+static inline long eng_find_tenant(const struct engine *g, struct span t)
+{
+	return strtab_get(g->tenant_ids, t.p, t.n);
+}
+
+/* memcmp order of two byte strings, a shorter prefix first. */
+static inline int eng_cmp_bytes(const char *a, size_t na, const char *b,
+				size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+
+	if (c)
+		return c;
+	return na < nb ? -1 : na > nb;
+}
+
+/* *acc += v, or -1 with w's err filled on overflow. */
+static inline int eng_add(struct part *w, dec_t *acc, dec_t v)
+{
+	if (dec_add(*acc, v, acc))
+		return fail(w, "%s overflows", "a usage sum");
+	return 0;
+}
+
+/* ---- engine.c ---- */
+
+void eng_part_init(struct part *w, struct engine *g);
+void eng_part_free(struct part *w);
+/* Passes a part's error on to the engine's caller (the first one wins). */
+void eng_part_error(struct engine *g, const struct part *w);
+/* Adds a reject; rid and tenant are copied, path and reason are kept. */
+void eng_add_reject(struct part *w, const char *path, uint64_t line,
+		    struct span rid, struct span tenant, const char *reason);
+/* An empty status reads "ok". */
+int eng_status_ok(struct span s);
+/* The config checks of SPEC 3 that follow ingest's, in order. t and it
+ * are the resolved tenant and item (-1 / NULL when unknown), dims the id
+ * of the canonical dims text in w->strs. Returns NULL and fills a (but
+ * a->ok), or the reject reason (a static string). */
+const char *eng_admit(struct part *w, long t, const struct item *it,
+		      struct span unit, uint32_t dims, struct adm *a);
+/* Admits one record the config accepts: counts it in its period, and
+ * rates it now or keeps it for the walk. */
+int eng_accept(struct part *w, const struct adm *a,
+	       const struct usage_rec *r);
+/* Package consumption of one ok record, booked into w's aggregates. */
+int eng_consume(struct part *w, const struct wrec *r);
+/* The period of instant ts (cached per part: records come in runs). */
+int32_t eng_period_of(struct part *w, int64_t ts);
+/* Decodes and rates one batch of the file at path (a string the engine
+ * keeps) into w. */
+int eng_rate_batch(struct part *w, const char *path, const void *data,
+		   size_t len);
+/* The index of line k / of (line li, pkg) / of (pkg, period p) / of the
+ * counts of period p in w's aggregates, adding it when new. May move
+ * the arrays they index (w->la, w->pu, w->pp, w->pc). */
+size_t eng_line_put(struct part *w, const struct line_key *k);
+size_t eng_pu_put(struct part *w, size_t li, size_t pkg);
+size_t eng_pp_put(struct part *w, size_t pkg, int32_t p);
+struct period_count *eng_period_count(struct part *w, int32_t p);
+/* Closes every open line slot: the line sums are then complete. */
+int eng_ls_flush(struct part *w);
+
+/* ---- pool.c ---- */
+
+/* Decodes and rates every batch into g->r, on g->opts.threads threads
+ * (one part each, merged into g->r; g->parts[] keeps them all, as the
+ * walk merges their walk records). Returns 0 or -1 with g->e filled. */
+int pool_rate_batches(struct engine *g, struct store *s);
+
+/* ---- dup.c ---- */
+
+/* Pass 1: fills g->candkeys with the record keys seen more than once
+ * among all batches. Returns 0 or -1 with g->e filled. */
+int dup_find_candidates(struct engine *g, struct store *s);
+/* Keeps record r (of w->cur_path) whole as a duplicate candidate. */
+void dup_keep_candidate(struct part *w, const struct usage_rec *r);
+/* Resolves g->r's candidates (SPEC 3 duplicates): the winner of each
+ * (tenant, record_id) is admitted, identical repeats counted in
+ * g->duplicates, conflicting ones rejected. */
+int dup_resolve_candidates(struct engine *g);
+
+/* ---- walk.c ---- */
+
+/* Sorts the walk records of w that are not sorted yet. */
+void walk_sort(struct part *w);
+/* Consumes the walk records of every part in (tenant, ts, record_id)
+ * order into g->r. */
+int walk_run(struct engine *g);
+
+#endif

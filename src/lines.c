@@ -1,0 +1,289 @@
+/* lines: what one period gives (SPEC 5, 6, 7): its invoice lines from the
+ * line aggregates, rated and grouped per account, its package rows and
+ * its alerts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "mem.h"
+#include "ts.h"
+#include "banned.h"
+
+/* Sorting lines of a period: (account, item code, price group). */
+static int cmp_line(const void *pa, const void *pb)
+{
+	const struct eng_line *a = pa, *b = pb;
+	int c;
+
+	if (a->acct != b->acct)
+		return a->acct < b->acct ? -1 : 1;
+	c = strcmp(a->item->code, b->item->code);
+	if (c)
+		return c;
+	return strcmp(a->item->groups[a->group].filter,
+		      b->item->groups[b->group].filter);
+}
+
+/* A package usage with its package's id beside it: the comparison needs
+ * no catalog (package ids are unique, so the order is total). */
+struct pu_by_id {
+	const char *id;
+	struct eng_pusage pu;
+};
+
+static int cmp_pu(const void *pa, const void *pb)
+{
+	const struct pu_by_id *a = pa, *b = pb;
+
+	return strcmp(a->id, b->id);
+}
+
+/* Sorts the n package usages of one line by package id. */
+static void sort_pu(const struct catalog *cat, struct eng_pusage *pu,
+		    size_t n)
+{
+	struct pu_by_id *v = xmalloc(n * sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[i].id = cat->packages[pu[i].pkg].id;
+		v[i].pu = pu[i];
+	}
+	qsort(v, n, sizeof(*v), cmp_pu);
+	for (i = 0; i < n; i++)
+		pu[i] = v[i].pu;
+	free(v);
+}
+
+/* Fills line l from the aggregate a of key k, and rates it. Returns 0,
+ * or ST_ERROR with g->e filled (l->tiers is then NULL). */
+static int make_line(struct engine *g, const struct line_key *k,
+		     const struct line_agg *a, struct eng_line *l)
+{
+	const struct catalog *cat = g->cat;
+	struct rated rt;
+	size_t tcap;
+
+	memset(l, 0, sizeof(*l));
+	l->acct = &cat->accounts[k->acct];
+	l->item = &cat->items[k->item];
+	l->group = k->group;
+	l->u = a->u;
+	l->c = a->c;
+	l->f = a->f;
+	l->n = a->n;
+	l->b = a->u - a->c - a->f - a->n;
+	if (rate_line(l->item, &l->item->groups[l->group], l->u, l->b,
+		      cat->set.rounding, &rt, g->e))
+		return ST_ERROR;
+	l->amount = rt.amount;
+	/* "qty@price" per slice, ';' between: always fits */
+	tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
+	l->tiers = xmalloc(tcap);
+	rate_format_tiers(rt.slices, rt.nslices, l->tiers, tcap);
+	free(rt.slices);
+	return 0;
+}
+
+/* Gives each of lines[] its package usages, sorted by package id. slot
+ * maps a line aggregate to its index in lines, or (size_t)-1. */
+static void attach_pu(const struct engine *g, const size_t *slot,
+		      struct eng_line *lines, size_t n)
+{
+	size_t npu = agg_count(g->r->pus), i;
+
+	for (i = 0; i < npu; i++) {
+		const struct pu_key *k = agg_key(g->r->pus, i);
+		struct eng_line *l;
+
+		if (slot[k->line] == (size_t)-1)
+			continue;
+		l = &lines[slot[k->line]];
+		l->pu = xrealloc(l->pu, (l->npu + 1) * sizeof(*l->pu));
+		l->pu[l->npu++] = g->r->pu[i];
+	}
+	for (i = 0; i < n; i++)
+		if (lines[i].npu > 1)
+			sort_pu(g->cat, lines[i].pu, lines[i].npu);
+}
+
+/* Builds the lines of period p (not yet grouped into invoices), sorted
+ * by (account, item, price group). On ST_ERROR, *out still holds the
+ * *nout lines made before (the caller frees them). */
+static int period_lines(struct engine *g, int p, struct eng_line **out,
+			size_t *nout)
+{
+	size_t nl = agg_count(g->r->lines), i;
+	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
+	struct eng_line *lines = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (i = 0; i < nl; i++) {
+		const struct line_key *k = agg_key(g->r->lines, i);
+		const struct line_agg *a = &g->r->la[i];
+
+		slot[i] = (size_t)-1;
+		if (k->period != p || a->u <= 0)
+			continue;
+		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
+		rc = make_line(g, k, a, &lines[n]);
+		if (rc)
+			goto out;
+		slot[i] = n++;
+	}
+	attach_pu(g, slot, lines, n);
+	if (n > 1)
+		qsort(lines, n, sizeof(*lines), cmp_line);
+out:
+	free(slot);
+	*out = lines;
+	*nout = n;
+	return rc;
+}
+
+/* Moves lines[0..nlines) (sorted by account) into invoices of out, one
+ * per account, and sums their totals unless rc already says an error.
+ * Returns rc, or ST_ERROR with e filled when a total overflows. */
+static int group_invoices(struct eng_period *out, struct eng_line *lines,
+			  size_t nlines, int rc, struct err *e)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < nlines; i = j) {
+		struct eng_invoice *inv;
+
+		for (j = i + 1; j < nlines && lines[j].acct == lines[i].acct;
+		     j++)
+			;
+		out->inv = xrealloc(out->inv, (out->ninv + 1) *
+				    sizeof(*out->inv));
+		inv = &out->inv[out->ninv++];
+		inv->acct = lines[i].acct;
+		inv->nlines = j - i;
+		inv->lines = xmalloc(inv->nlines * sizeof(*inv->lines));
+		memcpy(inv->lines, &lines[i], inv->nlines * sizeof(*lines));
+		/* each line now belongs to its invoice */
+		inv->total = 0;
+		if (rc)
+			continue;
+		for (k = i; k < j; k++)
+			if (dec_add(inv->total, lines[k].amount, &inv->total))
+				rc = err_set(e, ST_ERROR, "invoice total of "
+					     "'%s' overflows",
+					     inv->acct->tenant);
+	}
+	return rc;
+}
+
+/* Package units used by package pi before period p and in it. */
+static int package_use(const struct engine *g, size_t pi, int p,
+		       struct eng_pkgrow *row, struct err *e)
+{
+	size_t np = agg_count(g->r->pps), j;
+
+	for (j = 0; j < np; j++) {
+		const struct pp_key *k = agg_key(g->r->pps, j);
+		dec_t *sum = k->period < p ? &row->used_before : &row->used_in;
+
+		if (k->pkg != pi || k->period > p)
+			continue;
+		if (dec_add(*sum, g->r->pp[j], sum))
+			return err_set(e, ST_ERROR, "usage of package "
+				       "'%s' overflows", row->pkg->id);
+	}
+	return 0;
+}
+
+/* Adds the packages.csv row of package pi (valid in period p) to out,
+ * and its alert when it fired in p. */
+static int package_row(struct engine *g, size_t pi, int p,
+		       struct eng_period *out, struct err *e)
+{
+	const struct catalog *cat = g->cat;
+	const struct package *pk = &cat->packages[pi];
+	const struct pkg_state *st = &g->book.st[pi];
+	struct eng_pkgrow *row;
+	int ap;
+
+	out->pkgs = xrealloc(out->pkgs, (out->npkgs + 1) * sizeof(*out->pkgs));
+	row = &out->pkgs[out->npkgs++];
+	memset(row, 0, sizeof(*row));
+	row->pkg = pk;
+	if (package_use(g, pi, p, row, e))
+		return ST_ERROR;
+	if (!pk->unlimited) {
+		row->remaining = pk->quota - row->used_before - row->used_in;
+		if (ts_period_of(pk->valid_to - 1, cat->set.tz) == p) {
+			row->has_expired = 1;
+			row->expired = row->remaining;
+		}
+	}
+	/* the alert's period is its record's: the month of its ts */
+	ap = st->alerted ? ts_period_of(st->alert_ts, cat->set.tz) : 0;
+	if (st->alerted && ap <= p) {
+		row->has_alert = 1;
+		row->alert_ts = st->alert_ts;
+	}
+	if (st->alerted && ap == p) {
+		struct eng_alert *a;
+
+		out->alerts = xrealloc(out->alerts, (out->nalerts + 1) *
+				       sizeof(*out->alerts));
+		a = &out->alerts[out->nalerts++];
+		a->pkg = pk;
+		a->ts = st->alert_ts;
+		a->remaining = st->alert_left;
+	}
+	return 0;
+}
+
+int engine_period(struct engine *g, int p, struct eng_period *out,
+		  struct err *e)
+{
+	const struct catalog *cat = g->cat;
+	struct eng_line *lines;
+	size_t nlines, i, pci;
+	int64_t start = ts_period_start(p, cat->set.tz);
+	int64_t end = ts_period_start(p + 1, cat->set.tz);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->period = p;
+	g->e = e;
+	rc = period_lines(g, p, &lines, &nlines);
+	rc = group_invoices(out, lines, nlines, rc, e);
+	free(lines);
+	if (rc)
+		return rc;
+	for (i = 0; i < cat->npackages; i++) {
+		const struct package *pk = &cat->packages[i];
+
+		if (pk->valid_from < end && pk->valid_to > start &&
+		    package_row(g, i, p, out, e))
+			return ST_ERROR;
+	}
+	pci = agg_get(g->r->pcounts, &(int32_t){ p });
+	if (pci != (size_t)-1) {
+		out->records = g->r->pc[pci].records;
+		out->unbillable = g->r->pc[pci].unbillable;
+	}
+	return 0;
+}
+
+void engine_period_release(struct eng_period *pp)
+{
+	size_t i, j;
+
+	for (i = 0; i < pp->ninv; i++) {
+		for (j = 0; j < pp->inv[i].nlines; j++) {
+			free(pp->inv[i].lines[j].tiers);
+			free(pp->inv[i].lines[j].pu);
+		}
+		free(pp->inv[i].lines);
+	}
+	free(pp->inv);
+	free(pp->pkgs);
+	free(pp->alerts);
+	memset(pp, 0, sizeof(*pp));
+}
