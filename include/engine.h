@@ -48,7 +48,8 @@ struct eng_line {
 	const struct account *acct;
 	const struct item *item;
 	size_t group;          /* index into item->groups */
-	dec_t u, c, f, n, b;   /* usage, covered, forgiven, uncovered, billable */
+	/* SPEC 5: U, C, F, N and B = U - C - F - N, in price units */
+	dec_t usage, covered, forgiven, uncovered, billable;
 	dec_t amount;          /* rounded line amount */
 	char *tiers;           /* `tiers` column text (owned) */
 	struct eng_pusage *pu; /* package usage, sorted by package id (owned) */
@@ -118,7 +119,7 @@ void engine_free(struct engine *g);
 /* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled. */
 int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e);
-void engine_period_release(struct eng_period *pp);
+void engine_period_release(struct eng_period *rp);
 
 /* Every rejected record of every current file, in no set order (the
  * outputs sort their rows). */

@@ -5,7 +5,7 @@
  * The pieces:
  *  engine.c  loading (engine_load/engine_free), admission of one record
  *            (eng_admit, eng_accept), the per-thread aggregates of a part
- *            (eng_part_*, eng_line_put, eng_pu_put, eng_pp_put, ...) and
+ *            (eng_part_*, eng_line_put, eng_pu_put, eng_pkgper_put, ...) and
  *            booking a record into them (eng_consume: the SPEC 6 rules
  *            themselves are pkg.c's, a public module, include/pkg.h);
  *  pool.c    decoding batches on several threads, one part each, and
@@ -85,7 +85,7 @@ struct line_key {
 };
 
 struct line_agg {
-	dec_t u, c, f, n;
+	dec_t usage, covered, forgiven, uncovered;
 	size_t pu1;         /* the last package usage of the line + 1 */
 };
 
@@ -93,7 +93,7 @@ struct pu_key {
 	uint32_t line, pkg;
 };
 
-struct pp_key {
+struct pkgper_key {
 	uint32_t pkg;
 	int32_t period;
 };
@@ -137,7 +137,7 @@ struct lslot {
 	dec_t u;            /* usage not yet added to the line */
 };
 
-/* The last (period, index) of one package in pps. */
+/* The last (period, index) of one package in pkgpers. */
 struct ppcache {
 	int32_t period;
 	size_t i;           /* index + 1, 0 for none yet */
@@ -170,9 +170,9 @@ struct part {
 	struct agg *pus;           /* pu_key -> pu */
 	struct eng_pusage *pu;
 	size_t pu_cap;
-	struct agg *pps;           /* pp_key -> units used */
-	dec_t *pp;
-	size_t pp_cap;
+	struct agg *pkgpers;       /* pkgper_key -> index into pkgper */
+	dec_t *pkgper;             /* package units used, per (package, period) */
+	size_t pkgper_cap;
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
@@ -273,10 +273,10 @@ int eng_rate_batch(struct part *w, const char *path, const void *data,
 		   size_t len);
 /* The index of line k / of (line li, pkg) / of (pkg, period p) / of the
  * counts of period p in w's aggregates, adding it when new. May move
- * the arrays they index (w->la, w->pu, w->pp, w->pc). */
+ * the arrays they index (w->la, w->pu, w->pkgper, w->pc). */
 size_t eng_line_put(struct part *w, const struct line_key *k);
 size_t eng_pu_put(struct part *w, size_t li, size_t pkg);
-size_t eng_pp_put(struct part *w, size_t pkg, int32_t p);
+size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p);
 struct period_count *eng_period_count(struct part *w, int32_t p);
 /* Closes every open line slot: the line sums are then complete. */
 int eng_ls_flush(struct part *w);

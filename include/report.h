@@ -45,8 +45,8 @@ struct report_arrears {
 struct report {
 	const struct catalog *cat;
 	const struct engine *g;
-	const struct eng_period *pp;
-	const struct report_invoice *inv;  /* pp->ninv of them */
+	const struct eng_period *rp;
+	const struct report_invoice *inv;  /* rp->ninv of them */
 	int draft;
 	const struct report_adjustment *adj;  /* finals only */
 	size_t nadj;

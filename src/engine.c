@@ -36,7 +36,7 @@ void eng_part_init(struct part *w, struct engine *g)
 	w->strs = strtab_new();
 	w->lines = agg_new(sizeof(struct line_key));
 	w->pus = agg_new(sizeof(struct pu_key));
-	w->pps = agg_new(sizeof(struct pp_key));
+	w->pkgpers = agg_new(sizeof(struct pkgper_key));
 	w->pcounts = agg_new(sizeof(int32_t));
 	/* written now rather than left to calloc: a zero page first read
 	 * and then written faults twice, the second time with a TLB flush
@@ -74,8 +74,8 @@ void eng_part_free(struct part *w)
 	free(w->la);
 	agg_free(w->pus);
 	free(w->pu);
-	agg_free(w->pps);
-	free(w->pp);
+	agg_free(w->pkgpers);
+	free(w->pkgper);
 	agg_free(w->pcounts);
 	free(w->pc);
 	free(w->ls);
@@ -177,7 +177,7 @@ size_t eng_line_put(struct part *w, const struct line_key *k)
 /* Adds the usage kept in slot c to its line. */
 static int ls_close(struct part *w, struct lslot *c)
 {
-	if (eng_add(w, &w->la[c->li - 1].u, c->u))
+	if (eng_add(w, &w->la[c->li - 1].usage, c->u))
 		return -1;
 	c->u = 0;
 	return 0;
@@ -249,20 +249,20 @@ size_t eng_pu_put(struct part *w, size_t li, size_t pkg)
 	return i;
 }
 
-/* The index of (pkg, p) in pps, adding it when new. */
-size_t eng_pp_put(struct part *w, size_t pkg, int32_t p)
+/* The index of (pkg, p) in pkgpers, adding it when new. */
+size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p)
 {
 	struct ppcache *c = &w->ppc[pkg];
-	struct pp_key k = { (uint32_t)pkg, p };
+	struct pkgper_key k = { (uint32_t)pkg, p };
 	int added;
 	size_t i;
 
 	if (c->i && c->period == p)
 		return c->i - 1;
-	i = agg_put(w->pps, &k, &added);
+	i = agg_put(w->pkgpers, &k, &added);
 	if (added) {
-		xgrow((void **)&w->pp, &w->pp_cap, i + 1, sizeof(*w->pp));
-		w->pp[i] = 0;
+		xgrow((void **)&w->pkgper, &w->pkgper_cap, i + 1, sizeof(*w->pkgper));
+		w->pkgper[i] = 0;
 	}
 	c->period = p;
 	c->i = i + 1;
@@ -287,8 +287,8 @@ static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
 	if (eng_add(w, &w->pu[i].qty, qty) ||
 	    eng_add(w, &w->pu[i].units, units))
 		return -1;
-	i = eng_pp_put(w, pkg, p); /* may move w->pp */
-	return eng_add(w, &w->pp[i], units);
+	i = eng_pkgper_put(w, pkg, p); /* may move w->pkgper */
+	return eng_add(w, &w->pkgper[i], units);
 }
 
 /* Package consumption of one ok record (SPEC section 6, pkg.c), booked
@@ -328,11 +328,11 @@ int eng_consume(struct part *w, const struct wrec *r)
 	if (!res.covered && !res.forgiven && (res.rest == 0 || postpaid))
 		return 0; /* the usual: no package, billed */
 	la = &w->la[li];
-	if (eng_add(w, &la->c, res.covered) ||
-	    eng_add(w, &la->f, res.forgiven))
+	if (eng_add(w, &la->covered, res.covered) ||
+	    eng_add(w, &la->forgiven, res.forgiven))
 		return -1;
 	if (res.rest > 0 && !postpaid)
-		return eng_add(w, &la->n, res.rest);
+		return eng_add(w, &la->uncovered, res.rest);
 	return 0;
 }
 

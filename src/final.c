@@ -532,11 +532,11 @@ static int put_lines(struct final *f, int p, const struct eng_invoice *v,
 			sqlite3_bind_text(st, b + 1,
 					  l->item->groups[l->group].filter, -1,
 					  SQLITE_STATIC);
-			sqlite3_bind_int64(st, b + 2, l->u);
-			sqlite3_bind_int64(st, b + 3, l->c);
-			sqlite3_bind_int64(st, b + 4, l->f);
-			sqlite3_bind_int64(st, b + 5, l->n);
-			sqlite3_bind_int64(st, b + 6, l->b);
+			sqlite3_bind_int64(st, b + 2, l->usage);
+			sqlite3_bind_int64(st, b + 3, l->covered);
+			sqlite3_bind_int64(st, b + 4, l->forgiven);
+			sqlite3_bind_int64(st, b + 5, l->uncovered);
+			sqlite3_bind_int64(st, b + 6, l->billable);
 			sqlite3_bind_text(st, b + 7, l->tiers, -1,
 					  SQLITE_STATIC);
 			sqlite3_bind_int64(st, b + 8, l->amount);

@@ -39,9 +39,9 @@ struct pctx {
 	size_t nst;
 	struct account *ghosts;      /* accounts of vanished invoices */
 	size_t nghosts;
-	struct eng_period pp;
-	struct plan *pl;             /* per invoice of pp */
-	struct report_invoice *rinv; /* per invoice of pp */
+	struct eng_period rp;
+	struct plan *pl;             /* per invoice of rp */
+	struct report_invoice *rinv; /* per invoice of rp */
 	struct report_adjustment *adj;
 	size_t nadj;
 	struct report_arrears *arr;
@@ -68,7 +68,7 @@ static void pctx_release(struct pctx *c)
 	free(c->arr);
 	free(c->pl);
 	free(c->rinv);
-	engine_period_release(&c->pp);
+	engine_period_release(&c->rp);
 	report_files_release(&c->files);
 }
 
@@ -99,9 +99,9 @@ static struct final_invoice *find_stored(struct pctx *c, const char *tenant,
 
 static int line_same(const struct eng_line *a, const struct final_line *b)
 {
-	return a->u == b->usage_qty && a->c == b->package_qty &&
-	       a->f == b->forgiven_qty && a->n == b->uncovered_qty &&
-	       a->b == b->billable_qty && a->amount == b->amount &&
+	return a->usage == b->usage_qty && a->covered == b->package_qty &&
+	       a->forgiven == b->forgiven_qty && a->uncovered == b->uncovered_qty &&
+	       a->billable == b->billable_qty && a->amount == b->amount &&
 	       strcmp(a->tiers, b->tiers) == 0;
 }
 
@@ -213,7 +213,7 @@ static int load_period(struct pctx *c)
 {
 	int found;
 
-	if (engine_period(c->g, c->p, &c->pp, c->e))
+	if (engine_period(c->g, c->p, &c->rp, c->e))
 		return -1;
 	found = final_period_get(c->fin, c->p, &c->stored, c->e);
 	if (found < 0)
@@ -231,11 +231,11 @@ static int load_period(struct pctx *c)
 static void add_ghosts(struct pctx *c)
 {
 	unsigned char *seen = xcalloc(c->nst ? c->nst : 1, 1);
-	size_t i, nreal = c->pp.ninv;
+	size_t i, nreal = c->rp.ninv;
 
 	for (i = 0; i < nreal; i++) {
 		struct final_invoice *old = find_stored(c,
-			c->pp.inv[i].acct->tenant, c->pp.inv[i].acct->currency);
+			c->rp.inv[i].acct->tenant, c->rp.inv[i].acct->currency);
 
 		if (old)
 			seen[old - c->st] = 1;
@@ -257,28 +257,28 @@ static void add_ghosts(struct pctx *c)
 			c->ghosts[i].currency);
 		struct eng_invoice *v;
 
-		c->pp.inv = xrealloc(c->pp.inv, (c->pp.ninv + 1) *
-				     sizeof(*c->pp.inv));
-		v = &c->pp.inv[c->pp.ninv++];
+		c->rp.inv = xrealloc(c->rp.inv, (c->rp.ninv + 1) *
+				     sizeof(*c->rp.inv));
+		v = &c->rp.inv[c->rp.ninv++];
 		memset(v, 0, sizeof(*v));
 		v->acct = real ? real : &c->ghosts[i];
 	}
 }
 
-/* balance_before of each invoice of pp (of period p), malloc'd; NULL on
+/* balance_before of each invoice of rp (of period p), malloc'd; NULL on
  * error. */
 static dec_t *balances_of(struct store *s, const struct catalog *cat,
-			  const struct eng_period *pp, int p, struct err *e)
+			  const struct eng_period *rp, int p, struct err *e)
 {
-	const struct account **accts = xmalloc((pp->ninv + 1) *
+	const struct account **accts = xmalloc((rp->ninv + 1) *
 					       sizeof(*accts));
-	dec_t *bbs = xmalloc((pp->ninv + 1) * sizeof(*bbs));
+	dec_t *bbs = xmalloc((rp->ninv + 1) * sizeof(*bbs));
 	size_t i;
 	int rc;
 
-	for (i = 0; i < pp->ninv; i++)
-		accts[i] = pp->inv[i].acct;
-	rc = balance_before(s, cat, accts, pp->ninv, p, bbs, e);
+	for (i = 0; i < rp->ninv; i++)
+		accts[i] = rp->inv[i].acct;
+	rc = balance_before(s, cat, accts, rp->ninv, p, bbs, e);
 	free(accts);
 	if (rc) {
 		free(bbs);
@@ -299,12 +299,12 @@ static int plan_invoices(struct pctx *c)
 	for (i = 0; i < c->nst; i++)
 		if (c->st[i].number > maxnum)
 			maxnum = c->st[i].number;
-	c->rinv = xcalloc(c->pp.ninv ? c->pp.ninv : 1, sizeof(*c->rinv));
-	if (!(bbs = balances_of(c->s, c->cat, &c->pp, c->p, c->e)))
+	c->rinv = xcalloc(c->rp.ninv ? c->rp.ninv : 1, sizeof(*c->rinv));
+	if (!(bbs = balances_of(c->s, c->cat, &c->rp, c->p, c->e)))
 		return -1;
-	c->pl = xmalloc((c->pp.ninv + 1) * sizeof(*c->pl));
-	for (i = 0; i < c->pp.ninv; i++) {
-		const struct eng_invoice *v = &c->pp.inv[i];
+	c->pl = xmalloc((c->rp.ninv + 1) * sizeof(*c->pl));
+	for (i = 0; i < c->rp.ninv; i++) {
+		const struct eng_invoice *v = &c->rp.inv[i];
 		struct plan *q = &c->pl[i];
 		struct report_invoice *h = &c->rinv[i];
 
@@ -345,12 +345,12 @@ static int record_invoices(struct pctx *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->pp.ninv; i++) {
-		const struct eng_invoice *v = &c->pp.inv[i];
+	for (i = 0; i < c->rp.ninv; i++) {
+		const struct eng_invoice *v = &c->rp.inv[i];
 		const struct plan *q = &c->pl[i];
 
-		if (i + 1 < c->pp.ninv)
-			prefetch_tiers(&c->pp.inv[i + 1]);
+		if (i + 1 < c->rp.ninv)
+			prefetch_tiers(&c->rp.inv[i + 1]);
 		if (!q->changed)
 			continue;
 		if (q->old && adjust(c, q->old, v))
@@ -378,7 +378,7 @@ static void *render_lines(void *arg)
 /* Records the invoices, then reads back the arrears and adjustments, and
  * renders every file. The files that need no adjustments or arrears are
  * rendered on a second thread meanwhile (nothing else touches the
- * connection; both threads only read c->pp). */
+ * connection; both threads only read c->rp). */
 static int record_and_render(struct pctx *c)
 {
 	struct render_job job;
@@ -388,7 +388,7 @@ static int record_and_render(struct pctx *c)
 	memset(&job, 0, sizeof(job));
 	job.r.cat = c->cat;
 	job.r.g = c->g;
-	job.r.pp = &c->pp;
+	job.r.rp = &c->rp;
 	job.r.inv = c->rinv;
 	job.files = &c->files;
 	threaded = pthread_create(&tid, NULL, render_lines, &job) == 0;
@@ -458,7 +458,7 @@ static void *release_periods(void *arg)
 	size_t i;
 
 	for (i = 0; i < j->n; i++)
-		engine_period_release(&j->ctx[i].pp);
+		engine_period_release(&j->ctx[i].rp);
 	return NULL;
 }
 
@@ -524,7 +524,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		}
 	}
 	res->was_final = ctx[n - 1].was_final;
-	res->invoices = ctx[n - 1].pp.ninv;
+	res->invoices = ctx[n - 1].rp.ninv;
 	res->arrears = ctx[n - 1].narr;
 	/* freed on a second thread during the commit and the writes */
 	rel.ctx = ctx;
@@ -555,7 +555,7 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const char *outdir,
 		 struct ledger_draft *res, struct err *e)
 {
-	struct eng_period pp;
+	struct eng_period rp;
 	struct report_invoice *inv = NULL;
 	struct report_files rf;
 	struct report r;
@@ -565,23 +565,23 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 	int rc = ST_ERROR;
 
 	memset(res, 0, sizeof(*res));
-	memset(&pp, 0, sizeof(pp));
+	memset(&rp, 0, sizeof(rp));
 	memset(&rf, 0, sizeof(rf));
-	if (engine_period(g, p, &pp, e) ||
-	    !(bbs = balances_of(s, cat, &pp, p, e)))
+	if (engine_period(g, p, &rp, e) ||
+	    !(bbs = balances_of(s, cat, &rp, p, e)))
 		goto out;
-	inv = xcalloc(pp.ninv ? pp.ninv : 1, sizeof(*inv));
-	for (i = 0; i < pp.ninv; i++) {
+	inv = xcalloc(rp.ninv ? rp.ninv : 1, sizeof(*inv));
+	for (i = 0; i < rp.ninv; i++) {
 		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		balance_invoice(&inv[i], bbs[i], pp.inv[i].total);
+		balance_invoice(&inv[i], bbs[i], rp.inv[i].total);
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;
 	r.g = g;
-	r.pp = &pp;
+	r.rp = &rp;
 	r.inv = inv;
 	r.draft = 1;
 	ts_period_format(p, 1, ym);
@@ -589,13 +589,13 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 	report_render(&r, &rf);
 	if (report_put(&rf, res->dir, &res->files_written, e))
 		goto out;
-	res->invoices = pp.ninv;
+	res->invoices = rp.ninv;
 	rc = 0;
 out:
 	report_files_release(&rf);
 	free(bbs);
 	free(inv);
-	engine_period_release(&pp);
+	engine_period_release(&rp);
 	return rc;
 }
 

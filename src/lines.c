@@ -68,12 +68,12 @@ static int make_line(struct engine *g, const struct line_key *k,
 	l->acct = &cat->accounts[k->acct];
 	l->item = &cat->items[k->item];
 	l->group = k->group;
-	l->u = a->u;
-	l->c = a->c;
-	l->f = a->f;
-	l->n = a->n;
-	l->b = a->u - a->c - a->f - a->n;
-	if (rate_line(l->item, &l->item->groups[l->group], l->u, l->b,
+	l->usage = a->usage;
+	l->covered = a->covered;
+	l->forgiven = a->forgiven;
+	l->uncovered = a->uncovered;
+	l->billable = a->usage - a->covered - a->forgiven - a->uncovered;
+	if (rate_line(l->item, &l->item->groups[l->group], l->usage, l->billable,
 		      cat->set.rounding, &rt, g->e))
 		return ST_ERROR;
 	l->amount = rt.amount;
@@ -124,7 +124,7 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 		const struct line_agg *a = &g->r->la[i];
 
 		slot[i] = (size_t)-1;
-		if (k->period != p || a->u <= 0)
+		if (k->period != p || a->usage <= 0)
 			continue;
 		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
 		rc = make_line(g, k, a, &lines[n]);
@@ -180,15 +180,15 @@ static int group_invoices(struct eng_period *out, struct eng_line *lines,
 static int package_use(const struct engine *g, size_t pi, int p,
 		       struct eng_pkgrow *row, struct err *e)
 {
-	size_t np = agg_count(g->r->pps), j;
+	size_t np = agg_count(g->r->pkgpers), j;
 
 	for (j = 0; j < np; j++) {
-		const struct pp_key *k = agg_key(g->r->pps, j);
+		const struct pkgper_key *k = agg_key(g->r->pkgpers, j);
 		dec_t *sum = k->period < p ? &row->used_before : &row->used_in;
 
 		if (k->pkg != pi || k->period > p)
 			continue;
-		if (dec_add(*sum, g->r->pp[j], sum))
+		if (dec_add(*sum, g->r->pkgper[j], sum))
 			return err_set(e, ST_ERROR, "usage of package "
 				       "'%s' overflows", row->pkg->id);
 	}
@@ -271,19 +271,19 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 	return 0;
 }
 
-void engine_period_release(struct eng_period *pp)
+void engine_period_release(struct eng_period *rp)
 {
 	size_t i, j;
 
-	for (i = 0; i < pp->ninv; i++) {
-		for (j = 0; j < pp->inv[i].nlines; j++) {
-			free(pp->inv[i].lines[j].tiers);
-			free(pp->inv[i].lines[j].pu);
+	for (i = 0; i < rp->ninv; i++) {
+		for (j = 0; j < rp->inv[i].nlines; j++) {
+			free(rp->inv[i].lines[j].tiers);
+			free(rp->inv[i].lines[j].pu);
 		}
-		free(pp->inv[i].lines);
+		free(rp->inv[i].lines);
 	}
-	free(pp->inv);
-	free(pp->pkgs);
-	free(pp->alerts);
-	memset(pp, 0, sizeof(*pp));
+	free(rp->inv);
+	free(rp->pkgs);
+	free(rp->alerts);
+	memset(rp, 0, sizeof(*rp));
 }

@@ -134,8 +134,8 @@ static int merge_part(struct part *d, struct part *s)
 
 		map[i] = eng_line_put(d, agg_key(s->lines, i));
 		a = &d->la[map[i]];
-		if (eng_add(d, &a->u, b->u) || eng_add(d, &a->c, b->c) ||
-		    eng_add(d, &a->f, b->f) || eng_add(d, &a->n, b->n))
+		if (eng_add(d, &a->usage, b->usage) || eng_add(d, &a->covered, b->covered) ||
+		    eng_add(d, &a->forgiven, b->forgiven) || eng_add(d, &a->uncovered, b->uncovered))
 			goto out;
 	}
 	for (i = 0; i < agg_count(s->pus); i++) {
@@ -146,12 +146,12 @@ static int merge_part(struct part *d, struct part *s)
 		    eng_add(d, &d->pu[j].units, s->pu[i].units))
 			goto out;
 	}
-	for (i = 0; i < agg_count(s->pps); i++) {
-		const struct pp_key *k = agg_key(s->pps, i);
-		/* may move d->pp */
-		size_t j = eng_pp_put(d, k->pkg, k->period);
+	for (i = 0; i < agg_count(s->pkgpers); i++) {
+		const struct pkgper_key *k = agg_key(s->pkgpers, i);
+		/* may move d->pkgper */
+		size_t j = eng_pkgper_put(d, k->pkg, k->period);
 
-		if (eng_add(d, &d->pp[j], s->pp[i]))
+		if (eng_add(d, &d->pkgper[j], s->pkgper[i]))
 			goto out;
 	}
 	for (i = 0; i < agg_count(s->pcounts); i++) {

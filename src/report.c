@@ -60,9 +60,9 @@ static void write_invoices(const struct report *r, struct report_files *out)
 	char period[16], ver[24], nl[24], b[5][DEC_MAX_TEXT];
 	size_t i;
 
-	ts_period_format(r->pp->period, 1, period);
-	for (i = 0; i < r->pp->ninv; i++) {
-		const struct eng_invoice *v = &r->pp->inv[i];
+	ts_period_format(r->rp->period, 1, period);
+	for (i = 0; i < r->rp->ninv; i++) {
+		const struct eng_invoice *v = &r->rp->inv[i];
 		const struct report_invoice *h = &r->inv[i];
 		int m = dec_minor_digits(v->acct->currency);
 		const char *row[12];
@@ -125,13 +125,13 @@ static void write_lines(const struct report *r, struct report_files *out)
 	char b[7][DEC_MAX_TEXT];
 	size_t i, j, k;
 
-	if (r->pp->ninv)
-		prefetch_lines(&r->pp->inv[0]);
-	for (i = 0; i < r->pp->ninv; i++) {
-		const struct eng_invoice *v = &r->pp->inv[i];
+	if (r->rp->ninv)
+		prefetch_lines(&r->rp->inv[0]);
+	for (i = 0; i < r->rp->ninv; i++) {
+		const struct eng_invoice *v = &r->rp->inv[i];
 
-		if (i + 1 < r->pp->ninv)
-			prefetch_lines(&r->pp->inv[i + 1]);
+		if (i + 1 < r->rp->ninv)
+			prefetch_lines(&r->rp->inv[i + 1]);
 		for (j = 0; j < v->nlines; j++) {
 			const struct eng_line *l = &v->lines[j];
 			const char *grp = l->item->groups[l->group].filter;
@@ -141,11 +141,11 @@ static void write_lines(const struct report *r, struct report_files *out)
 			row[1] = v->acct->tenant;
 			row[2] = l->item->code;
 			row[3] = grp;
-			row[4] = qty(l->u, b[0]);
-			row[5] = qty(l->c, b[1]);
-			row[6] = qty(l->f, b[2]);
-			row[7] = qty(l->n, b[3]);
-			row[8] = qty(l->b, b[4]);
+			row[4] = qty(l->usage, b[0]);
+			row[5] = qty(l->covered, b[1]);
+			row[6] = qty(l->forgiven, b[2]);
+			row[7] = qty(l->uncovered, b[3]);
+			row[8] = qty(l->billable, b[4]);
 			row[9] = l->tiers;
 			row[10] = amt(l->amount, l->item->minor, b[5]);
 			table_add(t, row);
@@ -159,10 +159,10 @@ static void write_lines(const struct report *r, struct report_files *out)
 				row[6] = qty(p->units, b[6]);
 				table_add(u, row);
 			}
-			if (l->n > 0) {
+			if (l->uncovered > 0) {
 				const char *crow[4] = {
 					v->acct->tenant, l->item->code, grp,
-					qty(l->n, b[0]) };
+					qty(l->uncovered, b[0]) };
 
 				table_add(c, crow);
 			}
@@ -191,8 +191,8 @@ static void write_packages(const struct report *r, struct report_files *out)
 	int tz = r->cat->set.tz;
 	size_t i;
 
-	for (i = 0; i < r->pp->npkgs; i++) {
-		const struct eng_pkgrow *p = &r->pp->pkgs[i];
+	for (i = 0; i < r->rp->npkgs; i++) {
+		const struct eng_pkgrow *p = &r->rp->pkgs[i];
 		int lim = !p->pkg->unlimited;
 		const char *row[8];
 
@@ -212,8 +212,8 @@ static void write_packages(const struct report *r, struct report_files *out)
 			row[6] = "0";
 		table_add(t, row);
 	}
-	for (i = 0; i < r->pp->nalerts; i++) {
-		const struct eng_alert *al = &r->pp->alerts[i];
+	for (i = 0; i < r->rp->nalerts; i++) {
+		const struct eng_alert *al = &r->rp->alerts[i];
 		const char *row[5];
 
 		ts_format(al->ts, tz, ts);
@@ -349,25 +349,25 @@ static void write_summary(const struct report *r, struct report_files *out)
 {
 	struct eng_counts c;
 	struct text t = { NULL, 0, 0 };
-	const char **cur = xmalloc((r->pp->ninv + 1) * sizeof(*cur));
+	const char **cur = xmalloc((r->rp->ninv + 1) * sizeof(*cur));
 	char period[16], b[DEC_MAX_TEXT];
 	size_t i, j, ncur = 0, arrears = 0;
 
 	engine_counts(r->g, &c);
-	ts_period_format(r->pp->period, 1, period);
+	ts_period_format(r->rp->period, 1, period);
 	tprintf(&t, "settle %s %s\n", r->draft ? "draft" : "final", period);
 	tprintf(&t, "files: %llu ok, %llu failed\n",
 		(unsigned long long)c.files_ok,
 		(unsigned long long)c.files_failed);
 	tprintf(&t, "records: %llu in period (%llu unbillable)\n",
-		(unsigned long long)r->pp->records,
-		(unsigned long long)r->pp->unbillable);
+		(unsigned long long)r->rp->records,
+		(unsigned long long)r->rp->unbillable);
 	tprintf(&t, "rejected: %llu (all files)\n",
 		(unsigned long long)c.rejected);
 	tprintf(&t, "duplicates: %llu counted once (all files)\n",
 		(unsigned long long)c.duplicates);
-	for (i = 0; i < r->pp->ninv; i++) {
-		const char *cu = r->pp->inv[i].acct->currency;
+	for (i = 0; i < r->rp->ninv; i++) {
+		const char *cu = r->rp->inv[i].acct->currency;
 
 		for (j = 0; j < ncur && strcmp(cur[j], cu) != 0; j++)
 			;
@@ -375,23 +375,23 @@ static void write_summary(const struct report *r, struct report_files *out)
 			cur[ncur++] = cu;
 	}
 	qsort(cur, ncur, sizeof(*cur), cmp_cur);
-	for (i = 0, j = 0; i < r->pp->ninv; i++)
-		if (i == 0 || strcmp(r->pp->inv[i].acct->tenant,
-				     r->pp->inv[i - 1].acct->tenant) != 0)
+	for (i = 0, j = 0; i < r->rp->ninv; i++)
+		if (i == 0 || strcmp(r->rp->inv[i].acct->tenant,
+				     r->rp->inv[i - 1].acct->tenant) != 0)
 			j++;
 	tprintf(&t, "tenants: %zu\n", j);
-	tprintf(&t, "invoices: %zu\n", r->pp->ninv);
+	tprintf(&t, "invoices: %zu\n", r->rp->ninv);
 	for (j = 0; j < ncur; j++) {
 		dec_t sum = 0;
 
-		for (i = 0; i < r->pp->ninv; i++)
-			if (strcmp(r->pp->inv[i].acct->currency, cur[j]) == 0)
-				dec_add(sum, r->pp->inv[i].total, &sum);
+		for (i = 0; i < r->rp->ninv; i++)
+			if (strcmp(r->rp->inv[i].acct->currency, cur[j]) == 0)
+				dec_add(sum, r->rp->inv[i].total, &sum);
 		tprintf(&t, "total %s: %s\n", cur[j],
 			amt(sum, dec_minor_digits(cur[j]), b));
 	}
 	if (r->draft) {
-		for (i = 0; i < r->pp->ninv; i++)
+		for (i = 0; i < r->rp->ninv; i++)
 			arrears += r->inv[i].balance_after < 0;
 	} else {
 		arrears = r->narr;

@@ -25,7 +25,7 @@ int suggest_distance(const char *a, const char *b)
 	for (j = 0; j <= nb; j++)
 		r[0][j] = (int)j;
 	for (i = 1; i <= na; i++) {
-		int *cur = r[i % 3], *prev = r[(i + 2) % 3], *pp = r[(i + 1) % 3];
+		int *cur = r[i % 3], *prev = r[(i + 2) % 3], *back2 = r[(i + 1) % 3];
 
 		cur[0] = (int)i;
 		for (j = 1; j <= nb; j++) {
@@ -34,8 +34,8 @@ int suggest_distance(const char *a, const char *b)
 			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1,
 				      prev[j - 1] + cost);
 			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < cur[j])
-				cur[j] = pp[j - 2] + 1;
+			    a[i - 2] == b[j - 1] && back2[j - 2] + 1 < cur[j])
+				cur[j] = back2[j - 2] + 1;
 		}
 	}
 	return r[na % 3][nb];
