@@ -503,6 +503,40 @@ static int get_varint(const unsigned char **p, const unsigned char *end,
 	return -1;
 }
 
+/* Reads a blob's layout mark and string table from *pp, leaving *pp at
+ * the record count. *strs (malloc'd, pointing into the blob) is set
+ * whenever the call returns 0; -1 on a malformed blob. */
+static int decode_strings(const unsigned char **pp, const unsigned char *end,
+			  size_t len, struct span **strs, uint64_t *nstr,
+			  int *packing)
+{
+	const unsigned char *p = *pp;
+	uint64_t i, v;
+
+	*packing = 0;
+	if (len >= 2 && p[0] == MARK0 && p[1] == MARK1) {
+		p += 2;
+		if (get_varint(&p, end, &v) || v != LAYOUT)
+			return -1;
+		*packing = 1;
+	}
+	if (get_varint(&p, end, nstr) || *nstr > len)
+		return -1;
+	*strs = xmalloc((size_t)(*nstr ? *nstr : 1) * sizeof(**strs));
+	for (i = 0; i < *nstr; i++) {
+		if (get_varint(&p, end, &v) || v > (uint64_t)(end - p)) {
+			free(*strs);
+			*strs = NULL;
+			return -1;
+		}
+		(*strs)[i].p = (const char *)p;
+		(*strs)[i].n = (size_t)v;
+		p += v;
+	}
+	*pp = p;
+	return 0;
+}
+
 /* Decodes, calling strs once then fn per record (either may be NULL). */
 static int decode(const void *data, size_t len,
 		  int (*strsfn)(void *ctx, const struct span *s, size_t n),
@@ -513,28 +547,14 @@ static int decode(const void *data, size_t len,
 {
 	const unsigned char *p = data, *end = p + len;
 	struct span *strs = NULL;
-	uint64_t nstr, nrec, i, v;
+	uint64_t nstr, nrec, i;
 	struct usage_rec r;
 	/* the text of a packed record_id, for the callback */
 	char uuid[UUID_TEXT];
-	int rc = -1, packing = 0;
+	int rc = -1, packing;
 
-	if (len >= 2 && p[0] == MARK0 && p[1] == MARK1) {
-		p += 2;
-		if (get_varint(&p, end, &v) || v != LAYOUT)
-			return -1;
-		packing = 1;
-	}
-	if (get_varint(&p, end, &nstr) || nstr > len)
+	if (decode_strings(&p, end, len, &strs, &nstr, &packing))
 		return -1;
-	strs = xmalloc((size_t)(nstr ? nstr : 1) * sizeof(*strs));
-	for (i = 0; i < nstr; i++) {
-		if (get_varint(&p, end, &v) || v > (uint64_t)(end - p))
-			goto out;
-		strs[i].p = (const char *)p;
-		strs[i].n = (size_t)v;
-		p += v;
-	}
 	if (strsfn) {
 		int k = strsfn(ctx, strs, (size_t)nstr);
 
