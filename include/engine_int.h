@@ -1,21 +1,25 @@
 /* engine_int: the structures and helpers shared by the engine's files.
- * INTERNAL to src/engine.c, pool.c, dup.c, walk.c and lines.c: nothing
- * else includes it; the engine's API is include/engine.h.
+ * INTERNAL to src/engine.c, part.c, pool.c, dup.c, walk.c and lines.c:
+ * nothing else includes it; the engine's API is include/engine.h.
  *
- * The pieces:
- *  engine.c  loading (engine_load/engine_free), admission of one record
- *            (eng_admit, eng_accept), the per-thread aggregates of a part
- *            (eng_part_*, eng_line_put, eng_pu_put, eng_pkgper_put, ...) and
- *            booking a record into them (eng_consume: the SPEC 6 rules
- *            themselves are pkg.c's, a public module, include/pkg.h);
+ * The pieces, each calling only those below it:
+ *  engine.c  loading (engine_load/engine_free): tenants, accounts and
+ *            packages, then dup.c's pass 1, pool.c, dup.c's resolution
+ *            and walk.c, in that order;
  *  pool.c    decoding batches on several threads, one part each, and
  *            merging the parts (pool_*);
  *  dup.c     SPEC 3 duplicates: keys seen twice (pass 1) and resolving
  *            the candidates exactly (dup_*);
  *  walk.c    the ordered walk of records that may meet a limited
  *            package (walk_*);
+ *  part.c    one thread's share: decoding a batch (eng_rate_batch),
+ *            admission of one record (eng_admit, eng_accept), duplicate
+ *            candidates set aside, the per-thread aggregates of a part
+ *            (eng_part_*, eng_line_put, eng_pu_put, eng_pkgper_put, ...) and
+ *            booking a record into them (eng_consume: the SPEC 6 rules
+ *            themselves are pkg.c's, a public module, include/pkg.h);
  *  lines.c   the invoice lines and package rows of one period
- *            (engine_period).
+ *            (engine_period), from the merged part.
  * Functions return 0 or -1 with the part's (or the engine's) err filled,
  * unless said otherwise. Ownership: the engine owns its parts; a part
  * owns everything it points to but `g` and strings in g->paths. */
@@ -215,7 +219,7 @@ struct engine {
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */
-#define fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
+#define eng_fail(g, ...) err_set((g)->e, ST_ERROR, __VA_ARGS__)
 
 /* The tenant index of t, or -1. */
 static inline long eng_find_tenant(const struct engine *g, struct span t)
@@ -238,11 +242,11 @@ static inline int eng_cmp_bytes(const char *a, size_t na, const char *b,
 static inline int eng_add(struct part *w, dec_t *acc, dec_t v)
 {
 	if (dec_add(*acc, v, acc))
-		return fail(w, "%s overflows", "a usage sum");
+		return eng_fail(w, "%s overflows", "a usage sum");
 	return 0;
 }
 
-/* ---- engine.c ---- */
+/* ---- part.c ---- */
 
 void eng_part_init(struct part *w, struct engine *g);
 void eng_part_free(struct part *w);
@@ -293,8 +297,6 @@ int pool_rate_batches(struct engine *g, struct store *s);
 /* Pass 1: fills g->candkeys with the record keys seen more than once
  * among all batches. Returns 0 or -1 with g->e filled. */
 int dup_find_candidates(struct engine *g, struct store *s);
-/* Keeps record r (of w->cur_path) whole as a duplicate candidate. */
-void dup_keep_candidate(struct part *w, const struct usage_rec *r);
 /* Resolves g->r's candidates (SPEC 3 duplicates): the winner of each
  * (tenant, record_id) is admitted, identical repeats counted in
  * g->duplicates, conflicting ones rejected. */

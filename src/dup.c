@@ -1,7 +1,7 @@
 /* dup: duplicate records (SPEC 3 duplicates). Pass 1 finds the record
  * keys (hash of tenant and record_id) seen more than once without holding
- * the records; pass 2 (engine.c's on_rec) sets every record with such a
- * key aside whole (dup_keep_candidate); at the end the candidates are
+ * the records; pass 2 (part.c's on_rec) sets every record with such a
+ * key aside whole; at the end the candidates are
  * resolved exactly. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -269,7 +269,7 @@ int dup_find_candidates(struct engine *g, struct store *s)
 	while (bits < 40 && (total >> bits) > (1 << 14))
 		bits++;
 	if (share_streams(&m, r, nr, bits, g->candkeys) || run_ranges(r, nr)) {
-		fail(g, "%s", "cannot read record keys in the state");
+		eng_fail(g, "%s", "cannot read record keys in the state");
 		goto out;
 	}
 	if (nr == 2)
@@ -434,24 +434,3 @@ out:
 	return rc;
 }
 
-/* Keeps a duplicate candidate whole. */
-void dup_keep_candidate(struct part *w, const struct usage_rec *r)
-{
-	const struct span f[6] = { r->record_id, r->tenant, r->item,
-				   r->status, r->unit, r->dims };
-	struct crec *c;
-	int k;
-
-	xgrow((void **)&w->cands, &w->cands_cap, w->ncands + 1,
-	      sizeof(*w->cands));
-	c = &w->cands[w->ncands++];
-	memset(c, 0, sizeof(*c));
-	c->path = w->cur_path;
-	c->line = r->line;
-	c->ts = r->ts;
-	c->qty = r->qty;
-	for (k = 0; k < 6; k++) {
-		c->s[k] = xstrndup(f[k].p, f[k].n);
-		c->n[k] = f[k].n;
-	}
-}

@@ -1,0 +1,513 @@
+/* part: one decoding thread's share of the rating (see engine_int.h).
+ *
+ * A part holds the aggregates of the batches one thread decodes: the open
+ * line sums, the package usage per line and per (package, period), the
+ * record counts per period, the rejects, the duplicate candidates set
+ * aside whole and the records kept for the ordered walk. This file admits
+ * each decoded record against the config (SPEC 3's config rejects),
+ * converts it to price units and books it: straight into the aggregates,
+ * or through the SPEC 6 rules of pkg.c when its tenant has packages.
+ * pool.c, dup.c and walk.c call into it; it calls none of them. */
+#include "engine_int.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "mem.h"
+#include "ts.h"
+#include "banned.h"
+
+void eng_part_init(struct part *w, struct engine *g)
+{
+	const struct catalog *cat = g->cat;
+	size_t nls = cat->naccounts * g->ngroups;
+
+	memset(w, 0, sizeof(*w));
+	w->g = g;
+	w->e = &w->err;
+	w->strs = strtab_new();
+	w->lines = agg_new(sizeof(struct line_key));
+	w->pus = agg_new(sizeof(struct pu_key));
+	w->pkgpers = agg_new(sizeof(struct pkgper_key));
+	w->pcounts = agg_new(sizeof(int32_t));
+	/* written now rather than left to calloc: a zero page first read
+	 * and then written faults twice, the second time with a TLB flush
+	 * on every core */
+	w->ls = xmalloc((nls ? nls : 1) * sizeof(*w->ls));
+	memset(w->ls, 0, (nls ? nls : 1) * sizeof(*w->ls));
+	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
+			 sizeof(*w->ppc));
+	w->uses = xmalloc((g->max_tpkgs ? g->max_tpkgs : 1) * sizeof(*w->uses));
+}
+
+void eng_part_free(struct part *w)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < w->nrej; i++) {
+		free(w->rej[i].record_id);
+		free(w->rej[i].tenant);
+	}
+	free(w->rej);
+	for (i = 0; i < w->ncands; i++)
+		for (k = 0; k < 6; k++)
+			free(w->cands[i].s[k]);
+	free(w->cands);
+	strtab_free(w->strs);
+	free(w->group_of);
+	free(w->rids);
+	free(w->walk);
+	free(w->bc.tenant);
+	free(w->bc.item);
+	free(w->bc.dims);
+	free(w->bc.ok);
+	agg_free(w->lines);
+	free(w->la);
+	agg_free(w->pus);
+	free(w->pu);
+	agg_free(w->pkgpers);
+	free(w->pkgper);
+	agg_free(w->pcounts);
+	free(w->pc);
+	free(w->ls);
+	free(w->ppc);
+	free(w->uses);
+}
+
+void eng_add_reject(struct part *w, const char *path, uint64_t line,
+		    struct span rid, struct span tenant, const char *reason)
+{
+	struct eng_reject *r;
+
+	xgrow((void **)&w->rej, &w->rej_cap, w->nrej + 1, sizeof(*w->rej));
+	r = &w->rej[w->nrej++];
+	r->path = path;
+	r->line = line;
+	r->record_id = xstrndup(rid.p, rid.n);
+	r->tenant = xstrndup(tenant.p, tenant.n);
+	r->reason = reason;
+}
+
+/* The price group of (item, dims), computed once per pair and kept in a
+ * table indexed by (dims id, item): no hashing per record. */
+static int32_t group_for(struct part *w, uint32_t item, uint32_t dims)
+{
+	const struct catalog *cat = w->g->cat;
+	size_t ni = cat->nitems, need = ((size_t)dims + 1) * ni;
+	int32_t *slot;
+
+	if (need > w->group_cap) {
+		size_t old = w->group_cap;
+
+		xgrow((void **)&w->group_of, &w->group_cap, need,
+		      sizeof(*w->group_of));
+		memset(w->group_of + old, 0,
+		       (w->group_cap - old) * sizeof(*w->group_of));
+	}
+	slot = &w->group_of[(size_t)dims * ni + item];
+	if (*slot == 0) {
+		const struct item *it = &cat->items[item];
+
+		/* stored + 2: 0 is "not yet", 1 is "no group" */
+		*slot = 2 + catalog_match_group(it, strtab_str(w->strs, dims),
+						strtab_len(w->strs, dims));
+	}
+	return *slot - 2;
+}
+
+int eng_status_ok(struct span s)
+{
+	return s.n == 0 || span_eq(s, "ok");
+}
+
+/* The config checks of SPEC 3 that follow ingest's, in order. t and it
+ * are the resolved tenant and item (-1 / NULL when unknown), dims the id
+ * of the canonical dims text. Returns NULL and fills a, or the reason. */
+const char *eng_admit(struct part *w, long t, const struct item *it,
+		      struct span unit, uint32_t dims, struct adm *a)
+{
+	const struct catalog *cat = w->g->cat;
+	const struct tenant_info *ti;
+	size_t k;
+
+	if (t < 0)
+		return usage_reject_name(REJ_UNKNOWN_TENANT);
+	if (!it)
+		return usage_reject_name(REJ_UNKNOWN_ITEM);
+	ti = &w->g->ti[t];
+	a->acct = NULL;
+	for (k = 0; k < ti->nacct; k++)
+		if (memcmp(cat->accounts[ti->acct0 + k].currency, it->currency,
+			   4) == 0)
+			a->acct = &cat->accounts[ti->acct0 + k];
+	if (!a->acct)
+		return usage_reject_name(REJ_NO_ACCOUNT);
+	if (unit.n && !span_eq(unit, it->usage_unit))
+		return usage_reject_name(REJ_UNIT_MISMATCH);
+	a->group = group_for(w, (uint32_t)(it - cat->items), dims);
+	if (a->group < 0)
+		return usage_reject_name(REJ_NO_PRICE);
+	a->tenant = t;
+	a->it = it;
+	return NULL;
+}
+
+/* The index of line k, adding it when new. */
+size_t eng_line_put(struct part *w, const struct line_key *k)
+{
+	int added;
+	size_t i = agg_put(w->lines, k, &added);
+
+	if (added) {
+		xgrow((void **)&w->la, &w->la_cap, i + 1, sizeof(*w->la));
+		memset(&w->la[i], 0, sizeof(w->la[i]));
+	}
+	return i;
+}
+
+/* Adds the usage kept in slot c to its line. */
+static int ls_close(struct part *w, struct lslot *c)
+{
+	if (eng_add(w, &w->la[c->li - 1].usage, c->u))
+		return -1;
+	c->u = 0;
+	return 0;
+}
+
+/* The open line of record r, or NULL on overflow. */
+static struct lslot *line_of(struct part *w, const struct wrec *r)
+{
+	const struct engine *g = w->g;
+	struct lslot *c = &w->ls[(size_t)r->acct * g->ngroups +
+				 g->gofs[r->item] + r->group];
+	struct line_key k;
+
+	if (c->li && c->period == r->period)
+		return c;
+	if (c->li && ls_close(w, c))
+		return NULL;
+	memset(&k, 0, sizeof(k));
+	k.period = r->period;
+	k.acct = r->acct;
+	k.item = r->item;
+	k.group = r->group;
+	c->li = (uint32_t)eng_line_put(w, &k) + 1;
+	c->period = r->period;
+	return c;
+}
+
+/* Closes every open line: the line sums are then complete. */
+int eng_ls_flush(struct part *w)
+{
+	size_t i, n = w->g->cat->naccounts * w->g->ngroups;
+
+	for (i = 0; i < n; i++)
+		if (w->ls[i].u && ls_close(w, &w->ls[i]))
+			return -1;
+	return 0;
+}
+
+struct period_count *eng_period_count(struct part *w, int32_t p)
+{
+	int added;
+	size_t i;
+
+	if (w->have_p && w->last_p == p)
+		return &w->pc[w->last_pi];
+	i = agg_put(w->pcounts, &p, &added);
+	if (added) {
+		xgrow((void **)&w->pc, &w->pc_cap, i + 1, sizeof(*w->pc));
+		memset(&w->pc[i], 0, sizeof(w->pc[i]));
+	}
+	w->last_p = p;
+	w->last_pi = i;
+	w->have_p = 1;
+	return &w->pc[i];
+}
+
+/* The index of (line, pkg) in pus, adding it when new. */
+size_t eng_pu_put(struct part *w, size_t li, size_t pkg)
+{
+	struct pu_key k = { (uint32_t)li, (uint32_t)pkg };
+	int added;
+	size_t i = agg_put(w->pus, &k, &added);
+
+	if (added) {
+		xgrow((void **)&w->pu, &w->pu_cap, i + 1, sizeof(*w->pu));
+		memset(&w->pu[i], 0, sizeof(w->pu[i]));
+		w->pu[i].pkg = pkg;
+	}
+	return i;
+}
+
+/* The index of (pkg, p) in pkgpers, adding it when new. */
+size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p)
+{
+	struct ppcache *c = &w->ppc[pkg];
+	struct pkgper_key k = { (uint32_t)pkg, p };
+	int added;
+	size_t i;
+
+	if (c->i && c->period == p)
+		return c->i - 1;
+	i = agg_put(w->pkgpers, &k, &added);
+	if (added) {
+		xgrow((void **)&w->pkgper, &w->pkgper_cap, i + 1, sizeof(*w->pkgper));
+		w->pkgper[i] = 0;
+	}
+	c->period = p;
+	c->i = i + 1;
+	return i;
+}
+
+/* Records that package pkg covered qty price units with units package
+ * units of line li in period p. */
+static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
+		 dec_t qty, dec_t units)
+{
+	struct line_agg *la = &w->la[li];
+	size_t i;
+
+	/* a line is mostly covered by one package: remember the last */
+	if (la->pu1 && w->pu[la->pu1 - 1].pkg == pkg) {
+		i = la->pu1 - 1;
+	} else {
+		i = eng_pu_put(w, li, pkg);
+		la->pu1 = i + 1;
+	}
+	if (eng_add(w, &w->pu[i].qty, qty) ||
+	    eng_add(w, &w->pu[i].units, units))
+		return -1;
+	i = eng_pkgper_put(w, pkg, p); /* may move w->pkgper */
+	return eng_add(w, &w->pkgper[i], units);
+}
+
+/* Package consumption of one ok record (SPEC section 6, pkg.c), booked
+ * into w's aggregates. Package state (quota left, alerts) is the
+ * engine's: only the walk, which runs on one thread, reaches a limited
+ * package. */
+int eng_consume(struct part *w, const struct wrec *r)
+{
+	struct engine *g = w->g;
+	const struct catalog *cat = g->cat;
+	const struct tenant_info *tp = &g->ti[r->tenant];
+	struct lslot *ls = line_of(w, r);
+	struct pkg_result res = { 0, 0, r->q, 0 };
+	struct line_agg *la;
+	size_t li, k;
+	int postpaid = cat->accounts[r->acct].postpaid;
+
+	if (!ls)
+		return -1;
+	li = ls->li - 1;
+	if (tp->npkgs) {
+		struct pkg_rec pr = { r->ts, r->q, r->item };
+		int rc = pkg_consume(&g->book, tp->pkgs, tp->npkgs, &pr,
+				     w->uses, &res, w->e);
+
+		/* what was consumed is booked before an overflow of the
+		 * next package is reported, as when booking went along */
+		for (k = 0; k < res.nuse; k++)
+			if (cover(w, li, w->uses[k].pkg, r->period,
+				  w->uses[k].qty, w->uses[k].units))
+				return -1;
+		if (rc)
+			return -1;
+	}
+	if (eng_add(w, &ls->u, r->q))
+		return -1;
+	if (!res.covered && !res.forgiven && (res.rest == 0 || postpaid))
+		return 0; /* the usual: no package, billed */
+	la = &w->la[li];
+	if (eng_add(w, &la->covered, res.covered) ||
+	    eng_add(w, &la->forgiven, res.forgiven))
+		return -1;
+	if (res.rest > 0 && !postpaid)
+		return eng_add(w, &la->uncovered, res.rest);
+	return 0;
+}
+
+/* The period of instant ts. Records come in runs of one month: the
+ * month is converted only when ts leaves the last one. */
+int32_t eng_period_of(struct part *w, int64_t ts)
+{
+	const struct catalog *cat = w->g->cat;
+
+	if (!w->have_span || ts < w->span_from || ts >= w->span_to) {
+		w->span_p = ts_period_of(ts, cat->set.tz);
+		w->span_from = ts_period_start(w->span_p, cat->set.tz);
+		w->span_to = ts_period_start(w->span_p + 1, cat->set.tz);
+		w->have_span = 1;
+	}
+	return w->span_p;
+}
+
+/* Admits one record the config accepts: counts it in its period, and
+ * rates it now or keeps it for the walk. */
+int eng_accept(struct part *w, const struct adm *a,
+	       const struct usage_rec *r)
+{
+	const struct catalog *cat = w->g->cat;
+	const struct item *it = a->it;
+	struct period_count *pc;
+	const struct window *win;
+	struct wrec x;
+
+	memset(&x, 0, sizeof(x));
+	x.period = eng_period_of(w, r->ts);
+	pc = eng_period_count(w, x.period);
+	pc->records++;
+	w->live++;
+	if (!a->ok) {
+		pc->unbillable++;
+		return 0;
+	}
+	if (it->unit_ratio == DEC_ONE && it->record_round >= 6)
+		x.q = r->qty; /* q = quantity: nothing to divide or round */
+	else if (dec_div(r->qty, it->unit_ratio, it->record_round,
+			 it->record_round_mode, &x.q))
+		return eng_fail(w, "quantity of item '%s' overflows in price units",
+			    it->code);
+	x.ts = r->ts;
+	x.tenant = (uint32_t)a->tenant;
+	x.acct = (uint32_t)(a->acct - cat->accounts);
+	x.item = (uint32_t)(it - cat->items);
+	x.group = (uint32_t)a->group;
+	win = &w->g->walkwin[(size_t)a->tenant * cat->nitems + x.item];
+	if (x.ts < win->from || x.ts >= win->to)
+		return eng_consume(w, &x);
+	/* ingest keeps record_id to 128 bytes; the limits keep the packing
+	 * exact */
+	if (r->record_id.n > UINT8_MAX || x.item > UINT16_MAX ||
+	    x.group > UINT16_MAX ||
+	    w->rids_n + 1 + r->record_id.n > UINT32_MAX)
+		return eng_fail(w, "%s", "too many records for the ordered walk");
+	xgrow((void **)&w->rids, &w->rids_cap, w->rids_n + 1 + r->record_id.n,
+	      1);
+	w->rids[w->rids_n] = (char)(unsigned char)r->record_id.n;
+	memcpy(w->rids + w->rids_n + 1, r->record_id.p, r->record_id.n);
+	xgrow((void **)&w->walk, &w->walk_cap, w->nwalk + 1, sizeof(*w->walk));
+	w->walk[w->nwalk].ts = x.ts;
+	w->walk[w->nwalk].q = x.q;
+	w->walk[w->nwalk].rid_off = (uint32_t)w->rids_n;
+	w->walk[w->nwalk].tenant = x.tenant;
+	w->walk[w->nwalk].acct = x.acct;
+	w->walk[w->nwalk].item = (uint16_t)x.item;
+	w->walk[w->nwalk].group = (uint16_t)x.group;
+	w->nwalk++;
+	w->rids_n += 1 + r->record_id.n;
+	return 0;
+}
+
+static int on_strings(void *ctx, const struct span *strs, size_t n)
+{
+	struct part *w = ctx;
+	struct bcache *c = &w->bc;
+	size_t i;
+
+	if (n > c->cap) {
+		c->tenant = xrealloc(c->tenant, n * sizeof(*c->tenant));
+		c->item = xrealloc(c->item, n * sizeof(*c->item));
+		c->dims = xrealloc(c->dims, n * sizeof(*c->dims));
+		c->ok = xrealloc(c->ok, n);
+		c->cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		c->tenant[i] = c->item[i] = -2;
+		c->dims[i] = -1;
+		c->ok[i] = -1;
+	}
+	c->strs = strs;
+	c->n = n;
+	return 0;
+}
+
+/* Keeps a duplicate candidate whole. */
+static void keep_candidate(struct part *w, const struct usage_rec *r)
+{
+	const struct span f[6] = { r->record_id, r->tenant, r->item,
+				   r->status, r->unit, r->dims };
+	struct crec *c;
+	int k;
+
+	xgrow((void **)&w->cands, &w->cands_cap, w->ncands + 1,
+	      sizeof(*w->cands));
+	c = &w->cands[w->ncands++];
+	memset(c, 0, sizeof(*c));
+	c->path = w->cur_path;
+	c->line = r->line;
+	c->ts = r->ts;
+	c->qty = r->qty;
+	for (k = 0; k < 6; k++) {
+		c->s[k] = xstrndup(f[k].p, f[k].n);
+		c->n[k] = f[k].n;
+	}
+}
+
+/* One ingested record: a candidate, a reject, or admitted. */
+static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
+{
+	struct part *w = ctx;
+	struct engine *g = w->g;
+	struct bcache *c = &w->bc;
+	const char *why;
+	const struct item *it;
+	struct adm a;
+	uint64_t key;
+
+	if (agg_count(g->candkeys)) {
+		key = batch_key(r->tenant, r->record_id);
+		if (agg_get(g->candkeys, &key) != (size_t)-1) {
+			keep_candidate(w, r);
+			return 0;
+		}
+	}
+	if (c->tenant[id[0]] == -2)
+		c->tenant[id[0]] = eng_find_tenant(g, r->tenant);
+	if (c->item[id[1]] == -2) {
+		it = catalog_item(g->cat, r->item.p, r->item.n);
+		c->item[id[1]] = it ? (long)(it - g->cat->items) : -1;
+	}
+	if (c->dims[id[4]] == -1)
+		c->dims[id[4]] = strtab_put(w->strs, r->dims.p, r->dims.n);
+	if (c->ok[id[2]] == -1)
+		c->ok[id[2]] = (signed char)eng_status_ok(r->status);
+	it = c->item[id[1]] >= 0 ? &g->cat->items[c->item[id[1]]] : NULL;
+	why = eng_admit(w, c->tenant[id[0]], it, r->unit,
+			(uint32_t)c->dims[id[4]], &a);
+	if (why) {
+		eng_add_reject(w, w->cur_path, r->line, r->record_id, r->tenant,
+			   why);
+		return 0;
+	}
+	a.ok = c->ok[id[2]];
+	return eng_accept(w, &a, r) ? -1 : 0;
+}
+
+/* Decodes and rates one batch of the file at path (a string the engine
+ * keeps) into w. */
+int eng_rate_batch(struct part *w, const char *path, const void *data,
+		   size_t len)
+{
+	int rc;
+
+	w->cur_path = path;
+	rc = batch_decode_ids(data, len, on_strings, on_rec, w);
+	if (rc == -1 && !w->failed) {
+		w->failed = 1;
+		if (!w->e->code)
+			eng_fail(w, "corrupt record batch of '%s' in the state",
+			     path);
+	}
+	return rc ? -1 : 0;
+}
+
+/* Passes a part's error on to the engine's caller (the first one wins). */
+void eng_part_error(struct engine *g, const struct part *w)
+{
+	if (g->e && !g->e->code && w->err.code)
+		err_set(g->e, w->err.code, "%s", w->err.msg);
+}
