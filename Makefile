@@ -225,7 +225,7 @@ fuzz: $(FUZZBIN)
 # scripts/install-doc-deps.sh when missing; not part of `make test`.
 build/mkdocs: tests/doc/mkdocs.c $(LIBOBJ) | deps
 	@echo "  CCLD    $@"
-	@$(CC) $(ALLCFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 doctest: build/mkdocs
 	@sh scripts/install-doc-deps.sh
