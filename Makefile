@@ -130,6 +130,7 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
 		build/tsan/settle $(TSANTESTS)
 	@sh tests/run-unit.sh $(TESTS)
 	@sh tests/e2e-selftest.sh
+	@sh tests/install-test.sh
 	@sh tests/e2e.sh ./settle
 	@sh scripts/crashtest.sh --points 12 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
@@ -171,10 +172,29 @@ bench: settle build/gen-usage build/zfloor
 crashtest: settle build/gen-usage
 	@sh scripts/crashtest.sh --points 60
 
+# Installation, with the GNU variables: `make install PREFIX=/usr/local`
+# (default), `DESTDIR` for staging (packagers), `bindir`, `INSTALL`.
+# Installs ./settle as $(DESTDIR)$(bindir)/settle; `make uninstall`
+# removes exactly that file.
+PREFIX  ?= /usr/local
+prefix  ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir  ?= $(exec_prefix)/bin
+INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+
+install: settle
+	$(INSTALL) -d $(DESTDIR)$(bindir)
+	$(INSTALL_PROGRAM) -m 0755 settle $(DESTDIR)$(bindir)/settle
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/settle
+
 clean:
 	rm -rf build settle demo-out demo.db
 
-.PHONY: all deps fuzz-deps test tsan tsan-run unit e2e demo bench crashtest clean FORCE
+.PHONY: all deps fuzz-deps test tsan tsan-run unit e2e demo bench crashtest clean FORCE \
+        install uninstall
 .SECONDARY:
 
 -include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(TSANOBJ:.o=.d) build/tsan/main.d \
