@@ -3,9 +3,10 @@
  * A table is built row by row from text cells, then written as CSV with a
  * header: rows sorted by all columns left to right as bytes, except the
  * columns marked numeric-sort (line, version, lines), which sort as
- * numbers; cells quoted per RFC 4180 when they hold a comma, quote or line
- * break; text cells that start with '=', '+', '-' or '@' prefixed with '\''
- * so spreadsheets do not run them. Files are written to NAME.tmp in the
+ * numbers; cells quoted per RFC 4180 when they hold a comma, a quote or
+ * any control character; text cells that start with '=', '+', '-', '@', a
+ * tab or a carriage return prefixed with '\'' so spreadsheets do not run
+ * them. Files are written to NAME.tmp in the
  * same directory, fsynced and renamed into place (mode 0644), so a reader
  * never sees half a file. */
 #ifndef OUT_H

@@ -65,9 +65,15 @@ void table_free(struct table *t)
 }
 
 /* Bytes that end a cell's plain run: its NUL, and what makes a CSV cell
- * need quotes. */
+ * need quotes: a comma, a quote, and every control character (line
+ * breaks, but also a tab or an escape, so that no reader splits or
+ * trims the cell or shows it raw). */
 static const unsigned char stop[256] = {
-	[0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1 };
+	[0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1,
+	[8] = 1, [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1,
+	[15] = 1, [16] = 1, [17] = 1, [18] = 1, [19] = 1, [20] = 1, [21] = 1,
+	[22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1,
+	[29] = 1, [30] = 1, [31] = 1, [127] = 1, [','] = 1, ['"'] = 1 };
 
 /* The length of s; adds to *extra what quoting it in CSV adds (2 and a
  * byte per '"'), nothing when it needs no quotes. One pass. */
@@ -85,11 +91,12 @@ static size_t cell_len(const char *s, size_t *extra)
 	return n;
 }
 
-/* Formula-like text gets a leading quote. */
+/* Formula-like text gets a leading quote (SPEC 9: '=', '+', '-', '@',
+ * a tab or a carriage return first). */
 static int formula(const char *s, enum col_kind k)
 {
 	return k == COL_TEXT && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
-				 s[0] == '@');
+				 s[0] == '@' || s[0] == '\t' || s[0] == '\r');
 }
 
 void table_add(struct table *t, const char *const *cells)
@@ -220,7 +227,7 @@ static void put_cell(struct obuf *b, const char *s)
 }
 
 /* Writes cell s (n bytes) quoted per RFC 4180 at o, when it holds a
- * comma, quote or line break; returns the bytes written. */
+ * comma, quote or control character; returns the bytes written. */
 static size_t quote_cell(char *o, const char *s, size_t n)
 {
 	size_t i, k = 0;

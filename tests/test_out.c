@@ -243,6 +243,31 @@ static void test_formula(void)
 	table_free(t);
 }
 
+/* SPEC 9 (v2): a text cell that starts with a tab or a carriage return
+ * is guarded with a leading quote too, and any control character makes a
+ * cell quoted (RFC 4180 quotes line breaks; tabs and escapes are quoted
+ * as well so that no reader trims, splits or shows them raw). Rows sort
+ * by bytes after the guard: "'\t" and "'\r" both start with 0x27, then
+ * 0x09 < 0x0d; "a\x1bb" (0x61) after them; "plain" (0x70) last. */
+static void test_control_chars(void)
+{
+	static const char *const names[] = { "text", "num", "int" };
+	static const enum col_kind kinds[] = { COL_TEXT, COL_NUM, COL_INT };
+	struct table *t = table_new(3, names, kinds);
+
+	add3(t, "\t=cmd", "0", "1");
+	add3(t, "\r=cmd", "0", "2");
+	add3(t, "a\x1b[31mb", "0", "3");
+	add3(t, "plain", "0", "4");
+	CHECK_RENDER(t,
+		"text,num,int\n"
+		"\"'\t=cmd\",0,1\n"
+		"\"'\r=cmd\",0,2\n"
+		"\"a\x1b[31mb\",0,3\n"
+		"plain,0,4\n");
+	table_free(t);
+}
+
 /* table_add copies the cells. */
 static void test_copies(void)
 {
@@ -531,6 +556,7 @@ int main(void)
 	test_sort_before_quoting();
 	test_sort_text_rows();
 	test_formula();
+	test_control_chars();
 	test_copies();
 
 	if (!mkdtemp(tmpl)) {
