@@ -360,7 +360,7 @@ static int cmd_status(struct store *s, const struct opts *o,
 
 	(void)cat;
 	err_clear(&e);
-	printf("state %s (schema %d)\n", o->db, STORE_SCHEMA_VERSION);
+	printf("state %s (schema %d)\n", o->db, store_schema(s));
 	if (final_periods(s, print_period, NULL, &e) ||
 	    store_files(s, print_file, NULL, &e))
 		return report_err(&e);
@@ -481,7 +481,7 @@ static int cmd_run(struct store *s, const struct opts *o,
 /* Parses, loads the config (a bad one stops the command before the state
  * file is even created), opens the state, runs fn. */
 static int dispatch(int argc, char **argv, int need_cfg, int min_files,
-		    cmd_fn fn)
+		    enum store_mode mode, cmd_fn fn)
 {
 	struct opts o;
 	struct catalog cat;
@@ -502,7 +502,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
-	s = store_open(o.db, &e);
+	s = store_open(o.db, mode, &e);
 	if (!s) {
 		rc = report_err(&e);
 	} else {
@@ -518,14 +518,15 @@ int cli_main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int need_cfg, min_files;
+		enum store_mode mode;  /* only ingest and run make a state */
 		cmd_fn fn;
 	} cmds[] = {
-		{ "ingest", 0, 1, cmd_ingest },
-		{ "forget", 0, 1, cmd_forget },
-		{ "status", 0, 0, cmd_status },
-		{ "invoice", 1, 0, cmd_invoice },
-		{ "close", 1, 0, cmd_close },
-		{ "run", 1, 1, cmd_run },
+		{ "ingest", 0, 1, STORE_CREATE, cmd_ingest },
+		{ "forget", 0, 1, STORE_WRITE, cmd_forget },
+		{ "status", 0, 0, STORE_READ, cmd_status },
+		{ "invoice", 1, 0, STORE_WRITE, cmd_invoice },
+		{ "close", 1, 0, STORE_WRITE, cmd_close },
+		{ "run", 1, 1, STORE_CREATE, cmd_run },
 	};
 	size_t i;
 
@@ -542,6 +543,7 @@ int cli_main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return dispatch(argc - 1, argv + 1, cmds[i].need_cfg,
-					cmds[i].min_files, cmds[i].fn);
+					cmds[i].min_files, cmds[i].mode,
+					cmds[i].fn);
 	return die_usage("unknown command '%s'", argv[1]);
 }
