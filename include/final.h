@@ -63,6 +63,15 @@ int final_totals_before(struct store *s, int before,
 				  const char *currency, dec_t sum),
 			void *ctx, struct err *e);
 
+/* Calls fn once per (tenant, currency) that has a final invoice, in
+ * (tenant, currency) order, with the number of its first one (earliest
+ * period). fn returns 0 to go on; anything else stops the walk and is
+ * returned. */
+int final_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e);
+
 /* ---- the work of one close ---- */
 
 /* A close's handle on the tables: the statements it runs once per
@@ -89,6 +98,11 @@ int final_period_get(struct final *f, int p, struct final_period *out,
 int final_period_put(struct final *f, int p, const char *prefix,
 		     int version, const unsigned char digest[32],
 		     const unsigned char inputs[32], struct err *e);
+
+/* Records on period p's row what its last close saw (schema 3, store.h):
+ * the file log's sequence number and the period's as_of. */
+int final_period_mark(struct final *f, int p, int64_t log_seq, int64_t as_of,
+		      struct err *e);
 
 /* A final invoice line as stored. */
 struct final_line {

@@ -142,6 +142,11 @@ int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
 int store_file_earliest(struct store *s, int64_t id, int64_t ts,
 			struct err *e);
 
+/* The earliest record instant of all current ok files into *ts, *have 1;
+ * *have 0 when they hold no record. A file ingested before version 3
+ * (no instant kept) counts as INT64_MIN + 1: earlier than everything. */
+int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e);
+
 /* The sequence number of the last logged file change (0: none). Every
  * store_file_finish and store_file_forget logs one, with the earliest
  * record instant of the records it added or removed. */

@@ -655,3 +655,56 @@ int final_account_invoices(struct final *f, const char *tenant,
 	sqlite3_reset(st);
 	return r;
 }
+
+int final_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	/* each account's first final invoice (its earliest period) */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT i.tenant, i.currency,"
+			       " i.period, i.number, p.prefix FROM invoice i"
+			       " JOIN period p ON p.period = i.period"
+			       " WHERE i.period = (SELECT min(period) FROM"
+			       "  invoice j WHERE j.tenant = i.tenant AND"
+			       "  j.currency = i.currency)"
+			       " ORDER BY i.tenant, i.currency", -1, &st,
+			       NULL) != SQLITE_OK)
+		return read_err(s, "invoices", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char no[96];
+
+		final_invoice_no(col_text(st, 4), sqlite3_column_int(st, 2),
+				 sqlite3_column_int64(st, 3), no, sizeof(no));
+		r = fn(ctx, col_text(st, 0), col_text(st, 1), no);
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, "invoices", e);
+}
+
+int final_period_mark(struct final *f, int p, int64_t log_seq, int64_t as_of,
+		      struct err *e)
+{
+	/* only when it differs: a close that changes nothing leaves the
+	 * state byte for byte as it was */
+	sqlite3_stmt *st = prep(f, "UPDATE period SET log_seq = ?2, as_of = ?3"
+				" WHERE period = ?1 AND (log_seq IS NOT ?2 OR"
+				" as_of IS NOT ?3)", e);
+	int rc;
+
+	if (!st)
+		return ST_ERROR;
+	sqlite3_bind_int(st, 1, p);
+	sqlite3_bind_int64(st, 2, log_seq);
+	sqlite3_bind_int64(st, 3, as_of);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(f, "write the period", e);
+}

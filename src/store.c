@@ -634,6 +634,24 @@ static int log_change(struct store *s, int64_t id, int64_t old, int dropped,
 	return run(s, st, e);
 }
 
+int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT min(" ROW_EARLIEST ") FROM file"
+				" WHERE state = 1 AND records > 0", e);
+	int rc;
+
+	*have = 0;
+	*ts = 0;
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*have = 1;
+		*ts = sqlite3_column_int64(st, 0);
+	}
+	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
+}
+
 int store_log_seq(struct store *s, int64_t *seq, struct err *e)
 {
 	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(seq), 0)"
