@@ -575,7 +575,8 @@ static int cmd_close(struct store *s, const struct opts *o,
 			ninc == 1 ? " is" : "s are", ninc == 1 ? "its" :
 			"their");
 		print_incomplete(inc, ninc);
-		rc = ST_PARTIAL;
+		/* a dry run exits 0 whatever it would do (SPEC 4) */
+		rc = o->dry_run ? ST_OK : ST_PARTIAL;
 	}
 out:
 	if (rc == ST_ERROR)
