@@ -36,13 +36,20 @@ void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
 int final_periods_before(struct store *s, int before, int **out, size_t *n,
 			 struct err *e);
 
-/* Calls fn for each final period, ascending: its number, version, count
- * of invoices and count of adjustments issued (one per invoice and
- * close, whatever its number of rows). fn returns 0 to go on; anything
- * else stops the walk and is returned. */
+/* A final period as status shows it. */
+struct final_status {
+	int period, version;
+	long invoices;
+	long adjustments;  /* one per invoice and close, whatever its rows */
+	int stale;         /* a file holding a record before its as_of was
+			    * added, corrected or forgotten after its last
+			    * close (schema 3; always 0 on an older state) */
+};
+
+/* Calls fn for each final period, ascending. fn returns 0 to go on;
+ * anything else stops the walk and is returned. */
 int final_periods(struct store *s,
-		  int (*fn)(void *ctx, int period, int version,
-			    long invoices, long adjustments),
+		  int (*fn)(void *ctx, const struct final_status *p),
 		  void *ctx, struct err *e);
 
 /* Calls fn for each final period up to `upto`, ascending, with the

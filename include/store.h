@@ -77,6 +77,11 @@ struct store *store_open(const char *path, enum store_mode mode,
 /* The file's schema version (STORE_READ leaves an older one as it is). */
 int store_schema(const struct store *s);
 
+/* Lets a STORE_READ handle write inside transactions that it rolls back
+ * (status --config's dry-run close). Its first write takes SQLite's write
+ * lock, so it waits a while for a run beside, then fails. */
+int store_dry_writes(struct store *s, struct err *e);
+
 /* Starts a read transaction: every read until store_rollback sees one
  * snapshot, whatever a run beside commits meanwhile. */
 int store_snapshot(struct store *s, struct err *e);
@@ -146,6 +151,10 @@ int store_file_earliest(struct store *s, int64_t id, int64_t ts,
  * *have 0 when they hold no record. A file ingested before version 3
  * (no instant kept) counts as INT64_MIN + 1: earlier than everything. */
 int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e);
+
+/* The rejects of current ok files that belong to no period (no readable
+ * ts; every reject of a state whose reject table has no ts column). */
+int store_unplaced(struct store *s, uint64_t *n, struct err *e);
 
 /* The sequence number of the last logged file change (0: none). Every
  * store_file_finish and store_file_forget logs one, with the earliest

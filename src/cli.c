@@ -1,5 +1,6 @@
 /* cli: argument parsing, messages and exit codes. */
 #include "cli.h"
+#include "cli_int.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -351,52 +352,11 @@ fail:
 	return report_err(&e);
 }
 
-static int print_file(void *ctx, const struct store_file *f)
-{
-	(void)ctx;
-	switch (f->state) {
-	case FILE_OK:
-		printf("file %s ok: %llu records, %llu rejected\n", f->path,
-		       (unsigned long long)f->records,
-		       (unsigned long long)f->rejected);
-		break;
-	case FILE_FAILED:
-		printf("file %s failed: %s\n", f->path, f->error);
-		break;
-	case FILE_LOADING:
-		printf("file %s unfinished: checkpoint after %llu records "
-		       "(%llu bytes read)\n", f->path,
-		       (unsigned long long)f->ck_records,
-		       (unsigned long long)f->ck_raw);
-		break;
-	}
-	return 0;
-}
-
-static int print_period(void *ctx, int p, int version, long invoices,
-			long adjustments)
-{
-	char ym[16];
-
-	(void)ctx;
-	ts_period_format(p, 1, ym);
-	printf("period %s final, version %d: %ld invoices, %ld adjustments\n",
-	       ym, version, invoices, adjustments);
-	return 0;
-}
-
 static int cmd_status(struct store *s, const struct opts *o,
 		      const struct catalog *cat)
 {
-	struct err e;
-
 	(void)cat;
-	err_clear(&e);
-	printf("state %s (schema %d)\n", o->db, store_schema(s));
-	if (final_periods(s, print_period, NULL, &e) ||
-	    store_files(s, print_file, NULL, &e))
-		return report_err(&e);
-	return ST_OK;
+	return cli_status(s, o->db, o->config, o->json);
 }
 
 static void warn_failed(const struct engine *g)

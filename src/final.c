@@ -105,27 +105,36 @@ int final_periods_before(struct store *s, int before, int **out, size_t *n,
 }
 
 int final_periods(struct store *s,
-		  int (*fn)(void *ctx, int period, int version,
-			    long invoices, long adjustments),
+		  int (*fn)(void *ctx, const struct final_status *p),
 		  void *ctx, struct err *e)
 {
+	/* stale: a file change logged after the period's last close that
+	 * touched a record before its as_of (a period closed before schema
+	 * 3 has neither: any logged change counts); schema 2 has no log */
+	const char *stale = store_schema(s) >= 3 ?
+		" (SELECT count(*) FROM file_log l WHERE"
+		"  l.seq > coalesce(p.log_seq, 0) AND l.earliest IS NOT NULL"
+		"  AND (p.as_of IS NULL OR l.earliest < p.as_of))" : " 0";
+	char sql[1024];
 	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT p.period, p.version,"
-			       " (SELECT count(*) FROM invoice i WHERE"
-			       "  i.period = p.period),"
-			       " (SELECT count(DISTINCT tenant || ' ' ||"
-			       "  currency || ' ' || seq) FROM adjustment a"
-			       "  WHERE a.period = p.period)"
-			       " FROM period p ORDER BY p.period", -1, &st,
-			       NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql), "SELECT p.period, p.version,"
+		 " (SELECT count(*) FROM invoice i WHERE i.period = p.period),"
+		 " (SELECT count(DISTINCT tenant || ' ' || currency || ' ' ||"
+		 "  seq) FROM adjustment a WHERE a.period = p.period),%s"
+		 " FROM period p ORDER BY p.period", stale);
+	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
 		return read_err(s, "periods", e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int(st, 0),
-		       sqlite3_column_int(st, 1),
-		       (long)sqlite3_column_int64(st, 2),
-		       (long)sqlite3_column_int64(st, 3));
+		struct final_status fs;
+
+		fs.period = sqlite3_column_int(st, 0);
+		fs.version = sqlite3_column_int(st, 1);
+		fs.invoices = (long)sqlite3_column_int64(st, 2);
+		fs.adjustments = (long)sqlite3_column_int64(st, 3);
+		fs.stale = sqlite3_column_int64(st, 4) > 0;
+		r = fn(ctx, &fs);
 		if (r)
 			break;
 	}

@@ -301,6 +301,11 @@ fail:
 	return NULL;
 }
 
+int store_dry_writes(struct store *s, struct err *e)
+{
+	return exec(s, "PRAGMA query_only=0", e);
+}
+
 int store_schema(const struct store *s)
 {
 	return s->version;
@@ -649,6 +654,26 @@ int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e)
 		*have = 1;
 		*ts = sqlite3_column_int64(st, 0);
 	}
+	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
+}
+
+int store_unplaced(struct store *s, uint64_t *n, struct err *e)
+{
+	int placed = has_column(s, "reject", "ts", e);
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (placed < 0)
+		return -1;
+	st = prep(s, placed ? "SELECT count(*) FROM reject r JOIN file f ON"
+		  " f.id = r.file_id WHERE f.state = 1 AND r.ts IS NULL" :
+		  "SELECT count(*) FROM reject r JOIN file f ON"
+		  " f.id = r.file_id WHERE f.state = 1", e);
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
 	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
 }
 
