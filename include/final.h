@@ -36,13 +36,20 @@ void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
 int final_periods_before(struct store *s, int before, int **out, size_t *n,
 			 struct err *e);
 
-/* Calls fn for each final period, ascending: its number, version, count
- * of invoices and count of adjustments issued (one per invoice and
- * close, whatever its number of rows). fn returns 0 to go on; anything
- * else stops the walk and is returned. */
+/* A final period as status shows it. */
+struct final_status {
+	int period, version;
+	long invoices;
+	long adjustments;  /* one per invoice and close, whatever its rows */
+	int stale;         /* a file holding a record before its as_of was
+			    * added, corrected or forgotten after its last
+			    * close (schema 3; always 0 on an older state) */
+};
+
+/* Calls fn for each final period, ascending. fn returns 0 to go on;
+ * anything else stops the walk and is returned. */
 int final_periods(struct store *s,
-		  int (*fn)(void *ctx, int period, int version,
-			    long invoices, long adjustments),
+		  int (*fn)(void *ctx, const struct final_status *p),
 		  void *ctx, struct err *e);
 
 /* Calls fn for each final period up to `upto`, ascending, with the
@@ -62,6 +69,15 @@ int final_totals_before(struct store *s, int before,
 			int (*fn)(void *ctx, const char *tenant,
 				  const char *currency, dec_t sum),
 			void *ctx, struct err *e);
+
+/* Calls fn once per (tenant, currency) that has a final invoice, in
+ * (tenant, currency) order, with the number of its first one (earliest
+ * period). fn returns 0 to go on; anything else stops the walk and is
+ * returned. */
+int final_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e);
 
 /* ---- the work of one close ---- */
 
@@ -89,6 +105,11 @@ int final_period_get(struct final *f, int p, struct final_period *out,
 int final_period_put(struct final *f, int p, const char *prefix,
 		     int version, const unsigned char digest[32],
 		     const unsigned char inputs[32], struct err *e);
+
+/* Records on period p's row what its last close saw (schema 3, store.h):
+ * the file log's sequence number and the period's as_of. */
+int final_period_mark(struct final *f, int p, int64_t log_seq, int64_t as_of,
+		      struct err *e);
 
 /* A final invoice line as stored. */
 struct final_line {

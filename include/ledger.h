@@ -19,6 +19,26 @@
 #include "err.h"
 #include "store.h"
 
+/* The adjustment total of one currency in one period. */
+struct ledger_sum {
+	char currency[4];
+	dec_t delta;            /* sum of the total rows' deltas */
+	int minor;              /* the currency's minor digits */
+};
+
+/* What a close did (or, dry, would do) to one period. */
+struct ledger_period {
+	int period;
+	int changed;            /* its files changed: it gets a new version */
+	size_t invoices;        /* invoices of the period */
+	size_t numbered;        /* invoices numbered by this close */
+	size_t revised;         /* final invoices that changed */
+	size_t adjustments;     /* adjustments issued by this close */
+	struct ledger_sum *sums; /* per currency, by code (owned) */
+	size_t nsums;
+	size_t arrears;         /* accounts in arrears after it */
+};
+
 struct ledger_result {
 	int was_final;          /* the period had been closed before */
 	int changed;            /* the state changed (else: "no changes") */
@@ -27,7 +47,13 @@ struct ledger_result {
 	size_t adjustments;     /* adjustments issued by this close */
 	size_t arrears;         /* accounts in arrears after the close */
 	size_t files_written;   /* output files whose bytes changed */
+	struct ledger_period *periods; /* each period settled, in order: the
+					* earlier final ones, then p (owned) */
+	size_t nperiods;
 };
+
+/* Frees res->periods. */
+void ledger_result_release(struct ledger_result *res);
 
 /* SHA-256 of everything a close depends on besides the earlier closes:
  * the config files of cfgdir and the current usage files (path, content,
@@ -45,13 +71,23 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
 		     const char *outdir, int *yes, struct err *e);
 
 /* Closes period p: re-settles every earlier final period whose outputs
- * changed (in period order), then settles p, in one transaction; then
- * writes the outputs under outdir/YYYY-MM/. g must be loaded from s with
- * cat; inputs is ledger_inputs() of this close. Fills *res. On error
- * nothing is committed. */
+ * changed (in period order), then settles p, in one transaction; records
+ * the bytes of every file it renders (store_written_put) and what each
+ * period's close saw (final_period_mark); then writes the outputs under
+ * outdir/YYYY-MM/. dry: the same work, rolled back, and no file written.
+ * g must be loaded from s with cat; inputs is ledger_inputs() of this
+ * close. Fills *res (release it, also on error). On error nothing is
+ * committed. */
 int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
-		 const char *outdir, struct ledger_result *res, struct err *e);
+		 const char *outdir, int dry, struct ledger_result *res,
+		 struct err *e);
+
+/* After a close skipped by ledger_unchanged: records on p and every
+ * earlier final period that a close saw the current file log (status's
+ * staleness), in its own transaction. */
+int ledger_mark(struct store *s, const struct catalog *cat, int p,
+		struct err *e);
 
 struct ledger_draft {
 	size_t invoices;        /* invoices of the period */

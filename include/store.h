@@ -24,11 +24,18 @@
 
 #include "err.h"
 
-/* The state's version (SQLite's user_version): 2 since record batches
- * may be in layout 2 (batch.h). A version-1 state opens, and becomes 2
- * with the first file ingested into it; a settle that knows only 1 then
- * refuses it by name instead of finding its batches corrupt. */
-#define STORE_SCHEMA_VERSION 2
+/* The state's version (SQLite's user_version). 2: record batches may be
+ * in layout 2 (batch.h). 3 (SPEC v2) adds, for the close guards and
+ * status: each file's earliest record instant (file.earliest), a log of
+ * file changes with a sequence number (file_log), the SHA-256 of every
+ * output file version a close wrote per (period, name) (written), and
+ * per final period the log sequence and as_of of its last close
+ * (period.log_seq, period.as_of). A state of an older version is
+ * upgraded in place, in one transaction, when a command that writes
+ * opens it; each part's additions are their own function that adds only
+ * what is missing. A settle that knows only an older version refuses a
+ * newer state by name. */
+#define STORE_SCHEMA_VERSION 3
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 
@@ -50,11 +57,34 @@ struct store_file {
 
 void store_file_release(struct store_file *f);
 
-/* Opens (creating when missing, mode 0600) the state file at path, locks
- * it, and creates or checks the schema. Returns NULL with e filled:
- * ST_BUSY when another run holds the lock, ST_ERROR otherwise (a newer
- * schema, not a settle state file, unreadable). */
-struct store *store_open(const char *path, struct err *e);
+enum store_mode {
+	STORE_CREATE,  /* read and write; create the file when missing */
+	STORE_WRITE,   /* read and write an existing file */
+	STORE_READ     /* read only, without the lock (status) */
+};
+
+/* Opens the state file at path. STORE_CREATE and STORE_WRITE lock it and
+ * bring its schema to this version (STORE_CREATE creates a missing file,
+ * mode 0600); STORE_READ takes no lock and changes nothing, so it works
+ * beside a run (use store_snapshot for a consistent view). Without
+ * STORE_CREATE a missing file is ST_ERROR `no state file 'X' (settle
+ * ingest creates one)` and nothing is created. Returns NULL with e
+ * filled: ST_BUSY when another run holds the lock, ST_ERROR otherwise (a
+ * newer schema, not a settle state file, unreadable). */
+struct store *store_open(const char *path, enum store_mode mode,
+			 struct err *e);
+
+/* The file's schema version (STORE_READ leaves an older one as it is). */
+int store_schema(const struct store *s);
+
+/* Lets a STORE_READ handle write inside transactions that it rolls back
+ * (status --config's dry-run close). Its first write takes SQLite's write
+ * lock, so it waits a while for a run beside, then fails. */
+int store_dry_writes(struct store *s, struct err *e);
+
+/* Starts a read transaction: every read until store_rollback sees one
+ * snapshot, whatever a run beside commits meanwhile. */
+int store_snapshot(struct store *s, struct err *e);
 
 /* Closes and unlocks; NULL does nothing. */
 void store_close(struct store *s);
@@ -112,6 +142,34 @@ int store_reject_put(struct store *s, int64_t id, uint64_t line,
 /* Records the checkpoint of a LOADING file. */
 int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
 		     uint64_t records, int64_t seq, struct err *e);
+
+/* Lowers the earliest record instant of row id to ts (version 3). */
+int store_file_earliest(struct store *s, int64_t id, int64_t ts,
+			struct err *e);
+
+/* The earliest record instant of all current ok files into *ts, *have 1;
+ * *have 0 when they hold no record. A file ingested before version 3
+ * (no instant kept) counts as INT64_MIN + 1: earlier than everything. */
+int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e);
+
+/* The rejects of current ok files that belong to no period (no readable
+ * ts; every reject of a state whose reject table has no ts column). */
+int store_unplaced(struct store *s, uint64_t *n, struct err *e);
+
+/* The sequence number of the last logged file change (0: none). Every
+ * store_file_finish and store_file_forget logs one, with the earliest
+ * record instant of the records it added or removed. */
+int store_log_seq(struct store *s, int64_t *seq, struct err *e);
+
+/* Records that a close wrote a file `name` of period p with these bytes
+ * (their SHA-256). */
+int store_written_put(struct store *s, int p, const char *name,
+		      const unsigned char sha[32], struct err *e);
+
+/* 1 if a close of this state wrote `name` of period p with these bytes
+ * (sha NULL: any file of period p at all), 0 if not, -1 on error. */
+int store_written_has(struct store *s, int p, const char *name,
+		      const unsigned char *sha, struct err *e);
 
 /* Makes LOADING row id current with the given state and error (NULL for
  * none), deleting the previous current row of the same path and its data,

@@ -1,5 +1,6 @@
 /* cli: argument parsing, messages and exit codes. */
 #include "cli.h"
+#include "cli_int.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "fault.h"
 #include "final.h"
 #include "err.h"
+#include "guard.h"
 #include "ingest.h"
 #include "ledger.h"
 #include "mem.h"
@@ -30,10 +32,11 @@ static const char usage_text[] =
 	"  settle forget  [--db FILE] FILE...\n"
 	"  settle invoice [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
 	"  settle close   [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"                 [--allow-failed]\n"
+	"                 [--dry-run] [--allow-failed] [--early]\n"
+	"                 [--allow-open-earlier] [--force]\n"
 	"  settle run     [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"                 [-j N] [--checkpoint-mib N] [--allow-failed] FILE...\n"
-	"  settle status  [--db FILE]\n"
+	"                 [-j N] [--checkpoint-mib N] [close's flags] FILE...\n"
+	"  settle status  [--db FILE] [--config DIR] [--json]\n"
 	"\n"
 	"--db defaults to ./settle.db. -j defaults to the number of cores.\n"
 	"Exit codes: 0 done; 1 error; 2 bad command line; 3 done, but some\n"
@@ -47,7 +50,8 @@ struct opts {
 	int period;
 	int jobs;
 	uint64_t checkpoint_bytes;
-	int allow_failed;
+	int allow_failed, early, allow_open_earlier, force, dry_run, json;
+	int64_t now;              /* SETTLE_NOW (tests) or the clock */
 	char **files;
 	int nfiles;
 	struct usage_opts usage;  /* from the environment */
@@ -75,7 +79,8 @@ static int report_err(const struct err *e)
 }
 
 enum { OPT_DB = 256, OPT_CONFIG, OPT_PERIOD, OPT_OUT, OPT_ALLOW_FAILED,
-       OPT_CHECKPOINT, OPT_HELP, OPT_VERSION };
+       OPT_CHECKPOINT, OPT_HELP, OPT_VERSION, OPT_EARLY, OPT_OPEN_EARLIER,
+       OPT_FORCE, OPT_DRY_RUN, OPT_JSON };
 
 static int parse_uint(const char *s, long max, long *out)
 {
@@ -91,6 +96,21 @@ static int parse_uint(const char *s, long max, long *out)
 	return 0;
 }
 
+/* The current instant: SETTLE_NOW (RFC 3339) when set, for tests that
+ * need a fixed clock (a period "has not ended" until its as_of), else
+ * the system clock. 0 or -1 (a bad SETTLE_NOW). */
+static int parse_now(struct opts *o)
+{
+	const char *v = getenv("SETTLE_NOW");
+	struct timespec t;
+
+	if (v)
+		return ts_parse(v, strlen(v), &o->now);
+	clock_gettime(CLOCK_REALTIME, &t);
+	o->now = (int64_t)t.tv_sec * TS_NS_PER_SEC + t.tv_nsec;
+	return 0;
+}
+
 /* Parses the options of a command. need_cfg: --config, --period and --out
  * are required; files: positional FILE... are expected (min count). */
 static int parse(int argc, char **argv, struct opts *o, int need_cfg,
@@ -102,6 +122,11 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		{ "period", required_argument, NULL, OPT_PERIOD },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "allow-failed", no_argument, NULL, OPT_ALLOW_FAILED },
+		{ "early", no_argument, NULL, OPT_EARLY },
+		{ "allow-open-earlier", no_argument, NULL, OPT_OPEN_EARLIER },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "checkpoint-mib", required_argument, NULL, OPT_CHECKPOINT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -126,6 +151,11 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		case OPT_PERIOD: o->period_text = optarg; break;
 		case OPT_OUT: o->out = optarg; break;
 		case OPT_ALLOW_FAILED: o->allow_failed = 1; break;
+		case OPT_EARLY: o->early = 1; break;
+		case OPT_OPEN_EARLIER: o->allow_open_earlier = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_DRY_RUN: o->dry_run = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case OPT_CHECKPOINT:
 			if (parse_uint(optarg, 1L << 20, &v))
 				return die_usage("bad --checkpoint-mib '%s'",
@@ -166,6 +196,9 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 			return die_usage("bad --period '%s' (YYYY-MM)",
 					 o->period_text);
 	}
+	if (parse_now(o))
+		return die_usage("bad SETTLE_NOW '%s' (RFC 3339, e.g. "
+				 "2026-12-01T00:00:00Z)", getenv("SETTLE_NOW"));
 	if (o->nfiles < min_files)
 		return die_usage("no input files");
 	if (min_files == 0 && o->nfiles > 0)
@@ -319,52 +352,11 @@ fail:
 	return report_err(&e);
 }
 
-static int print_file(void *ctx, const struct store_file *f)
-{
-	(void)ctx;
-	switch (f->state) {
-	case FILE_OK:
-		printf("file %s ok: %llu records, %llu rejected\n", f->path,
-		       (unsigned long long)f->records,
-		       (unsigned long long)f->rejected);
-		break;
-	case FILE_FAILED:
-		printf("file %s failed: %s\n", f->path, f->error);
-		break;
-	case FILE_LOADING:
-		printf("file %s unfinished: checkpoint after %llu records "
-		       "(%llu bytes read)\n", f->path,
-		       (unsigned long long)f->ck_records,
-		       (unsigned long long)f->ck_raw);
-		break;
-	}
-	return 0;
-}
-
-static int print_period(void *ctx, int p, int version, long invoices,
-			long adjustments)
-{
-	char ym[16];
-
-	(void)ctx;
-	ts_period_format(p, 1, ym);
-	printf("period %s final, version %d: %ld invoices, %ld adjustments\n",
-	       ym, version, invoices, adjustments);
-	return 0;
-}
-
 static int cmd_status(struct store *s, const struct opts *o,
 		      const struct catalog *cat)
 {
-	struct err e;
-
 	(void)cat;
-	err_clear(&e);
-	printf("state %s (schema %d)\n", o->db, STORE_SCHEMA_VERSION);
-	if (final_periods(s, print_period, NULL, &e) ||
-	    store_files(s, print_file, NULL, &e))
-		return report_err(&e);
-	return ST_OK;
+	return cli_status(s, o->db, o->config, o->json);
 }
 
 static void warn_failed(const struct engine *g)
@@ -377,11 +369,7 @@ static void warn_failed(const struct engine *g)
 			"are not counted\n", (unsigned long long)c.files_failed);
 }
 
-/* The engine's options from the environment: SETTLE_RATE_THREADS
- * decoding threads (default the cores, at most ENGINE_MAX_THREADS, at
- * least 1; a number strtol cannot read counts as 0, so 1), and
- * SETTLE_FORCE_WALK=1 to walk every record. */
-static void engine_opts_from_env(struct engine_opts *o)
+void cli_engine_opts(struct engine_opts *o)
 {
 	const char *v = getenv("SETTLE_RATE_THREADS");
 	const char *force = getenv("SETTLE_FORCE_WALK");
@@ -403,7 +391,7 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	int rc = ST_ERROR;
 
 	err_clear(&e);
-	engine_opts_from_env(&eo);
+	cli_engine_opts(&eo);
 	g = engine_load(s, cat, &eo, &e);
 	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e))
 		goto out;
@@ -419,70 +407,157 @@ out:
 	return rc;
 }
 
-/* The first failed file, for the refusal message. */
-static int find_failed(void *ctx, const struct store_file *f)
+/* One line per failed or unfinished file, after a refusal or warning. */
+static void print_incomplete(const struct guard_file *f, size_t n)
 {
-	char **name = ctx;
+	size_t i;
 
-	if (f->state == FILE_FAILED && !*name)
-		*name = xstrdup(f->path);
-	return 0;
+	for (i = 0; i < n; i++)
+		if (f[i].unfinished)
+			fprintf(stderr, "  unfinished: '%s' (interrupted after "
+				"%llu records; settle ingest resumes it)\n",
+				f[i].path, (unsigned long long)f[i].records);
+		else
+			fprintf(stderr, "  failed: '%s' (%s)\n", f[i].path,
+				f[i].why);
+}
+
+/* ", 1 adjustment (CNY -3.00, USD 1.00)" or ", 0 adjustments". */
+static void print_adjustments(const struct ledger_period *r)
+{
+	size_t i;
+
+	printf(", %zu adjustment%s", r->adjustments,
+	       r->adjustments == 1 ? "" : "s");
+	for (i = 0; i < r->nsums; i++) {
+		char amt[64];
+
+		dec_format_fixed(r->sums[i].delta, r->sums[i].minor, amt);
+		printf("%s%s %s", i ? ", " : " (", r->sums[i].currency, amt);
+	}
+	if (r->nsums)
+		putchar(')');
+}
+
+/* The close's lines: one per period it changed, earlier ones first. */
+static void print_close(const struct ledger_result *res, int dry)
+{
+	size_t i, shown = 0;
+
+	if (dry)
+		printf("dry run: nothing was written\n");
+	for (i = 0; i < res->nperiods; i++) {
+		const struct ledger_period *r = &res->periods[i];
+		int last = i + 1 == res->nperiods;
+		char ym[16];
+
+		if (!r->changed)
+			continue;
+		shown++;
+		ts_period_format(r->period, 1, ym);
+		printf("%s %s: %zu invoice%s (%zu numbered, %zu changed)",
+		       last ? "final" : "re-settled", ym, r->invoices,
+		       r->invoices == 1 ? "" : "s", r->numbered, r->revised);
+		print_adjustments(r);
+		if (last)
+			printf(", %zu in arrears", r->arrears);
+		putchar('\n');
+	}
+	if (!shown)
+		printf("no changes\n");
+	if (!shown && res->files_written)
+		printf("repaired %zu file%s\n", res->files_written,
+		       res->files_written == 1 ? "" : "s");
+}
+
+static void guard_opts_of(const struct opts *o, struct guard_opts *go)
+{
+	memset(go, 0, sizeof(*go));
+	go->allow_failed = o->allow_failed;
+	go->early = o->early;
+	go->allow_open_earlier = o->allow_open_earlier;
+	go->force = o->force;
+	go->now = o->now;
+	go->outdir = o->out;
+}
+
+/* The close after its guards: a skip when nothing can change, else
+ * rating and settling. */
+static int close_work(struct store *s, const struct opts *o,
+		      const struct catalog *cat, const struct guard_opts *go,
+		      struct err *e)
+{
+	struct engine *g = NULL;
+	struct engine_opts eo;
+	struct ledger_result res;
+	unsigned char inputs[32];
+	int same, gap, rc = ST_ERROR;
+
+	memset(&res, 0, sizeof(res));
+	if (ledger_inputs(s, o->config, inputs, e) ||
+	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
+	    guard_gap_possible(s, o->period, go, &gap, e))
+		goto out;
+	if (!same || gap) {
+		fault_phase("config and inputs");
+		cli_engine_opts(&eo);
+		if (!(g = engine_load(s, cat, &eo, e)) ||
+		    guard_gap(s, g, o->period, go, e))
+			goto out;
+	}
+	if (same) {
+		if (!o->dry_run && ledger_mark(s, cat, o->period, e))
+			goto out;
+	} else {
+		if (ledger_close(s, cat, g, o->period, inputs, o->out,
+				 o->dry_run, &res, e))
+			goto out;
+		fault_phase("settle and write");
+	}
+	print_close(&res, o->dry_run);
+	rc = ST_OK;
+out:
+	ledger_result_release(&res);
+	engine_free(g);
+	return rc;
 }
 
 static int cmd_close(struct store *s, const struct opts *o,
 		     const struct catalog *cat)
 {
-	struct engine *g = NULL;
-	struct engine_opts eo;
-	struct ledger_result res;
+	struct guard_opts go;
+	struct guard_file *inc = NULL;
+	size_t ninc = 0;
 	struct err e;
-	char *failed = NULL, period[16];
 	int rc = ST_ERROR;
 
 	err_clear(&e);
-	ts_period_format(o->period, 1, period);
-	if (store_files(s, find_failed, &failed, &e))
+	guard_opts_of(o, &go);
+	if (guard_incomplete(s, &inc, &ninc, &e))
 		goto out;
-	if (failed && !o->allow_failed) {
-		err_set(&e, ST_ERROR, "cannot close %s: usage file '%s' failed "
-			"(forget it, ingest a good copy, or use "
-			"--allow-failed)", period, failed);
-		goto out;
-	}
-	{
-		unsigned char inputs[32];
-		int same;
-
-		if (ledger_inputs(s, o->config, inputs, &e) ||
-		    ledger_unchanged(s, o->period, inputs, o->out, &same, &e))
-			goto out;
-		if (same) {
-			printf("no changes\n");
-			rc = ST_OK;
-			goto out;
-		}
-		fault_phase("config and inputs");
-		engine_opts_from_env(&eo);
-		g = engine_load(s, cat, &eo, &e);
-		if (!g || ledger_close(s, cat, g, o->period, inputs, o->out,
-				       &res, &e))
-			goto out;
-		fault_phase("settle and write");
-	}
-	if (res.was_final && !res.changed)
-		printf("no changes\n");
-	else
-		printf("final %s: %zu invoices, %zu adjustments, %zu in "
-		       "arrears%s\n", period, res.invoices, res.adjustments,
-		       res.arrears, res.resettled ? " (earlier periods "
-		       "re-settled)" : "");
-	warn_failed(g);
-	rc = ST_OK;
-out:
-	if (rc)
+	if (guard_files(o->period, ninc, &go, &e)) {
 		rc = report_err(&e);
-	free(failed);
-	engine_free(g);
+		print_incomplete(inc, ninc);
+		goto done;
+	}
+	if (guard_close(s, cat, o->period, &go, &e) ||
+	    close_work(s, o, cat, &go, &e))
+		goto out;
+	rc = ST_OK;
+	if (ninc) {
+		fprintf(stderr, "settle: warning: %zu usage file%s not "
+			"complete; none of %s records count\n", ninc,
+			ninc == 1 ? " is" : "s are", ninc == 1 ? "its" :
+			"their");
+		print_incomplete(inc, ninc);
+		/* a dry run exits 0 whatever it would do (SPEC 4) */
+		rc = o->dry_run ? ST_OK : ST_PARTIAL;
+	}
+out:
+	if (rc == ST_ERROR)
+		rc = report_err(&e);
+done:
+	guard_files_release(inc, ninc);
 	return rc;
 }
 
@@ -500,7 +575,7 @@ static int cmd_run(struct store *s, const struct opts *o,
 /* Parses, loads the config (a bad one stops the command before the state
  * file is even created), opens the state, runs fn. */
 static int dispatch(int argc, char **argv, int need_cfg, int min_files,
-		    cmd_fn fn)
+		    enum store_mode mode, cmd_fn fn)
 {
 	struct opts o;
 	struct catalog cat;
@@ -521,7 +596,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
-	s = store_open(o.db, &e);
+	s = store_open(o.db, mode, &e);
 	if (!s) {
 		rc = report_err(&e);
 	} else {
@@ -537,14 +612,15 @@ int cli_main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int need_cfg, min_files;
+		enum store_mode mode;  /* only ingest and run make a state */
 		cmd_fn fn;
 	} cmds[] = {
-		{ "ingest", 0, 1, cmd_ingest },
-		{ "forget", 0, 1, cmd_forget },
-		{ "status", 0, 0, cmd_status },
-		{ "invoice", 1, 0, cmd_invoice },
-		{ "close", 1, 0, cmd_close },
-		{ "run", 1, 1, cmd_run },
+		{ "ingest", 0, 1, STORE_CREATE, cmd_ingest },
+		{ "forget", 0, 1, STORE_WRITE, cmd_forget },
+		{ "status", 0, 0, STORE_READ, cmd_status },
+		{ "invoice", 1, 0, STORE_WRITE, cmd_invoice },
+		{ "close", 1, 0, STORE_WRITE, cmd_close },
+		{ "run", 1, 1, STORE_CREATE, cmd_run },
 	};
 	size_t i;
 
@@ -561,6 +637,7 @@ int cli_main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return dispatch(argc - 1, argv + 1, cmds[i].need_cfg,
-					cmds[i].min_files, cmds[i].fn);
+					cmds[i].min_files, cmds[i].mode,
+					cmds[i].fn);
 	return die_usage("unknown command '%s'", argv[1]);
 }

@@ -105,27 +105,36 @@ int final_periods_before(struct store *s, int before, int **out, size_t *n,
 }
 
 int final_periods(struct store *s,
-		  int (*fn)(void *ctx, int period, int version,
-			    long invoices, long adjustments),
+		  int (*fn)(void *ctx, const struct final_status *p),
 		  void *ctx, struct err *e)
 {
+	/* stale: a file change logged after the period's last close that
+	 * touched a record before its as_of (a period closed before schema
+	 * 3 has neither: any logged change counts); schema 2 has no log */
+	const char *stale = store_schema(s) >= 3 ?
+		" (SELECT count(*) FROM file_log l WHERE"
+		"  l.seq > coalesce(p.log_seq, 0) AND l.earliest IS NOT NULL"
+		"  AND (p.as_of IS NULL OR l.earliest < p.as_of))" : " 0";
+	char sql[1024];
 	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT p.period, p.version,"
-			       " (SELECT count(*) FROM invoice i WHERE"
-			       "  i.period = p.period),"
-			       " (SELECT count(DISTINCT tenant || ' ' ||"
-			       "  currency || ' ' || seq) FROM adjustment a"
-			       "  WHERE a.period = p.period)"
-			       " FROM period p ORDER BY p.period", -1, &st,
-			       NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql), "SELECT p.period, p.version,"
+		 " (SELECT count(*) FROM invoice i WHERE i.period = p.period),"
+		 " (SELECT count(DISTINCT tenant || ' ' || currency || ' ' ||"
+		 "  seq) FROM adjustment a WHERE a.period = p.period),%s"
+		 " FROM period p ORDER BY p.period", stale);
+	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
 		return read_err(s, "periods", e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int(st, 0),
-		       sqlite3_column_int(st, 1),
-		       (long)sqlite3_column_int64(st, 2),
-		       (long)sqlite3_column_int64(st, 3));
+		struct final_status fs;
+
+		fs.period = sqlite3_column_int(st, 0);
+		fs.version = sqlite3_column_int(st, 1);
+		fs.invoices = (long)sqlite3_column_int64(st, 2);
+		fs.adjustments = (long)sqlite3_column_int64(st, 3);
+		fs.stale = sqlite3_column_int64(st, 4) > 0;
+		r = fn(ctx, &fs);
 		if (r)
 			break;
 	}
@@ -654,4 +663,57 @@ int final_account_invoices(struct final *f, const char *tenant,
 	/* never left half-walked: the close's transaction may end next */
 	sqlite3_reset(st);
 	return r;
+}
+
+int final_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	/* each account's first final invoice (its earliest period) */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT i.tenant, i.currency,"
+			       " i.period, i.number, p.prefix FROM invoice i"
+			       " JOIN period p ON p.period = i.period"
+			       " WHERE i.period = (SELECT min(period) FROM"
+			       "  invoice j WHERE j.tenant = i.tenant AND"
+			       "  j.currency = i.currency)"
+			       " ORDER BY i.tenant, i.currency", -1, &st,
+			       NULL) != SQLITE_OK)
+		return read_err(s, "invoices", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char no[96];
+
+		final_invoice_no(col_text(st, 4), sqlite3_column_int(st, 2),
+				 sqlite3_column_int64(st, 3), no, sizeof(no));
+		r = fn(ctx, col_text(st, 0), col_text(st, 1), no);
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, "invoices", e);
+}
+
+int final_period_mark(struct final *f, int p, int64_t log_seq, int64_t as_of,
+		      struct err *e)
+{
+	/* only when it differs: a close that changes nothing leaves the
+	 * state byte for byte as it was */
+	sqlite3_stmt *st = prep(f, "UPDATE period SET log_seq = ?2, as_of = ?3"
+				" WHERE period = ?1 AND (log_seq IS NOT ?2 OR"
+				" as_of IS NOT ?3)", e);
+	int rc;
+
+	if (!st)
+		return ST_ERROR;
+	sqlite3_bind_int(st, 1, p);
+	sqlite3_bind_int64(st, 2, log_seq);
+	sqlite3_bind_int64(st, 3, as_of);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(f, "write the period", e);
 }

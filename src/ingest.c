@@ -55,6 +55,7 @@ struct loader {
 	struct pending_reject *rej;
 	size_t nrej, caprej;
 	uint64_t last_ck_raw, last_raw, last_records;
+	int64_t min_ts;        /* earliest record instant of the batch */
 };
 
 static void free_rejects(struct loader *l)
@@ -82,9 +83,13 @@ static int flush(struct loader *l, struct err *e)
 
 		batch_encode(l->b, &data, &len);
 		batch_keys(l->b, &keys, &nkeys);
+		/* the file's earliest record, committed with its batch so a
+		 * resumed ingest keeps it (status's staleness, store.h) */
 		if (store_batch_put(l->sh->s, l->id, l->seq, nkeys, data, len,
-				    keys, e))
+				    keys, e) ||
+		    store_file_earliest(l->sh->s, l->id, l->min_ts, e))
 			return -1;
+		l->min_ts = INT64_MAX;
 		l->seq++;
 		batch_reset(l->b);
 	}
@@ -172,6 +177,8 @@ static int on_rec(void *ctx, const struct usage_rec *r)
 	struct loader *l = ctx;
 
 	batch_add(l->b, r);
+	if (r->ts < l->min_ts)
+		l->min_ts = r->ts;
 	fault_point("ingest-record");
 	return 0;
 }
@@ -264,6 +271,7 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	int rc;
 
 	memset(&l, 0, sizeof(l));
+	l.min_ts = INT64_MAX;
 	l.sh = sh;
 	l.job = job;
 	if (start(&l, &skip))

@@ -47,6 +47,9 @@ struct pctx {
 	struct report_arrears *arr;
 	size_t narr;
 	size_t new_adjustments;
+	size_t numbered, revised;    /* invoices new / changed this close */
+	struct ledger_sum *sums;     /* adjustment totals per currency */
+	size_t nsums;
 	struct report_files files;
 };
 
@@ -65,6 +68,7 @@ static void pctx_release(struct pctx *c)
 		free((char *)c->adj[i].price_group);
 	}
 	free(c->adj);
+	free(c->sums);
 	free(c->arr);
 	free(c->pl);
 	free(c->rinv);
@@ -137,6 +141,30 @@ static int put_adjustment(struct pctx *c, const struct final_invoice *v,
 				    item, pg, old, nw, c->e);
 }
 
+/* Adds an adjustment's total delta to its currency's sum (kept sorted by
+ * code, for the close's line). */
+static int add_sum(struct pctx *c, const char *currency, dec_t delta)
+{
+	size_t i = 0;
+
+	while (i < c->nsums && strcmp(c->sums[i].currency, currency) < 0)
+		i++;
+	if (i == c->nsums || strcmp(c->sums[i].currency, currency) != 0) {
+		c->sums = xrealloc(c->sums, (c->nsums + 1) * sizeof(*c->sums));
+		memmove(&c->sums[i + 1], &c->sums[i],
+			(c->nsums - i) * sizeof(*c->sums));
+		memset(&c->sums[i], 0, sizeof(*c->sums));
+		memcpy(c->sums[i].currency, currency, 3);
+		c->sums[i].minor = dec_minor_digits(currency);
+		c->nsums++;
+	}
+	if (dec_add(c->sums[i].delta, delta, &c->sums[i].delta))
+		return err_set(c->e, ST_ERROR, "amount overflow in the "
+			       "adjustments of %s (amounts too large)",
+			       currency), -1;
+	return 0;
+}
+
 /* Issues the adjustment of a changed invoice (differs): a row per
  * changed line (old or new amount 0 for a line that appeared or
  * vanished) and a total row. Returns 0 or -1. */
@@ -177,7 +205,7 @@ static int adjust(struct pctx *c, struct final_invoice *v,
 	if (put_adjustment(c, v, seq, "", "", v->total, n->total))
 		return -1;
 	c->new_adjustments++;
-	return 0;
+	return add_sum(c, v->currency, n->total - v->total);
 }
 
 /* One stored adjustment row as the files show it. */
@@ -313,10 +341,12 @@ static int plan_invoices(struct pctx *c)
 			q->number = q->old->number;
 			q->changed = differs(q->old, v);
 			q->version = q->old->version + q->changed;
+			c->revised += (size_t)q->changed;
 		} else {
 			q->number = ++maxnum;
 			q->version = 1;
 			q->changed = 1;
+			c->numbered++;
 		}
 		final_invoice_no(c->stored.prefix, c->p, q->number,
 				 h->invoice_no, sizeof(h->invoice_no));
@@ -483,15 +513,103 @@ static int put_outputs(const struct pctx *ctx, size_t n, const char *outdir,
 	return 0;
 }
 
+/* Records in the state, before the commit, the bytes of every file this
+ * close renders (the guard on OUT/Q/ knows them as this state's) and, on
+ * each period's row, the file log it saw and its as_of. */
+static int record_close(struct store *s, const struct catalog *cat,
+			struct final *fin, const struct pctx *ctx, size_t n,
+			struct err *e)
+{
+	int64_t seq;
+	size_t i, j;
+
+	if (store_log_seq(s, &seq, e))
+		return ST_ERROR;
+	for (i = 0; i < n; i++) {
+		const struct report_files *f = &ctx[i].files;
+
+		for (j = 0; j < f->n; j++) {
+			unsigned char sha[32];
+			struct sha256 md;
+
+			sha256_init(&md);
+			sha256_update(&md, f->f[j].data, f->f[j].len);
+			sha256_final(&md, sha);
+			if (store_written_put(s, ctx[i].p, f->f[j].name, sha, e))
+				return ST_ERROR;
+		}
+		if (final_period_mark(fin, ctx[i].p, seq, ts_period_start(
+				      ctx[i].p + 1, cat->set.tz), e))
+			return ST_ERROR;
+	}
+	return 0;
+}
+
+/* What one settled period tells the caller; takes over c->sums. */
+static void period_result(struct pctx *c, int changed,
+			  struct ledger_period *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->period = c->p;
+	r->changed = changed;
+	r->invoices = c->rp.ninv;
+	r->numbered = c->numbered;
+	r->revised = c->revised;
+	r->adjustments = c->new_adjustments;
+	r->sums = c->sums;
+	r->nsums = c->nsums;
+	r->arrears = c->narr;
+	c->sums = NULL;
+	c->nsums = 0;
+}
+
+void ledger_result_release(struct ledger_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nperiods; i++)
+		free(res->periods[i].sums);
+	free(res->periods);
+	res->periods = NULL;
+	res->nperiods = 0;
+}
+
+/* Settles every period of ctx in the open transaction; fills res. */
+static int settle_all(struct pctx *ctx, size_t n, struct ledger_result *res)
+{
+	size_t i;
+	int changed;
+
+	res->periods = xcalloc(n, sizeof(*res->periods));
+	for (i = 0; i < n; i++) {
+		struct pctx *c = &ctx[i];
+
+		if (settle(c, &changed))
+			return ST_ERROR;
+		period_result(c, changed, &res->periods[res->nperiods++]);
+		if (changed) {
+			res->changed = 1;
+			res->adjustments += c->new_adjustments;
+			if (i < n - 1)
+				res->resettled++;
+		}
+	}
+	res->was_final = ctx[n - 1].was_final;
+	res->invoices = ctx[n - 1].rp.ninv;
+	res->arrears = ctx[n - 1].narr;
+	return 0;
+}
+
 int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
-		 const char *outdir, struct ledger_result *res, struct err *e)
+		 const char *outdir, int dry, struct ledger_result *res,
+		 struct err *e)
 {
 	struct pctx *ctx = NULL;
 	struct final *fin;
 	struct release_job rel;
 	pthread_t rtid;
-	int *periods = NULL, changed;
+	int *periods = NULL;
 	size_t n = 0, i;
 	int rc = ST_ERROR, releasing = 0;
 
@@ -505,33 +623,28 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	if (store_begin(s, e))
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct pctx *c = &ctx[i];
-
-		c->fin = fin;
-		c->s = s;
-		c->cat = cat;
-		c->g = g;
-		c->p = periods[i];
-		c->e = e;
-		c->inputs = inputs;
-		if (settle(c, &changed))
-			goto out;
-		if (changed) {
-			res->changed = 1;
-			res->adjustments += c->new_adjustments;
-			if (i < n - 1)
-				res->resettled++;
-		}
+		ctx[i].fin = fin;
+		ctx[i].s = s;
+		ctx[i].cat = cat;
+		ctx[i].g = g;
+		ctx[i].p = periods[i];
+		ctx[i].e = e;
+		ctx[i].inputs = inputs;
 	}
-	res->was_final = ctx[n - 1].was_final;
-	res->invoices = ctx[n - 1].rp.ninv;
-	res->arrears = ctx[n - 1].narr;
+	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e))
+		goto out;
 	/* freed on a second thread during the commit and the writes */
 	rel.ctx = ctx;
 	rel.n = n;
 	releasing = pthread_create(&rtid, NULL, release_periods, &rel) == 0;
 	final_free(fin);
 	fin = NULL;
+	if (dry) {
+		/* everything but the commit and the files */
+		store_rollback(s);
+		rc = 0;
+		goto out;
+	}
 	fault_point("close-commit");
 	if (store_commit(s, e))
 		goto out;
@@ -549,6 +662,46 @@ out:
 	free(ctx);
 	free(periods);
 	return rc;
+}
+
+/* Marks period q, one of the walk of ledger_mark. */
+struct mark {
+	struct final *fin;
+	const struct catalog *cat;
+	int64_t seq;
+	struct err *e;
+};
+
+static int mark_one(void *ctx, int q, const unsigned char *digest,
+		    const unsigned char *inputs)
+{
+	struct mark *m = ctx;
+
+	(void)digest;
+	(void)inputs;
+	return final_period_mark(m->fin, q, m->seq, ts_period_start(q + 1,
+				 m->cat->set.tz), m->e) ? -1 : 0;
+}
+
+int ledger_mark(struct store *s, const struct catalog *cat, int p,
+		struct err *e)
+{
+	struct mark m;
+	int rc;
+
+	if (store_begin(s, e))
+		return ST_ERROR;
+	m.fin = final_new(s);
+	m.cat = cat;
+	m.e = e;
+	rc = store_log_seq(s, &m.seq, e) ||
+	     final_closes(s, p, mark_one, &m, e);
+	final_free(m.fin);
+	if (rc || store_commit(s, e)) {
+		store_rollback(s);
+		return ST_ERROR;
+	}
+	return 0;
 }
 
 int ledger_draft(struct store *s, const struct catalog *cat,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -18,6 +19,7 @@ struct store {
 	sqlite3 *db;
 	int lockfd;
 	char *path;
+	int version;    /* the file's schema version once open */
 };
 
 static const char *schema =
@@ -138,25 +140,84 @@ static int lock_file(const char *path, struct err *e)
 	return fd;
 }
 
-struct store *store_open(const char *path, struct err *e)
+/* 1 if table t has column c (PRAGMA table_info), 0 if not, -1 on error. */
+static int has_column(struct store *s, const char *t, const char *c,
+		      struct err *e)
 {
-	struct store *s = xcalloc(1, sizeof(*s));
 	sqlite3_stmt *st;
-	int version;
+	char sql[128];
+	int rc, found = 0;
 
-	s->path = xstrdup(path);
-	s->lockfd = lock_file(path, e);
-	if (s->lockfd < 0)
-		goto fail;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		db_fail(s, e, "cannot open");
-		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", t);
+	if (!(st = prep(s, sql, e)))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(st, 1), c) == 0)
+			found = 1;
+	return rows_done(s, st, rc, 0, e) ? -1 : found;
+}
+
+/* Adds a column unless the table has it already. */
+static int add_column(struct store *s, const char *t, const char *c,
+		      const char *decl, struct err *e)
+{
+	char sql[256];
+	int r = has_column(s, t, c, e);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t, c,
+		 decl);
+	return exec(s, sql, e);
+}
+
+/* Version 3, the close guards' part (store.h): each file's earliest
+ * record instant, the log of file changes, the record of every output
+ * file version a close wrote, and what a period remembers of its last
+ * close. Adds only what is missing, so it runs on any older state. */
+static int upgrade_guards(struct store *s, struct err *e)
+{
+	return add_column(s, "file", "earliest", "INTEGER", e) ||
+	       exec(s, "CREATE TABLE IF NOT EXISTS file_log("
+		    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		    "  path TEXT NOT NULL,"
+		    "  earliest INTEGER);"  /* NULL: the change held no record */
+		    "CREATE TABLE IF NOT EXISTS written("
+		    "  period INTEGER NOT NULL,"
+		    "  name TEXT NOT NULL,"
+		    "  sha256 BLOB NOT NULL,"
+		    "  PRIMARY KEY(period, name, sha256)) WITHOUT ROWID;", e) ||
+	       add_column(s, "period", "log_seq", "INTEGER", e) ||
+	       add_column(s, "period", "as_of", "INTEGER", e);
+}
+
+/* Brings a state of an older version (0: a new one) to this one, in one
+ * transaction. Each part's additions are a function of their own. */
+static int upgrade(struct store *s, struct err *e)
+{
+	char sql[64];
+
+	if (exec(s, "BEGIN IMMEDIATE", e))
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		 STORE_SCHEMA_VERSION);
+	if ((s->version == 0 &&
+	     (exec(s, schema, e) || exec(s, final_schema, e))) ||
+	    upgrade_guards(s, e) || exec(s, sql, e) || exec(s, "COMMIT", e)) {
+		store_rollback(s);
+		return -1;
 	}
-	sqlite3_busy_timeout(s->db, 0);
-	st = prep(s, "PRAGMA user_version", e);
+	s->version = STORE_SCHEMA_VERSION;
+	return 0;
+}
+
+/* Reads the file's schema version into s->version. */
+static int read_version(struct store *s, const char *path, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "PRAGMA user_version", e);
+
 	if (!st)
-		goto fail;
+		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		int code = sqlite3_errcode(s->db);
 
@@ -167,33 +228,93 @@ struct store *store_open(const char *path, struct err *e)
 		else
 			err_set(e, ST_ERROR, "cannot open state file '%s': %s",
 				path, sqlite3_errmsg(s->db));
-		goto fail;
+		return -1;
 	}
-	version = sqlite3_column_int(st, 0);
+	s->version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version > STORE_SCHEMA_VERSION) {
-		err_set(e, ST_ERROR, "state file '%s' has schema version %d, "
-			"newer than this settle's %d", path, version,
-			STORE_SCHEMA_VERSION);
+	if (s->version > STORE_SCHEMA_VERSION)
+		return err_set(e, ST_ERROR, "state file '%s' has schema "
+			       "version %d, newer than this settle's %d", path,
+			       s->version, STORE_SCHEMA_VERSION), -1;
+	return 0;
+}
+
+/* Opens without the lock: a reader beside a run (store.h). Read-write
+ * at SQLite's level (query_only keeps it from writing) so that, when it
+ * is the last connection, closing it removes the -wal and -shm files a
+ * read-only connection would leave behind; SQLite itself opens a file it
+ * may not write read-only. */
+static int open_read(struct store *s, const char *path, struct err *e)
+{
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		return db_fail(s, e, "cannot open"), -1;
+	if (exec(s, "PRAGMA query_only=1", e))
+		return -1;
+	/* a run may hold SQLite's write lock for a moment at a checkpoint */
+	sqlite3_busy_timeout(s->db, 5000);
+	if (read_version(s, path, e))
+		return -1;
+	if (s->version == 0)
+		return err_set(e, ST_ERROR, "'%s' is not a settle state file: "
+			       "it holds no settle tables", path), -1;
+	return 0;
+}
+
+struct store *store_open(const char *path, enum store_mode mode,
+			 struct err *e)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	struct stat sb;
+
+	s->path = xstrdup(path);
+	s->lockfd = -1;
+	if (mode != STORE_CREATE && stat(path, &sb) != 0 && errno == ENOENT) {
+		err_set(e, ST_ERROR, "no state file '%s' (settle ingest "
+			"creates one)", path);
 		goto fail;
 	}
+	if (mode == STORE_READ) {
+		if (open_read(s, path, e))
+			goto fail;
+		return s;
+	}
+	s->lockfd = lock_file(path, e);
+	if (s->lockfd < 0)
+		goto fail;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		db_fail(s, e, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 0);
+	if (read_version(s, path, e))
+		goto fail;
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		 "PRAGMA foreign_keys=OFF;", e))
 		goto fail;
-	if (version == 0) {
-		if (exec(s, "BEGIN IMMEDIATE", e))
-			goto fail;
-		if (exec(s, schema, e) || exec(s, final_schema, e) ||
-		    exec(s, "PRAGMA user_version=2", e) ||
-		    exec(s, "COMMIT", e)) {
-			store_rollback(s);
-			goto fail;
-		}
-	}
+	if (s->version < STORE_SCHEMA_VERSION && upgrade(s, e))
+		goto fail;
 	return s;
 fail:
 	store_close(s);
 	return NULL;
+}
+
+int store_dry_writes(struct store *s, struct err *e)
+{
+	return exec(s, "PRAGMA query_only=0", e);
+}
+
+int store_schema(const struct store *s)
+{
+	return s->version;
+}
+
+int store_snapshot(struct store *s, struct err *e)
+{
+	/* a deferred transaction takes its snapshot at the first read */
+	return exec(s, "BEGIN; SELECT count(*) FROM sqlite_master", e);
 }
 
 void store_close(struct store *s)
@@ -333,10 +454,6 @@ int store_file_begin(struct store *s, const char *path, uint64_t size,
 {
 	sqlite3_stmt *st;
 
-	/* the file's batches are written in layout 2: the state says so,
-	 * in the same transaction (store.h) */
-	if (exec(s, "PRAGMA user_version=2", e))
-		return -1;
 	st = prep(s, "INSERT INTO file(path, size, sha256, state)"
 		  " VALUES(?1, ?2, ?3, 0)", e);
 	if (!st)
@@ -482,6 +599,136 @@ int store_file_drop(struct store *s, int64_t id, struct err *e)
 	return drop_data(s, id, 1, e);
 }
 
+int store_file_earliest(struct store *s, int64_t id, int64_t ts,
+			struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE file SET earliest ="
+				" min(coalesce(earliest, ?2), ?2) WHERE id = ?1",
+				e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, ts);
+	return run(s, st, e);
+}
+
+/* The earliest record instant of the rows it names, as the log keeps
+ * it: a row with records but no earliest (ingested by a state before
+ * version 3) counts as earlier than everything. */
+#define ROW_EARLIEST "CASE WHEN records > 0 AND earliest IS NULL" \
+		     " THEN -9223372036854775807 ELSE earliest END"
+
+/* Logs a change of a file's records: the new row id (its records gone
+ * when dropped) and the current row it replaces (old, -1 for none). */
+static int log_change(struct store *s, int64_t id, int64_t old, int dropped,
+		      struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO file_log(path, earliest)"
+				" SELECT coalesce((SELECT path FROM file WHERE"
+				" id = ?1), (SELECT path FROM file WHERE"
+				" id = ?2)), min(e) FROM (SELECT " ROW_EARLIEST
+				" AS e FROM file WHERE (id = ?2 AND state = 1)"
+				" OR (id = ?1 AND ?3 = 0))", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, old);
+	sqlite3_bind_int(st, 3, dropped);
+	return run(s, st, e);
+}
+
+int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT min(" ROW_EARLIEST ") FROM file"
+				" WHERE state = 1 AND records > 0", e);
+	int rc;
+
+	*have = 0;
+	*ts = 0;
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*have = 1;
+		*ts = sqlite3_column_int64(st, 0);
+	}
+	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
+}
+
+int store_unplaced(struct store *s, uint64_t *n, struct err *e)
+{
+	int placed = has_column(s, "reject", "ts", e);
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (placed < 0)
+		return -1;
+	st = prep(s, placed ? "SELECT count(*) FROM reject r JOIN file f ON"
+		  " f.id = r.file_id WHERE f.state = 1 AND r.ts IS NULL" :
+		  "SELECT count(*) FROM reject r JOIN file f ON"
+		  " f.id = r.file_id WHERE f.state = 1", e);
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
+}
+
+int store_log_seq(struct store *s, int64_t *seq, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(seq), 0)"
+				" FROM file_log", e);
+	int rc;
+
+	*seq = 0;
+	if (!st)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
+}
+
+int store_written_put(struct store *s, int p, const char *name,
+		      const unsigned char sha[32], struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO written(period,"
+				" name, sha256) VALUES(?1, ?2, ?3)", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, p);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
+	return run(s, st, e);
+}
+
+int store_written_has(struct store *s, int p, const char *name,
+		      const unsigned char *sha, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, sha ?
+				"SELECT count(*) FROM written WHERE period = ?1"
+				" AND name = ?2 AND sha256 = ?3" :
+				"SELECT count(*) FROM written WHERE period = ?1",
+				e);
+	int rc, n = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, p);
+	if (sha) {
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	if (rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e))
+		return -1;
+	return n > 0;
+}
+
 int store_file_finish(struct store *s, int64_t id, enum file_state state,
 		      const char *error, struct err *e)
 {
@@ -500,11 +747,15 @@ int store_file_finish(struct store *s, int64_t id, enum file_state state,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(s, e, "cannot read"), -1;
+	/* the change touches the periods of the old records and the new */
+	if (log_change(s, id, old, state == FILE_FAILED, e))
+		return -1;
 	if (old >= 0 && drop_data(s, old, 1, e))
 		return -1;
 	if (state == FILE_FAILED && drop_data(s, id, 0, e))
 		return -1;
 	st = prep(s, "UPDATE file SET state = ?2, error = ?3,"
+		  " earliest = CASE WHEN ?2 = 2 THEN NULL ELSE earliest END,"
 		  " records = (SELECT coalesce(sum(nrec), 0) FROM batch"
 		  "   WHERE file_id = ?1),"
 		  " rejected = (SELECT count(*) FROM reject WHERE file_id = ?1),"
@@ -532,7 +783,8 @@ int store_file_forget(struct store *s, const char *path, struct err *e)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_fail(s, e, "cannot read"), -1;
 	for (i = 0; i < n; i++)
-		if (drop_data(s, ids[i], 1, e))
+		if (log_change(s, -1, ids[i], 1, e) ||
+		    drop_data(s, ids[i], 1, e))
 			return -1;
 	return n > 0;
 }

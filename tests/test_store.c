@@ -237,7 +237,7 @@ static void test_open(void)
 	umask(022);
 	err_clear(&e);
 	TEST_TRUE(access(db, F_OK) != 0);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	TEST_EQ_INT(e.code, 0);
 	if (!s) {
@@ -247,7 +247,7 @@ static void test_open(void)
 	}
 	TEST_EQ_INT(stat(db, &st), 0);
 	TEST_EQ_INT(st.st_mode & 07777, 0600);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
 		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
 		    3);
@@ -255,14 +255,14 @@ static void test_open(void)
 
 	/* a second open of the same file, even in this process, is busy */
 	err_clear(&e);
-	s2 = store_open(db, &e);
+	s2 = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s2 == NULL);
 	TEST_EQ_INT(e.code, ST_BUSY);
 	TEST_TRUE(strstr(e.msg, db) != NULL);
 	store_close(s2);
 	/* the failed open did not drop the first one's lock */
 	err_clear(&e);
-	s2 = store_open(db, &e);
+	s2 = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s2 == NULL);
 	TEST_EQ_INT(e.code, ST_BUSY);
 	store_close(s2);
@@ -276,10 +276,10 @@ static void test_open(void)
 
 	/* closed: it opens again, and the schema is kept */
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
 		TEST_EQ_INT(stat(db, &st), 0);
 		TEST_EQ_INT(st.st_mode & 07777, 0600);
 		store_close(s);
@@ -289,7 +289,7 @@ static void test_open(void)
 	/* a directory that does not exist: an error naming the path */
 	db = path_in("no/such/dir/state.db");
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s == NULL);
 	TEST_EQ_INT(e.code, ST_ERROR);
 	TEST_TRUE(strstr(e.msg, db) != NULL);
@@ -312,7 +312,7 @@ static void test_newer(void)
 	sqlite3_close(h);
 
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s == NULL);
 	TEST_EQ_INT(e.code, ST_ERROR);
 	TEST_TRUE(strstr(e.msg, "newer") != NULL);
@@ -320,7 +320,7 @@ static void test_newer(void)
 	store_close(s);
 	/* refused again the same way: the failed open left no lock */
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s == NULL);
 	TEST_EQ_INT(e.code, ST_ERROR);
 	store_close(s);
@@ -369,7 +369,7 @@ static void test_not_sqlite(void)
 	fclose(f);
 
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s == NULL);
 	TEST_EQ_INT(e.code, ST_ERROR);
 	TEST_TRUE(strstr(e.msg, db) != NULL);
@@ -404,7 +404,7 @@ static void test_roundtrip(void)
 	sha_fill(sha_a, 1);
 	sha_fill(sha_b, 200);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
@@ -539,7 +539,7 @@ static void test_roundtrip(void)
 	/* kept across a reopen */
 	store_close(s);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
 		CHECK_FILES(s, "u/a.csv:1:4:0:;");
@@ -563,7 +563,7 @@ static void test_failed_file(void)
 	sha_fill(sha2, 10);
 	sha_fill(sha3, 11);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
@@ -646,7 +646,7 @@ static void test_forget_drop(void)
 
 	sha_fill(sha, 3);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
@@ -735,7 +735,7 @@ static void test_rollback(void)
 
 	sha_fill(sha, 5);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
@@ -757,42 +757,94 @@ static void test_rollback(void)
 
 /* A version-1 state (from before layout-2 batches) opens; a rolled-back
  * ingest leaves it at 1, a committed one makes it 2. */
+/* Version 3 (store.h): an older state opened by a writer gets what it
+ * lacks, in place; a reader leaves it as it is. */
 static void test_upgrade(void)
 {
 	char *db = path_in("v1.db");
 	struct store *s;
 	struct err e;
-	unsigned char sha[32];
-	int64_t id = -1;
 
-	sha_fill(sha, 6);
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(sqlite3_exec(store_conn(s), "PRAGMA user_version=1", NULL,
-				 NULL, NULL), SQLITE_OK);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+	/* make it a version-1 state: none of version 3's additions */
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DROP TABLE file_log;"
+				 " DROP TABLE written;"
+				 " ALTER TABLE file DROP COLUMN earliest;"
+				 " ALTER TABLE period DROP COLUMN log_seq;"
+				 " ALTER TABLE period DROP COLUMN as_of;"
+				 " PRAGMA user_version=1", NULL, NULL, NULL),
+		    SQLITE_OK);
 	store_close(s);
+	/* a reader leaves it at 1 */
 	err_clear(&e);
-	s = store_open(db, &e);
+	s = store_open(db, STORE_READ, &e);
+	TEST_TRUE(s != NULL);
+	if (s) {
+		TEST_EQ_INT(store_schema(s), 1);
+		store_close(s);
+	}
+	err_clear(&e);
+	s = store_open(db, STORE_WRITE, &e);
 	TEST_TRUE(s != NULL);
 	if (!s) {
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
-	TEST_EQ_INT(store_begin(s, &e), 0);
-	TEST_EQ_INT(store_file_begin(s, "u/v.csv", 1, sha, &id, &e), 0);
-	store_rollback(s);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 1);
-	TEST_EQ_INT(store_begin(s, &e), 0);
-	TEST_EQ_INT(store_file_begin(s, "u/v.csv", 1, sha, &id, &e), 0);
-	TEST_EQ_INT(store_commit(s, &e), 0);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 2);
+	TEST_EQ_INT(store_schema(s), 3);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE name IN"
+		       " ('file_log', 'written')", 0), 2);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('period')"
+		       " WHERE name IN ('log_seq', 'as_of')", 0), 2);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('file')"
+		       " WHERE name = 'earliest'", 0), 1);
 	TEST_EQ_INT(e.code, 0);
+	store_close(s);
+	free(db);
+}
+
+/* Only a creating open makes a state file (SPEC 4 v2); a reader takes no
+ * lock. */
+static void test_modes(void)
+{
+	char *db = path_in("none.db");
+	char wal[4200];
+	struct store *s, *r;
+	struct err e;
+
+	err_clear(&e);
+	s = store_open(db, STORE_WRITE, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_TRUE(strstr(e.msg, "no state file '") != NULL);
+	TEST_TRUE(strstr(e.msg, "' (settle ingest creates one)") != NULL);
+	TEST_TRUE(access(db, F_OK) != 0);
+	err_clear(&e);
+	s = store_open(db, STORE_READ, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_ERROR);
+	TEST_TRUE(access(db, F_OK) != 0);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	TEST_TRUE(access(wal, F_OK) != 0);
+
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	r = store_open(db, STORE_READ, &e);
+	TEST_TRUE(r != NULL);
+	if (r) {
+		TEST_EQ_INT(store_snapshot(r, &e), 0);
+		TEST_EQ_INT(store_schema(r), 3);
+		store_rollback(r);
+		store_close(r);
+	}
 	store_close(s);
 	free(db);
 }
@@ -815,6 +867,7 @@ int main(void)
 	test_forget_drop();
 	test_rollback();
 	test_upgrade();
+	test_modes();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	TEST_TRUE(stat(tmpdir, &st) != 0);
 	return TEST_REPORT();
