@@ -214,9 +214,14 @@ static int package_row(struct engine *g, size_t pi, int p,
 		return ST_ERROR;
 	if (!pk->unlimited) {
 		row->remaining = pk->quota - row->used_before - row->used_in;
+		/* SPEC 6 (v2): what is left at valid_to expires in the
+		 * period of the last valid instant, and from then on nothing
+		 * remains, so quota = used_before + used_in + remaining +
+		 * expired on every row */
 		if (ts_period_of(pk->valid_to - 1, cat->set.tz) == p) {
 			row->has_expired = 1;
 			row->expired = row->remaining;
+			row->remaining = 0;
 		}
 	}
 	/* the alert's period is its record's: the month of its ts */
