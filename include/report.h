@@ -13,6 +13,7 @@
 #include "dec.h"
 #include "engine.h"
 #include "err.h"
+#include "store.h"
 
 /* The header values of one invoice (parallel to eng_period.inv). */
 struct report_invoice {
@@ -85,6 +86,12 @@ void report_digest(const struct report_files *f, unsigned char sha[32]);
 /* Reads the files of a final period back from dir. Returns 0, or -1 when
  * one is missing or unreadable (out left empty). */
 int report_load_final(const char *dir, struct report_files *out);
+
+/* Writes OUT/rejects-unplaced.csv (outdir created when missing): the
+ * rejects of every current file whose ts cell is no instant, read from
+ * the state (no rating needed), in rejects.csv's columns. Written only
+ * when its bytes change. Belongs to no period and no digest. */
+int report_put_unplaced(struct store *s, const char *outdir, struct err *e);
 
 /* Writes the files into dir (created when missing), each atomically and
  * only when its bytes differ from what is there; *written counts the

@@ -24,11 +24,16 @@
 
 #include "err.h"
 
-/* The state's version (SQLite's user_version): 2 since record batches
- * may be in layout 2 (batch.h). A version-1 state opens, and becomes 2
- * with the first file ingested into it; a settle that knows only 1 then
- * refuses it by name instead of finding its batches corrupt. */
-#define STORE_SCHEMA_VERSION 2
+/* The state's version (SQLite's user_version). 2: record batches may be
+ * in layout 2 (batch.h). 3 (SPEC v2, issue 12) adds the instant of each
+ * reject's ts cell (reject.ts, NULL when unreadable: the reject belongs
+ * to no period) and the tax and dates kept with each final invoice and
+ * adjustment (final.h). store_open brings an older state (1 or 2) to 3
+ * in one transaction, adding only what is missing (PRAGMA table_info),
+ * so a settle that knows only 2 then refuses it by name. Rejects of an
+ * older state have no ts: they stay unplaced until their file is
+ * ingested anew. */
+#define STORE_SCHEMA_VERSION 3
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 
@@ -104,10 +109,12 @@ struct store_blob *store_keys_open(struct store *s, int64_t id,
 int store_blob_read(struct store_blob *b, void *buf, size_t n, size_t off);
 void store_blob_close(struct store_blob *b);
 
-/* Adds one reject row. */
+/* Adds one reject row; ts is the instant of its ts cell, NULL when the
+ * cell does not read as one. */
 int store_reject_put(struct store *s, int64_t id, uint64_t line,
 		     const char *record_id, size_t rid_len, const char *tenant,
-		     size_t tenant_len, const char *reason, struct err *e);
+		     size_t tenant_len, const char *reason, const int64_t *ts,
+		     struct err *e);
 
 /* Records the checkpoint of a LOADING file. */
 int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
@@ -142,11 +149,11 @@ int store_batches(struct store *s,
 		  void *ctx, struct err *e);
 
 /* Calls fn for every reject stored for FILE_OK files, in (path, line)
- * order. */
+ * order; ts points at the instant of its ts cell, NULL when none. */
 int store_rejects(struct store *s,
 		  int (*fn)(void *ctx, const char *path, uint64_t line,
 			    const char *record_id, const char *tenant,
-			    const char *reason),
+			    const char *reason, const int64_t *ts),
 		  void *ctx, struct err *e);
 
 #endif

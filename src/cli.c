@@ -17,6 +17,7 @@
 #include "ingest.h"
 #include "ledger.h"
 #include "mem.h"
+#include "report.h"
 #include "store.h"
 #include "usage.h"
 #include "ts.h"
@@ -405,7 +406,8 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	err_clear(&e);
 	engine_opts_from_env(&eo);
 	g = engine_load(s, cat, &eo, &e);
-	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e))
+	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e) ||
+	    report_put_unplaced(s, o->out, &e))
 		goto out;
 	ts_period_format(o->period, 1, period);
 	printf("draft %s: %zu invoices written to %s\n", period, res.invoices,
@@ -457,6 +459,10 @@ static int cmd_close(struct store *s, const struct opts *o,
 		    ledger_unchanged(s, o->period, inputs, o->out, &same, &e))
 			goto out;
 		if (same) {
+			/* no rating needed: the unplaced rejects come from
+			 * the state alone */
+			if (report_put_unplaced(s, o->out, &e))
+				goto out;
 			printf("no changes\n");
 			rc = ST_OK;
 			goto out;
@@ -465,7 +471,8 @@ static int cmd_close(struct store *s, const struct opts *o,
 		engine_opts_from_env(&eo);
 		g = engine_load(s, cat, &eo, &e);
 		if (!g || ledger_close(s, cat, g, o->period, inputs, o->out,
-				       &res, &e))
+				       &res, &e) ||
+		    report_put_unplaced(s, o->out, &e))
 			goto out;
 		fault_phase("settle and write");
 	}

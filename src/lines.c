@@ -243,6 +243,21 @@ static int package_row(struct engine *g, size_t pi, int p,
 	return 0;
 }
 
+/* The files and rejects of period p (SPEC 8 v2: summary.txt counts
+ * only what belongs to the period). */
+static void period_counts(const struct engine *g, int p,
+			  struct eng_period *out)
+{
+	size_t i;
+
+	for (i = 0; i < agg_count(g->r->pfiles); i++)
+		out->files += ((const struct pfile_key *)
+			       agg_key(g->r->pfiles, i))->period == p;
+	for (i = 0; i < g->r->nrej; i++)
+		out->rejected += g->r->rej[i].placed &&
+				 g->r->rej[i].period == p;
+}
+
 int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e)
 {
@@ -272,7 +287,9 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 	if (pci != (size_t)-1) {
 		out->records = g->r->pc[pci].records;
 		out->unbillable = g->r->pc[pci].unbillable;
+		out->duplicates = g->r->pc[pci].duplicates;
 	}
+	period_counts(g, p, out);
 	return 0;
 }
 

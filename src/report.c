@@ -228,31 +228,75 @@ static void write_packages(const struct report *r, struct report_files *out)
 	add_table(out, "alerts.csv", a);
 }
 
-static void write_rejects(const struct report *r, struct report_files *out)
+static struct table *rejects_table(void)
 {
 	static const char *const names[] = {
 		"file", "line", "record_id", "tenant_id", "reason" };
 	static const enum col_kind kinds[] = {
 		COL_TEXT, COL_INT, COL_TEXT, COL_TEXT, COL_NUM };
-	struct table *t = table_new(5, names, kinds);
+
+	return table_new(5, names, kinds);
+}
+
+static void add_reject(struct table *t, const char *path, uint64_t line,
+		       const char *record_id, const char *tenant,
+		       const char *reason)
+{
+	char num[24];
+	const char *row[5];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)line);
+	row[0] = path;
+	row[1] = num;
+	row[2] = record_id;
+	row[3] = tenant;
+	row[4] = reason;
+	table_add(t, row);
+}
+
+/* The rejects whose ts falls in the period (SPEC 8 v2): a file with no
+ * record of the period leaves this file as it is. */
+static void write_rejects(const struct report *r, struct report_files *out)
+{
+	struct table *t = rejects_table();
 	const struct eng_reject *rj;
-	char line[24];
 	size_t i, n;
 
 	rj = engine_rejects(r->g, &n);
-	for (i = 0; i < n; i++) {
-		const char *row[5];
-
-		snprintf(line, sizeof(line), "%llu",
-			 (unsigned long long)rj[i].line);
-		row[0] = rj[i].path;
-		row[1] = line;
-		row[2] = rj[i].record_id;
-		row[3] = rj[i].tenant;
-		row[4] = rj[i].reason;
-		table_add(t, row);
-	}
+	for (i = 0; i < n; i++)
+		if (rj[i].placed && rj[i].period == r->rp->period)
+			add_reject(t, rj[i].path, rj[i].line, rj[i].record_id,
+				   rj[i].tenant, rj[i].reason);
 	add_table(out, "rejects.csv", t);
+}
+
+static int unplaced_row(void *ctx, const char *path, uint64_t line,
+			const char *record_id, const char *tenant,
+			const char *reason, const int64_t *ts)
+{
+	if (!ts)
+		add_reject(ctx, path, line, record_id, tenant, reason);
+	return 0;
+}
+
+int report_put_unplaced(struct store *s, const char *outdir, struct err *e)
+{
+	struct table *t = rejects_table();
+	char path[4096], *data;
+	size_t len;
+	int rc;
+
+	if (store_rejects(s, unplaced_row, t, e)) {
+		table_free(t);
+		return ST_ERROR;
+	}
+	table_render(t, &data, &len);
+	table_free(t);
+	snprintf(path, sizeof(path), "%s/rejects-unplaced.csv", outdir);
+	rc = out_mkdirs(outdir, e) ? ST_ERROR :
+	     out_put_file(path, data, len, e) < 0 ? ST_ERROR : 0;
+	free(data);
+	return rc;
 }
 
 static void write_adjustments(const struct report *r, struct report_files *out)
@@ -347,25 +391,24 @@ static int cmp_cur(const void *a, const void *b)
 
 static void write_summary(const struct report *r, struct report_files *out)
 {
-	struct eng_counts c;
 	struct text t = { NULL, 0, 0 };
 	const char **cur = xmalloc((r->rp->ninv + 1) * sizeof(*cur));
 	char period[16], b[DEC_MAX_TEXT];
 	size_t i, j, ncur = 0, arrears = 0;
 
-	engine_counts(r->g, &c);
+	/* the period's own counts only (SPEC 8 v2): failed files hold no
+	 * record of any period, so they are in no summary (status and
+	 * close name them) */
 	ts_period_format(r->rp->period, 1, period);
 	tprintf(&t, "settle %s %s\n", r->draft ? "draft" : "final", period);
-	tprintf(&t, "files: %llu ok, %llu failed\n",
-		(unsigned long long)c.files_ok,
-		(unsigned long long)c.files_failed);
+	tprintf(&t, "files: %llu with records of this period\n",
+		(unsigned long long)r->rp->files);
 	tprintf(&t, "records: %llu in period (%llu unbillable)\n",
 		(unsigned long long)r->rp->records,
 		(unsigned long long)r->rp->unbillable);
-	tprintf(&t, "rejected: %llu (all files)\n",
-		(unsigned long long)c.rejected);
-	tprintf(&t, "duplicates: %llu counted once (all files)\n",
-		(unsigned long long)c.duplicates);
+	tprintf(&t, "rejected: %llu\n", (unsigned long long)r->rp->rejected);
+	tprintf(&t, "duplicates: %llu counted once\n",
+		(unsigned long long)r->rp->duplicates);
 	for (i = 0; i < r->rp->ninv; i++) {
 		const char *cu = r->rp->inv[i].acct->currency;
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -138,6 +139,56 @@ static int lock_file(const char *path, struct err *e)
 	return fd;
 }
 
+int store_has_column(struct store *s, const char *table, const char *col,
+		     int *yes, struct err *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
+				" WHERE name = ?2", e);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
+/* Version 3: the instant of a reject's ts cell, NULL when it has none
+ * (or the reject was stored by an older settle, which did not keep it). */
+static int upgrade_rejects_ts(struct store *s, struct err *e)
+{
+	int yes;
+
+	if (store_has_column(s, "reject", "ts", &yes, e))
+		return -1;
+	return yes ? 0 : exec(s, "ALTER TABLE reject ADD COLUMN ts INTEGER", e);
+}
+
+/* Brings a state of any older version (0: just created) to
+ * STORE_SCHEMA_VERSION in one transaction. Each step only adds what is
+ * missing, so a new state and an upgraded one end with the same tables. */
+static int upgrade(struct store *s, int version, struct err *e)
+{
+	char sql[64];
+
+	if (exec(s, "BEGIN IMMEDIATE", e))
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+		 STORE_SCHEMA_VERSION);
+	if ((version == 0 && (exec(s, schema, e) || exec(s, final_schema, e))) ||
+	    upgrade_rejects_ts(s, e) || final_upgrade(s, e) ||
+	    exec(s, sql, e) || exec(s, "COMMIT", e)) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
 struct store *store_open(const char *path, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -180,16 +231,8 @@ struct store *store_open(const char *path, struct err *e)
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		 "PRAGMA foreign_keys=OFF;", e))
 		goto fail;
-	if (version == 0) {
-		if (exec(s, "BEGIN IMMEDIATE", e))
-			goto fail;
-		if (exec(s, schema, e) || exec(s, final_schema, e) ||
-		    exec(s, "PRAGMA user_version=2", e) ||
-		    exec(s, "COMMIT", e)) {
-			store_rollback(s);
-			goto fail;
-		}
-	}
+	if (version < STORE_SCHEMA_VERSION && upgrade(s, version, e))
+		goto fail;
 	return s;
 fail:
 	store_close(s);
@@ -333,10 +376,6 @@ int store_file_begin(struct store *s, const char *path, uint64_t size,
 {
 	sqlite3_stmt *st;
 
-	/* the file's batches are written in layout 2: the state says so,
-	 * in the same transaction (store.h) */
-	if (exec(s, "PRAGMA user_version=2", e))
-		return -1;
 	st = prep(s, "INSERT INTO file(path, size, sha256, state)"
 		  " VALUES(?1, ?2, ?3, 0)", e);
 	if (!st)
@@ -424,11 +463,12 @@ void store_blob_close(struct store_blob *b)
 
 int store_reject_put(struct store *s, int64_t id, uint64_t line,
 		     const char *record_id, size_t rid_len, const char *tenant,
-		     size_t tenant_len, const char *reason, struct err *e)
+		     size_t tenant_len, const char *reason, const int64_t *ts,
+		     struct err *e)
 {
 	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO reject(file_id, line,"
-				" record_id, tenant_id, reason)"
-				" VALUES(?1, ?2, ?3, ?4, ?5)", e);
+				" record_id, tenant_id, reason, ts)"
+				" VALUES(?1, ?2, ?3, ?4, ?5, ?6)", e);
 
 	if (!st)
 		return -1;
@@ -437,6 +477,8 @@ int store_reject_put(struct store *s, int64_t id, uint64_t line,
 	sqlite3_bind_text(st, 3, record_id, (int)rid_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, tenant, (int)tenant_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	if (ts)
+		sqlite3_bind_int64(st, 6, *ts);
 	return run(s, st, e);
 }
 
@@ -605,11 +647,11 @@ int store_batches(struct store *s,
 int store_rejects(struct store *s,
 		  int (*fn)(void *ctx, const char *path, uint64_t line,
 			    const char *record_id, const char *tenant,
-			    const char *reason),
+			    const char *reason, const int64_t *ts),
 		  void *ctx, struct err *e)
 {
 	sqlite3_stmt *st = prep(s, "SELECT f.path, r.line, r.record_id,"
-				" r.tenant_id, r.reason FROM file f"
+				" r.tenant_id, r.reason, r.ts FROM file f"
 				" JOIN reject r ON r.file_id = f.id"
 				" WHERE f.state = 1 ORDER BY f.path, r.line", e);
 	int rc, r = 0;
@@ -617,11 +659,15 @@ int store_rejects(struct store *s,
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(st, 5);
+		int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
+
 		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
 		       (uint64_t)sqlite3_column_int64(st, 1),
 		       (const char *)sqlite3_column_text(st, 2),
 		       (const char *)sqlite3_column_text(st, 3),
-		       (const char *)sqlite3_column_text(st, 4));
+		       (const char *)sqlite3_column_text(st, 4),
+		       has ? &ts : NULL);
 		if (r)
 			break;
 	}
