@@ -20,7 +20,9 @@ struct report_invoice {
 	char invoice_no[96];
 	const char *status;      /* "draft" or "final" */
 	int version;
+	dec_t net, tax, total;   /* total = net + tax */
 	dec_t balance_before, paid_from_balance, amount_due, balance_after;
+	char issue_date[11], due_date[11];  /* YYYY-MM-DD */
 };
 
 /* One row of adjustments.csv. */
@@ -30,6 +32,7 @@ struct report_adjustment {
 	const char *tenant, *currency, *item, *price_group; /* "" for total */
 	dec_t old_amount, new_amount, delta;
 	int minor;
+	char issue_date[11];     /* YYYY-MM-DD; "" for one of an older state */
 };
 
 /* One row of arrears.csv. */

@@ -231,7 +231,16 @@ static void check_rejects(struct store *s, const char *want, int line)
 #define CHECK_REJECTS(s, w) check_rejects(s, w, __LINE__)
 
 /* What version 3 added, dropped again: an older state's tables. */
-#define OLD_SCHEMA_SQL "ALTER TABLE reject DROP COLUMN ts;"
+#define OLD_SCHEMA_SQL "ALTER TABLE reject DROP COLUMN ts;" \
+	"ALTER TABLE invoice DROP COLUMN net;" \
+	"ALTER TABLE invoice DROP COLUMN tax;" \
+	"ALTER TABLE invoice DROP COLUMN tax_rate;" \
+	"ALTER TABLE invoice DROP COLUMN tax_category;" \
+	"ALTER TABLE invoice DROP COLUMN issue_date;" \
+	"ALTER TABLE invoice DROP COLUMN due_date;" \
+	"ALTER TABLE adjustment DROP COLUMN issue_date;" \
+	"INSERT INTO invoice(period, tenant, currency, number, version," \
+	" total) VALUES(1, 't', 'CNY', 1, 1, 5000000);"
 
 /* ---- open, lock, schema ---- */
 
@@ -824,6 +833,18 @@ static void test_upgrade(void)
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
 			       "'reject') WHERE name = 'ts'", 0), 1);
 		CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
+		/* the invoice from before tax: net = its total 5.00, tax
+		 * and rate 0, no category or dates (the next close gives
+		 * the dates) */
+		TEST_EQ_INT(q1(s, "SELECT net FROM invoice", 0), 5000000);
+		TEST_EQ_INT(q1(s, "SELECT total FROM invoice", 0), 5000000);
+		TEST_EQ_INT(q1(s, "SELECT tax + tax_rate FROM invoice", 0), 0);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM invoice WHERE"
+			       " tax_category = '' AND issue_date = '' AND"
+			       " due_date = ''", 0), 1);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
+			       "'adjustment') WHERE name = 'issue_date'", 0),
+			    1);
 		store_close(s);
 		err_clear(&e);
 		s = store_open(db, &e);
