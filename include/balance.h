@@ -37,6 +37,29 @@ int balance_before(struct store *s, const struct catalog *cat,
  * leaves the others alone. */
 void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total);
 
+/* The issue date of an invoice of period p (the date of p's as_of in
+ * the billing time zone) and, unless due is NULL, its due date (+
+ * payment_terms_days), as YYYY-MM-DD. 0, or -1 when the due date
+ * overflows. */
+int balance_dates(const struct catalog *cat, int p, char issue[11],
+		  char due[11]);
+
+/* The tax and dates of invoice v of period p (SPEC 7 v2): a final
+ * invoice's stored old terms keep its rate, category and dates (dates
+ * derived when old has none: an invoice of a version-2 state), a new or
+ * draft one (old NULL) takes its account's; net is v's sum of lines and
+ * tax = net x rate / 100 rounded once to the currency's minor unit by
+ * the settings' rounding. */
+int balance_terms(const struct catalog *cat, int p,
+		  const struct eng_invoice *v, const struct final_terms *old,
+		  struct final_terms *t, struct err *e);
+
+/* Fills every header value of h but its number, status and version:
+ * net, tax, total (net + tax), the dates, and the balances from before
+ * and that total. */
+void balance_header(struct report_invoice *h, const struct final_terms *t,
+		    dec_t before);
+
 /* The accounts of cat in arrears after period p's close, in cat's
  * account order, into *out and *n: *out is malloc'd for the caller, who
  * frees it also on error (NULL when none); its tenant and currency point

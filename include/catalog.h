@@ -62,6 +62,8 @@ struct account {
 	int64_t grace_days;      /* default 15 */
 	int64_t retention_days;  /* default 15 */
 	char *name;              /* "" when not given */
+	dec_t tax_rate; /* percent, SPEC 7 */
+	char tax_category[3]; /* UNCL5305: S Z E AE K G O */
 };
 
 struct package {

@@ -64,9 +64,14 @@ int dec_mul(dec_t a, dec_t b, int digits, enum dec_round mode, dec_t *out);
  * b is 0. */
 int dec_div(dec_t a, dec_t b, int digits, enum dec_round mode, dec_t *out);
 
-/* *out = v rounded to `digits` decimals (0..6) by mode. This and
- * dec_wide_round are the only places settle rounds. */
+/* *out = v rounded to `digits` decimals (0..6) by mode. This,
+ * dec_wide_round and dec_percent are the only places settle rounds. */
 int dec_round(dec_t v, int digits, enum dec_round mode, dec_t *out);
+
+/* *out = v x pct / 100 rounded once to `digits` decimals (0..6) by mode:
+ * a tax of pct percent on v (SPEC 7 v2). -1 when it does not fit. */
+int dec_percent(dec_t v, dec_t pct, int digits, enum dec_round mode,
+		dec_t *out);
 
 /* Exact product of two dec_t as a 12-decimal wide value (cannot overflow). */
 dec_wide dec_wide_mul(dec_t a, dec_t b);

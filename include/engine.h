@@ -83,6 +83,8 @@ struct eng_reject {
 	uint64_t line;
 	char *record_id, *tenant;
 	const char *reason;
+	int placed;             /* its ts cell reads as an instant ... */
+	int32_t period;         /* ... of this period (SPEC 8 rejects.csv) */
 };
 
 /* What one period gives. */
@@ -96,6 +98,10 @@ struct eng_period {
 	size_t nalerts;
 	uint64_t records;       /* ok + unbillable records of the period */
 	uint64_t unbillable;
+	uint64_t files;         /* current files holding a record or a
+				   reject of the period */
+	uint64_t rejected;      /* rejects placed in the period */
+	uint64_t duplicates;    /* identical repeats of its records */
 };
 
 struct engine;
@@ -122,10 +128,11 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 void engine_period_release(struct eng_period *rp);
 
 /* Every rejected record of every current file, in no set order (the
- * outputs sort their rows). */
+ * outputs sort their rows); a reject with placed 0 belongs to no period
+ * (report_put_unplaced writes those from the state). */
 const struct eng_reject *engine_rejects(const struct engine *g, size_t *n);
 
-/* Counts over all current files. */
+/* Counts over all current files (eng_period has those of one period). */
 struct eng_counts {
 	uint64_t files_ok, files_failed;
 	uint64_t records;      /* valid records after duplicates */

@@ -103,7 +103,16 @@ struct pkgper_key {
 };
 
 struct period_count {
-	uint64_t records, unbillable;
+	uint64_t records, unbillable, duplicates;
+};
+
+/* A (period, file) pair: the file holds a record or a reject of the
+ * period. path is the file's string in g->paths (one pointer per path);
+ * the padding is zeroed, as keys hash as bytes. */
+struct pfile_key {
+	const char *path;
+	int32_t period;
+	int32_t pad;
 };
 
 /* Per tenant: its packages in consumption order, and its accounts. */
@@ -177,6 +186,9 @@ struct part {
 	struct agg *pkgpers;       /* pkgper_key -> index into pkgper */
 	dec_t *pkgper;             /* package units used, per (package, period) */
 	size_t pkgper_cap;
+	struct agg *pfiles;        /* pfile_key set */
+	const char *pf_path;       /* the last pair put, to skip repeats */
+	int32_t pf_period;
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
@@ -252,9 +264,15 @@ void eng_part_init(struct part *w, struct engine *g);
 void eng_part_free(struct part *w);
 /* Passes a part's error on to the engine's caller (the first one wins). */
 void eng_part_error(struct engine *g, const struct part *w);
-/* Adds a reject; rid and tenant are copied, path and reason are kept. */
+/* Adds a reject; rid and tenant are copied, path and reason are kept;
+ * ts is the instant of its ts cell (NULL: none; it belongs to no
+ * period), and a placed reject marks its file as one of its period's. */
 void eng_add_reject(struct part *w, const char *path, uint64_t line,
-		    struct span rid, struct span tenant, const char *reason);
+		    struct span rid, struct span tenant, const char *reason,
+		    const int64_t *ts);
+/* Notes that the file at path (a string of g->paths) holds a record or
+ * reject of period p. */
+void eng_note_file(struct part *w, const char *path, int32_t p);
 /* An empty status reads "ok". */
 int eng_status_ok(struct span s);
 /* The config checks of SPEC 3 that follow ingest's, in order. t and it

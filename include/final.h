@@ -36,6 +36,9 @@ void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
 int final_periods_before(struct store *s, int before, int **out, size_t *n,
 			 struct err *e);
 
+/* The latest final period into *p; *found 0 when there is none. */
+int final_latest(struct store *s, int *p, int *found, struct err *e);
+
 /* A final period as status shows it. */
 struct final_status {
 	int period, version;
@@ -118,6 +121,16 @@ struct final_line {
 	      billable_qty, amount;
 };
 
+/* What a final invoice keeps with its lines (SPEC 7 v2): net, tax at
+ * tax_rate (percent) of category tax_category, and the dates
+ * (YYYY-MM-DD) of the close that numbered it. Its total is net + tax.
+ * An invoice of a version-2 state has rate 0, category and dates "". */
+struct final_terms {
+	dec_t net, tax, tax_rate;
+	char tax_category[3];
+	char issue_date[11], due_date[11];
+};
+
 /* A final invoice as stored, with its current lines sorted by (item,
  * price group) as bytes. */
 struct final_invoice {
@@ -125,7 +138,8 @@ struct final_invoice {
 	char currency[4];
 	int64_t number;
 	int version;
-	dec_t total;
+	dec_t total;                       /* net + tax */
+	struct final_terms terms;
 	struct final_line *lines;          /* owned */
 	size_t nlines;
 };
@@ -137,19 +151,23 @@ int final_invoices_get(struct final *f, int p, struct final_invoice **out,
 		       size_t *n, struct err *e);
 void final_invoices_release(struct final_invoice *inv, size_t n);
 
-/* Records v as invoice `number`, version `version` of period p: its row
- * (insert or replace) and exactly its lines. v's strings are bound without
- * a copy and read during the call only. */
+/* Records v as invoice `number`, version `version` of period p, with
+ * terms (its total is terms->net + terms->tax): its row (insert or
+ * replace) and exactly its lines. v's strings are bound without a copy
+ * and read during the call only. */
 int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
-		      int64_t number, int version, struct err *e);
+		      int64_t number, int version,
+		      const struct final_terms *terms, struct err *e);
 
 /* Adds one adjustment row: number seq of the invoice of (tenant,
- * currency) in period p, for (item, price group), "" and "" for the
- * invoice's total row. */
+ * currency) in period p, for (item, price group), "" and "tax" for its
+ * tax row, "" and "" for the invoice's total row; issue_date
+ * (YYYY-MM-DD) is kept with it. */
 int final_adjustment_put(struct final *f, int p, const char *tenant,
 			 const char *currency, int seq, const char *item,
 			 const char *price_group, dec_t old_amount,
-			 dec_t new_amount, struct err *e);
+			 dec_t new_amount, const char *issue_date,
+			 struct err *e);
 
 /* One adjustment row, with the number of the invoice it adjusts. */
 struct final_adjustment {
@@ -157,6 +175,7 @@ struct final_adjustment {
 	int seq;
 	int64_t number;
 	dec_t old_amount, new_amount;
+	const char *issue_date;  /* "" for one of a version-2 state */
 };
 
 /* Calls fn for every adjustment row of period p (in the order of the

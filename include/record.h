@@ -70,6 +70,10 @@ struct usage_reject {
 	struct span tenant;
 	enum reject_reason reason;
 	const char *why; /* short detail for messages, e.g. "column ts" */
+	int has_ts;      /* the ts cell is a valid RFC 3339 timestamp, also
+	                    when another check failed (never for
+	                    field_count or bad_ts): the reject's period */
+	int64_t ts;      /* that instant (ts.h) when has_ts */
 };
 
 /* The columns a record is read from, by name in the file's header; the
@@ -121,7 +125,8 @@ void record_checker_release(struct record_checker *k);
  * record_id; tenant_id; item; ts; quantity; dims (syntax, UTF-8, NUL);
  * status (UTF-8, NUL); unit (UTF-8, NUL). Returns 0 with u filled (dims
  * canonical), or 1 with rj filled by the first check that fails (its why
- * points into k or is a constant). */
+ * points into k or is a constant; has_ts and ts say whether the row's ts
+ * cell reads as an instant, for placing the reject in a period). */
 int record_check(struct record_checker *k, const struct record_row *row,
 		 struct usage_rec *u, struct usage_reject *rj);
 

@@ -13,13 +13,16 @@
 #include "dec.h"
 #include "engine.h"
 #include "err.h"
+#include "store.h"
 
 /* The header values of one invoice (parallel to eng_period.inv). */
 struct report_invoice {
 	char invoice_no[96];
 	const char *status;      /* "draft" or "final" */
 	int version;
+	dec_t net, tax, total;   /* total = net + tax */
 	dec_t balance_before, paid_from_balance, amount_due, balance_after;
+	char issue_date[11], due_date[11];  /* YYYY-MM-DD */
 };
 
 /* One row of adjustments.csv. */
@@ -29,6 +32,7 @@ struct report_adjustment {
 	const char *tenant, *currency, *item, *price_group; /* "" for total */
 	dec_t old_amount, new_amount, delta;
 	int minor;
+	char issue_date[11];     /* YYYY-MM-DD; "" for one of an older state */
 };
 
 /* One row of arrears.csv. */
@@ -85,6 +89,12 @@ void report_digest(const struct report_files *f, unsigned char sha[32]);
 /* Reads the files of a final period back from dir. Returns 0, or -1 when
  * one is missing or unreadable (out left empty). */
 int report_load_final(const char *dir, struct report_files *out);
+
+/* Writes OUT/rejects-unplaced.csv (outdir created when missing): the
+ * rejects of every current file whose ts cell is no instant, read from
+ * the state (no rating needed), in rejects.csv's columns. Written only
+ * when its bytes change. Belongs to no period and no digest. */
+int report_put_unplaced(struct store *s, const char *outdir, struct err *e);
 
 /* Writes the files into dir (created when missing), each atomically and
  * only when its bytes differ from what is there; *written counts the

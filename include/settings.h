@@ -12,6 +12,8 @@
 #ifndef SETTINGS_H
 #define SETTINGS_H
 
+#include <stdint.h>
+
 #include "dec.h"
 #include "err.h"
 
@@ -20,6 +22,8 @@ struct settings {
 	char invoice_prefix[65];  /* default "INV" */
 	enum dec_round rounding;  /* DEC_HALF_UP or DEC_HALF_EVEN */
 	dec_t alert_pct;          /* default 20 */
+	dec_t tax_rate;
+	int64_t payment_terms_days;
 };
 
 /* Fills set with the defaults, then reads dir/settings.conf over them (a

@@ -34,7 +34,11 @@
  * upgraded in place, in one transaction, when a command that writes
  * opens it; each part's additions are their own function that adds only
  * what is missing. A settle that knows only an older version refuses a
- * newer state by name. */
+ * newer state by name. 3 also adds the instant of each reject's ts cell
+ * (reject.ts, NULL when unreadable: the reject belongs to no period) and
+ * the tax and dates kept with each final invoice and adjustment
+ * (final.h). Rejects of an older state have no ts: they stay unplaced
+ * until their file is ingested anew. */
 #define STORE_SCHEMA_VERSION 3
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
@@ -134,10 +138,12 @@ struct store_blob *store_keys_open(struct store *s, int64_t id,
 int store_blob_read(struct store_blob *b, void *buf, size_t n, size_t off);
 void store_blob_close(struct store_blob *b);
 
-/* Adds one reject row. */
+/* Adds one reject row; ts is the instant of its ts cell, NULL when the
+ * cell does not read as one. */
 int store_reject_put(struct store *s, int64_t id, uint64_t line,
 		     const char *record_id, size_t rid_len, const char *tenant,
-		     size_t tenant_len, const char *reason, struct err *e);
+		     size_t tenant_len, const char *reason, const int64_t *ts,
+		     struct err *e);
 
 /* Records the checkpoint of a LOADING file. */
 int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
@@ -200,11 +206,11 @@ int store_batches(struct store *s,
 		  void *ctx, struct err *e);
 
 /* Calls fn for every reject stored for FILE_OK files, in (path, line)
- * order. */
+ * order; ts points at the instant of its ts cell, NULL when none. */
 int store_rejects(struct store *s,
 		  int (*fn)(void *ctx, const char *path, uint64_t line,
 			    const char *record_id, const char *tenant,
-			    const char *reason),
+			    const char *reason, const int64_t *ts),
 		  void *ctx, struct err *e);
 
 #endif

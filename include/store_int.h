@@ -20,4 +20,13 @@ struct sqlite3 *store_conn(struct store *s);
  * schema, in one fixed order, whatever the module that owns a table. */
 extern const char final_schema[];
 
+/* Adds to final.c's tables the columns of STORE_SCHEMA_VERSION that are
+ * missing (an older state, or one just created from final_schema). Run
+ * by store_open inside its upgrade transaction. 0 or -1 with e filled. */
+int final_upgrade(struct store *s, struct err *e);
+
+/* Sets *yes when table has column col. 0 or -1 with e filled. */
+int store_has_column(struct store *s, const char *table, const char *col,
+		     int *yes, struct err *e);
+
 #endif

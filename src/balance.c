@@ -143,6 +143,69 @@ void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
 	inv->balance_after = before - total;
 }
 
+int balance_dates(const struct catalog *cat, int p, char issue[11],
+		  char due[11])
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz), d;
+	char buf[TS_MAX_TEXT];
+
+	ts_format(as_of, cat->set.tz, buf);
+	snprintf(issue, 11, "%.10s", buf);
+	if (!due)
+		return 0;
+	/* days are 24 h: offsets are fixed, there is no DST */
+	if (__builtin_mul_overflow(cat->set.payment_terms_days,
+				   (int64_t)86400 * 1000000000, &d) ||
+	    __builtin_add_overflow(as_of, d, &d))
+		return -1;
+	ts_format(d, cat->set.tz, buf);
+	snprintf(due, 11, "%.10s", buf);
+	return 0;
+}
+
+int balance_terms(const struct catalog *cat, int p,
+		  const struct eng_invoice *v, const struct final_terms *old,
+		  struct final_terms *t, struct err *e)
+{
+	const struct account *a = v->acct;
+
+	if (old) {
+		/* a final invoice keeps the rate, category and dates of
+		 * the close that numbered it (SPEC 7 v2) */
+		*t = *old;
+	} else {
+		memset(t, 0, sizeof(*t));
+		t->tax_rate = a->tax_rate;
+		snprintf(t->tax_category, sizeof(t->tax_category), "%s",
+			 a->tax_category);
+	}
+	/* an invoice of a version-2 state has no dates: this close gives
+	 * them, from its period's as_of and the current settings */
+	if (!t->issue_date[0] &&
+	    balance_dates(cat, p, t->issue_date, t->due_date))
+		return err_set(e, ST_ERROR, "due date of the invoice of '%s' "
+			       "(%s) overflows (payment_terms_days)",
+			       a->tenant, a->currency);
+	t->net = v->total;
+	if (dec_percent(t->net, t->tax_rate, dec_minor_digits(a->currency),
+			cat->set.rounding, &t->tax) ||
+	    dec_add(t->net, t->tax, &(dec_t){ 0 }))
+		return err_set(e, ST_ERROR, "tax of the invoice of '%s' (%s) "
+			       "overflows", a->tenant, a->currency);
+	return 0;
+}
+
+void balance_header(struct report_invoice *h, const struct final_terms *t,
+		    dec_t before)
+{
+	h->net = t->net;
+	h->tax = t->tax;
+	h->total = t->net + t->tax;
+	memcpy(h->issue_date, t->issue_date, sizeof(h->issue_date));
+	memcpy(h->due_date, t->due_date, sizeof(h->due_date));
+	balance_invoice(h, before, h->total);
+}
+
 /* One account's walk over its final invoices, oldest period first. */
 struct walk {
 	const struct account *a;

@@ -489,6 +489,8 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 	    sheet_val_int(sheet_col(s, r, AC_RETENTION), 15, -1, &a->retention_days))
 		return ST_ERROR;
 	a->name = xstrdup(sheet_col(s, r, AC_NAME).v);
+	a->tax_rate = 0;
+	memcpy(a->tax_category, "O", 2);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "ingest.h"
 #include "ledger.h"
 #include "mem.h"
+#include "report.h"
 #include "store.h"
 #include "usage.h"
 #include "ts.h"
@@ -393,7 +394,8 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	err_clear(&e);
 	cli_engine_opts(&eo);
 	g = engine_load(s, cat, &eo, &e);
-	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e))
+	if (!g || ledger_draft(s, cat, g, o->period, o->out, &res, &e) ||
+	    report_put_unplaced(s, o->out, &e))
 		goto out;
 	ts_period_format(o->period, 1, period);
 	printf("draft %s: %zu invoices written to %s\n", period, res.invoices,
@@ -514,6 +516,10 @@ static int close_work(struct store *s, const struct opts *o,
 			goto out;
 		fault_phase("settle and write");
 	}
+	/* the unplaced rejects belong to no period: every close that is
+	 * neither refused nor a dry run writes them, from the state alone */
+	if (!o->dry_run && report_put_unplaced(s, o->out, e))
+		goto out;
 	print_close(&res, o->dry_run);
 	rc = ST_OK;
 out:

@@ -242,6 +242,18 @@ int dec_round(dec_t v, int digits, enum dec_round mode, dec_t *out)
 		      digits, out);
 }
 
+int dec_percent(dec_t v, dec_t pct, int digits, enum dec_round mode,
+		dec_t *out)
+{
+	if (digits < 0 || digits > DEC_DIGITS || !mode_valid(mode))
+		return -1;
+	/* v x pct is exact in 10^-12 units (at most 2^126); / 100 and the
+	 * rounding to 10^-digits are one division, so one rounding */
+	return to_dec(div_round((dec_wide)v * pct,
+				(dec_wide)pow10_tab[2 * DEC_DIGITS - digits] *
+				100, mode), digits, out);
+}
+
 dec_wide dec_wide_mul(dec_t a, dec_t b)
 {
 	return (dec_wide)a * b;

@@ -363,7 +363,7 @@ static void admit_candidates(struct engine *g, struct adm *adm)
 		if (why) {
 			c->dead = 1;
 			eng_add_reject(pt, c->path, c->line, r.record_id,
-				       r.tenant, why);
+				       r.tenant, why, &c->ts);
 		}
 		adm[i].ok = eng_status_ok(r.status);
 	}
@@ -396,11 +396,14 @@ static size_t settle_group(struct engine *g, size_t wi, const struct item *it)
 		d->dead = 1;
 		if (same_meaning(d, w, it)) {
 			g->duplicates++;
+			eng_period_count(pt, eng_period_of(pt, d->ts))
+				->duplicates++;
 			continue;
 		}
 		dr = cand_rec(d);
 		eng_add_reject(pt, d->path, d->line, dr.record_id, dr.tenant,
-			       usage_reject_name(REJ_DUPLICATE_CONFLICT));
+			       usage_reject_name(REJ_DUPLICATE_CONFLICT),
+			       &d->ts);
 	}
 	return j;
 }

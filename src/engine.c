@@ -28,7 +28,7 @@
 
 static int on_stored_reject(void *ctx, const char *path, uint64_t line,
 			    const char *rid, const char *tenant,
-			    const char *reason)
+			    const char *reason, const int64_t *ts)
 {
 	struct engine *g = ctx;
 	uint32_t id = strtab_put(g->paths, path, strlen(path));
@@ -43,7 +43,7 @@ static int on_stored_reject(void *ctx, const char *path, uint64_t line,
 	if (name == reason)
 		return eng_fail(g, "unknown reject reason '%s' in the state",
 			    reason);
-	eng_add_reject(g->r, strtab_str(g->paths, id), line, r, t, name);
+	eng_add_reject(g->r, strtab_str(g->paths, id), line, r, t, name, ts);
 	return 0;
 }
 

@@ -59,6 +59,69 @@ const char final_schema[] =
 	"  PRIMARY KEY(period, tenant, currency, seq, item, price_group))"
 	"  WITHOUT ROWID;";
 
+/* Adds column `col` (SQL type and default in def) to table when it is
+ * missing; *added says whether it was. */
+static int add_column(struct store *s, const char *table, const char *col,
+		      const char *def, int *added, struct err *e)
+{
+	char sql[256];
+	char *msg = NULL;
+	int yes;
+
+	*added = 0;
+	if (store_has_column(s, table, col, &yes, e))
+		return ST_ERROR;
+	if (yes)
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table,
+		 col, def);
+	if (sqlite3_exec(store_conn(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ST_ERROR, "cannot upgrade the state file: %s",
+			msg ? msg : "unknown error");
+		sqlite3_free(msg);
+		return ST_ERROR;
+	}
+	*added = 1;
+	return 0;
+}
+
+/* Version 3 (store.h): what a final invoice keeps for good (SPEC 7 v2):
+ * its net, tax, tax rate and category, issue and due dates; `total` is
+ * net + tax. An invoice of an older state had no tax: its net is its
+ * total, tax and rate 0, category and dates '' (the next close derives
+ * the dates, see ledger.c). An adjustment keeps its issue date ('' for
+ * one of an older state). */
+int final_upgrade(struct store *s, struct err *e)
+{
+	static const struct {
+		const char *table, *col, *def;
+	} cols[] = {
+		{ "invoice", "net", "INTEGER NOT NULL DEFAULT 0" },
+		{ "invoice", "tax", "INTEGER NOT NULL DEFAULT 0" },
+		{ "invoice", "tax_rate", "INTEGER NOT NULL DEFAULT 0" },
+		{ "invoice", "tax_category", "TEXT NOT NULL DEFAULT ''" },
+		{ "invoice", "issue_date", "TEXT NOT NULL DEFAULT ''" },
+		{ "invoice", "due_date", "TEXT NOT NULL DEFAULT ''" },
+		{ "adjustment", "issue_date", "TEXT NOT NULL DEFAULT ''" },
+	};
+	size_t i;
+	int added;
+
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		if (add_column(s, cols[i].table, cols[i].col, cols[i].def,
+			       &added, e))
+			return ST_ERROR;
+		/* the net of an invoice from before tax is its total */
+		if (added && i == 0 &&
+		    sqlite3_exec(store_conn(s), "UPDATE invoice SET net = total",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			return err_set(e, ST_ERROR, "cannot upgrade the state "
+				       "file: %s",
+				       sqlite3_errmsg(store_conn(s)));
+	}
+	return 0;
+}
+
 void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
 		      size_t cap)
 {
@@ -102,6 +165,25 @@ int final_periods_before(struct store *s, int before, int **out, size_t *n,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+}
+
+int final_latest(struct store *s, int *p, int *found, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*p = 0;
+	*found = 0;
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT max(period) FROM period",
+			       -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, "periods", e);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*p = sqlite3_column_int(st, 0);
+		*found = 1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : read_err(s, "periods", e);
 }
 
 int final_periods(struct store *s,
@@ -378,7 +460,8 @@ static int load_invoices(struct final *f, int p, struct final_invoice **out,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = prep(f, "SELECT tenant, currency, number, version, total"
+	st = prep(f, "SELECT tenant, currency, number, version, total, net,"
+		  " tax, tax_rate, tax_category, issue_date, due_date"
 		  " FROM invoice WHERE period = ?1 ORDER BY tenant, currency",
 		  e);
 	if (!st)
@@ -396,6 +479,15 @@ static int load_invoices(struct final *f, int p, struct final_invoice **out,
 		v->number = sqlite3_column_int64(st, 2);
 		v->version = sqlite3_column_int(st, 3);
 		v->total = sqlite3_column_int64(st, 4);
+		v->terms.net = sqlite3_column_int64(st, 5);
+		v->terms.tax = sqlite3_column_int64(st, 6);
+		v->terms.tax_rate = sqlite3_column_int64(st, 7);
+		snprintf(v->terms.tax_category,
+			 sizeof(v->terms.tax_category), "%s", col_text(st, 8));
+		snprintf(v->terms.issue_date, sizeof(v->terms.issue_date),
+			 "%s", col_text(st, 9));
+		snprintf(v->terms.due_date, sizeof(v->terms.due_date), "%s",
+			 col_text(st, 10));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_err(f, "read invoices", e);
@@ -460,10 +552,12 @@ static const char sql_del_lines[] =
 	" currency = ?3";
 static const char sql_invoice[] =
 	"INSERT OR REPLACE INTO invoice(period, tenant, currency, number,"
-	" version, total) VALUES(?1,?2,?3,?4,?5,?6)";
+	" version, total, net, tax, tax_rate, tax_category, issue_date,"
+	" due_date) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
 static const char sql_adjustment[] =
 	"INSERT INTO adjustment(period, tenant, currency, seq, item,"
-	" price_group, old_amount, new_amount) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+	" price_group, old_amount, new_amount, issue_date)"
+	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
 /* each invoice with the prefix of its period's first close (the period
  * being closed may have no row yet: ?4 stands in) */
 static const char sql_account_invoices[] =
@@ -557,7 +651,8 @@ static int put_lines(struct final *f, int p, const struct eng_invoice *v,
 }
 
 int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
-		      int64_t number, int version, struct err *e)
+		      int64_t number, int version,
+		      const struct final_terms *terms, struct err *e)
 {
 	const char *t = v->acct->tenant, *cur = v->acct->currency;
 	sqlite3_stmt *st;
@@ -572,7 +667,13 @@ int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 	bind_key(st, p, t, cur);
 	sqlite3_bind_int64(st, 4, number);
 	sqlite3_bind_int(st, 5, version);
-	sqlite3_bind_int64(st, 6, v->total);
+	sqlite3_bind_int64(st, 6, terms->net + terms->tax);
+	sqlite3_bind_int64(st, 7, terms->net);
+	sqlite3_bind_int64(st, 8, terms->tax);
+	sqlite3_bind_int64(st, 9, terms->tax_rate);
+	sqlite3_bind_text(st, 10, terms->tax_category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, terms->issue_date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, terms->due_date, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(f, "write an invoice", e);
 	return put_lines(f, p, v, e);
@@ -581,7 +682,8 @@ int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 int final_adjustment_put(struct final *f, int p, const char *tenant,
 			 const char *currency, int seq, const char *item,
 			 const char *price_group, dec_t old_amount,
-			 dec_t new_amount, struct err *e)
+			 dec_t new_amount, const char *issue_date,
+			 struct err *e)
 {
 	sqlite3_stmt *st = cached(f, sql_adjustment, e);
 
@@ -593,6 +695,7 @@ int final_adjustment_put(struct final *f, int p, const char *tenant,
 	sqlite3_bind_text(st, 6, price_group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, old_amount);
 	sqlite3_bind_int64(st, 8, new_amount);
+	sqlite3_bind_text(st, 9, issue_date, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(f, "write an adjustment", e);
 	return 0;
@@ -604,7 +707,8 @@ int final_adjustments(struct final *f, int p,
 {
 	sqlite3_stmt *st = prep(f, "SELECT a.tenant, a.currency, a.seq,"
 				" a.item, a.price_group, a.old_amount,"
-				" a.new_amount, i.number FROM adjustment a"
+				" a.new_amount, i.number, a.issue_date"
+				" FROM adjustment a"
 				" JOIN invoice i ON i.period = a.period AND"
 				" i.tenant = a.tenant AND"
 				" i.currency = a.currency"
@@ -625,6 +729,7 @@ int final_adjustments(struct final *f, int p,
 		a.old_amount = sqlite3_column_int64(st, 5);
 		a.new_amount = sqlite3_column_int64(st, 6);
 		a.number = sqlite3_column_int64(st, 7);
+		a.issue_date = col_text(st, 8);
 		if ((r = fn(ctx, &a)) != 0)
 			break;
 	}

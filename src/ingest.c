@@ -43,6 +43,8 @@ struct pending_reject {
 	char *rid, *tenant;
 	size_t rid_n, tenant_n;
 	const char *reason;
+	int has_ts;
+	int64_t ts;
 };
 
 /* One file being read. */
@@ -97,7 +99,8 @@ static int flush(struct loader *l, struct err *e)
 		struct pending_reject *r = &l->rej[i];
 
 		if (store_reject_put(l->sh->s, l->id, r->line, r->rid, r->rid_n,
-				     r->tenant, r->tenant_n, r->reason, e))
+				     r->tenant, r->tenant_n, r->reason,
+				     r->has_ts ? &r->ts : NULL, e))
 			return -1;
 	}
 	free_rejects(l);
@@ -196,6 +199,8 @@ static int on_reject(void *ctx, const struct usage_reject *r)
 	p->tenant = xstrndup(r->tenant.p, r->tenant.n);
 	p->tenant_n = r->tenant.n;
 	p->reason = usage_reject_name(r->reason);
+	p->has_ts = r->has_ts;
+	p->ts = r->ts;
 	return 0;
 }
 

@@ -22,6 +22,9 @@ struct plan {
 	int64_t number;
 	int version;
 	int changed;         /* new, or differs from old: to be written */
+	int fill;            /* old has no dates (a version-2 state): write
+			      * them, with no new version */
+	struct final_terms terms;
 };
 
 /* Everything one close of one period works with. */
@@ -33,6 +36,7 @@ struct pctx {
 	int p;
 	struct err *e;
 	const unsigned char *inputs;
+	const char *adj_date;        /* issue date of its adjustments */
 	struct final_period stored;  /* its row; prefix: also of a new one */
 	int was_final;
 	struct final_invoice *st;    /* stored invoices, (tenant, currency) */
@@ -138,7 +142,7 @@ static int put_adjustment(struct pctx *c, const struct final_invoice *v,
 			  dec_t nw)
 {
 	return final_adjustment_put(c->fin, c->p, v->tenant, v->currency, seq,
-				    item, pg, old, nw, c->e);
+				    item, pg, old, nw, c->adj_date, c->e);
 }
 
 /* Adds an adjustment's total delta to its currency's sum (kept sorted by
@@ -167,9 +171,10 @@ static int add_sum(struct pctx *c, const char *currency, dec_t delta)
 
 /* Issues the adjustment of a changed invoice (differs): a row per
  * changed line (old or new amount 0 for a line that appeared or
- * vanished) and a total row. Returns 0 or -1. */
+ * vanished), a `tax` row when the tax changed, and a total row (totals
+ * with tax; t are the new terms). Returns 0 or -1. */
 static int adjust(struct pctx *c, struct final_invoice *v,
-		  const struct eng_invoice *n)
+		  const struct eng_invoice *n, const struct final_terms *t)
 {
 	size_t i = 0, j = 0;
 	int seq = v->version;
@@ -202,10 +207,13 @@ static int adjust(struct pctx *c, struct final_invoice *v,
 		if (r)
 			return -1;
 	}
-	if (put_adjustment(c, v, seq, "", "", v->total, n->total))
+	if (t->tax != v->terms.tax &&
+	    put_adjustment(c, v, seq, "", "tax", v->terms.tax, t->tax))
+		return -1;
+	if (put_adjustment(c, v, seq, "", "", v->total, t->net + t->tax))
 		return -1;
 	c->new_adjustments++;
-	return add_sum(c, v->currency, n->total - v->total);
+	return add_sum(c, v->currency, t->net + t->tax - v->total);
 }
 
 /* One stored adjustment row as the files show it. */
@@ -229,6 +237,7 @@ static int add_adjustment(void *ctx, const struct final_adjustment *s)
 	a->new_amount = s->new_amount;
 	a->delta = a->new_amount - a->old_amount;
 	a->minor = dec_minor_digits(a->currency);
+	snprintf(a->issue_date, sizeof(a->issue_date), "%s", s->issue_date);
 	return 0;
 }
 
@@ -342,17 +351,24 @@ static int plan_invoices(struct pctx *c)
 			q->changed = differs(q->old, v);
 			q->version = q->old->version + q->changed;
 			c->revised += (size_t)q->changed;
+			q->fill = !q->old->terms.issue_date[0];
 		} else {
 			q->number = ++maxnum;
 			q->version = 1;
 			q->changed = 1;
 			c->numbered++;
 		}
+		if (balance_terms(c->cat, c->p, v,
+				  q->old ? &q->old->terms : NULL, &q->terms,
+				  c->e)) {
+			free(bbs);
+			return -1;
+		}
 		final_invoice_no(c->stored.prefix, c->p, q->number,
 				 h->invoice_no, sizeof(h->invoice_no));
 		h->status = "final";
 		h->version = q->version;
-		balance_invoice(h, bbs[i], v->total);
+		balance_header(h, &q->terms, bbs[i]);
 	}
 	free(bbs);
 	return 0;
@@ -381,12 +397,12 @@ static int record_invoices(struct pctx *c)
 
 		if (i + 1 < c->rp.ninv)
 			prefetch_tiers(&c->rp.inv[i + 1]);
-		if (!q->changed)
+		if (!q->changed && !q->fill)
 			continue;
-		if (q->old && adjust(c, q->old, v))
+		if (q->old && q->changed && adjust(c, q->old, v, &q->terms))
 			return -1;
 		if (final_invoice_put(c->fin, c->p, v, q->number, q->version,
-				      c->e))
+				      &q->terms, c->e))
 			return -1;
 	}
 	return 0;
@@ -609,13 +625,20 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	struct final *fin;
 	struct release_job rel;
 	pthread_t rtid;
-	int *periods = NULL;
+	int *periods = NULL, latest, found;
 	size_t n = 0, i;
 	int rc = ST_ERROR, releasing = 0;
+	char adj_date[11];
 
 	memset(res, 0, sizeof(*res));
-	if (final_periods_before(s, p, &periods, &n, e))
+	if (final_periods_before(s, p, &periods, &n, e) ||
+	    final_latest(s, &latest, &found, e))
 		return ST_ERROR;
+	/* an adjustment is dated the as_of of the latest final period once
+	 * this close is done (SPEC 7 v2) */
+	if (!found || latest < p)
+		latest = p;
+	balance_dates(cat, latest, adj_date, NULL);
 	periods = xrealloc(periods, (n + 1) * sizeof(*periods));
 	periods[n++] = p;
 	ctx = xcalloc(n, sizeof(*ctx));
@@ -630,6 +653,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		ctx[i].p = periods[i];
 		ctx[i].e = e;
 		ctx[i].inputs = inputs;
+		ctx[i].adj_date = adj_date;
 	}
 	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e))
 		goto out;
@@ -725,11 +749,16 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 		goto out;
 	inv = xcalloc(rp.ninv ? rp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < rp.ninv; i++) {
+		struct final_terms t;
+
+		/* a draft takes the current config's rate and dates */
+		if (balance_terms(cat, p, &rp.inv[i], NULL, &t, e))
+			goto out;
 		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		balance_invoice(&inv[i], bbs[i], rp.inv[i].total);
+		balance_header(&inv[i], &t, bbs[i]);
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;

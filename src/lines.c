@@ -214,9 +214,14 @@ static int package_row(struct engine *g, size_t pi, int p,
 		return ST_ERROR;
 	if (!pk->unlimited) {
 		row->remaining = pk->quota - row->used_before - row->used_in;
+		/* SPEC 6 (v2): what is left at valid_to expires in the
+		 * period of the last valid instant, and from then on nothing
+		 * remains, so quota = used_before + used_in + remaining +
+		 * expired on every row */
 		if (ts_period_of(pk->valid_to - 1, cat->set.tz) == p) {
 			row->has_expired = 1;
 			row->expired = row->remaining;
+			row->remaining = 0;
 		}
 	}
 	/* the alert's period is its record's: the month of its ts */
@@ -236,6 +241,21 @@ static int package_row(struct engine *g, size_t pi, int p,
 		a->remaining = st->alert_left;
 	}
 	return 0;
+}
+
+/* The files and rejects of period p (SPEC 8 v2: summary.txt counts
+ * only what belongs to the period). */
+static void period_counts(const struct engine *g, int p,
+			  struct eng_period *out)
+{
+	size_t i;
+
+	for (i = 0; i < agg_count(g->r->pfiles); i++)
+		out->files += ((const struct pfile_key *)
+			       agg_key(g->r->pfiles, i))->period == p;
+	for (i = 0; i < g->r->nrej; i++)
+		out->rejected += g->r->rej[i].placed &&
+				 g->r->rej[i].period == p;
 }
 
 int engine_period(struct engine *g, int p, struct eng_period *out,
@@ -267,7 +287,9 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 	if (pci != (size_t)-1) {
 		out->records = g->r->pc[pci].records;
 		out->unbillable = g->r->pc[pci].unbillable;
+		out->duplicates = g->r->pc[pci].duplicates;
 	}
+	period_counts(g, p, out);
 	return 0;
 }
 

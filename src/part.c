@@ -32,6 +32,7 @@ void eng_part_init(struct part *w, struct engine *g)
 	w->pus = agg_new(sizeof(struct pu_key));
 	w->pkgpers = agg_new(sizeof(struct pkgper_key));
 	w->pcounts = agg_new(sizeof(int32_t));
+	w->pfiles = agg_new(sizeof(struct pfile_key));
 	/* written now rather than left to calloc: a zero page first read
 	 * and then written faults twice, the second time with a TLB flush
 	 * on every core */
@@ -71,14 +72,32 @@ void eng_part_free(struct part *w)
 	agg_free(w->pkgpers);
 	free(w->pkgper);
 	agg_free(w->pcounts);
+	agg_free(w->pfiles);
 	free(w->pc);
 	free(w->ls);
 	free(w->ppc);
 	free(w->uses);
 }
 
+void eng_note_file(struct part *w, const char *path, int32_t p)
+{
+	struct pfile_key k;
+	int added;
+
+	/* records come in runs of one file and month */
+	if (w->pf_path == path && w->pf_period == p)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.path = path;
+	k.period = p;
+	agg_put(w->pfiles, &k, &added);
+	w->pf_path = path;
+	w->pf_period = p;
+}
+
 void eng_add_reject(struct part *w, const char *path, uint64_t line,
-		    struct span rid, struct span tenant, const char *reason)
+		    struct span rid, struct span tenant, const char *reason,
+		    const int64_t *ts)
 {
 	struct eng_reject *r;
 
@@ -89,6 +108,10 @@ void eng_add_reject(struct part *w, const char *path, uint64_t line,
 	r->record_id = xstrndup(rid.p, rid.n);
 	r->tenant = xstrndup(tenant.p, tenant.n);
 	r->reason = reason;
+	r->placed = ts != NULL;
+	r->period = ts ? eng_period_of(w, *ts) : 0;
+	if (ts)
+		eng_note_file(w, path, r->period);
 }
 
 /* The price group of (item, dims), computed once per pair and kept in a
@@ -458,6 +481,7 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 	struct adm a;
 	uint64_t key;
 
+	eng_note_file(w, w->cur_path, eng_period_of(w, r->ts));
 	if (agg_count(g->candkeys)) {
 		key = batch_key(r->tenant, r->record_id);
 		if (agg_get(g->candkeys, &key) != (size_t)-1) {
@@ -480,7 +504,7 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 			(uint32_t)c->dims[id[4]], &a);
 	if (why) {
 		eng_add_reject(w, w->cur_path, r->line, r->record_id, r->tenant,
-			   why);
+			   why, &r->ts);
 		return 0;
 	}
 	a.ok = c->ok[id[2]];

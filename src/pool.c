@@ -160,6 +160,12 @@ static int merge_part(struct part *d, struct part *s)
 
 		pc->records += s->pc[i].records;
 		pc->unbillable += s->pc[i].unbillable;
+		pc->duplicates += s->pc[i].duplicates;
+	}
+	for (i = 0; i < agg_count(s->pfiles); i++) {
+		int added;
+
+		agg_put(d->pfiles, agg_key(s->pfiles, i), &added);
 	}
 	/* rejects and candidates change hands */
 	xgrow((void **)&d->rej, &d->rej_cap, d->nrej + s->nrej,

@@ -51,13 +51,15 @@ static void write_invoices(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"invoice_no", "period", "tenant_id", "currency", "status",
-		"version", "lines", "total", "balance_before",
-		"paid_from_balance", "amount_due", "balance_after" };
+		"version", "lines", "net", "tax", "total", "balance_before",
+		"paid_from_balance", "amount_due", "balance_after",
+		"issue_date", "due_date" };
 	static const enum col_kind kinds[] = {
 		COL_TEXT, COL_NUM, COL_TEXT, COL_NUM, COL_NUM, COL_INT,
-		COL_INT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
-	struct table *t = table_new(12, names, kinds);
-	char period[16], ver[24], nl[24], b[5][DEC_MAX_TEXT];
+		COL_INT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM,
+		COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_new(16, names, kinds);
+	char period[16], ver[24], nl[24], b[7][DEC_MAX_TEXT];
 	size_t i;
 
 	ts_period_format(r->rp->period, 1, period);
@@ -65,7 +67,7 @@ static void write_invoices(const struct report *r, struct report_files *out)
 		const struct eng_invoice *v = &r->rp->inv[i];
 		const struct report_invoice *h = &r->inv[i];
 		int m = dec_minor_digits(v->acct->currency);
-		const char *row[12];
+		const char *row[16];
 
 		snprintf(ver, sizeof(ver), "%d", h->version);
 		snprintf(nl, sizeof(nl), "%zu", v->nlines);
@@ -76,11 +78,15 @@ static void write_invoices(const struct report *r, struct report_files *out)
 		row[4] = h->status;
 		row[5] = ver;
 		row[6] = nl;
-		row[7] = amt(v->total, m, b[0]);
-		row[8] = amt(h->balance_before, m, b[1]);
-		row[9] = amt(h->paid_from_balance, m, b[2]);
-		row[10] = amt(h->amount_due, m, b[3]);
-		row[11] = amt(h->balance_after, m, b[4]);
+		row[7] = amt(h->net, m, b[0]);
+		row[8] = amt(h->tax, m, b[1]);
+		row[9] = amt(h->total, m, b[2]);
+		row[10] = amt(h->balance_before, m, b[3]);
+		row[11] = amt(h->paid_from_balance, m, b[4]);
+		row[12] = amt(h->amount_due, m, b[5]);
+		row[13] = amt(h->balance_after, m, b[6]);
+		row[14] = h->issue_date;
+		row[15] = h->due_date;
 		table_add(t, row);
 	}
 	add_table(out, "invoices.csv", t);
@@ -103,12 +109,12 @@ static void prefetch_lines(const struct eng_invoice *v)
 static void write_lines(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
-		"invoice_no", "tenant_id", "item", "price_group", "usage_qty",
-		"package_qty", "forgiven_qty", "uncovered_qty", "billable_qty",
-		"tiers", "amount" };
+		"invoice_no", "tenant_id", "item", "price_group", "unit",
+		"usage_qty", "package_qty", "forgiven_qty", "uncovered_qty",
+		"billable_qty", "tiers", "amount" };
 	static const enum col_kind kinds[] = {
-		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM, COL_NUM,
-		COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
+		COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
 	static const char *const unames[] = {
 		"invoice_no", "tenant_id", "item", "price_group", "package_id",
 		"quantity", "units" };
@@ -119,7 +125,7 @@ static void write_lines(const struct report *r, struct report_files *out)
 		"tenant_id", "item", "price_group", "quantity" };
 	static const enum col_kind ckinds[] = {
 		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM };
-	struct table *t = table_new(11, names, kinds);
+	struct table *t = table_new(12, names, kinds);
 	struct table *u = table_new(7, unames, ukinds);
 	struct table *c = table_new(4, cnames, ckinds);
 	char b[7][DEC_MAX_TEXT];
@@ -135,19 +141,20 @@ static void write_lines(const struct report *r, struct report_files *out)
 		for (j = 0; j < v->nlines; j++) {
 			const struct eng_line *l = &v->lines[j];
 			const char *grp = l->item->groups[l->group].filter;
-			const char *row[11];
+			const char *row[12];
 
 			row[0] = r->inv[i].invoice_no;
 			row[1] = v->acct->tenant;
 			row[2] = l->item->code;
 			row[3] = grp;
-			row[4] = qty(l->usage, b[0]);
-			row[5] = qty(l->covered, b[1]);
-			row[6] = qty(l->forgiven, b[2]);
-			row[7] = qty(l->uncovered, b[3]);
-			row[8] = qty(l->billable, b[4]);
-			row[9] = l->tiers;
-			row[10] = amt(l->amount, l->item->minor, b[5]);
+			row[4] = l->item->price_unit;
+			row[5] = qty(l->usage, b[0]);
+			row[6] = qty(l->covered, b[1]);
+			row[7] = qty(l->forgiven, b[2]);
+			row[8] = qty(l->uncovered, b[3]);
+			row[9] = qty(l->billable, b[4]);
+			row[10] = l->tiers;
+			row[11] = amt(l->amount, l->item->minor, b[5]);
 			table_add(t, row);
 			for (k = 0; k < l->npu; k++) {
 				const struct eng_pusage *p = &l->pu[k];
@@ -228,53 +235,98 @@ static void write_packages(const struct report *r, struct report_files *out)
 	add_table(out, "alerts.csv", a);
 }
 
-static void write_rejects(const struct report *r, struct report_files *out)
+static struct table *rejects_table(void)
 {
 	static const char *const names[] = {
 		"file", "line", "record_id", "tenant_id", "reason" };
 	static const enum col_kind kinds[] = {
 		COL_TEXT, COL_INT, COL_TEXT, COL_TEXT, COL_NUM };
-	struct table *t = table_new(5, names, kinds);
+
+	return table_new(5, names, kinds);
+}
+
+static void add_reject(struct table *t, const char *path, uint64_t line,
+		       const char *record_id, const char *tenant,
+		       const char *reason)
+{
+	char num[24];
+	const char *row[5];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)line);
+	row[0] = path;
+	row[1] = num;
+	row[2] = record_id;
+	row[3] = tenant;
+	row[4] = reason;
+	table_add(t, row);
+}
+
+/* The rejects whose ts falls in the period (SPEC 8 v2): a file with no
+ * record of the period leaves this file as it is. */
+static void write_rejects(const struct report *r, struct report_files *out)
+{
+	struct table *t = rejects_table();
 	const struct eng_reject *rj;
-	char line[24];
 	size_t i, n;
 
 	rj = engine_rejects(r->g, &n);
-	for (i = 0; i < n; i++) {
-		const char *row[5];
-
-		snprintf(line, sizeof(line), "%llu",
-			 (unsigned long long)rj[i].line);
-		row[0] = rj[i].path;
-		row[1] = line;
-		row[2] = rj[i].record_id;
-		row[3] = rj[i].tenant;
-		row[4] = rj[i].reason;
-		table_add(t, row);
-	}
+	for (i = 0; i < n; i++)
+		if (rj[i].placed && rj[i].period == r->rp->period)
+			add_reject(t, rj[i].path, rj[i].line, rj[i].record_id,
+				   rj[i].tenant, rj[i].reason);
 	add_table(out, "rejects.csv", t);
+}
+
+static int unplaced_row(void *ctx, const char *path, uint64_t line,
+			const char *record_id, const char *tenant,
+			const char *reason, const int64_t *ts)
+{
+	if (!ts)
+		add_reject(ctx, path, line, record_id, tenant, reason);
+	return 0;
+}
+
+int report_put_unplaced(struct store *s, const char *outdir, struct err *e)
+{
+	struct table *t = rejects_table();
+	char path[4096], *data;
+	size_t len;
+	int rc;
+
+	if (store_rejects(s, unplaced_row, t, e)) {
+		table_free(t);
+		return ST_ERROR;
+	}
+	table_render(t, &data, &len);
+	table_free(t);
+	snprintf(path, sizeof(path), "%s/rejects-unplaced.csv", outdir);
+	rc = out_mkdirs(outdir, e) ? ST_ERROR :
+	     out_put_file(path, data, len, e) < 0 ? ST_ERROR : 0;
+	free(data);
+	return rc;
 }
 
 static void write_adjustments(const struct report *r, struct report_files *out)
 {
 	static const char *const names[] = {
 		"adjustment_no", "invoice_no", "tenant_id", "currency", "item",
-		"price_group", "old_amount", "new_amount", "delta" };
+		"price_group", "old_amount", "new_amount", "delta",
+		"issue_date" };
 	static const enum col_kind kinds[] = {
 		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM, COL_TEXT, COL_TEXT,
-		COL_NUM, COL_NUM, COL_NUM };
-	struct table *t = table_new(9, names, kinds);
+		COL_NUM, COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_new(10, names, kinds);
 	char b[3][DEC_MAX_TEXT];
 	size_t i;
 
 	for (i = 0; i < r->nadj; i++) {
 		const struct report_adjustment *a = &r->adj[i];
-		const char *row[9] = {
+		const char *row[10] = {
 			a->adjustment_no, a->invoice_no, a->tenant, a->currency,
 			a->item, a->price_group,
 			amt(a->old_amount, a->minor, b[0]),
 			amt(a->new_amount, a->minor, b[1]),
-			amt(a->delta, a->minor, b[2]) };
+			amt(a->delta, a->minor, b[2]), a->issue_date };
 
 		table_add(t, row);
 	}
@@ -347,25 +399,24 @@ static int cmp_cur(const void *a, const void *b)
 
 static void write_summary(const struct report *r, struct report_files *out)
 {
-	struct eng_counts c;
 	struct text t = { NULL, 0, 0 };
 	const char **cur = xmalloc((r->rp->ninv + 1) * sizeof(*cur));
 	char period[16], b[DEC_MAX_TEXT];
 	size_t i, j, ncur = 0, arrears = 0;
 
-	engine_counts(r->g, &c);
+	/* the period's own counts only (SPEC 8 v2): failed files hold no
+	 * record of any period, so they are in no summary (status and
+	 * close name them) */
 	ts_period_format(r->rp->period, 1, period);
 	tprintf(&t, "settle %s %s\n", r->draft ? "draft" : "final", period);
-	tprintf(&t, "files: %llu ok, %llu failed\n",
-		(unsigned long long)c.files_ok,
-		(unsigned long long)c.files_failed);
+	tprintf(&t, "files: %llu with records of this period\n",
+		(unsigned long long)r->rp->files);
 	tprintf(&t, "records: %llu in period (%llu unbillable)\n",
 		(unsigned long long)r->rp->records,
 		(unsigned long long)r->rp->unbillable);
-	tprintf(&t, "rejected: %llu (all files)\n",
-		(unsigned long long)c.rejected);
-	tprintf(&t, "duplicates: %llu counted once (all files)\n",
-		(unsigned long long)c.duplicates);
+	tprintf(&t, "rejected: %llu\n", (unsigned long long)r->rp->rejected);
+	tprintf(&t, "duplicates: %llu counted once\n",
+		(unsigned long long)r->rp->duplicates);
 	for (i = 0; i < r->rp->ninv; i++) {
 		const char *cu = r->rp->inv[i].acct->currency;
 
@@ -382,13 +433,18 @@ static void write_summary(const struct report *r, struct report_files *out)
 	tprintf(&t, "tenants: %zu\n", j);
 	tprintf(&t, "invoices: %zu\n", r->rp->ninv);
 	for (j = 0; j < ncur; j++) {
-		dec_t sum = 0;
+		dec_t sum[3] = { 0, 0, 0 };
+		int m = dec_minor_digits(cur[j]);
 
 		for (i = 0; i < r->rp->ninv; i++)
-			if (strcmp(r->rp->inv[i].acct->currency, cur[j]) == 0)
-				dec_add(sum, r->rp->inv[i].total, &sum);
-		tprintf(&t, "total %s: %s\n", cur[j],
-			amt(sum, dec_minor_digits(cur[j]), b));
+			if (strcmp(r->rp->inv[i].acct->currency, cur[j]) == 0) {
+				dec_add(sum[0], r->inv[i].net, &sum[0]);
+				dec_add(sum[1], r->inv[i].tax, &sum[1]);
+				dec_add(sum[2], r->inv[i].total, &sum[2]);
+			}
+		tprintf(&t, "net %s: %s\n", cur[j], amt(sum[0], m, b));
+		tprintf(&t, "tax %s: %s\n", cur[j], amt(sum[1], m, b));
+		tprintf(&t, "total %s: %s\n", cur[j], amt(sum[2], m, b));
 	}
 	if (r->draft) {
 		for (i = 0; i < r->rp->ninv; i++)

@@ -106,6 +106,8 @@ int settings_load(const char *dir, struct settings *set, struct err *e)
 	memcpy(set->invoice_prefix, "INV", 4);
 	set->rounding = DEC_HALF_UP;
 	set->alert_pct = 20 * DEC_ONE;
+	set->tax_rate = 0;
+	set->payment_terms_days = 15;
 	c.e = e;
 	c.path = sheet_join(dir, "settings.conf");
 	c.kind = "key";

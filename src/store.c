@@ -140,21 +140,23 @@ static int lock_file(const char *path, struct err *e)
 	return fd;
 }
 
-/* 1 if table t has column c (PRAGMA table_info), 0 if not, -1 on error. */
-static int has_column(struct store *s, const char *t, const char *c,
-		      struct err *e)
+int store_has_column(struct store *s, const char *table, const char *col,
+		     int *yes, struct err *e)
 {
-	sqlite3_stmt *st;
-	char sql[128];
-	int rc, found = 0;
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
+				" WHERE name = ?2", e);
+	int rc;
 
-	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", t);
-	if (!(st = prep(s, sql, e)))
+	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (strcmp((const char *)sqlite3_column_text(st, 1), c) == 0)
-			found = 1;
-	return rows_done(s, st, rc, 0, e) ? -1 : found;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, e, "cannot read"), -1;
+	return 0;
 }
 
 /* Adds a column unless the table has it already. */
@@ -162,13 +164,22 @@ static int add_column(struct store *s, const char *t, const char *c,
 		      const char *decl, struct err *e)
 {
 	char sql[256];
-	int r = has_column(s, t, c, e);
+	int yes;
 
-	if (r)
-		return r < 0 ? -1 : 0;
+	if (store_has_column(s, t, c, &yes, e))
+		return -1;
+	if (yes)
+		return 0;
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t, c,
 		 decl);
 	return exec(s, sql, e);
+}
+
+/* Version 3: the instant of a reject's ts cell, NULL when it has none
+ * (or the reject was stored by an older settle, which did not keep it). */
+static int upgrade_rejects_ts(struct store *s, struct err *e)
+{
+	return add_column(s, "reject", "ts", "INTEGER", e);
 }
 
 /* Version 3, the close guards' part (store.h): each file's earliest
@@ -203,7 +214,8 @@ static int upgrade(struct store *s, struct err *e)
 		 STORE_SCHEMA_VERSION);
 	if ((s->version == 0 &&
 	     (exec(s, schema, e) || exec(s, final_schema, e))) ||
-	    upgrade_guards(s, e) || exec(s, sql, e) || exec(s, "COMMIT", e)) {
+	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
+	    final_upgrade(s, e) || exec(s, sql, e) || exec(s, "COMMIT", e)) {
 		store_rollback(s);
 		return -1;
 	}
@@ -541,11 +553,12 @@ void store_blob_close(struct store_blob *b)
 
 int store_reject_put(struct store *s, int64_t id, uint64_t line,
 		     const char *record_id, size_t rid_len, const char *tenant,
-		     size_t tenant_len, const char *reason, struct err *e)
+		     size_t tenant_len, const char *reason, const int64_t *ts,
+		     struct err *e)
 {
 	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO reject(file_id, line,"
-				" record_id, tenant_id, reason)"
-				" VALUES(?1, ?2, ?3, ?4, ?5)", e);
+				" record_id, tenant_id, reason, ts)"
+				" VALUES(?1, ?2, ?3, ?4, ?5, ?6)", e);
 
 	if (!st)
 		return -1;
@@ -554,6 +567,8 @@ int store_reject_put(struct store *s, int64_t id, uint64_t line,
 	sqlite3_bind_text(st, 3, record_id, (int)rid_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, tenant, (int)tenant_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	if (ts)
+		sqlite3_bind_int64(st, 6, *ts);
 	return run(s, st, e);
 }
 
@@ -659,12 +674,11 @@ int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e)
 
 int store_unplaced(struct store *s, uint64_t *n, struct err *e)
 {
-	int placed = has_column(s, "reject", "ts", e);
 	sqlite3_stmt *st;
-	int rc;
+	int rc, placed;
 
 	*n = 0;
-	if (placed < 0)
+	if (store_has_column(s, "reject", "ts", &placed, e))
 		return -1;
 	st = prep(s, placed ? "SELECT count(*) FROM reject r JOIN file f ON"
 		  " f.id = r.file_id WHERE f.state = 1 AND r.ts IS NULL" :
@@ -857,11 +871,11 @@ int store_batches(struct store *s,
 int store_rejects(struct store *s,
 		  int (*fn)(void *ctx, const char *path, uint64_t line,
 			    const char *record_id, const char *tenant,
-			    const char *reason),
+			    const char *reason, const int64_t *ts),
 		  void *ctx, struct err *e)
 {
 	sqlite3_stmt *st = prep(s, "SELECT f.path, r.line, r.record_id,"
-				" r.tenant_id, r.reason FROM file f"
+				" r.tenant_id, r.reason, r.ts FROM file f"
 				" JOIN reject r ON r.file_id = f.id"
 				" WHERE f.state = 1 ORDER BY f.path, r.line", e);
 	int rc, r = 0;
@@ -869,11 +883,15 @@ int store_rejects(struct store *s,
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(st, 5);
+		int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
+
 		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
 		       (uint64_t)sqlite3_column_int64(st, 1),
 		       (const char *)sqlite3_column_text(st, 2),
 		       (const char *)sqlite3_column_text(st, 3),
-		       (const char *)sqlite3_column_text(st, 4));
+		       (const char *)sqlite3_column_text(st, 4),
+		       has ? &ts : NULL);
 		if (r)
 			break;
 	}

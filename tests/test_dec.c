@@ -455,6 +455,68 @@ static void test_div(void)
 	}
 }
 
+/* dec_percent: tax = net x rate / 100, rounded once to the minor unit.
+ * Values in millionths; expected by hand. */
+static void test_percent(void)
+{
+	static const struct {
+		dec_t v, pct;
+		int digits;
+		enum dec_round mode;
+		int rc;
+		dec_t want;
+	} t[] = {
+		/* 100.00 at 19%: 19.00 exactly */
+		{ 100000000, 19000000, 2, DEC_HALF_UP, 0, 19000000 },
+		/* 0 at any rate, any value at 0%: 0 */
+		{ 0, 19000000, 2, DEC_HALF_UP, 0, 0 },
+		{ 123450000, 0, 2, DEC_HALF_UP, 0, 0 },
+		/* 10.05 x 6% = 0.603 -> 0.60 */
+		{ 10050000, 6000000, 2, DEC_HALF_UP, 0, 600000 },
+		/* 0.25 x 10% = 0.025: a tie; half_up 0.03, half_even 0.02,
+		 * up 0.03, down 0.02 */
+		{ 250000, 10000000, 2, DEC_HALF_UP, 0, 30000 },
+		{ 250000, 10000000, 2, DEC_HALF_EVEN, 0, 20000 },
+		{ 250000, 10000000, 2, DEC_UP, 0, 30000 },
+		{ 250000, 10000000, 2, DEC_DOWN, 0, 20000 },
+		/* 0.35 x 10% = 0.035: half_even goes to the even 0.04 */
+		{ 350000, 10000000, 2, DEC_HALF_EVEN, 0, 40000 },
+		/* 8.1%: 33.33 x 8.1 / 100 = 2.69973 -> 2.70 */
+		{ 33330000, 8100000, 2, DEC_HALF_UP, 0, 2700000 },
+		/* rounded once, not twice: 1.00 x 0.4999995% = 0.004999995
+		 * -> 0.00 (a first rounding to 6 digits would give 0.005000
+		 * and then 0.01) */
+		{ 1000000, 499999, 2, DEC_HALF_UP, 0, 0 },
+		/* 0 minor digits (JPY): 1234 x 10% = 123.4 -> 123; 1235 x
+		 * 10% = 123.5 -> 124 half_up */
+		{ 1234000000, 10000000, 0, DEC_HALF_UP, 0, 123000000 },
+		{ 1235000000, 10000000, 0, DEC_HALF_UP, 0, 124000000 },
+		/* 3 digits (KWD): 1.234 x 5% = 0.0617 -> 0.062 */
+		{ 1234000, 5000000, 3, DEC_HALF_UP, 0, 62000 },
+		/* negative (a credit): symmetric, -0.25 x 10% -> -0.03 */
+		{ -250000, 10000000, 2, DEC_HALF_UP, 0, -30000 },
+		/* 100% of the largest value fits; the product of two huge
+		 * values does not */
+		{ INT64_MAX, 100000000, 6, DEC_HALF_UP, 0, INT64_MAX },
+		{ INT64_MAX, INT64_MAX, 2, DEC_HALF_UP, -1, 0 },
+		/* bad digits or mode */
+		{ 1000000, 1000000, 7, DEC_HALF_UP, -1, 0 },
+		{ 1000000, 1000000, -1, DEC_HALF_UP, -1, 0 },
+		{ 1000000, 1000000, 2, (enum dec_round)9, -1, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		dec_t r = 0;
+		int rc = dec_percent(t[i].v, t[i].pct, t[i].digits, t[i].mode,
+				     &r);
+
+		TEST_EQ_INT(rc, t[i].rc);
+		if (rc == 0)
+			TEST_EQ_INT(r, t[i].want);
+	}
+}
+
 static void test_wide(void)
 {
 	dec_wide w = 0;
@@ -725,6 +787,7 @@ int main(void)
 	test_mul();
 	test_div();
 	test_wide();
+	test_percent();
 	test_names();
 	test_round_trip();
 	test_fuzz_parse();

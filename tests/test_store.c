@@ -162,10 +162,11 @@ static int batches_fn(void *ctx, const char *path, const void *data,
 	return 0;
 }
 
-/* "path:line:record_id:tenant:reason;" per reject */
+/* "path:line:record_id:tenant:reason[@ts];" per reject (@ts when it
+ * has one) */
 static int rejects_fn(void *ctx, const char *path, uint64_t line,
 		      const char *record_id, const char *tenant,
-		      const char *reason)
+		      const char *reason, const int64_t *ts)
 {
 	struct text *t = ctx;
 
@@ -178,6 +179,10 @@ static int rejects_fn(void *ctx, const char *path, uint64_t line,
 	text_str(t, tenant);
 	text_str(t, ":");
 	text_str(t, reason);
+	if (ts) {
+		text_str(t, "@");
+		text_u64(t, (uint64_t)*ts);
+	}
 	text_str(t, ";");
 	return 0;
 }
@@ -224,6 +229,18 @@ static void check_rejects(struct store *s, const char *want, int line)
 #define CHECK_FILES(s, w) check_files(s, w, __LINE__)
 #define CHECK_BATCHES(s, w) check_batches(s, w, __LINE__)
 #define CHECK_REJECTS(s, w) check_rejects(s, w, __LINE__)
+
+/* What version 3 added, dropped again: an older state's tables. */
+#define OLD_SCHEMA_SQL "ALTER TABLE reject DROP COLUMN ts;" \
+	"ALTER TABLE invoice DROP COLUMN net;" \
+	"ALTER TABLE invoice DROP COLUMN tax;" \
+	"ALTER TABLE invoice DROP COLUMN tax_rate;" \
+	"ALTER TABLE invoice DROP COLUMN tax_category;" \
+	"ALTER TABLE invoice DROP COLUMN issue_date;" \
+	"ALTER TABLE invoice DROP COLUMN due_date;" \
+	"ALTER TABLE adjustment DROP COLUMN issue_date;" \
+	"INSERT INTO invoice(period, tenant, currency, number, version," \
+	" total) VALUES(1, 't', 'CNY', 1, 1, 5000000);"
 
 /* ---- open, lock, schema ---- */
 
@@ -421,10 +438,11 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), zk, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, id1, 7, "r7", 2, "t1", 2, "bad_ts",
-				     &e), 0);
-	/* lengths given: only the first rid_len / tenant_len bytes count */
+				     NULL, &e), 0);
+	/* lengths given: only the first rid_len / tenant_len bytes count;
+	 * a ts is kept as given */
 	TEST_EQ_INT(store_reject_put(s, id1, 3, "r3XYZ", 2, "t2,more", 2,
-				     "bad_field", &e), 0);
+				     "bad_field", &(int64_t){ 1234 }, &e), 0);
 	TEST_EQ_INT(store_checkpoint(s, id1, 4096, 7, 2, &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	TEST_EQ_INT(e.code, 0);
@@ -485,7 +503,7 @@ static void test_roundtrip(void)
 	TEST_TRUE(f.path == NULL && f.error == NULL);
 	CHECK_FILES(s, "u/a.csv:1:5:2:;");
 	CHECK_BATCHES(s, "u/a.csv:0001ff007f;u/a.csv:abcd;");
-	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field;"
+	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field@1234;"
 		      "u/a.csv:7:r7:t1:bad_ts;");
 
 	/* found by content under another path only */
@@ -507,7 +525,7 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/a.csv:0:0:0:;u/a.csv:1:5:2:;");
 	CHECK_BATCHES(s, "u/a.csv:0001ff007f;u/a.csv:abcd;");
-	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field;"
+	CHECK_REJECTS(s, "u/a.csv:3:r3:t2:bad_field@1234;"
 		      "u/a.csv:7:r7:t1:bad_ts;");
 
 	/* finishing it replaces the old row and all its data */
@@ -574,8 +592,8 @@ static void test_failed_file(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 10, sha, &bad, &e), 0);
 	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), zk, &e), 0);
-	TEST_EQ_INT(store_reject_put(s, bad, 2, "r", 1, "t", 1, "bad_ts", &e),
-		    0);
+	TEST_EQ_INT(store_reject_put(s, bad, 2, "r", 1, "t", 1, "bad_ts",
+				     NULL, &e), 0);
 	TEST_EQ_INT(store_checkpoint(s, bad, 100, 4, 1, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, bad, FILE_FAILED,
 				      "truncated gzip in 'u/b.csv'", &e), 0);
@@ -606,7 +624,7 @@ static void test_failed_file(void)
 	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), zk, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, first, 5, "r5", 2, "t", 1, "no_price",
-				     &e), 0);
+				     NULL, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, first, FILE_OK, "", &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';"
@@ -656,8 +674,8 @@ static void test_forget_drop(void)
 	/* u/a.csv: current and loading; u/b.csv: current; u/c.csv: loading */
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha, &a, &e), 0);
 	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, zk, &e), 0);
-	TEST_EQ_INT(store_reject_put(s, a, 1, "x", 1, "t", 1, "bad_ts", &e),
-		    0);
+	TEST_EQ_INT(store_reject_put(s, a, 1, "x", 1, "t", 1, "bad_ts",
+				     NULL, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, a, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 2, sha, &a2, &e), 0);
 	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, zk, &e), 0);
@@ -709,8 +727,8 @@ static void test_forget_drop(void)
 	/* drop a stale LOADING row */
 	TEST_EQ_INT(store_file_begin(s, "u/d.csv", 5, sha, &c, &e), 0);
 	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, &e), 0);
-	TEST_EQ_INT(store_reject_put(s, c, 1, "x", 1, "t", 1, "bad_ts", &e),
-		    0);
+	TEST_EQ_INT(store_reject_put(s, c, 1, "x", 1, "t", 1, "bad_ts",
+				     NULL, &e), 0);
 	TEST_EQ_INT(store_file_drop(s, c, &e), 0);
 	TEST_EQ_INT(store_file_loading(s, "u/d.csv", &f, &e), 0);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE file_id = ?1", c),
@@ -755,11 +773,9 @@ static void test_rollback(void)
 	free(db);
 }
 
-/* A version-1 state (from before layout-2 batches) opens; a rolled-back
- * ingest leaves it at 1, a committed one makes it 2. */
 /* Version 3 (store.h): an older state opened by a writer gets what it
  * lacks, in place; a reader leaves it as it is. */
-static void test_upgrade(void)
+static void test_upgrade_guards(void)
 {
 	char *db = path_in("v1.db");
 	struct store *s;
@@ -849,6 +865,91 @@ static void test_modes(void)
 	free(db);
 }
 
+/* Makes db an older state: a new one with version 3's columns dropped
+ * (SQLite 3.35+ drops columns) and user_version set to `version`, and
+ * one file with a reject of no ts. */
+static void make_old(const char *db, int version)
+{
+	struct store *s;
+	struct err e;
+	unsigned char sha[32];
+	int64_t id = -1;
+	char sql[64];
+
+	sha_fill(sha, 6);
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s)
+		return;
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/v.csv", 1, sha, &id, &e), 0);
+	TEST_EQ_INT(store_reject_put(s, id, 2, "r", 1, "t", 1, "bad_field",
+				     NULL, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, id, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), OLD_SCHEMA_SQL, NULL, NULL,
+				 NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('reject')"
+		       " WHERE name = 'ts'", 0), 0);
+	store_close(s);
+}
+
+/* A version-1 or version-2 state becomes version 3 when opened, in one
+ * step that adds only the missing columns: its reject keeps its row,
+ * with no ts (it belongs to no period); a second open changes nothing. */
+static void test_upgrade_periods(void)
+{
+	static const int versions[] = { 1, 2 };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		char name[32], *db;
+		struct store *s;
+		struct err e;
+
+		snprintf(name, sizeof(name), "v%d.db", versions[k]);
+		db = path_in(name);
+		make_old(db, versions[k]);
+		err_clear(&e);
+		s = store_open(db, STORE_WRITE, &e);
+		TEST_TRUE(s != NULL);
+		if (!s) {
+			free(db);
+			continue;
+		}
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
+			       "'reject') WHERE name = 'ts'", 0), 1);
+		CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
+		/* the invoice from before tax: net = its total 5.00, tax
+		 * and rate 0, no category or dates (the next close gives
+		 * the dates) */
+		TEST_EQ_INT(q1(s, "SELECT net FROM invoice", 0), 5000000);
+		TEST_EQ_INT(q1(s, "SELECT total FROM invoice", 0), 5000000);
+		TEST_EQ_INT(q1(s, "SELECT tax + tax_rate FROM invoice", 0), 0);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM invoice WHERE"
+			       " tax_category = '' AND issue_date = '' AND"
+			       " due_date = ''", 0), 1);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
+			       "'adjustment') WHERE name = 'issue_date'", 0),
+			    1);
+		store_close(s);
+		err_clear(&e);
+		s = store_open(db, STORE_WRITE, &e);
+		TEST_TRUE(s != NULL);
+		if (s) {
+			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+			CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
+			store_close(s);
+		}
+		free(db);
+	}
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
@@ -866,7 +967,8 @@ int main(void)
 	test_failed_file();
 	test_forget_drop();
 	test_rollback();
-	test_upgrade();
+	test_upgrade_guards();
+	test_upgrade_periods();
 	test_modes();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	TEST_TRUE(stat(tmpdir, &st) != 0);

@@ -499,6 +499,82 @@ static void test_progress_and_stop(void)
 #define TS0 "2026-01-01T00:00:00Z"
 #define NS0 "1767225600000000000"
 
+/* A reject keeps the instant of its ts cell when the cell reads as one,
+ * whatever check failed, so that it can be placed in a period (SPEC 8
+ * v2); field_count (no trustworthy columns) and bad_ts never have one.
+ * Rows are given as cells of the header record_id, tenant_id, item, ts,
+ * quantity, dims. */
+static void test_reject_ts(void)
+{
+	static const struct {
+		const char *cells[7];
+		size_t nf;
+		size_t over_at;
+		const char *reason;
+		int has_ts;
+	} cases[] = {
+		/* a good record: not a reject */
+		{ { "r", "t", "i", TS0, "1", "" }, 6, RECORD_NO_OVER, NULL, 0 },
+		/* too few / too many fields, ts cell fine: no period */
+		{ { "r", "t", "i", TS0, "1" }, 5, RECORD_NO_OVER,
+		  "field_count", 0 },
+		{ { "r", "t", "i", TS0, "1", "", "x" }, 7, RECORD_NO_OVER,
+		  "field_count", 0 },
+		/* checks before ts fail, ts fine: placed */
+		{ { "", "t", "i", TS0, "1", "" }, 6, RECORD_NO_OVER,
+		  "bad_field", 1 },
+		{ { "r", "t t", "i", TS0, "1", "" }, 6, RECORD_NO_OVER,
+		  "bad_field", 1 },
+		{ { "r", "t", "i", TS0, "1", "" }, 6, 1, "bad_field", 1 },
+		/* ... and ts bad too: not placed */
+		{ { "", "t", "i", "2026-13-01T00:00:00Z", "1", "" }, 6,
+		  RECORD_NO_OVER, "bad_field", 0 },
+		{ { "r", "t", "i", "", "1", "" }, 6, RECORD_NO_OVER, "bad_ts",
+		  0 },
+		/* checks after ts: placed */
+		{ { "r", "t", "i", TS0, "-1", "" }, 6, RECORD_NO_OVER,
+		  "bad_quantity", 1 },
+		{ { "r", "t", "i", TS0, "1", "a" }, 6, RECORD_NO_OVER,
+		  "bad_field", 1 },
+	};
+	static const int col[RCOL_NKNOWN] = { 0, 1, 2, 3, 4, -1, 5, -1 };
+	struct record_checker k;
+	size_t i, j;
+
+	record_checker_init(&k);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct span f[7];
+		struct record_row row;
+		struct usage_rec u;
+		struct usage_reject rj;
+		int rc;
+
+		for (j = 0; j < cases[i].nf; j++) {
+			f[j].p = cases[i].cells[j];
+			f[j].n = strlen(cases[i].cells[j]);
+		}
+		memset(&row, 0, sizeof(row));
+		row.line = i + 1;
+		row.fld = f;
+		row.nf = cases[i].nf;
+		row.ncols = 6;
+		row.col = col;
+		row.over_at = cases[i].over_at;
+		row.over_name = "tenant_id";
+		memset(&rj, 0xff, sizeof(rj));
+		rc = record_check(&k, &row, &u, &rj);
+		TEST_EQ_INT(rc, cases[i].reason != NULL);
+		if (!rc)
+			continue;
+		TEST_EQ_STR(usage_reject_name(rj.reason), cases[i].reason);
+		TEST_EQ_INT(rj.has_ts, cases[i].has_ts);
+		/* TS0 is NS0 ns after the epoch */
+		if (cases[i].has_ts)
+			TEST_EQ_INT(rj.ts, 1767225600000000000LL);
+	}
+	record_checker_release(&k);
+}
+
 static void test_rejects(void)
 {
 	struct buf in = { 0 }, want = { 0 }, g = { 0 }, big = { 0 };
@@ -1931,6 +2007,7 @@ int main(void)
 	test_skip();
 	test_progress_and_stop();
 	test_rejects();
+	test_reject_ts();
 	test_header();
 	test_quoting();
 	test_huge_field();
