@@ -7,7 +7,17 @@
  * The first error stops it with a message naming file, line (the text line;
  * the header is line 1) and column, e.g.
  *   bad unit_price '1.2.3' at cfg/prices.csv:4 (column unit_price)
- * All strings are owned by the catalog and freed by catalog_release. */
+ * Every file but settings.conf and payments.csv is required (a header
+ * alone means none). Unknown columns and settings keys are not errors:
+ * they are kept as warnings (cat->warnings) for the command line to print.
+ * All strings are owned by the catalog and freed by catalog_release; no
+ * string field is NULL after a successful load ("" when not given).
+ *
+ * Price versions (SPEC 3, v2): rows of prices.csv with the same (item,
+ * filter) form a price group, and those with the same valid_from one
+ * version of it. In period P a group prices with its version of the
+ * latest valid_from <= P; a group with no version for P takes no part in
+ * P (catalog_match_group_in). */
 #ifndef CATALOG_H
 #define CATALOG_H
 
@@ -29,18 +39,35 @@ struct tier {
 	dec_t flat_fee;
 };
 
-struct price_group {
-	char *filter;        /* text exactly as written; "" matches all */
-	struct pred *preds;  /* its predicates (filter.h) */
-	size_t npreds;
+/* valid_from empty: the version applies since always */
+#define PRICE_ALWAYS INT32_MIN
+
+/* One version of a price group: its tiers (ascending, from 0,
+ * contiguous, the last one open). */
+struct price_version {
+	int32_t from;        /* first period (ts.h numbering) or PRICE_ALWAYS */
 	struct tier *tiers;
 	size_t ntiers;
+	long line;           /* text line of its last row in prices.csv */
+};
+
+struct price_group {
+	char *filter;        /* text exactly as written; "" matches all */
+	char *label;         /* (v2) label column; default the filter text */
+	struct pred *preds;  /* its predicates (filter.h) */
+	size_t npreds;
+	struct price_version *versions; /* ascending from, distinct; >= 1 */
+	size_t nversions;
+	int32_t first;       /* versions[0].from: no period before is priced */
+	long line;           /* text line of its first row in prices.csv */
 };
 
 struct item {
 	char *code;
 	char currency[4];
-	int minor;               /* dec_minor_digits(currency) */
+	char *name;              /* (v2) default the item code */
+	char *unit_code;         /* (v2) UN/ECE Rec 20, default "C62" */
+	int minor;               /* ISO 4217 minor unit of currency */
 	enum price_model model;
 	dec_t block_size;        /* package model, default 1 */
 	char *usage_unit;
@@ -62,8 +89,12 @@ struct account {
 	int64_t grace_days;      /* default 15 */
 	int64_t retention_days;  /* default 15 */
 	char *name;              /* "" when not given */
-	dec_t tax_rate; /* percent, SPEC 7 */
-	char tax_category[3]; /* UNCL5305: S Z E AE K G O */
+	/* (v2) the buyer on documents: "" when not given */
+	char *address, *city, *postal_code, *country, *email, *tax_id;
+	char *endpoint;          /* "scheme:id" */
+	dec_t tax_rate;          /* percent 0..100 of the invoice's net */
+	char tax_category[3];    /* UNCL5305: S Z E AE K G O */
+	char *tax_exemption;     /* reason text for E, AE, K, G, O */
 };
 
 struct package {
@@ -101,11 +132,18 @@ struct catalog {
 	size_t npackages;
 	struct payment *payments;
 	size_t npayments;
+	/* warnings met while loading, in file order, each without a
+	 * "warning: " prefix: "unknown column 'record_round_mod' in
+	 * cfg/items.csv (did you mean 'record_round_mode'?)" */
+	char **warnings;
+	size_t nwarnings;
 };
 
 /* Loads dir/settings.conf (optional), items.csv, prices.csv, accounts.csv,
- * packages.csv (optional) and payments.csv (optional). Returns 0, or
- * ST_ERROR with e filled and cat left empty. */
+ * packages.csv and payments.csv (optional). A required file that is
+ * missing: "missing config file 'cfg/packages.csv' (every config file but
+ * payments.csv is required; a header alone means none)". Returns 0, or
+ * ST_ERROR with e filled and cat left empty (no warnings either). */
 int catalog_load(const char *dir, struct catalog *cat, struct err *e);
 
 /* SHA-256 over the bytes of every config file of dir (a missing one
@@ -127,8 +165,19 @@ int catalog_has_tenant(const struct catalog *cat, const char *tenant,
 		       size_t len);
 
 /* The index of the first group of it whose predicates all hold for the
- * canonical dims text ("k=v;k=v", "" for none), or -1 (no_price). */
+ * canonical dims text ("k=v;k=v", "" for none), or -1 (no_price), versions
+ * aside: the engine caches it per (item, dims). */
 int catalog_match_group(const struct item *it, const char *dims, size_t len);
+
+/* The index of the first group from index start on whose predicates all
+ * hold and that has a version for period p, or -1 (no_price). */
+int catalog_match_group_in(const struct item *it, size_t start,
+			   const char *dims, size_t len, int32_t p);
+
+/* The version of g for period p: the one of the latest from <= p, or NULL
+ * when g has none for p (then g->first > p). */
+const struct price_version *catalog_version(const struct price_group *g,
+					    int32_t p);
 
 /* 1 if the package covers the item code. */
 int catalog_package_covers(const struct package *p, const char *item);

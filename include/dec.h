@@ -94,8 +94,9 @@ int dec_wide_cmp(dec_wide a, dec_wide b);
  * Returns 0 and sets *out, or -1. */
 int dec_round_parse(const char *s, enum dec_round *out);
 
-/* The ISO 4217 exponent (minor digits) of a currency code: 0 for JPY, KRW,
- * VND; 3 for BHD, KWD, OMR, JOD, TND; 2 for every other code. */
+/* The ISO 4217 exponent (minor digits) of a currency code, from the
+ * table of iso4217.h (0 for JPY, KRW, VND, CLP, ISK, XAF; 3 for BHD, KWD,
+ * OMR, JOD, TND, IQD, LYD; 4 for CLF); 2 for a code not in the table. */
 int dec_minor_digits(const char *currency);
 
 /* 1 if s is three capital ASCII letters. */

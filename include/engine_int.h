@@ -80,6 +80,7 @@ struct adm {
 	const struct item *it;
 	const struct account *acct;
 	int32_t group;
+	int32_t period;     /* of the record's ts */
 	int ok;             /* status ok (or empty) */
 };
 
@@ -260,6 +261,15 @@ static inline int eng_add(struct part *w, dec_t *acc, dec_t v)
 
 /* ---- part.c ---- */
 
+/* Overflow messages name tenant, item and period (SPEC 2): fills w's err
+ * with "WHAT overflow for tenant 'T' item 'I' in YYYY-MM (quantities too
+ * large)" for account acct and item, of line li, or of package pkg
+ * ("... package 'P' ..."); each returns -1. */
+int eng_overflow(struct part *w, const char *what, int32_t period,
+		 uint32_t acct, uint32_t item);
+int eng_line_overflow(struct part *w, size_t li);
+int eng_pkg_overflow(struct part *w, size_t pkg, int32_t period);
+
 void eng_part_init(struct part *w, struct engine *g);
 void eng_part_free(struct part *w);
 /* Passes a part's error on to the engine's caller (the first one wins). */
@@ -277,10 +287,12 @@ void eng_note_file(struct part *w, const char *path, int32_t p);
 int eng_status_ok(struct span s);
 /* The config checks of SPEC 3 that follow ingest's, in order. t and it
  * are the resolved tenant and item (-1 / NULL when unknown), dims the id
- * of the canonical dims text in w->strs. Returns NULL and fills a (but
+ * of the canonical dims text in w->strs, ts the record's instant (its
+ * period picks the price versions). Returns NULL and fills a (but
  * a->ok), or the reject reason (a static string). */
 const char *eng_admit(struct part *w, long t, const struct item *it,
-		      struct span unit, uint32_t dims, struct adm *a);
+		      struct span unit, uint32_t dims, int64_t ts,
+		      struct adm *a);
 /* Admits one record the config accepts: counts it in its period, and
  * rates it now or keeps it for the walk. */
 int eng_accept(struct part *w, const struct adm *a,

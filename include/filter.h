@@ -2,10 +2,10 @@
  * "prices.csv", column filter), and matching it against a record's dims.
  *
  * A filter is "" (matches all) or predicates joined by ';', each
- * KEY=VALUE. VALUE is an interval when it is bracketed ('(' or '[' ...
- * ')' or ']') and holds exactly one ',': its bounds are decimals (dec.h),
- * either may be empty (unbounded), and the interval may not be empty;
- * any other VALUE is exact text. A predicate holds for canonical dims
+ * KEY=VALUE. VALUE is an interval when it starts with '(' or '[': it
+ * must then end with ')' or ']' and hold exactly one ',', its bounds are
+ * decimals (dec.h), either may be empty (unbounded), and the interval may
+ * not be empty; any other VALUE is exact text. A predicate holds for canonical dims
  * ("k=v;k=v", keys sorted and distinct; record.h) when the key is there
  * and its value equals the text, or parses as a decimal inside the
  * interval.
@@ -29,10 +29,17 @@ struct pred {
 	dec_t lo, hi;
 };
 
+/* What a well-formed interval is: the reason filter_parse gives for a
+ * value that starts with a bracket but is not one. */
+#define FILTER_MALFORMED "an interval is (a,b], [a,b), (a,b) or [a,b] " \
+	"with numbers or an empty bound"
+
 /* Parses a filter text into *preds (n of them; NULL and 0 for ""), owned
- * by the caller (filter_free). Returns 0, or -1 with *preds NULL, *n 0
+ * by the caller (filter_free). Returns 0; or -1 with *preds NULL, *n 0
  * and a short constant reason in *why ("empty predicate", "predicate
- * without '='", "empty key", "bad interval bound", "empty interval"). */
+ * without '='", "empty key", "bad interval bound", "empty interval"); or
+ * -2 likewise with FILTER_MALFORMED in *why, for a value that starts with
+ * '(' or '[' and is no interval ("(1080,", "[a]", "(1,2,3)"). */
 int filter_parse(const char *text, struct pred **preds, size_t *n,
 		 const char **why);
 

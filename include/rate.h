@@ -23,14 +23,18 @@ struct rated {
 	dec_t amount;      /* rounded to it->minor digits */
 	struct slice *slices; /* billed slices in tier order (owned; free) */
 	size_t nslices;
+	int overflow;      /* set when rate_line failed because of overflow */
 };
 
 /* Rates one line: item it (model, basis, bound, block size, minor digits),
- * group g, usage u and billable b (0 <= b <= u), rounding mode. Returns 0
- * and fills out (free out->slices with free()), or ST_ERROR with e filled
- * on overflow. */
-int rate_line(const struct item *it, const struct price_group *g, dec_t u,
-	      dec_t b, enum dec_round mode, struct rated *out, struct err *e);
+ * group g (named in messages) with the tiers of its version v (the one of
+ * the line's period), usage u and billable b (0 <= b <= u), rounding mode.
+ * Returns 0 and fills out (free out->slices with free()), or ST_ERROR with
+ * e filled (and out->overflow set when the amount overflows: the caller,
+ * who knows tenant and period, may say so better). */
+int rate_line(const struct item *it, const struct price_group *g,
+	      const struct price_version *v, dec_t u, dec_t b,
+	      enum dec_round mode, struct rated *out, struct err *e);
 
 /* Writes the `tiers` text ("10000@0.15;5000@0.1") of slices to buf of
  * size cap; returns the length, or -1 if it does not fit. */

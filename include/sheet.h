@@ -24,7 +24,7 @@
 #include "err.h"
 
 #define SHEET_MAX_CODE 64   /* longest id or code (sheet_code_ok) */
-#define SHEET_MAX_COLS 12   /* most columns a sheet may look for */
+#define SHEET_MAX_COLS 24   /* most columns a sheet may look for */
 #define SHEET_QUOTE_MAX 72  /* bytes of a value quoted in a message */
 
 /* Where a value came from: file, text line and the kind of name given
@@ -103,11 +103,41 @@ int sheet_fail(const struct sheet_ctx *c, const char *name,
 int sheet_need(struct sheet_val x);   /* "missing value" when empty */
 int sheet_bad(struct sheet_val x);    /* "bad NAME 'V'" */
 int sheet_bad_want(struct sheet_val x, const char *want); /* ... (want W) */
+/* "bad NAME 'V' at PATH:LINE (KIND NAME; NOTE)": the note says what a
+ * good value looks like. */
+int sheet_bad_note(struct sheet_val x, const char *note);
+
+/* ---- warnings ---- */
+
+/* Warnings met while reading config files (SPEC 3: unknown columns and
+ * keys), in the order met; each message is owned by the list, without a
+ * "warning: " prefix (the printer adds it). */
+struct sheet_warns {
+	char **msg;
+	size_t n, cap;
+};
+
+/* Adds a formatted message to w. */
+void sheet_warn(struct sheet_warns *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Adds "unknown KIND 'WORD' in WHERE", with " (did you mean 'NAME'?)"
+ * when one of names[0..n) is close (suggest.h). */
+void sheet_warn_unknown(struct sheet_warns *w, const char *kind,
+			const char *word, const char *where,
+			const char *const *names, size_t n);
+
+/* Frees every message and leaves w empty. */
+void sheet_warns_free(struct sheet_warns *w);
 
 /* ---- value checks ---- */
 
 /* 1 if s is 1..SHEET_MAX_CODE characters of [A-Za-z0-9] and extra. */
 int sheet_code_ok(const char *s, const char *extra);
+
+/* 1 if s is two capital ASCII letters (the form of ISO 3166-1 alpha-2;
+ * whether the code is assigned is not checked). */
+int sheet_country_ok(const char *s);
 
 /* An optional decimal: def when empty; positive asks for > 0. */
 int sheet_val_dec(struct sheet_val x, dec_t def, int positive, dec_t *out);
@@ -124,7 +154,9 @@ int sheet_val_enum(struct sheet_val x, const char *const *names,
 /* A required RFC 3339 instant (ts.h). */
 int sheet_val_ts(struct sheet_val x, int64_t *out);
 
-/* A required currency code, copied with its NUL into out. */
+/* A required currency code of ISO 4217 with a minor unit (iso4217.h),
+ * copied with its NUL into out; else "bad NAME 'V' ... (column NAME; not
+ * a current ISO 4217 code with a minor unit)". */
 int sheet_val_currency(struct sheet_val x, char out[4]);
 
 /* 1 if v has no more decimals than the currency's minor unit. Trailing
@@ -143,7 +175,9 @@ char *sheet_join(const char *dir, const char *name);
 int sheet_has_bom(const char *buf, size_t len);
 
 /* Reads c->path whole into *out (to free; NULL when absent) and *len. A
- * missing optional file sets *absent and is not an error. */
+ * missing optional file sets *absent and is not an error; a missing
+ * required one is "missing config file 'PATH' (every config file but
+ * payments.csv is required; a header alone means none)". */
 int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 		size_t *len, int *absent);
 
@@ -158,6 +192,10 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 
 /* Frees what s holds and leaves it empty. */
 void sheet_close(struct sheet *s);
+
+/* Warns of every header column of s that is none of its cols, with the
+ * nearest known column name. */
+void sheet_unknown_columns(const struct sheet *s, struct sheet_warns *w);
 
 /* Data row i (1-based after the header), checked for its width and for
  * NUL bytes; sets the line for messages. */

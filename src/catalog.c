@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "agg.h"
+#include "catalog_int.h"
+#include "iso4217.h"
 #include "mem.h"
 #include "sha256.h"
 #include "sheet.h"
@@ -18,12 +20,7 @@
 
 /* ---- a set of strings, for uniqueness checks in file order ------------- */
 
-struct strset {
-	struct strtab *t;
-};
-
-/* Adds a copy of s; returns 1 (and adds nothing) if s was there. */
-static int strset_add(struct strset *h, const char *s)
+int cat_strset_add(struct strset *h, const char *s)
 {
 	size_t before;
 
@@ -34,7 +31,7 @@ static int strset_add(struct strset *h, const char *s)
 	return strtab_count(h->t) == before;
 }
 
-static void strset_free(struct strset *h)
+void cat_strset_free(struct strset *h)
 {
 	strtab_free(h->t);
 	h->t = NULL;
@@ -109,8 +106,8 @@ static int cmp_payment(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-static struct item *find_item(const struct catalog *cat, const char *code,
-			      size_t len)
+struct item *cat_find_item(const struct catalog *cat, const char *code,
+			   size_t len)
 {
 	struct key k = { code, len, NULL };
 
@@ -123,7 +120,7 @@ static struct item *find_item(const struct catalog *cat, const char *code,
 const struct item *catalog_item(const struct catalog *cat, const char *code,
 				size_t len)
 {
-	return find_item(cat, code, len);
+	return cat_find_item(cat, code, len);
 }
 
 const struct account *catalog_account(const struct catalog *cat,
@@ -161,30 +158,39 @@ int catalog_package_covers(const struct package *p, const char *item)
 	return 0;
 }
 
-int catalog_match_group(const struct item *it, const char *dims, size_t len)
-{
-	size_t g;
-
-	for (g = 0; g < it->ngroups; g++)
-		if (filter_holds(it->groups[g].preds, it->groups[g].npreds,
-				 dims, len))
-			return (int)g;
-	return -1;
-}
-
 /* ---- items.csv ---------------------------------------------------------- */
 
 enum {
 	IT_ITEM, IT_CURRENCY, IT_MODEL, IT_BLOCK, IT_UUNIT, IT_PUNIT, IT_RATIO,
-	IT_RROUND, IT_RMODE, IT_BASIS, IT_BOUND, IT_NCOLS
+	IT_RROUND, IT_RMODE, IT_BASIS, IT_BOUND, IT_NAME, IT_UNITCODE, IT_NCOLS
 };
 
 static const struct sheet_colspec item_cols[IT_NCOLS] = {
 	{ "item", 1 }, { "currency", 1 }, { "model", 0 }, { "block_size", 0 },
 	{ "usage_unit", 1 }, { "price_unit", 0 }, { "unit_ratio", 0 },
 	{ "record_round", 0 }, { "record_round_mode", 0 },
-	{ "tier_basis", 0 }, { "tier_bound", 0 },
+	{ "tier_basis", 0 }, { "tier_bound", 0 }, { "name", 0 },
+	{ "unit_code", 0 },
 };
+
+/* The v2 columns of an item: name and unit_code, for documents. */
+static int parse_item_v2(struct sheet *s, const struct sheet_row *r,
+			 struct item *it)
+{
+	struct sheet_val xn = sheet_col(s, r, IT_NAME);
+	struct sheet_val xc = sheet_col(s, r, IT_UNITCODE);
+
+	/* UN/ECE Recommendation 20 codes are 2 or 3 of [A-Z0-9] */
+	if (*xc.v && (strlen(xc.v) < 2 || strlen(xc.v) > 3 ||
+		      !sheet_code_ok(xc.v, "") ||
+		      strspn(xc.v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+			      strlen(xc.v)))
+		return sheet_bad_note(xc, "a UN/ECE Recommendation 20 code, "
+				      "e.g. MIN, SEC, HUR or C62");
+	it->name = xstrdup(*xn.v ? xn.v : it->code);
+	it->unit_code = xstrdup(*xc.v ? xc.v : "C62");
+	return 0;
+}
 
 static int parse_item(struct sheet *s, const struct sheet_row *r,
 		      struct item *it, struct strset *seen)
@@ -206,12 +212,12 @@ static int parse_item(struct sheet *s, const struct sheet_row *r,
 		return ST_ERROR;
 	if (!sheet_code_ok(x.v, ITEM_CHARS))
 		return sheet_bad(x);
-	if (strset_add(seen, x.v))
+	if (cat_strset_add(seen, x.v))
 		return sheet_fail(x.c, x.name, "duplicate item '%s'", SHEET_Q(x.v));
 	it->code = xstrdup(x.v);
 	if (sheet_val_currency(sheet_col(s, r, IT_CURRENCY), it->currency))
 		return ST_ERROR;
-	it->minor = dec_minor_digits(it->currency);
+	it->minor = iso4217_minor(it->currency);
 	if (sheet_val_enum(sheet_col(s, r, IT_MODEL), models,
 		     "graduated, volume or package", MODEL_GRADUATED, &m))
 		return ST_ERROR;
@@ -237,7 +243,7 @@ static int parse_item(struct sheet *s, const struct sheet_row *r,
 	    sheet_val_enum(sheet_col(s, r, IT_BOUND), bounds, "upper or lower", 0,
 		     &it->bound_lower))
 		return ST_ERROR;
-	return 0;
+	return parse_item_v2(s, r, it);
 }
 
 static int load_items(struct sheet *s, struct catalog *cat)
@@ -257,7 +263,7 @@ static int load_items(struct sheet *s, struct catalog *cat)
 		memset(it, 0, sizeof(*it));
 		rc = parse_item(s, r, it, &seen);
 	}
-	strset_free(&seen);
+	cat_strset_free(&seen);
 	if (!rc && cat->nitems)
 		qsort(cat->items, cat->nitems, sizeof(*cat->items), cmp_item);
 	return rc;
@@ -274,7 +280,7 @@ static int check_priced(struct sheet *s, const struct catalog *cat)
 	for (i = 1; i < s->t.nrows; i++) {
 		r = &s->t.rows[i];
 		x = sheet_col(s, r, IT_ITEM);
-		it = find_item(cat, x.v, strlen(x.v));
+		it = cat_find_item(cat, x.v, strlen(x.v));
 		if (it && it->ngroups == 0) {
 			s->c.line = r->line;
 			return sheet_fail(x.c, x.name, "item '%s' has no price in "
@@ -284,177 +290,79 @@ static int check_priced(struct sheet *s, const struct catalog *cat)
 	return 0;
 }
 
-/* ---- prices.csv --------------------------------------------------------- */
-
-enum { PR_ITEM, PR_FILTER, PR_FROM, PR_TO, PR_PRICE, PR_FLAT, PR_NCOLS };
-
-static const struct sheet_colspec price_cols[PR_NCOLS] = {
-	{ "item", 1 }, { "filter", 0 }, { "tier_from", 1 }, { "tier_to", 0 },
-	{ "unit_price", 1 }, { "flat_fee", 0 },
-};
-
-/* The text line of each group's last row, per item (same indexes as
- * cat->items and it->groups), for the "last tier is open" check. */
-struct lastlines {
-	long **line;
-};
-
-/* Checks one tier t against the tiers the group g already has. */
-static int check_tier(struct sheet *s, const struct sheet_row *r,
-		      const struct item *it, const struct price_group *g,
-		      const struct tier *t)
-{
-	const struct tier *prev = g->ntiers ? &g->tiers[g->ntiers - 1] : NULL;
-	struct sheet_val xf = sheet_col(s, r, PR_FROM), xt = sheet_col(s, r, PR_TO);
-	char buf[DEC_MAX_TEXT];
-
-	if (it->model == MODEL_PACKAGE && prev)
-		return sheet_fail(xf.c, xf.name, "second tier for package model "
-			    "item '%s'", SHEET_Q(it->code));
-	if (!prev && t->from != 0)
-		return sheet_fail(xf.c, xf.name, "first tier_from '%s' is not 0",
-			    SHEET_Q(xf.v));
-	if (prev && prev->open)
-		return sheet_fail(xf.c, xf.name, "tier_from '%s' follows an open "
-			    "tier", SHEET_Q(xf.v));
-	if (prev && t->from != prev->to) {
-		dec_format(prev->to, buf);
-		return sheet_fail(xf.c, xf.name, "tier_from '%s' does not continue "
-			    "the previous tier_to '%s'", SHEET_Q(xf.v), buf);
-	}
-	if (!t->open && t->to <= t->from)
-		return sheet_fail(xt.c, xt.name, "tier_to '%s' is not above "
-			    "tier_from '%s'", SHEET_Q(xt.v), SHEET_Q(xf.v));
-	if (it->model == MODEL_PACKAGE && !t->open)
-		return sheet_bad_want(xt, "empty for package model");
-	return 0;
-}
-
-static int price_row(struct sheet *s, const struct sheet_row *r,
-		     struct catalog *cat, struct lastlines *ll)
-{
-	struct sheet_val xi = sheet_col(s, r, PR_ITEM);
-	struct sheet_val xf = sheet_col(s, r, PR_FILTER);
-	struct sheet_val xto = sheet_col(s, r, PR_TO);
-	struct item *it;
-	struct price_group *g;
-	struct pred *preds;
-	struct tier t;
-	const char *why = "";
-	size_t gi, ii, np;
-
-	if (sheet_need(xi))
-		return ST_ERROR;
-	it = find_item(cat, xi.v, strlen(xi.v));
-	if (!it)
-		return sheet_fail(xi.c, xi.name, "unknown item '%s'", SHEET_Q(xi.v));
-	ii = (size_t)(it - cat->items);
-	for (gi = 0; gi < it->ngroups; gi++)
-		if (strcmp(it->groups[gi].filter, xf.v) == 0)
-			break;
-	if (gi == it->ngroups) {
-		if (filter_parse(xf.v, &preds, &np, &why) < 0)
-			return sheet_fail(xf.c, xf.name, "bad filter '%s' (%s)",
-				    SHEET_Q(xf.v), why);
-		it->groups = xrealloc(it->groups,
-				      (it->ngroups + 1) * sizeof(*it->groups));
-		g = &it->groups[it->ngroups++];
-		memset(g, 0, sizeof(*g));
-		g->filter = xstrdup(xf.v);
-		g->preds = preds;
-		g->npreds = np;
-		ll->line[ii] = xrealloc(ll->line[ii],
-					it->ngroups * sizeof(**ll->line));
-	}
-	g = &it->groups[gi];
-	ll->line[ii][gi] = r->line;
-
-	memset(&t, 0, sizeof(t));
-	if (sheet_need(sheet_col(s, r, PR_FROM)) ||
-	    sheet_val_dec(sheet_col(s, r, PR_FROM), 0, 0, &t.from))
-		return ST_ERROR;
-	t.open = !*xto.v;
-	if (sheet_val_dec(xto, 0, 0, &t.to) ||
-	    sheet_need(sheet_col(s, r, PR_PRICE)) ||
-	    sheet_val_dec(sheet_col(s, r, PR_PRICE), 0, 0, &t.unit_price) ||
-	    sheet_val_dec(sheet_col(s, r, PR_FLAT), 0, 0, &t.flat_fee) ||
-	    check_tier(s, r, it, g, &t))
-		return ST_ERROR;
-	g->tiers = xrealloc(g->tiers, (g->ntiers + 1) * sizeof(*g->tiers));
-	g->tiers[g->ntiers++] = t;
-	return 0;
-}
-
-/* Every group must end with an open tier; reported at the group's last
- * row, the first such row in file order. */
-static int check_open(struct sheet *s, const struct catalog *cat,
-		      const struct lastlines *ll)
-{
-	const struct item *bad_it = NULL;
-	const struct price_group *bad_g = NULL;
-	const struct tier *last;
-	char buf[DEC_MAX_TEXT];
-	long at = 0;
-	size_t i, g;
-
-	for (i = 0; i < cat->nitems; i++) {
-		for (g = 0; g < cat->items[i].ngroups; g++) {
-			const struct price_group *pg = &cat->items[i].groups[g];
-
-			if (pg->tiers[pg->ntiers - 1].open)
-				continue;
-			if (!bad_g || ll->line[i][g] < at) {
-				bad_it = &cat->items[i];
-				bad_g = pg;
-				at = ll->line[i][g];
-			}
-		}
-	}
-	if (!bad_g)
-		return 0;
-	last = &bad_g->tiers[bad_g->ntiers - 1];
-	dec_format(last->to, buf);
-	s->c.line = at;
-	return sheet_fail(&s->c, "tier_to", "last tier of item '%s' has tier_to '%s' "
-		    "(want empty)", SHEET_Q(bad_it->code), buf);
-}
-
-static int load_prices(struct sheet *s, struct catalog *cat)
-{
-	struct lastlines ll;
-	const struct sheet_row *r;
-	size_t i;
-	int rc = 0;
-
-	ll.line = xcalloc(cat->nitems, sizeof(*ll.line));
-	for (i = 1; i < s->t.nrows && !rc; i++) {
-		rc = sheet_row_at(s, i, &r);
-		if (!rc)
-			rc = price_row(s, r, cat, &ll);
-	}
-	if (!rc)
-		rc = check_open(s, cat, &ll);
-	for (i = 0; i < cat->nitems; i++)
-		free(ll.line[i]);
-	free(ll.line);
-	return rc;
-}
-
 /* ---- accounts.csv ------------------------------------------------------ */
 
 enum {
 	AC_TENANT, AC_CURRENCY, AC_OPENING, AC_POSTPAID, AC_GRACE, AC_RETENTION,
-	AC_NAME, AC_NCOLS
+	AC_NAME, AC_ADDRESS, AC_CITY, AC_POSTAL, AC_COUNTRY, AC_EMAIL, AC_TAXID,
+	AC_ENDPOINT, AC_TAXRATE, AC_TAXCAT, AC_EXEMPT, AC_NCOLS
 };
 
 static const struct sheet_colspec account_cols[AC_NCOLS] = {
 	{ "tenant_id", 1 }, { "currency", 1 }, { "opening_balance", 0 },
 	{ "postpaid", 0 }, { "grace_days", 0 }, { "retention_days", 0 },
-	{ "name", 0 },
+	{ "name", 0 }, { "address", 0 }, { "city", 0 }, { "postal_code", 0 },
+	{ "country", 0 }, { "email", 0 }, { "tax_id", 0 }, { "endpoint", 0 },
+	{ "tax_rate", 0 }, { "tax_category", 0 }, { "tax_exemption", 0 },
 };
 
+/* tax_rate and tax_category (SPEC 3, v2): an empty rate is the settings'
+ * for category S or none, else 0; an empty category is S when the rate is
+ * above 0, else O; S needs a rate above 0 and every other category 0. */
+static int account_tax(struct sheet *s, const struct sheet_row *r,
+		       struct account *a, const struct settings *set)
+{
+	static const char *const cats[] = {
+		"S", "Z", "E", "AE", "K", "G", "O", NULL
+	};
+	struct sheet_val xr = sheet_col(s, r, AC_TAXRATE);
+	struct sheet_val xc = sheet_col(s, r, AC_TAXCAT);
+	int c = -1;
+
+	if (*xc.v && sheet_val_enum(xc, cats, "S, Z, E, AE, K, G or O", 0, &c))
+		return ST_ERROR;
+	if (sheet_val_dec(xr, c <= 0 ? set->tax_rate : 0, 0, &a->tax_rate))
+		return ST_ERROR;
+	if (a->tax_rate > 100 * DEC_ONE)
+		return sheet_bad_want(xr, "0 to 100");
+	if (c < 0)
+		c = a->tax_rate > 0 ? 0 : 6;
+	if (c == 0 && a->tax_rate == 0)
+		return sheet_bad_note(xc, "category S needs a tax_rate above 0, "
+				      "here or in settings.conf");
+	if (c > 0 && a->tax_rate > 0)
+		return sheet_bad_note(xr, "only tax_category S has a rate "
+				      "above 0");
+	memcpy(a->tax_category, cats[c], strlen(cats[c]) + 1);
+	return 0;
+}
+
+/* The v2 columns of an account: the buyer on documents and its tax. */
+static int parse_account_v2(struct sheet *s, const struct sheet_row *r,
+			    struct account *a, const struct settings *set)
+{
+	struct sheet_val xc = sheet_col(s, r, AC_COUNTRY);
+	struct sheet_val xe = sheet_col(s, r, AC_ENDPOINT);
+	const char *colon = strchr(xe.v, ':');
+
+	if (*xc.v && !sheet_country_ok(xc.v))
+		return sheet_bad_note(xc, "ISO 3166-1 alpha-2, e.g. DE");
+	if (*xe.v && (!colon || colon == xe.v || !colon[1]))
+		return sheet_bad_note(xe, "scheme:id, e.g. 0088:5790000435975");
+	a->address = xstrdup(sheet_col(s, r, AC_ADDRESS).v);
+	a->city = xstrdup(sheet_col(s, r, AC_CITY).v);
+	a->postal_code = xstrdup(sheet_col(s, r, AC_POSTAL).v);
+	a->country = xstrdup(xc.v);
+	a->email = xstrdup(sheet_col(s, r, AC_EMAIL).v);
+	a->tax_id = xstrdup(sheet_col(s, r, AC_TAXID).v);
+	a->endpoint = xstrdup(xe.v);
+	a->tax_exemption = xstrdup(sheet_col(s, r, AC_EXEMPT).v);
+	return account_tax(s, r, a, set);
+}
+
 static int parse_account(struct sheet *s, const struct sheet_row *r,
-			 struct account *a, struct strset *seen)
+			 struct account *a, struct strset *seen,
+			 const struct settings *set)
 {
 	static const char *const yesno[] = { "yes", "no", NULL };
 	struct sheet_val xt = sheet_col(s, r, AC_TENANT);
@@ -471,7 +379,7 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 	if (sheet_val_currency(xc, a->currency))
 		return ST_ERROR;
 	snprintf(keybuf, sizeof(keybuf), "%s,%s", a->tenant, a->currency);
-	if (strset_add(seen, keybuf))
+	if (cat_strset_add(seen, keybuf))
 		return sheet_fail(xc.c, xc.name, "duplicate account for tenant '%s' "
 			    "in '%s'", SHEET_Q(a->tenant), a->currency);
 	if (*xo.v) {
@@ -479,7 +387,7 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 				     &a->opening_balance) < 0)
 			return sheet_bad(xo);
 		if (!sheet_minor_ok(a->opening_balance,
-			      dec_minor_digits(a->currency)))
+			      iso4217_minor(a->currency)))
 			return sheet_bad_decimals(xo, a->currency);
 	}
 	if (sheet_val_enum(sheet_col(s, r, AC_POSTPAID), yesno, "yes or no", 0, &m))
@@ -489,9 +397,7 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 	    sheet_val_int(sheet_col(s, r, AC_RETENTION), 15, -1, &a->retention_days))
 		return ST_ERROR;
 	a->name = xstrdup(sheet_col(s, r, AC_NAME).v);
-	a->tax_rate = 0;
-	memcpy(a->tax_category, "O", 2);
-	return 0;
+	return parse_account_v2(s, r, a, set);
 }
 
 static int load_accounts(struct sheet *s, struct catalog *cat)
@@ -509,9 +415,9 @@ static int load_accounts(struct sheet *s, struct catalog *cat)
 		      sizeof(*cat->accounts));
 		a = &cat->accounts[cat->naccounts++];
 		memset(a, 0, sizeof(*a));
-		rc = parse_account(s, r, a, &seen);
+		rc = parse_account(s, r, a, &seen, &cat->set);
 	}
-	strset_free(&seen);
+	cat_strset_free(&seen);
 	if (!rc && cat->naccounts)
 		qsort(cat->accounts, cat->naccounts, sizeof(*cat->accounts),
 		      cmp_account);
@@ -553,7 +459,7 @@ static int package_items(struct sheet_val x, const struct catalog *cat,
 			end = s + strlen(s);
 		if (end == s)
 			return sheet_bad_want(x, "no empty entry");
-		if (!find_item(cat, s, (size_t)(end - s))) {
+		if (!cat_find_item(cat, s, (size_t)(end - s))) {
 			code = xstrndup(s, (size_t)(end - s));
 			rc = sheet_fail(x.c, x.name, "unknown item '%s'", SHEET_Q(code));
 			free(code);
@@ -580,7 +486,7 @@ static int parse_package(struct sheet *s, const struct sheet_row *r,
 
 	if (sheet_need(xi))
 		return ST_ERROR;
-	if (strset_add(seen, xi.v))
+	if (cat_strset_add(seen, xi.v))
 		return sheet_fail(xi.c, xi.name, "duplicate package_id '%s'",
 			    SHEET_Q(xi.v));
 	p->id = xstrdup(xi.v);
@@ -625,7 +531,7 @@ static int load_packages(struct sheet *s, struct catalog *cat)
 		memset(p, 0, sizeof(*p));
 		rc = parse_package(s, r, cat, p, &seen);
 	}
-	strset_free(&seen);
+	cat_strset_free(&seen);
 	if (!rc && cat->npackages)
 		qsort(cat->packages, cat->npackages, sizeof(*cat->packages),
 		      cmp_package);
@@ -662,7 +568,7 @@ static int parse_payment(struct sheet *s, const struct sheet_row *r,
 		return ST_ERROR;
 	if (dec_parse(xa.v, strlen(xa.v), &p->amount) < 0)
 		return sheet_bad(xa);
-	if (!sheet_minor_ok(p->amount, dec_minor_digits(p->currency)))
+	if (!sheet_minor_ok(p->amount, iso4217_minor(p->currency)))
 		return sheet_bad_decimals(xa, p->currency);
 	if (sheet_val_ts(sheet_col(s, r, PY_TS), &p->ts))
 		return ST_ERROR;
@@ -685,7 +591,7 @@ static int load_payments(struct sheet *s, struct catalog *cat)
 		if (!rc)
 			rc = parse_payment(s, r, cat, &p);
 		/* A payment_id counts once: its first row. */
-		if (rc || strset_add(&seen, p.id))
+		if (rc || cat_strset_add(&seen, p.id))
 			continue;
 		p.id = xstrdup(p.id);
 		p.tenant = xstrdup(p.tenant);
@@ -693,7 +599,7 @@ static int load_payments(struct sheet *s, struct catalog *cat)
 		      sizeof(*cat->payments));
 		cat->payments[cat->npayments++] = p;
 	}
-	strset_free(&seen);
+	cat_strset_free(&seen);
 	if (!rc && cat->npayments)
 		qsort(cat->payments, cat->npayments, sizeof(*cat->payments),
 		      cmp_payment);
@@ -702,55 +608,74 @@ static int load_payments(struct sheet *s, struct catalog *cat)
 
 /* ---- the whole directory ------------------------------------------------ */
 
-/* Opens dir/name and hands it to load (skipped for an absent optional
- * file). */
+/* Opens dir/name, warns of its unknown columns and hands it to load
+ * (skipped for an absent optional file). */
 static int load_sheet(const char *dir, const char *name,
 		      const struct sheet_colspec *cols, int ncols, int optional,
 		      int (*load)(struct sheet *, struct catalog *),
-		      struct catalog *cat, struct err *e)
+		      struct catalog *cat, struct sheet_warns *w, struct err *e)
 {
 	struct sheet s;
 	int rc = sheet_open(&s, dir, name, cols, ncols, optional, e);
 
-	if (!rc && !s.absent)
+	if (!rc && !s.absent) {
+		sheet_unknown_columns(&s, w);
 		rc = load(&s, cat);
+	}
 	sheet_close(&s);
+	return rc;
+}
+
+/* Everything after items.csv and prices.csv. */
+static int load_rest(const char *dir, struct catalog *cat,
+		     struct sheet_warns *w, struct err *e)
+{
+	int rc = load_sheet(dir, "accounts.csv", account_cols, AC_NCOLS, 0,
+			    load_accounts, cat, w, e);
+
+	if (!rc)
+		rc = load_sheet(dir, "packages.csv", package_cols, PK_NCOLS, 0,
+				load_packages, cat, w, e);
+	if (!rc)
+		rc = load_sheet(dir, "payments.csv", payment_cols, PY_NCOLS, 1,
+				load_payments, cat, w, e);
 	return rc;
 }
 
 int catalog_load(const char *dir, struct catalog *cat, struct err *e)
 {
+	struct sheet_warns w = { 0 };
 	struct sheet items;
 	int rc;
 
 	memset(cat, 0, sizeof(*cat));
-	rc = settings_load(dir, &cat->set, e);
+	rc = settings_load(dir, &cat->set, &w, e);
 	/* items.csv stays open until prices.csv is read: an item without a
 	 * price group is reported at its own row. */
 	memset(&items, 0, sizeof(items));
 	if (!rc)
 		rc = sheet_open(&items, dir, "items.csv", item_cols, IT_NCOLS,
 				0, e);
-	if (!rc)
+	if (!rc) {
+		sheet_unknown_columns(&items, &w);
 		rc = load_items(&items, cat);
+	}
 	if (!rc)
-		rc = load_sheet(dir, "prices.csv", price_cols, PR_NCOLS, 0,
-				load_prices, cat, e);
+		rc = load_sheet(dir, "prices.csv", cat_price_cols,
+				cat_price_ncols, 0, cat_load_prices, cat, &w, e);
 	if (!rc)
 		rc = check_priced(&items, cat);
 	sheet_close(&items);
 	if (!rc)
-		rc = load_sheet(dir, "accounts.csv", account_cols, AC_NCOLS, 0,
-				load_accounts, cat, e);
-	if (!rc)
-		rc = load_sheet(dir, "packages.csv", package_cols, PK_NCOLS, 1,
-				load_packages, cat, e);
-	if (!rc)
-		rc = load_sheet(dir, "payments.csv", payment_cols, PY_NCOLS, 1,
-				load_payments, cat, e);
-	if (rc)
+		rc = load_rest(dir, cat, &w, e);
+	if (rc) {
+		sheet_warns_free(&w);
 		catalog_release(cat);
-	return rc ? ST_ERROR : 0;
+		return ST_ERROR;
+	}
+	cat->warnings = w.msg;
+	cat->nwarnings = w.n;
+	return 0;
 }
 
 void catalog_release(struct catalog *cat)
@@ -762,21 +687,27 @@ void catalog_release(struct catalog *cat)
 	for (i = 0; i < cat->nitems; i++) {
 		struct item *it = &cat->items[i];
 
-		for (g = 0; g < it->ngroups; g++) {
-			free(it->groups[g].filter);
-			filter_free(it->groups[g].preds,
-					   it->groups[g].npreds);
-			free(it->groups[g].tiers);
-		}
-		free(it->groups);
+		cat_free_groups(it);
 		free(it->code);
 		free(it->usage_unit);
 		free(it->price_unit);
+		free(it->name);
+		free(it->unit_code);
 	}
 	free(cat->items);
 	for (i = 0; i < cat->naccounts; i++) {
-		free(cat->accounts[i].tenant);
-		free(cat->accounts[i].name);
+		struct account *a = &cat->accounts[i];
+
+		free(a->tenant);
+		free(a->name);
+		free(a->address);
+		free(a->city);
+		free(a->postal_code);
+		free(a->country);
+		free(a->email);
+		free(a->tax_id);
+		free(a->endpoint);
+		free(a->tax_exemption);
 	}
 	free(cat->accounts);
 	for (i = 0; i < cat->npackages; i++) {
@@ -792,6 +723,10 @@ void catalog_release(struct catalog *cat)
 		free(cat->payments[i].tenant);
 	}
 	free(cat->payments);
+	for (i = 0; i < cat->nwarnings; i++)
+		free(cat->warnings[i]);
+	free(cat->warnings);
+	settings_release(&cat->set);
 	memset(cat, 0, sizeof(*cat));
 }
 

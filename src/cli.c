@@ -587,6 +587,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	struct catalog cat;
 	struct store *s;
 	struct err e;
+	size_t i;
 	int done, rc;
 
 	fault_phase(NULL); /* SETTLE_TIMING's clock starts here */
@@ -602,6 +603,10 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
+	/* config warnings (unknown columns and keys) come first; they never
+	 * change the exit code */
+	for (i = 0; i < cat.nwarnings; i++)
+		fprintf(stderr, "settle: warning: %s\n", cat.warnings[i]);
 	s = store_open(o.db, mode, &e);
 	if (!s) {
 		rc = report_err(&e);

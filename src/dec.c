@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "iso4217.h"
 #include "banned.h"
 
 /* 10^0 .. 10^12: the scales a dec_t or dec_wide is rounded between. */
@@ -315,19 +316,11 @@ int dec_round_parse(const char *s, enum dec_round *out)
 
 int dec_minor_digits(const char *currency)
 {
-	static const char *const zero[] = { "JPY", "KRW", "VND" };
-	static const char *const three[] = { "BHD", "KWD", "OMR", "JOD", "TND" };
-	size_t i;
+	int m = iso4217_minor(currency);
 
-	if (!currency)
-		return 2;
-	for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-		if (strcmp(currency, zero[i]) == 0)
-			return 0;
-	for (i = 0; i < sizeof(three) / sizeof(three[0]); i++)
-		if (strcmp(currency, three[i]) == 0)
-			return 3;
-	return 2;
+	/* the catalog refuses codes the table lacks; 2 keeps a caller that
+	 * never went through it (a state's stored code) printing amounts */
+	return m < 0 ? 2 : m;
 }
 
 int dec_currency_valid(const char *s)

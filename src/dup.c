@@ -359,7 +359,7 @@ static void admit_candidates(struct engine *g, struct adm *adm)
 				catalog_item(g->cat, r.item.p, r.item.n),
 				r.unit,
 				strtab_put(pt->strs, r.dims.p, r.dims.n),
-				&adm[i]);
+				r.ts, &adm[i]);
 		if (why) {
 			c->dead = 1;
 			eng_add_reject(pt, c->path, c->line, r.record_id,

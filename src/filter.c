@@ -19,8 +19,9 @@ void filter_free(struct pred *preds, size_t n)
 	free(preds);
 }
 
-/* Fills p from the value text v[0..n): an interval when it is bracketed
- * and holds exactly one ',', else exact text. */
+/* Fills p from the value text v[0..n): an interval when it starts with a
+ * bracket, else exact text. A bracket that opens no well-formed interval
+ * is an error (SPEC 3, v2), so that `res=(1080,` is not taken as text. */
 static int parse_value(const char *v, size_t n, struct pred *p,
 		       const char **why)
 {
@@ -33,10 +34,13 @@ static int parse_value(const char *v, size_t n, struct pred *p,
 			comma = v + i;
 		}
 	}
-	if (n < 3 || (v[0] != '(' && v[0] != '[') ||
-	    (v[n - 1] != ')' && v[n - 1] != ']') || commas != 1) {
+	if (n == 0 || (v[0] != '(' && v[0] != '[')) {
 		p->value = xstrndup(v, n);
 		return 0;
+	}
+	if (n < 3 || (v[n - 1] != ')' && v[n - 1] != ']') || commas != 1) {
+		*why = FILTER_MALFORMED;
+		return -2;
 	}
 	p->interval = 1;
 	p->has_lo = comma > v + 1;
@@ -63,6 +67,7 @@ int filter_parse(const char *text, struct pred **preds, size_t *n,
 	struct pred *v = NULL;
 	size_t nv = 0, cap = 0;
 	const char *s = text, *end, *eq;
+	int rc = -1;
 
 	*preds = NULL;
 	*n = 0;
@@ -89,7 +94,8 @@ int filter_parse(const char *text, struct pred **preds, size_t *n,
 		memset(&v[nv], 0, sizeof(*v));
 		v[nv].key = xstrndup(s, (size_t)(eq - s));
 		nv++;
-		if (parse_value(eq + 1, (size_t)(end - eq - 1), &v[nv - 1], why))
+		rc = parse_value(eq + 1, (size_t)(end - eq - 1), &v[nv - 1], why);
+		if (rc)
 			goto fail;
 		if (!*end)
 			break;
@@ -100,7 +106,7 @@ int filter_parse(const char *text, struct pred **preds, size_t *n,
 	return 0;
 fail:
 	filter_free(v, nv);
-	return -1;
+	return rc == -2 ? -2 : -1;
 }
 
 /* Finds key's value in canonical dims "k=v;k=v". */

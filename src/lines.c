@@ -61,8 +61,10 @@ static int make_line(struct engine *g, const struct line_key *k,
 		     const struct line_agg *a, struct eng_line *l)
 {
 	const struct catalog *cat = g->cat;
+	const struct price_group *pg;
 	struct rated rt;
 	size_t tcap;
+	char p[8];
 
 	memset(l, 0, sizeof(*l));
 	l->acct = &cat->accounts[k->acct];
@@ -73,9 +75,18 @@ static int make_line(struct engine *g, const struct line_key *k,
 	l->forgiven = a->forgiven;
 	l->uncovered = a->uncovered;
 	l->billable = a->usage - a->covered - a->forgiven - a->uncovered;
-	if (rate_line(l->item, &l->item->groups[l->group], l->usage, l->billable,
-		      cat->set.rounding, &rt, g->e))
+	pg = &l->item->groups[l->group];
+	/* the version of the line's period: admission chose only groups
+	 * that have one */
+	if (rate_line(l->item, pg, catalog_version(pg, k->period), l->usage,
+		      l->billable, cat->set.rounding, &rt, g->e)) {
+		ts_period_format(k->period, 1, p);
+		if (rt.overflow)
+			err_set(g->e, ST_ERROR, "amount overflow for tenant '%s' "
+				"item '%s' in %s (quantities or prices too "
+				"large)", l->acct->tenant, l->item->code, p);
 		return ST_ERROR;
+	}
 	l->amount = rt.amount;
 	/* "qty@price" per slice, ';' between: always fits */
 	tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
@@ -149,7 +160,9 @@ static int group_invoices(struct eng_period *out, struct eng_line *lines,
 			  size_t nlines, int rc, struct err *e)
 {
 	size_t i, j, k;
+	char p[8];
 
+	ts_period_format(out->period, 1, p);
 	for (i = 0; i < nlines; i = j) {
 		struct eng_invoice *inv;
 
@@ -168,10 +181,13 @@ static int group_invoices(struct eng_period *out, struct eng_line *lines,
 		if (rc)
 			continue;
 		for (k = i; k < j; k++)
-			if (dec_add(inv->total, lines[k].amount, &inv->total))
-				rc = err_set(e, ST_ERROR, "invoice total of "
-					     "'%s' overflows",
-					     inv->acct->tenant);
+			if (!rc && dec_add(inv->total, lines[k].amount,
+					   &inv->total))
+				rc = err_set(e, ST_ERROR, "amount overflow for "
+					     "tenant '%s' item '%s' in %s "
+					     "(quantities or prices too large)",
+					     inv->acct->tenant,
+					     lines[k].item->code, p);
 	}
 	return rc;
 }
@@ -188,9 +204,15 @@ static int package_use(const struct engine *g, size_t pi, int p,
 
 		if (k->pkg != pi || k->period > p)
 			continue;
-		if (dec_add(*sum, g->r->pkgper[j], sum))
-			return err_set(e, ST_ERROR, "usage of package "
-				       "'%s' overflows", row->pkg->id);
+		if (dec_add(*sum, g->r->pkgper[j], sum)) {
+			char per[8];
+
+			ts_period_format(p, 1, per);
+			return err_set(e, ST_ERROR, "usage overflow for tenant "
+				       "'%s' package '%s' in %s (quantities "
+				       "too large)", row->pkg->tenant,
+				       row->pkg->id, per);
+		}
 	}
 	return 0;
 }

@@ -114,6 +114,37 @@ void eng_add_reject(struct part *w, const char *path, uint64_t line,
 		eng_note_file(w, path, r->period);
 }
 
+int eng_overflow(struct part *w, const char *what, int32_t period,
+		 uint32_t acct, uint32_t item)
+{
+	const struct catalog *cat = w->g->cat;
+	char p[8];
+
+	ts_period_format(period, 1, p);
+	eng_fail(w, "%s overflow for tenant '%s' item '%s' in %s (quantities too "
+	     "large)", what, cat->accounts[acct].tenant, cat->items[item].code,
+	     p);
+	return -1;
+}
+
+int eng_line_overflow(struct part *w, size_t li)
+{
+	const struct line_key *k = agg_key(w->lines, li);
+
+	return eng_overflow(w, "usage", k->period, k->acct, k->item);
+}
+
+int eng_pkg_overflow(struct part *w, size_t pkg, int32_t period)
+{
+	const struct package *pk = &w->g->cat->packages[pkg];
+	char p[8];
+
+	ts_period_format(period, 1, p);
+	eng_fail(w, "usage overflow for tenant '%s' package '%s' in %s "
+	     "(quantities too large)", pk->tenant, pk->id, p);
+	return -1;
+}
+
 /* The price group of (item, dims), computed once per pair and kept in a
  * table indexed by (dims id, item): no hashing per record. */
 static int32_t group_for(struct part *w, uint32_t item, uint32_t dims)
@@ -150,7 +181,8 @@ int eng_status_ok(struct span s)
  * are the resolved tenant and item (-1 / NULL when unknown), dims the id
  * of the canonical dims text. Returns NULL and fills a, or the reason. */
 const char *eng_admit(struct part *w, long t, const struct item *it,
-		      struct span unit, uint32_t dims, struct adm *a)
+		      struct span unit, uint32_t dims, int64_t ts,
+		      struct adm *a)
 {
 	const struct catalog *cat = w->g->cat;
 	const struct tenant_info *ti;
@@ -173,6 +205,18 @@ const char *eng_admit(struct part *w, long t, const struct item *it,
 	a->group = group_for(w, (uint32_t)(it - cat->items), dims);
 	if (a->group < 0)
 		return usage_reject_name(REJ_NO_PRICE);
+	a->period = eng_period_of(w, ts);
+	/* the cached group has no version for this period (a price that
+	 * begins later): the next group whose predicates hold and that has
+	 * one (SPEC 3, v2); rare, so not cached */
+	if (it->groups[a->group].first > a->period) {
+		a->group = catalog_match_group_in(it, (size_t)a->group + 1,
+						  strtab_str(w->strs, dims),
+						  strtab_len(w->strs, dims),
+						  a->period);
+		if (a->group < 0)
+			return usage_reject_name(REJ_NO_PRICE);
+	}
 	a->tenant = t;
 	a->it = it;
 	return NULL;
@@ -195,7 +239,7 @@ size_t eng_line_put(struct part *w, const struct line_key *k)
 static int ls_close(struct part *w, struct lslot *c)
 {
 	if (eng_add(w, &w->la[c->li - 1].usage, c->u))
-		return -1;
+		return eng_line_overflow(w, c->li - 1);
 	c->u = 0;
 	return 0;
 }
@@ -303,9 +347,11 @@ static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
 	}
 	if (eng_add(w, &w->pu[i].qty, qty) ||
 	    eng_add(w, &w->pu[i].units, units))
-		return -1;
+		return eng_line_overflow(w, li);
 	i = eng_pkgper_put(w, pkg, p); /* may move w->pkgper */
-	return eng_add(w, &w->pkgper[i], units);
+	if (eng_add(w, &w->pkgper[i], units))
+		return eng_pkg_overflow(w, pkg, p);
+	return 0;
 }
 
 /* Package consumption of one ok record (SPEC section 6, pkg.c), booked
@@ -338,18 +384,19 @@ int eng_consume(struct part *w, const struct wrec *r)
 				  w->uses[k].qty, w->uses[k].units))
 				return -1;
 		if (rc)
-			return -1;
+			return eng_overflow(w, "package usage", r->period,
+					    r->acct, r->item);
 	}
 	if (eng_add(w, &ls->u, r->q))
-		return -1;
+		return eng_line_overflow(w, li);
 	if (!res.covered && !res.forgiven && (res.rest == 0 || postpaid))
 		return 0; /* the usual: no package, billed */
 	la = &w->la[li];
 	if (eng_add(w, &la->covered, res.covered) ||
-	    eng_add(w, &la->forgiven, res.forgiven))
-		return -1;
-	if (res.rest > 0 && !postpaid)
-		return eng_add(w, &la->uncovered, res.rest);
+	    eng_add(w, &la->forgiven, res.forgiven) ||
+	    (res.rest > 0 && !postpaid &&
+	     eng_add(w, &la->uncovered, res.rest)))
+		return eng_line_overflow(w, li);
 	return 0;
 }
 
@@ -380,7 +427,7 @@ int eng_accept(struct part *w, const struct adm *a,
 	struct wrec x;
 
 	memset(&x, 0, sizeof(x));
-	x.period = eng_period_of(w, r->ts);
+	x.period = a->period;
 	pc = eng_period_count(w, x.period);
 	pc->records++;
 	w->live++;
@@ -392,8 +439,9 @@ int eng_accept(struct part *w, const struct adm *a,
 		x.q = r->qty; /* q = quantity: nothing to divide or round */
 	else if (dec_div(r->qty, it->unit_ratio, it->record_round,
 			 it->record_round_mode, &x.q))
-		return eng_fail(w, "quantity of item '%s' overflows in price units",
-			    it->code);
+		return eng_overflow(w, "quantity", x.period,
+				    (uint32_t)(a->acct - cat->accounts),
+				    (uint32_t)(it - cat->items));
 	x.ts = r->ts;
 	x.tenant = (uint32_t)a->tenant;
 	x.acct = (uint32_t)(a->acct - cat->accounts);
@@ -501,7 +549,7 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 		c->ok[id[2]] = (signed char)eng_status_ok(r->status);
 	it = c->item[id[1]] >= 0 ? &g->cat->items[c->item[id[1]]] : NULL;
 	why = eng_admit(w, c->tenant[id[0]], it, r->unit,
-			(uint32_t)c->dims[id[4]], &a);
+			(uint32_t)c->dims[id[4]], r->ts, &a);
 	if (why) {
 		eng_add_reject(w, w->cur_path, r->line, r->record_id, r->tenant,
 			   why, &r->ts);

@@ -135,24 +135,30 @@ static int merge_part(struct part *d, struct part *s)
 		map[i] = eng_line_put(d, agg_key(s->lines, i));
 		a = &d->la[map[i]];
 		if (eng_add(d, &a->usage, b->usage) || eng_add(d, &a->covered, b->covered) ||
-		    eng_add(d, &a->forgiven, b->forgiven) || eng_add(d, &a->uncovered, b->uncovered))
+		    eng_add(d, &a->forgiven, b->forgiven) || eng_add(d, &a->uncovered, b->uncovered)) {
+			eng_line_overflow(d, map[i]);
 			goto out;
+		}
 	}
 	for (i = 0; i < agg_count(s->pus); i++) {
 		const struct pu_key *k = agg_key(s->pus, i);
 		size_t j = eng_pu_put(d, map[k->line], k->pkg);
 
 		if (eng_add(d, &d->pu[j].qty, s->pu[i].qty) ||
-		    eng_add(d, &d->pu[j].units, s->pu[i].units))
+		    eng_add(d, &d->pu[j].units, s->pu[i].units)) {
+			eng_line_overflow(d, map[k->line]);
 			goto out;
+		}
 	}
 	for (i = 0; i < agg_count(s->pkgpers); i++) {
 		const struct pkgper_key *k = agg_key(s->pkgpers, i);
 		/* may move d->pkgper */
 		size_t j = eng_pkgper_put(d, k->pkg, k->period);
 
-		if (eng_add(d, &d->pkgper[j], s->pkgper[i]))
+		if (eng_add(d, &d->pkgper[j], s->pkgper[i])) {
+			eng_pkg_overflow(d, k->pkg, k->period);
 			goto out;
+		}
 	}
 	for (i = 0; i < agg_count(s->pcounts); i++) {
 		struct period_count *pc = eng_period_count(

@@ -43,7 +43,7 @@ static void push_slice(struct rated *out, dec_t qty, dec_t price)
 /* G(c) - G(a) for 0 <= a <= c: the units of (a, c] in each tier, and the
  * flat fee of every tier that c reaches but a does not (a <= from < c),
  * so a fee the first a units already paid is not paid again. */
-static int graduated(const struct price_group *g, dec_t a, dec_t c,
+static int graduated(const struct price_version *g, dec_t a, dec_t c,
 		     struct rated *out)
 {
 	size_t i;
@@ -70,7 +70,7 @@ static int graduated(const struct price_group *g, dec_t a, dec_t c,
 
 /* V(x): upper holds from < x <= to (x = 0 in the first tier), lower holds
  * from <= x < to; an open tier has no upper end. NULL if none holds x. */
-static const struct tier *volume_tier(const struct price_group *g,
+static const struct tier *volume_tier(const struct price_version *g,
 				      int bound_lower, dec_t x)
 {
 	size_t i;
@@ -111,8 +111,9 @@ static int package(const struct item *it, const struct tier *t, dec_t b,
 	return 0;
 }
 
-int rate_line(const struct item *it, const struct price_group *g, dec_t u,
-	      dec_t b, enum dec_round mode, struct rated *out, struct err *e)
+int rate_line(const struct item *it, const struct price_group *pg,
+	      const struct price_version *g, dec_t u, dec_t b,
+	      enum dec_round mode, struct rated *out, struct err *e)
 {
 	char qb[DEC_MAX_TEXT], qu[DEC_MAX_TEXT];
 	const struct tier *t;
@@ -122,6 +123,7 @@ int rate_line(const struct item *it, const struct price_group *g, dec_t u,
 	out->amount = 0;
 	out->slices = NULL;
 	out->nslices = 0;
+	out->overflow = 0;
 	if (b < 0 || b > u) {
 		dec_format(b, qb);
 		dec_format(u, qu);
@@ -129,9 +131,9 @@ int rate_line(const struct item *it, const struct price_group *g, dec_t u,
 			       "bad billable quantity '%s' for item '%s' "
 			       "(usage %s)", qb, code_of(it), qu);
 	}
-	if (!g->ntiers)
+	if (!g || !g->ntiers)
 		return err_set(e, ST_ERROR, "no tiers in price group '%s' "
-			       "of item '%s'", g->filter ? g->filter : "",
+			       "of item '%s'", pg->filter ? pg->filter : "",
 			       code_of(it));
 	if (b == 0)
 		return ST_OK;
@@ -148,7 +150,7 @@ int rate_line(const struct item *it, const struct price_group *g, dec_t u,
 			dec_format(it->basis_total ? u : b, qb);
 			rc = err_set(e, ST_ERROR, "no tier holds quantity %s "
 				     "in price group '%s' of item '%s'", qb,
-				     g->filter ? g->filter : "", code_of(it));
+				     pg->filter ? pg->filter : "", code_of(it));
 			goto fail;
 		}
 		if (add_product(&out->exact, b, t->unit_price) ||
@@ -182,6 +184,7 @@ int rate_line(const struct item *it, const struct price_group *g, dec_t u,
 
 overflow:
 	rc = overflow(it, b, e);
+	out->overflow = 1;
 fail:
 	free(out->slices);
 	out->slices = NULL;

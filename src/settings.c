@@ -1,6 +1,7 @@
 /* settings: settings.conf (settings.h). */
 #include "settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,35 @@
 #include "banned.h"
 
 #define PREFIX_CHARS "_-"
+
+const char *const settings_seller_keys[SELLER_NFIELDS] = {
+	"seller_name", "seller_address", "seller_city", "seller_postal_code",
+	"seller_country", "seller_tax_id", "seller_email", "seller_endpoint",
+	"seller_iban",
+};
+
+/* Every key settings.conf knows, for the nearest-name hint. */
+static const char *const known_keys[] = {
+	"timezone", "invoice_prefix", "rounding", "alert_pct", "tax_rate",
+	"payment_terms_days", "seller_name", "seller_address", "seller_city",
+	"seller_postal_code", "seller_country", "seller_tax_id",
+	"seller_email", "seller_endpoint", "seller_iban",
+};
+
+/* Sets a seller field, checking the two that have a form. */
+static int apply_seller(struct sheet_val x, int f, struct settings *set)
+{
+	const char *colon = strchr(x.v, ':');
+
+	if (f == SELLER_COUNTRY && *x.v && !sheet_country_ok(x.v))
+		return sheet_bad_note(x, "ISO 3166-1 alpha-2, e.g. DE");
+	if (f == SELLER_ENDPOINT && *x.v &&
+	    (!colon || colon == x.v || !colon[1]))
+		return sheet_bad_note(x, "scheme:id, e.g. 0088:5790000435975");
+	free(set->seller[f]);
+	set->seller[f] = xstrdup(x.v);
+	return 0;
+}
 
 
 static void trim(const char **s, size_t *n)
@@ -23,12 +53,13 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static int apply_setting(struct sheet_ctx *c, const char *key,
-			 const char *v, struct settings *set)
+static int apply_setting(struct sheet_ctx *c, struct sheet_warns *w,
+			 const char *key, const char *v, struct settings *set)
 {
+	char where[4096];
 	static const char *const rounding[] = { "half_up", "half_even", NULL };
 	struct sheet_val x;
-	int m;
+	int m, f;
 
 	x.c = c;
 	x.name = key;
@@ -52,12 +83,27 @@ static int apply_setting(struct sheet_ctx *c, const char *key,
 			return ST_ERROR;
 		if (set->alert_pct > 100 * DEC_ONE)
 			return sheet_bad_want(x, "0 to 100");
+	} else if (strcmp(key, "tax_rate") == 0) {
+		if (sheet_val_dec(x, 0, 0, &set->tax_rate))
+			return ST_ERROR;
+		if (set->tax_rate > 100 * DEC_ONE)
+			return sheet_bad_want(x, "0 to 100");
+	} else if (strcmp(key, "payment_terms_days") == 0) {
+		if (sheet_val_int(x, 15, 36500, &set->payment_terms_days))
+			return ST_ERROR;
+	} else {
+		for (f = 0; f < SELLER_NFIELDS; f++)
+			if (strcmp(key, settings_seller_keys[f]) == 0)
+				return apply_seller(x, f, set);
+		snprintf(where, sizeof(where), "%s:%ld", c->path, c->line);
+		sheet_warn_unknown(w, "key", key, where, known_keys,
+				   sizeof(known_keys) / sizeof(known_keys[0]));
 	}
 	return 0;
 }
 
-static int settings_line(struct sheet_ctx *c, const char *s, size_t n,
-			 struct settings *set)
+static int settings_line(struct sheet_ctx *c, struct sheet_warns *w,
+			 const char *s, size_t n, struct settings *set)
 {
 	const char *hash = memchr(s, '#', n), *eq, *k, *v;
 	size_t kn, vn;
@@ -87,21 +133,25 @@ static int settings_line(struct sheet_ctx *c, const char *s, size_t n,
 	trim(&v, &vn);
 	key = xstrndup(k, kn);
 	val = xstrndup(v, vn);
-	rc = apply_setting(c, key, val, set);
+	rc = apply_setting(c, w, key, val, set);
 	free(key);
 	free(val);
 	return rc;
 }
 
-int settings_load(const char *dir, struct settings *set, struct err *e)
+int settings_load(const char *dir, struct settings *set,
+		  struct sheet_warns *w, struct err *e)
 {
 	struct sheet_ctx c;
 	char *buf = NULL;
 	const char *nl;
 	size_t len, i, end;
-	int absent, rc;
+	int absent, rc, f;
 
 	memset(set, 0, sizeof(*set));
+	set->payment_terms_days = 15;
+	for (f = 0; f < SELLER_NFIELDS; f++)
+		set->seller[f] = xstrdup("");
 	set->tz = 0;
 	memcpy(set->invoice_prefix, "INV", 4);
 	set->rounding = DEC_HALF_UP;
@@ -118,7 +168,7 @@ int settings_load(const char *dir, struct settings *set, struct err *e)
 		for (; i < len && !rc; c.line++) {
 			nl = memchr(buf + i, '\n', len - i);
 			end = nl ? (size_t)(nl - buf) : len;
-			rc = settings_line(&c, buf + i, end - i, set);
+			rc = settings_line(&c, w, buf + i, end - i, set);
 			i = end + 1;
 		}
 	}
@@ -127,3 +177,13 @@ int settings_load(const char *dir, struct settings *set, struct err *e)
 	return rc;
 }
 
+
+void settings_release(struct settings *set)
+{
+	int f;
+
+	for (f = 0; f < SELLER_NFIELDS; f++) {
+		free(set->seller[f]);
+		set->seller[f] = NULL;
+	}
+}

@@ -10,7 +10,9 @@
 
 #include <csv.h>
 
+#include "iso4217.h"
 #include "mem.h"
+#include "suggest.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -77,6 +79,51 @@ int sheet_bad_want(struct sheet_val x, const char *want)
 			  SHEET_Q(x.v), want);
 }
 
+int sheet_bad_note(struct sheet_val x, const char *note)
+{
+	return err_set(x.c->e, ST_ERROR, "bad %s '%s' at %s:%ld (%s %s; %s)",
+		       x.name, SHEET_Q(x.v), x.c->path, x.c->line, x.c->kind,
+		       SHEET_Q(x.name), note);
+}
+
+/* ---- warnings ------------------------------------------------------------ */
+
+void sheet_warn(struct sheet_warns *w, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	xgrow((void **)&w->msg, &w->cap, w->n + 1, sizeof(*w->msg));
+	w->msg[w->n++] = xstrdup(buf);
+}
+
+void sheet_warn_unknown(struct sheet_warns *w, const char *kind,
+			const char *word, const char *where,
+			const char *const *names, size_t n)
+{
+	const char *near = suggest_nearest(word, names, n);
+
+	if (near)
+		sheet_warn(w, "unknown %s '%s' in %s (did you mean '%s'?)", kind,
+			   SHEET_Q(word), where, near);
+	else
+		sheet_warn(w, "unknown %s '%s' in %s", kind, SHEET_Q(word),
+			   where);
+}
+
+void sheet_warns_free(struct sheet_warns *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->msg[i]);
+	free(w->msg);
+	memset(w, 0, sizeof(*w));
+}
+
 /* ---- value checks ------------------------------------------------------ */
 
 static int is_alnum(char ch)
@@ -96,6 +143,12 @@ int sheet_code_ok(const char *s, const char *extra)
 		if (!is_alnum(s[i]) && !strchr(extra, s[i]))
 			return 0;
 	return 1;
+}
+
+int sheet_country_ok(const char *s)
+{
+	return strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' &&
+	       s[1] <= 'Z';
 }
 
 /* An optional decimal: def when empty; positive asks for > 0. */
@@ -166,8 +219,9 @@ int sheet_val_currency(struct sheet_val x, char out[4])
 {
 	if (sheet_need(x))
 		return ST_ERROR;
-	if (!dec_currency_valid(x.v))
-		return sheet_bad(x);
+	if (!dec_currency_valid(x.v) || iso4217_minor(x.v) < 0)
+		return sheet_bad_note(x, "not a current ISO 4217 code with a "
+				      "minor unit");
 	memcpy(out, x.v, 4);
 	return 0;
 }
@@ -229,6 +283,11 @@ int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 			*absent = 1;
 			return 0;
 		}
+		if (errno == ENOENT)
+			return err_set(c->e, ST_ERROR, "missing config file '%s' "
+				       "(every config file but payments.csv is "
+				       "required; a header alone means none)",
+				       c->path);
 		return err_set(c->e, ST_ERROR, "cannot open '%s': %s", c->path,
 			       strerror(errno));
 	}
@@ -415,6 +474,26 @@ static int map_header(struct sheet *s)
 			return sheet_fail(&s->c, NULL, "missing column '%s'",
 				    s->cols[k].name);
 	return 0;
+}
+
+void sheet_unknown_columns(const struct sheet *s, struct sheet_warns *w)
+{
+	const char *names[SHEET_MAX_COLS];
+	const struct sheet_row *h = s->t.nrows ? &s->t.rows[0] : NULL;
+	size_t j;
+	int k, known;
+
+	for (k = 0; k < s->ncols; k++)
+		names[k] = s->cols[k].name;
+	for (j = 0; h && j < h->n; j++) {
+		known = 0;
+		for (k = 0; k < s->ncols; k++)
+			if (s->idx[k] == (int)j)
+				known = 1;
+		if (!known)
+			sheet_warn_unknown(w, "column", h->cell[j].s, s->path,
+					   names, (size_t)s->ncols);
+	}
 }
 
 /* Reads dir/name and maps its header. An optional file that is missing or

@@ -45,11 +45,16 @@ static int cat_empty(const struct catalog *c)
 
 /* ---- the valid fixture ---------------------------------------------------- */
 
-static void check_tiers(const struct price_group *g, const char *const *t,
+static void check_tiers(const struct price_group *pg, const char *const *t,
 			size_t n)
 {
+	const struct price_version *g = &pg->versions[0];
 	size_t i;
 
+	/* one version, since always */
+	TEST_EQ_INT(pg->nversions, 1);
+	TEST_EQ_INT(pg->first, PRICE_ALWAYS);
+	TEST_EQ_INT(g->from, PRICE_ALWAYS);
 	TEST_EQ_INT(g->ntiers, n);
 	if (g->ntiers != n)
 		return;
@@ -145,9 +150,10 @@ static void test_config_ok(void)
 	for (i = 0; i < 9 && i < it->ngroups; i++) {
 		TEST_EQ_STR(it->groups[i].filter, matrix[i][0]);
 		TEST_EQ_INT(it->groups[i].npreds, 2);
-		TEST_EQ_INT(it->groups[i].ntiers, 1);
-		TEST_EQ_INT(it->groups[i].tiers[0].unit_price, D(matrix[i][1]));
-		TEST_EQ_INT(it->groups[i].tiers[0].open, 1);
+		TEST_EQ_INT(it->groups[i].versions[0].ntiers, 1);
+		TEST_EQ_INT(it->groups[i].versions[0].tiers[0].unit_price,
+			    D(matrix[i][1]));
+		TEST_EQ_INT(it->groups[i].versions[0].tiers[0].open, 1);
 	}
 	/* SPEC 11 example 2: 60 fps, 1080p is the 16-per-minute group */
 	g = catalog_match_group(it, "fps=60;height=1080", 18);
@@ -155,7 +161,8 @@ static void test_config_ok(void)
 	if (g >= 0) {
 		TEST_EQ_STR(it->groups[g].filter,
 			    "fps=(30,60];height=(720,1440]");
-		TEST_EQ_INT(it->groups[g].tiers[0].unit_price, 16 * DEC_ONE);
+		TEST_EQ_INT(it->groups[g].versions[0].tiers[0].unit_price,
+			    16 * DEC_ONE);
 	}
 	TEST_EQ_INT(catalog_match_group(it, "fps=30;height=720", 17), 0);
 	TEST_EQ_INT(catalog_match_group(it, "fps=30.000001;height=720.5", 26), 4);
@@ -335,11 +342,14 @@ static const char B_ACCOUNTS[] =
 #define PK_HDR "package_id,tenant_id,items,quota,unit_cost,priority," \
 	"valid_from,valid_to,purchased_at,overflow\n"
 #define PK_OK "p1,acme,*,100,,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,,\n"
+/* what sheet_val_currency says of a code outside ISO 4217 List One */
+#define CUR_NOTE "not a current ISO 4217 code with a minor unit)"
 #define PY_HDR "payment_id,tenant_id,currency,amount,ts\n"
 #define PY_OK "t1,acme,CNY,10.50,2026-01-05T00:00:00Z\n"
 
 /* The files of one case: NULL is the base file for items, prices and
- * accounts and no file for the optional ones; ABSENT is no file. */
+ * accounts, a header alone for packages and no file for payments (and
+ * settings); ABSENT is no file. */
 struct files {
 	const char *settings, *items, *prices, *accounts, *packages, *payments;
 	size_t items_len;  /* bytes of items when it holds a NUL; else 0 */
@@ -372,7 +382,7 @@ static void write_cfg(const struct files *fs)
 	put("items.csv", fs->items, B_ITEMS, fs->items_len);
 	put("prices.csv", fs->prices, B_PRICES, 0);
 	put("accounts.csv", fs->accounts, B_ACCOUNTS, 0);
-	put("packages.csv", fs->packages, NULL, 0);
+	put("packages.csv", fs->packages, PK_HDR, 0);
 	put("payments.csv", fs->payments, NULL, 0);
 }
 
@@ -454,9 +464,14 @@ static void test_defaults(void)
 				"alert_pct=\r\n"
 				"colour = blue\r\n"
 				"# timezone = bad\r\n",
-		    .packages = "",
+		    .packages = PK_HDR,
 		    .payments = PY_HDR,
 	    }, &cat) == 0) {
+		/* v2: an unknown key is a warning; nothing is near "colour" */
+		TEST_EQ_INT(cat.nwarnings, 1);
+		if (cat.nwarnings == 1)
+			TEST_EQ_STR(cat.warnings[0], "unknown key 'colour' in "
+				    "cfg/settings.conf:10");
 		TEST_EQ_INT(cat.set.tz, 0);
 		TEST_EQ_STR(cat.set.invoice_prefix, "INV");
 		TEST_EQ_INT(cat.set.rounding, DEC_HALF_UP);
@@ -497,7 +512,7 @@ static void test_defaults(void)
 		TEST_EQ_INT(cat.accounts[0].opening_balance, D("-12.5"));
 		TEST_EQ_INT(cat.accounts[1].opening_balance, D("3.1"));
 		TEST_EQ_INT(cat.npayments, 1);
-		TEST_EQ_INT(cat.items[0].groups[0].ntiers, 2);
+		TEST_EQ_INT(cat.items[0].groups[0].versions[0].ntiers, 2);
 		catalog_release(&cat);
 	}
 
@@ -570,14 +585,23 @@ static void test_settings_errors(void)
 	    .settings = "rounding = half_even\nalert_pct = 20%\n");
 }
 
+#define MISSING_NOTE "(every config file but payments.csv is required; " \
+	"a header alone means none)"
+
 static void test_file_errors(void)
 {
-	ERR("cannot open 'cfg/items.csv': No such file or directory",
+	/* v2: every file but payments.csv (and settings.conf) is required */
+	ERR("missing config file 'cfg/items.csv' " MISSING_NOTE,
 	    .items = ABSENT);
-	ERR("cannot open 'cfg/prices.csv': No such file or directory",
+	ERR("missing config file 'cfg/prices.csv' " MISSING_NOTE,
 	    .prices = ABSENT);
-	ERR("cannot open 'cfg/accounts.csv': No such file or directory",
+	ERR("missing config file 'cfg/accounts.csv' " MISSING_NOTE,
 	    .accounts = ABSENT);
+	ERR("missing config file 'cfg/packages.csv' " MISSING_NOTE,
+	    .packages = ABSENT);
+	/* a required file with no header is not "none" */
+	ERR("missing column 'package_id' at cfg/packages.csv:1",
+	    .packages = "");
 	ERR("missing column 'item' at cfg/items.csv:1", .items = "");
 	ERR("missing column 'tenant_id' at cfg/accounts.csv:1",
 	    .accounts = "\n\n");
@@ -597,7 +621,8 @@ static void test_file_errors(void)
 	    .items_len = sizeof("item,currency,usage_unit\nvp,CNY,sec\0ond\n") - 1);
 	/* text lines: BOM ignored, a quoted line break and a blank line
 	 * move the later rows down */
-	ERR("bad currency 'cny' at cfg/items.csv:5 (column currency)",
+	ERR("bad currency 'cny' at cfg/items.csv:5 (column currency; "
+	    CUR_NOTE,
 	    .items = "\xEF\xBB\xBFitem,currency,usage_unit,note\n"
 		     "vp,CNY,second,\"a\nb\"\n\ncalls,cny,call,\n");
 	/* CRLF; a line of blanks is blank */
@@ -608,7 +633,8 @@ static void test_file_errors(void)
 	ERR("missing column 'usage_unit' at cfg/items.csv:3",
 	    .items = "\n\nitem,currency\nvp,CNY\n");
 	/* the first error in file order wins */
-	ERR("bad currency 'x' at cfg/items.csv:2 (column currency)",
+	ERR("bad currency 'x' at cfg/items.csv:2 (column currency; "
+	    CUR_NOTE,
 	    .items = "item,currency,usage_unit\nvp,x,second\nvp,CNY,\n");
 }
 
@@ -642,9 +668,11 @@ static void test_items_errors(void)
 		     "calls,CNY,call\nvp,USD,second\n");
 	ERR("missing value at cfg/items.csv:2 (column currency)",
 	    .items = "item,currency,usage_unit\nvp,,second\n");
-	ERR("bad currency 'cny' at cfg/items.csv:2 (column currency)",
+	ERR("bad currency 'cny' at cfg/items.csv:2 (column currency; "
+	    CUR_NOTE,
 	    .items = "item,currency,usage_unit\nvp,cny,second\n");
-	ERR("bad currency 'CNYY' at cfg/items.csv:2 (column currency)",
+	ERR("bad currency 'CNYY' at cfg/items.csv:2 (column currency; "
+	    CUR_NOTE,
 	    .items = "item,currency,usage_unit\nvp,CNYY,second\n");
 	ERR("bad model 'tiered' (want graduated, volume or package) at "
 	    "cfg/items.csv:2 (column model)",
@@ -805,7 +833,8 @@ static void test_accounts_errors(void)
 	    .accounts = "tenant_id,currency\na/b,CNY\n");
 	ERR("missing value at cfg/accounts.csv:2 (column currency)",
 	    .accounts = "tenant_id,currency\nacme,\n");
-	ERR("bad currency 'usd' at cfg/accounts.csv:2 (column currency)",
+	ERR("bad currency 'usd' at cfg/accounts.csv:2 (column currency; "
+	    CUR_NOTE,
 	    .accounts = "tenant_id,currency\nacme,usd\n");
 	ERR("duplicate account for tenant 'acme' in 'CNY' at "
 	    "cfg/accounts.csv:4 (column currency)",
@@ -926,7 +955,8 @@ static void test_payments_errors(void)
 	    .payments = PY_HDR "t1,,CNY,1,2026-01-05T00:00:00Z\n");
 	ERR("unknown tenant 'nobody' at cfg/payments.csv:2 (column tenant_id)",
 	    .payments = PY_HDR "t1,nobody,CNY,1,2026-01-05T00:00:00Z\n");
-	ERR("bad currency 'cny' at cfg/payments.csv:2 (column currency)",
+	ERR("bad currency 'cny' at cfg/payments.csv:2 (column currency; "
+	    CUR_NOTE,
 	    .payments = PY_HDR "t1,acme,cny,1,2026-01-05T00:00:00Z\n");
 	ERR("no account for tenant 'acme' in 'JPY' at cfg/payments.csv:2 "
 	    "(column currency)",
@@ -1018,19 +1048,33 @@ static void test_filter_parse(void)
 	TEST_EQ_INT(p[0].hi, D("2.5"));
 	filter_free(p, n);
 
-	/* not an interval: no comma, two commas, unbracketed; an empty value */
-	TEST_EQ_INT(filter_parse("a=(1);b=(1,2,3);c=1,2;d=;e=[1,2",
-					 &p, &n, &why), 0);
-	TEST_EQ_INT(n, 5);
-	if (n == 5) {
+	/* not an interval: unbracketed text; an empty value */
+	TEST_EQ_INT(filter_parse("c=1,2;d=;f=1)", &p, &n, &why), 0);
+	TEST_EQ_INT(n, 3);
+	if (n == 3) {
 		TEST_EQ_INT(p[0].interval, 0);
-		TEST_EQ_STR(p[0].value, "(1)");
-		TEST_EQ_STR(p[1].value, "(1,2,3)");
-		TEST_EQ_STR(p[2].value, "1,2");
-		TEST_EQ_STR(p[3].value, "");
-		TEST_EQ_STR(p[4].value, "[1,2");
+		TEST_EQ_STR(p[0].value, "1,2");
+		TEST_EQ_STR(p[1].value, "");
+		TEST_EQ_STR(p[2].value, "1)");
 	}
 	filter_free(p, n);
+	/* v2: a value that opens with a bracket must be a whole interval: no
+	 * comma, two commas, no closing bracket, too short are errors */
+	{
+		static const char *const bad[] = {
+			"a=(1)", "b=(1,2,3)", "e=[1,2", "res=(1080,", "x=(",
+			"x=[]", "x=(,", "x=[a]", "k=v;x=(1,2)z",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			why = NULL;
+			p = (struct pred *)1;
+			TEST_EQ_INT(filter_parse(bad[i], &p, &n, &why), -2);
+			TEST_TRUE(p == NULL && n == 0);
+			TEST_EQ_STR(why ? why : "", FILTER_MALFORMED);
+		}
+	}
 	/* a value holding '=' keeps it */
 	TEST_EQ_INT(filter_parse("a=b=c", &p, &n, &why), 0);
 	TEST_EQ_STR(p[0].key, "a");
@@ -1082,7 +1126,7 @@ static void test_filter_match(void)
 	TEST_EQ_INT(M1("n=60", "n=60.0"), -1);  /* text, not number */
 	TEST_EQ_INT(M1("k=", "k="), 0);
 	TEST_EQ_INT(M1("k=", "j=1"), -1);
-	TEST_EQ_INT(M1("k=(1,2,3)", "k=(1,2,3)"), 0);
+	TEST_EQ_INT(M1("k=1,2,3", "k=1,2,3"), 0);  /* text: no bracket */
 	TEST_EQ_INT(M1("k=b=c", "k=b=c"), 0);
 
 	/* (a,b] */
@@ -1175,6 +1219,321 @@ static void test_filter_match(void)
 	}
 }
 
+
+/* ---- v2: new columns and keys, price versions, warnings ------------------- */
+
+/* ts.h period numbering: year * 12 + month - 1 */
+#define PER(y, m) ((y) * 12 + (m) - 1)
+
+static void test_v2_defaults(void)
+{
+	struct catalog cat;
+	const struct account *a;
+	int f;
+
+	/* nothing v2 given: the defaults of SPEC 3 */
+	if (load_ok(&(struct files){ 0 }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tax_rate, 0);
+		TEST_EQ_INT(cat.set.payment_terms_days, 15);
+		for (f = 0; f < SELLER_NFIELDS; f++)
+			TEST_EQ_STR(cat.set.seller[f], "");
+		TEST_EQ_STR(cat.items[0].name, "calls");  /* sorted: calls */
+		TEST_EQ_STR(cat.items[0].unit_code, "C62");
+		TEST_EQ_STR(cat.items[0].groups[0].label, "");
+		a = &cat.accounts[0];
+		TEST_EQ_INT(a->tax_rate, 0);
+		TEST_EQ_STR(a->tax_category, "O");   /* rate 0: outside scope */
+		TEST_EQ_STR(a->address, "");
+		TEST_EQ_STR(a->country, "");
+		TEST_EQ_STR(a->endpoint, "");
+		TEST_EQ_STR(a->tax_exemption, "");
+		TEST_EQ_INT(cat.nwarnings, 0);
+		catalog_release(&cat);
+	}
+
+	/* every v2 field given; settings tax_rate 19 is the default of an
+	 * account with category S or none, and 0 for another category */
+	if (load_ok(&(struct files){
+		    .settings = "tax_rate = 19\npayment_terms_days = 30\n"
+				"seller_name = Cloud Co\nseller_country = DE\n"
+				"seller_endpoint = 0088:5790000435975\n"
+				"seller_iban = DE89370400440532013000\n",
+		    .items = "item,currency,usage_unit,name,unit_code\n"
+			     "vp,CNY,second,Video production,SEC\n"
+			     "calls,CNY,call,,\npk,USD,GB,,\n",
+		    .accounts = "tenant_id,currency,address,city,postal_code,"
+				"country,email,tax_id,endpoint,tax_rate,"
+				"tax_category,tax_exemption\n"
+				"a1,CNY,Main St 1,Berlin,10115,DE,a@x.de,"
+				"DE123,9930:DE123,,,\n"
+				"a2,CNY,,,,,,,,,E,Medical services\n"
+				"a3,CNY,,,,,,,,8.1,,\n"
+				"a4,CNY,,,,,,,,0,Z,\n"
+				"a5,CNY,,,,,,,,,S,\n"
+				"acme,USD,,,,,,,,,AE,Reverse charge\n",
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.set.tax_rate, D("19"));
+		TEST_EQ_INT(cat.set.payment_terms_days, 30);
+		TEST_EQ_STR(cat.set.seller[SELLER_NAME], "Cloud Co");
+		TEST_EQ_STR(cat.set.seller[SELLER_COUNTRY], "DE");
+		TEST_EQ_STR(cat.set.seller[SELLER_ENDPOINT],
+			    "0088:5790000435975");
+		TEST_EQ_STR(cat.set.seller[SELLER_IBAN],
+			    "DE89370400440532013000");
+		TEST_EQ_STR(cat.set.seller[SELLER_CITY], "");
+		TEST_EQ_STR(cat.items[2].code, "vp");
+		TEST_EQ_STR(cat.items[2].name, "Video production");
+		TEST_EQ_STR(cat.items[2].unit_code, "SEC");
+		TEST_EQ_STR(cat.items[0].name, "calls");
+		TEST_EQ_STR(cat.items[0].unit_code, "C62");
+		TEST_EQ_INT(cat.naccounts, 6);
+		if (cat.naccounts == 6) {
+			a = &cat.accounts[0];  /* a1: settings' 19, so S */
+			TEST_EQ_STR(a->address, "Main St 1");
+			TEST_EQ_STR(a->city, "Berlin");
+			TEST_EQ_STR(a->postal_code, "10115");
+			TEST_EQ_STR(a->country, "DE");
+			TEST_EQ_STR(a->email, "a@x.de");
+			TEST_EQ_STR(a->tax_id, "DE123");
+			TEST_EQ_STR(a->endpoint, "9930:DE123");
+			TEST_EQ_INT(a->tax_rate, D("19"));
+			TEST_EQ_STR(a->tax_category, "S");
+			a = &cat.accounts[1];  /* a2: E, so 0 */
+			TEST_EQ_INT(a->tax_rate, 0);
+			TEST_EQ_STR(a->tax_category, "E");
+			TEST_EQ_STR(a->tax_exemption, "Medical services");
+			a = &cat.accounts[2];  /* a3: its own 8.1, so S */
+			TEST_EQ_INT(a->tax_rate, D("8.1"));
+			TEST_EQ_STR(a->tax_category, "S");
+			a = &cat.accounts[3];  /* a4: 0 and Z */
+			TEST_EQ_INT(a->tax_rate, 0);
+			TEST_EQ_STR(a->tax_category, "Z");
+			a = &cat.accounts[4];  /* a5: S and the settings' 19 */
+			TEST_EQ_INT(a->tax_rate, D("19"));
+			TEST_EQ_STR(a->tax_category, "S");
+			a = &cat.accounts[5];  /* acme USD: AE, so 0 */
+			TEST_EQ_INT(a->tax_rate, 0);
+			TEST_EQ_STR(a->tax_category, "AE");
+		}
+		catalog_release(&cat);
+	}
+
+	/* minor units come from the ISO 4217 table */
+	if (load_ok(&(struct files){
+		    .items = "item,currency,usage_unit\nvp,ISK,s\n"
+			     "calls,CLF,call\npk,LYD,GB\n",
+		    .accounts = "tenant_id,currency,opening_balance\n"
+				"acme,ISK,-12\nacme,CLF,1.2345\nacme,LYD,0.125\n",
+	    }, &cat) == 0) {
+		TEST_EQ_INT(cat.items[0].minor, 4);  /* calls CLF */
+		TEST_EQ_INT(cat.items[1].minor, 3);  /* pk LYD */
+		TEST_EQ_INT(cat.items[2].minor, 0);  /* vp ISK */
+		catalog_release(&cat);
+	}
+}
+
+static void test_v2_errors(void)
+{
+	ERR("bad tax_rate '101' (want 0 to 100) at cfg/settings.conf:1 "
+	    "(key tax_rate)", .settings = "tax_rate = 101\n");
+	ERR("bad tax_rate '-1' at cfg/settings.conf:1 (key tax_rate)",
+	    .settings = "tax_rate = -1\n");
+	ERR("bad payment_terms_days '1.5' at cfg/settings.conf:2 "
+	    "(key payment_terms_days)",
+	    .settings = "\npayment_terms_days = 1.5\n");
+	ERR("bad seller_country 'de' at cfg/settings.conf:1 (key "
+	    "seller_country; ISO 3166-1 alpha-2, e.g. DE)",
+	    .settings = "seller_country = de\n");
+	ERR("bad seller_endpoint '0088' at cfg/settings.conf:1 (key "
+	    "seller_endpoint; scheme:id, e.g. 0088:5790000435975)",
+	    .settings = "seller_endpoint = 0088\n");
+	ERR("bad unit_code 'minute' at cfg/items.csv:2 (column unit_code; a "
+	    "UN/ECE Recommendation 20 code, e.g. MIN, SEC, HUR or C62)",
+	    .items = "item,currency,usage_unit,unit_code\nvp,CNY,s,minute\n");
+	ERR("bad currency 'HRK' at cfg/items.csv:2 (column currency; " CUR_NOTE,
+	    .items = "item,currency,usage_unit\nvp,HRK,s\n");
+	ERR("bad currency 'XAU' at cfg/accounts.csv:3 (column currency; "
+	    CUR_NOTE, .accounts = "tenant_id,currency\nacme,CNY\nacme,XAU\n");
+	ERR("bad currency 'SLL' at cfg/payments.csv:2 (column currency; "
+	    CUR_NOTE, .payments = PY_HDR "t1,acme,SLL,1,2026-01-05T00:00:00Z");
+	/* opening balances follow the table: ISK has no minor unit */
+	ERR("bad opening_balance '1.5' (want at most 0 decimals for ISK) at "
+	    "cfg/accounts.csv:2 (column opening_balance)",
+	    .items = "item,currency,usage_unit\nvp,ISK,s\ncalls,ISK,c\n"
+		     "pk,ISK,GB\n",
+	    .accounts = "tenant_id,currency,opening_balance\nacme,ISK,1.5\n");
+	/* tax: the category's rule */
+	ERR("bad tax_category 'S' at cfg/accounts.csv:2 (column tax_category; "
+	    "category S needs a tax_rate above 0, here or in settings.conf)",
+	    .accounts = "tenant_id,currency,tax_category\nacme,CNY,S\n"
+			"acme,USD,\n");
+	ERR("bad tax_category 'S' at cfg/accounts.csv:2 (column tax_category; "
+	    "category S needs a tax_rate above 0, here or in settings.conf)",
+	    .settings = "tax_rate = 19\n",
+	    .accounts = "tenant_id,currency,tax_rate,tax_category\n"
+			"acme,CNY,0,S\nacme,USD,,\n");
+	ERR("bad tax_rate '5' at cfg/accounts.csv:3 (column tax_rate; only "
+	    "tax_category S has a rate above 0)",
+	    .accounts = "tenant_id,currency,tax_rate,tax_category\n"
+			"acme,CNY,,\nacme,USD,5,E\n");
+	ERR("bad tax_rate '100.5' (want 0 to 100) at cfg/accounts.csv:2 "
+	    "(column tax_rate)",
+	    .accounts = "tenant_id,currency,tax_rate\nacme,CNY,100.5\n");
+	ERR("bad tax_category 's' (want S, Z, E, AE, K, G or O) at "
+	    "cfg/accounts.csv:2 (column tax_category)",
+	    .accounts = "tenant_id,currency,tax_category\nacme,CNY,s\n");
+	ERR("bad country 'Germany' at cfg/accounts.csv:2 (column country; "
+	    "ISO 3166-1 alpha-2, e.g. DE)",
+	    .accounts = "tenant_id,currency,country\nacme,CNY,Germany\n");
+	ERR("bad endpoint ':123' at cfg/accounts.csv:2 (column endpoint; "
+	    "scheme:id, e.g. 0088:5790000435975)",
+	    .accounts = "tenant_id,currency,endpoint\nacme,CNY,:123\n");
+	/* prices: valid_from, labels, malformed intervals */
+	ERR("bad valid_from '2026-11-01' at cfg/prices.csv:4 (column "
+	    "valid_from; expected YYYY-MM, e.g. 2026-11)",
+	    .prices = "item,filter,tier_from,unit_price,valid_from\n"
+		      "vp,,0,0.5,\ncalls,,0,0.15,\ncalls,,0,0.2,2026-11-01\n"
+		      "pk,,0,3,\n");
+	ERR("price group 'fps=60' of item 'vp' has label '60 fps' here and "
+	    "'fps=60' at line 2 (one label per group; an empty cell means the "
+	    "filter text) at cfg/prices.csv:5 (column label)",
+	    .prices = "item,filter,tier_from,unit_price,valid_from,label\n"
+		      "vp,fps=60,0,0.5,,\nvp,,0,0.4,,\ncalls,,0,0.15,,\n"
+		      "vp,fps=60,0,0.6,2026-11,60 fps\npk,,0,3,,\n");
+	ERR("bad filter 'res=(1080,' at cfg/prices.csv:5 (column filter; "
+	    FILTER_MALFORMED ")",
+	    .prices = "item,filter,tier_from,unit_price\n"
+		      "vp,,0,0.5\ncalls,,0,0.15\npk,,0,3\nvp,\"res=(1080,\",0,1\n");
+	/* each version's tiers are checked on their own */
+	ERR("first tier_from '10' is not 0 at cfg/prices.csv:4 (column "
+	    "tier_from)",
+	    .prices = "item,tier_from,tier_to,unit_price,valid_from\n"
+		      "vp,0,10,0.5,\nvp,10,,0.4,\nvp,10,,0.3,2026-11\n"
+		      "calls,0,,0.15,\npk,0,,3,\n");
+	ERR("last tier of item 'vp' has tier_to '10' (want empty) at "
+	    "cfg/prices.csv:3 (column tier_to)",
+	    .prices = "item,tier_from,tier_to,unit_price,valid_from\n"
+		      "vp,0,,0.5,\nvp,0,10,0.3,2026-11\n"
+		      "calls,0,,0.15,\npk,0,,3,\n");
+}
+
+static void test_v2_versions(void)
+{
+	struct catalog cat;
+	const struct price_group *g;
+	const struct item *it;
+
+	/* vp: group "" since always at 0.5, from 2026-12 at 0.7, from
+	 * 2026-11 at 0.6 (rows in any order; versions sorted), labelled
+	 * "All" on every row; group "fps=60" only from 2026-11, its label
+	 * the filter text */
+	if (load_ok(&(struct files){
+		    .prices = "item,filter,tier_from,tier_to,unit_price,"
+			      "valid_from,label\n"
+			      "vp,fps=60,0,,0.9,2026-11,\n"
+			      "vp,,0,,0.5,,All\n"
+			      "vp,,0,,0.7,2026-12,All\n"
+			      "vp,,0,10,0.6,2026-11,All\n"
+			      "vp,,10,,0.55,2026-11,All\n"
+			      "calls,,0,,0.15,,\npk,,0,,3,,\n",
+	    }, &cat) == 1)
+		return;
+	it = catalog_item(&cat, "vp", 2);
+	TEST_TRUE(it && it->ngroups == 2);
+	if (!it || it->ngroups != 2) {
+		catalog_release(&cat);
+		return;
+	}
+	g = &it->groups[0];
+	TEST_EQ_STR(g->filter, "fps=60");
+	TEST_EQ_STR(g->label, "fps=60");
+	TEST_EQ_INT(g->nversions, 1);
+	TEST_EQ_INT(g->first, PER(2026, 11));
+	TEST_TRUE(catalog_version(g, PER(2026, 10)) == NULL);
+	TEST_TRUE(catalog_version(g, PER(2026, 11)) == &g->versions[0]);
+	TEST_TRUE(catalog_version(g, PER(2030, 1)) == &g->versions[0]);
+	g = &it->groups[1];
+	TEST_EQ_STR(g->label, "All");
+	TEST_EQ_INT(g->nversions, 3);
+	TEST_EQ_INT(g->first, PRICE_ALWAYS);
+	if (g->nversions == 3) {
+		TEST_EQ_INT(g->versions[0].from, PRICE_ALWAYS);
+		TEST_EQ_INT(g->versions[1].from, PER(2026, 11));
+		TEST_EQ_INT(g->versions[2].from, PER(2026, 12));
+		TEST_EQ_INT(g->versions[1].ntiers, 2);
+		TEST_EQ_INT(g->versions[1].tiers[1].unit_price, D("0.55"));
+		TEST_TRUE(catalog_version(g, PER(1990, 1)) == &g->versions[0]);
+		TEST_TRUE(catalog_version(g, PER(2026, 10)) == &g->versions[0]);
+		TEST_TRUE(catalog_version(g, PER(2026, 11)) == &g->versions[1]);
+		TEST_TRUE(catalog_version(g, PER(2026, 12)) == &g->versions[2]);
+		TEST_TRUE(catalog_version(g, PER(2027, 6)) == &g->versions[2]);
+	}
+	/* the group choice: fps=60 matches first, but has no version before
+	 * 2026-11, so October's record falls through to the match-all one */
+	TEST_EQ_INT(catalog_match_group(it, "fps=60", 6), 0);
+	TEST_EQ_INT(catalog_match_group_in(it, 0, "fps=60", 6, PER(2026, 10)), 1);
+	TEST_EQ_INT(catalog_match_group_in(it, 0, "fps=60", 6, PER(2026, 11)), 0);
+	TEST_EQ_INT(catalog_match_group_in(it, 1, "fps=60", 6, PER(2026, 11)), 1);
+	TEST_EQ_INT(catalog_match_group_in(it, 0, "", 0, PER(2026, 10)), 1);
+	TEST_EQ_INT(catalog_match_group_in(it, 2, "", 0, PER(2026, 10)), -1);
+	catalog_release(&cat);
+
+	/* a group whose only version starts later, and no other group: no
+	 * group for earlier periods */
+	if (load_ok(&(struct files){
+		    .prices = "item,tier_from,unit_price,valid_from\n"
+			      "vp,0,0.5,2027-01\ncalls,0,0.15,\npk,0,3,\n",
+	    }, &cat) == 0) {
+		it = catalog_item(&cat, "vp", 2);
+		TEST_EQ_INT(catalog_match_group(it, "", 0), 0);
+		TEST_EQ_INT(catalog_match_group_in(it, 0, "", 0, PER(2026, 12)),
+			    -1);
+		TEST_EQ_INT(catalog_match_group_in(it, 0, "", 0, PER(2027, 1)),
+			    0);
+		catalog_release(&cat);
+	}
+}
+
+static void test_v2_warnings(void)
+{
+	struct catalog cat;
+
+	/* unknown columns in file order (settings first), with the nearest
+	 * known name when one is close (suggest.h) */
+	if (load_ok(&(struct files){
+		    .settings = "# s\ntimezone = +08:00\ninvoice_prefx = X\n",
+		    .items = "item,currency,usage_unit,record_round_mod\n"
+			     "vp,CNY,s,up\ncalls,CNY,c,\npk,USD,GB,\n",
+		    .prices = "item,tier_from,unit_price,comment\n"
+			      "vp,0,0.5,x\ncalls,0,0.15,\npk,0,3,\n",
+		    .accounts = "tenant_id,currency,tax_categroy\n"
+				"acme,CNY,\nacme,USD,\n",
+		    .packages = "package_id,tenant_id,items,valid_from,"
+				"valid_to,quota,\n",
+	    }, &cat) == 0) {
+		static const char *const want[] = {
+			"unknown key 'invoice_prefx' in cfg/settings.conf:3 "
+			"(did you mean 'invoice_prefix'?)",
+			"unknown column 'record_round_mod' in cfg/items.csv "
+			"(did you mean 'record_round_mode'?)",
+			"unknown column 'comment' in cfg/prices.csv",
+			"unknown column 'tax_categroy' in cfg/accounts.csv "
+			"(did you mean 'tax_category'?)",
+			"unknown column '' in cfg/packages.csv",
+		};
+		size_t i;
+
+		TEST_EQ_INT(cat.nwarnings, 5);
+		for (i = 0; i < 5 && i < cat.nwarnings; i++)
+			TEST_EQ_STR(cat.warnings[i], want[i]);
+		/* the unknown key changed nothing */
+		TEST_EQ_STR(cat.set.invoice_prefix, "INV");
+		TEST_EQ_INT(cat.items[2].record_round_mode, DEC_HALF_UP);
+		catalog_release(&cat);
+		TEST_EQ_INT(cat.nwarnings, 0);
+	}
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test_catalog.XXXXXX";
@@ -1203,6 +1562,10 @@ int main(void)
 	test_accounts_errors();
 	test_packages_errors();
 	test_payments_errors();
+	test_v2_defaults();
+	test_v2_errors();
+	test_v2_versions();
+	test_v2_warnings();
 	printf("%d error cases\n", ncases);
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

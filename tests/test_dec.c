@@ -622,6 +622,10 @@ static void test_names(void)
 		{ "JOD", 3, 1 }, { "TND", 3, 1 },
 		{ "USD", 2, 1 }, { "EUR", 2, 1 }, { "CNY", 2, 1 },
 		{ "XYZ", 2, 1 },
+		/* ISO 4217 List One: ISK, CLP, XAF have no minor unit, IQD
+		 * and LYD three digits, CLF four */
+		{ "ISK", 0, 1 }, { "CLP", 0, 1 }, { "XAF", 0, 1 },
+		{ "IQD", 3, 1 }, { "LYD", 3, 1 }, { "CLF", 4, 1 },
 		{ "jpy", 2, 0 }, { "JPYX", 2, 0 }, { "JP", 2, 0 },
 		{ "", 2, 0 }, { "U1D", 2, 0 }, { "US ", 2, 0 },
 	};

@@ -440,7 +440,8 @@ static const struct tcase cases[] = {
 
 static void run_case(const struct tcase *c)
 {
-	struct price_group g = { 0 };
+	struct price_group pg = { 0 };
+	struct price_version g = { 0 };
 	struct item it = { 0 };
 	struct rated r;
 	struct err e;
@@ -453,14 +454,17 @@ static void run_case(const struct tcase *c)
 	it.block_size = D(c->block);
 	it.basis_total = c->basis_total;
 	it.bound_lower = c->bound_lower;
-	g.filter = (char *)"";
+	pg.filter = (char *)"";
 	g.tiers = build_tiers(c->set, &g.ntiers);
 	err_clear(&e);
 
-	rc = rate_line(&it, &g, D(c->u), D(c->b), c->mode, &r, &e);
+	rc = rate_line(&it, &pg, &g, D(c->u), D(c->b), c->mode, &r, &e);
 	if (rc != c->rc)
 		fprintf(stderr, "case at line %d: %s\n", c->line, e.msg);
 	TEST_EQ_INT(rc, c->rc);
+	/* the flag tells an overflow from the other errors */
+	TEST_EQ_INT(r.overflow, c->rc != 0 &&
+		    strncmp(c->amount, "amount overflows", 16) == 0);
 	if (c->rc) {
 		if (strcmp(e.msg, c->amount))
 			fprintf(stderr, "case at line %d\n", c->line);
@@ -519,7 +523,8 @@ static void test_format(void)
 static void test_bad_groups(void)
 {
 	struct tier two[2];
-	struct price_group g = { 0 };
+	struct price_group pg = { 0 };
+	struct price_version g = { 0 };
 	struct item it = { 0 };
 	struct rated r;
 	struct err e;
@@ -527,13 +532,18 @@ static void test_bad_groups(void)
 	it.code = (char *)"x";
 	it.minor = 2;
 	it.block_size = D("1");
-	g.filter = (char *)"";
+	pg.filter = (char *)"";
 
 	it.model = MODEL_GRADUATED;
-	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
+	TEST_EQ_INT(rate_line(&it, &pg, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
 	TEST_EQ_STR(e.msg, "no tiers in price group '' of item 'x'");
 	TEST_TRUE(r.slices == NULL);
+	TEST_EQ_INT(r.overflow, 0);
+	/* no version for the period at all */
+	TEST_EQ_INT(rate_line(&it, &pg, NULL, D("1"), D("1"), DEC_HALF_UP, &r,
+			      &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "no tiers in price group '' of item 'x'");
 
 	memset(two, 0, sizeof(two));
 	two[0].to = D("10");
@@ -544,7 +554,7 @@ static void test_bad_groups(void)
 	g.tiers = two;
 	g.ntiers = 2;
 	it.model = MODEL_PACKAGE;
-	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
+	TEST_EQ_INT(rate_line(&it, &pg, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
 	TEST_EQ_STR(e.msg, "package item 'x' needs one open tier and a "
 		    "positive block_size");
@@ -554,12 +564,12 @@ static void test_bad_groups(void)
 	two[1].from = 0;
 	it.block_size = 0;
 	err_clear(&e);
-	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
+	TEST_EQ_INT(rate_line(&it, &pg, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    ST_ERROR);
 	TEST_EQ_STR(e.msg, "package item 'x' needs one open tier and a "
 		    "positive block_size");
 	it.block_size = D("1");
-	TEST_EQ_INT(rate_line(&it, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
+	TEST_EQ_INT(rate_line(&it, &pg, &g, D("1"), D("1"), DEC_HALF_UP, &r, &e),
 		    0);
 	TEST_EQ_INT(r.amount, D("2"));
 	free(r.slices);
@@ -569,7 +579,7 @@ static void test_bad_groups(void)
 	g.tiers = two;
 	g.ntiers = 2;
 	it.model = MODEL_VOLUME;
-	TEST_EQ_INT(rate_line(&it, &g, D("15"), D("15"), DEC_HALF_UP, &r,
+	TEST_EQ_INT(rate_line(&it, &pg, &g, D("15"), D("15"), DEC_HALF_UP, &r,
 			      &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, "no tier holds quantity 15 in price group '' of "
 		    "item 'x'");

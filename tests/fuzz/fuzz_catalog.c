@@ -9,14 +9,16 @@
  *
  * Each marker line starts a file (settings.conf, items.csv, prices.csv,
  * accounts.csv, packages.csv, payments.csv; other names are skipped); a
- * file without a marker is absent. Bytes before the first marker are
- * ignored.
+ * file without a marker is absent, but packages.csv, which v2 requires,
+ * is then a header alone (so that seeds without one still reach the files
+ * after it). Bytes before the first marker are ignored.
  *
  * Properties: no crash, leak or undefined behaviour; a failure is
  * ST_ERROR with a one-line message naming the config directory, and
  * leaves the catalog empty; a success gives arrays sorted as catalog.h
- * says, look-ups that find every entry, and a first-group match for every
- * item. */
+ * says, look-ups that find every entry, a first-group match for every
+ * item, price versions ascending with well-formed tiers, and one-line
+ * warnings. */
 #include <errno.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ static const char *const names[] = {
 	"packages.csv", "payments.csv"
 };
 #define NNAMES (sizeof(names) / sizeof(names[0]))
+#define PK_HEADER "package_id,tenant_id,items,valid_from,valid_to\n"
 
 static char dir[64];
 
@@ -117,14 +120,23 @@ static void check_catalog(const struct catalog *cat)
 		CHECK(it->unit_ratio > 0);
 		for (g = 0; g < it->ngroups; g++) {
 			const struct price_group *pg = &it->groups[g];
-			size_t t;
+			size_t t, v;
 
-			CHECK(pg->ntiers >= 1);
-			CHECK(pg->tiers[0].from == 0);
-			CHECK(pg->tiers[pg->ntiers - 1].open);
-			for (t = 0; t + 1 < pg->ntiers; t++) {
-				CHECK(!pg->tiers[t].open);
-				CHECK(pg->tiers[t].to == pg->tiers[t + 1].from);
+			CHECK(pg->nversions >= 1 && pg->label != NULL);
+			CHECK(pg->first == pg->versions[0].from);
+			for (v = 0; v < pg->nversions; v++) {
+				const struct price_version *pv = &pg->versions[v];
+
+				CHECK(v == 0 || pv[-1].from < pv->from);
+				CHECK(catalog_version(pg, pv->from) == pv);
+				CHECK(pv->ntiers >= 1);
+				CHECK(pv->tiers[0].from == 0);
+				CHECK(pv->tiers[pv->ntiers - 1].open);
+				for (t = 0; t + 1 < pv->ntiers; t++) {
+					CHECK(!pv->tiers[t].open);
+					CHECK(pv->tiers[t].to ==
+					      pv->tiers[t + 1].from);
+				}
 			}
 		}
 		/* a predicate fails on a missing dim, so the empty dims
@@ -169,6 +181,15 @@ static void check_catalog(const struct catalog *cat)
 				      strlen(cat->payments[i].tenant),
 				      cat->payments[i].currency) != NULL);
 	CHECK(cat->set.alert_pct >= 0 && cat->set.alert_pct <= 100 * DEC_ONE);
+	CHECK(cat->set.tax_rate >= 0 && cat->set.tax_rate <= 100 * DEC_ONE);
+	for (i = 0; i < cat->naccounts; i++) {
+		const struct account *a = &cat->accounts[i];
+
+		CHECK(a->tax_rate >= 0 && a->tax_rate <= 100 * DEC_ONE);
+		CHECK((strcmp(a->tax_category, "S") == 0) == (a->tax_rate > 0));
+	}
+	for (i = 0; i < cat->nwarnings; i++)
+		CHECK(strchr(cat->warnings[i], '\n') == NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -197,7 +218,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		after = naft;
 	}
 	for (k = 0; k < NNAMES; k++) {
-		if (!seen[k]) {
+		if (!seen[k] && strcmp(names[k], "packages.csv") == 0) {
+			put(names[k], (const uint8_t *)PK_HEADER,
+			    strlen(PK_HEADER));
+		} else if (!seen[k]) {
 			char path[128];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, names[k]);
@@ -211,7 +235,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL);
 		CHECK(strstr(e.msg, dir) != NULL);
 		CHECK(cat.nitems == 0 && cat.naccounts == 0 &&
-		      cat.npackages == 0 && cat.npayments == 0);
+		      cat.npackages == 0 && cat.npayments == 0 &&
+		      cat.nwarnings == 0);
 	} else {
 		check_catalog(&cat);
 	}

@@ -100,6 +100,9 @@ static void check_filter(const char *text, const char *dims, size_t dn)
 			CHECK(!preds[i].has_lo || preds[i].lo >= 0);
 		} else {
 			CHECK(preds[i].value && !strchr(preds[i].value, ';'));
+			/* v2: a bracket opens an interval or is an error */
+			CHECK(preds[i].value[0] != '(' &&
+			      preds[i].value[0] != '[');
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(preds[i].key, preds[j].key) == 0)
