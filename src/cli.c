@@ -17,10 +17,7 @@
 #include "err.h"
 #include "guard.h"
 #include "help.h"
-#include "ingest.h"
 #include "ledger.h"
-#include "mem.h"
-#include "record.h"
 #include "progress.h"
 #include "store.h"
 #include "suggest.h"
@@ -63,7 +60,7 @@ static int die_usage(const char *cmd, const char *fmt, ...)
 	return ST_USAGE;
 }
 
-static int report_err(const struct err *e)
+int cli_report_err(const struct err *e)
 {
 	fprintf(stderr, "settle: %s\n", e->msg[0] ? e->msg : err_str(e->code));
 	return e->code ? e->code : ST_ERROR;
@@ -277,176 +274,6 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 	return check_opts(o, need_cfg, min_files);
 }
 
-static const char *outcome_word(enum ingest_outcome o)
-{
-	switch (o) {
-	case ING_NEW: return "new";
-	case ING_REPLACED: return "replaced";
-	case ING_UNCHANGED: return "unchanged";
-	case ING_DUPLICATE: return "duplicate";
-	case ING_FAILED: return "failed";
-	case ING_UNREADABLE: return "unreadable";
-	}
-	return "?";
-}
-
-/* The rejects of the files one ingest read, per reason. */
-struct reject_count {
-	uint64_t by[REJ_COUNT];
-	uint64_t first_line;      /* 0: none seen */
-};
-
-struct reject_counts {
-	const struct ingest_file *f;
-	size_t n, last;           /* last: the file of the previous reject */
-	struct reject_count *c;
-};
-
-static int on_reject_row(void *ctx, const char *path, uint64_t line,
-			 const char *record_id, const char *tenant,
-			 const char *reason)
-{
-	struct reject_counts *rc = ctx;
-	size_t i = rc->last;
-	int k;
-
-	(void)record_id;
-	(void)tenant;
-	/* rows come in path order: the file of the last row, else search */
-	if (i >= rc->n || strcmp(rc->f[i].path, path) != 0)
-		for (i = 0; i < rc->n; i++)
-			if (strcmp(rc->f[i].path, path) == 0)
-				break;
-	if (i == rc->n)
-		return 0;
-	rc->last = i;
-	for (k = 0; k < REJ_COUNT; k++)
-		if (strcmp(usage_reject_name((enum reject_reason)k), reason) == 0)
-			break;
-	if (k == REJ_COUNT)
-		return 0;
-	rc->c[i].by[k]++;
-	if (!rc->c[i].first_line || line < rc->c[i].first_line)
-		rc->c[i].first_line = line;
-	return 0;
-}
-
-/* Counts the rejects of the files this ingest read (new or replaced),
- * from the state, so a resumed file counts those before its checkpoint
- * too. Returns 0 (out->c allocated), or -1 after a warning: the ingest
- * is committed, and only the summary is lost. */
-static int count_rejects(struct store *s, const struct ingest_file *f,
-			 size_t n, struct reject_counts *out)
-{
-	struct err e;
-	size_t i;
-	int any = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->f = f;
-	out->n = n;
-	out->c = xcalloc(n ? n : 1, sizeof(*out->c));
-	for (i = 0; i < n; i++)
-		any |= f[i].rejected > 0 && (f[i].outcome == ING_NEW ||
-					     f[i].outcome == ING_REPLACED);
-	err_clear(&e);
-	if (any && store_rejects(s, on_reject_row, out, &e)) {
-		fprintf(stderr, "settle: warning: cannot count the rejects: "
-			"%s\n", e.msg);
-		free(out->c);
-		return -1;
-	}
-	return 0;
-}
-
-/* "settle: warning: 'a.csv': 3 records rejected (2 bad_ts, 1
- * bad_quantity; the first at line 4); ..." for a file this ingest read,
- * so that a cron mail shows it. */
-static void warn_rejects(const struct ingest_file *f,
-			 const struct reject_count *c)
-{
-	int k, first = 1;
-
-	if (!f->rejected || (f->outcome != ING_NEW &&
-			     f->outcome != ING_REPLACED))
-		return;
-	fprintf(stderr, "settle: warning: '%s': %llu record%s rejected (",
-		f->path, (unsigned long long)f->rejected,
-		f->rejected == 1 ? "" : "s");
-	for (k = 0; k < REJ_COUNT; k++) {
-		if (!c->by[k])
-			continue;
-		fprintf(stderr, "%s%llu %s", first ? "" : ", ",
-			(unsigned long long)c->by[k],
-			usage_reject_name((enum reject_reason)k));
-		first = 0;
-	}
-	if (c->first_line)
-		fprintf(stderr, "%sthe first is record %llu", first ? "" : "; ",
-			(unsigned long long)c->first_line);
-	fputs("); rejects.csv of a draft or close lists them\n", stderr);
-}
-
-/* Ingests o->files; prints one line per file. Returns the exit code. */
-static int do_ingest(struct store *s, const struct opts *o)
-{
-	struct ingest_file *f = xcalloc((size_t)o->nfiles, sizeof(*f));
-	struct ingest_opts io;
-	struct progress pr;
-	struct reject_counts rej;
-	struct err e;
-	int i, rc, rc_count = -1, failed = 0;
-
-	memset(&io, 0, sizeof(io));
-	io.jobs = o->jobs;
-	io.checkpoint_bytes = o->checkpoint_bytes;
-	io.usage = &o->usage;
-	if (progress_start(&pr)) {
-		io.progress = progress_show;
-		io.progress_ctx = &pr;
-	}
-	for (i = 0; i < o->nfiles; i++)
-		f[i].path = o->files[i];
-	err_clear(&e);
-	rc = ingest_run(s, f, (size_t)o->nfiles, &io, &e);
-	progress_end();
-	if (rc == 0)
-		rc_count = count_rejects(s, f, (size_t)o->nfiles, &rej);
-	for (i = 0; i < o->nfiles; i++) {
-		switch (f[i].outcome) {
-		case ING_FAILED:
-		case ING_UNREADABLE:
-			failed = 1;
-			fprintf(stderr, "settle: %s: %s\n",
-				f[i].outcome == ING_FAILED ? "file failed" :
-				"cannot read file", f[i].msg);
-			break;
-		case ING_DUPLICATE:
-			fprintf(stderr, "settle: warning: '%s' has the same "
-				"content as '%s': skipped\n", f[i].path,
-				f[i].dup_of);
-			break;
-		default:
-			break;
-		}
-		if (rc_count == 0)
-			warn_rejects(&f[i], &rej.c[i]);
-		if (rc == 0 && f[i].outcome != ING_UNREADABLE)
-			printf("%-10s %s: %llu records, %llu rejected%s\n",
-			       outcome_word(f[i].outcome), f[i].path,
-			       (unsigned long long)f[i].records,
-			       (unsigned long long)f[i].rejected,
-			       f[i].resumed_from ? " (resumed)" : "");
-		free(f[i].dup_of);
-	}
-	free(f);
-	if (rc_count == 0)
-		free(rej.c);
-	if (rc)
-		return report_err(&e);
-	return failed ? ST_PARTIAL : ST_OK;
-}
-
 /* Each command: the work it does once its options are parsed, the config
  * loaded (when it takes one) and the state file open and locked. */
 typedef int (*cmd_fn)(struct store *s, const struct opts *o,
@@ -456,7 +283,8 @@ static int cmd_ingest(struct store *s, const struct opts *o,
 		      const struct catalog *cat)
 {
 	(void)cat;
-	return do_ingest(s, o);
+	return cli_ingest(s, o->files, o->nfiles, o->jobs,
+			  o->checkpoint_bytes, &o->usage);
 }
 
 static int cmd_forget(struct store *s, const struct opts *o,
@@ -485,7 +313,7 @@ static int cmd_forget(struct store *s, const struct opts *o,
 	return ST_OK;
 fail:
 	store_rollback(s);
-	return report_err(&e);
+	return cli_report_err(&e);
 }
 
 static int cmd_status(struct store *s, const struct opts *o,
@@ -538,7 +366,7 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	rc = ST_OK;
 out:
 	if (rc)
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 	engine_free(g);
 	return rc;
 }
@@ -672,7 +500,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	if (guard_incomplete(s, &inc, &ninc, &e))
 		goto out;
 	if (guard_files(o->period, ninc, &go, &e)) {
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 		print_incomplete(inc, ninc);
 		goto done;
 	}
@@ -691,7 +519,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	}
 out:
 	if (rc == ST_ERROR)
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 done:
 	guard_files_release(inc, ninc);
 	return rc;
@@ -700,7 +528,8 @@ done:
 static int cmd_run(struct store *s, const struct opts *o,
 		   const struct catalog *cat)
 {
-	int irc = do_ingest(s, o), rc;
+	int irc = cli_ingest(s, o->files, o->nfiles, o->jobs,
+			     o->checkpoint_bytes, &o->usage), rc;
 
 	if (irc != ST_OK && irc != ST_PARTIAL)
 		return irc;
@@ -735,10 +564,10 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
-		return report_err(&e);
+		return cli_report_err(&e);
 	s = store_open(o.db, mode, &e);
 	if (!s) {
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 	} else {
 		rc = fn(s, &o, &cat);
 		store_close(s);
