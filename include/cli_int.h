@@ -1,6 +1,7 @@
 /* cli_int: internal to the cli module (cli.c and cli_status.c); nothing
  * else includes it. The cli is the only module that prints or picks exit
- * codes; `settle status` lives in its own file for its size. */
+ * codes; `settle status` and the ingest's printing live in files of
+ * their own for their size. */
 #ifndef CLI_INT_H
 #define CLI_INT_H
 
@@ -22,5 +23,20 @@ void cli_engine_opts(struct engine_opts *o);
  * or a period is stale, ST_OK, or an error's code (message printed). */
 int cli_status(struct store *s, const char *db, const char *config,
 	       int json);
+
+/* Prints "settle: " and e's message (or its code's text) to stderr;
+ * returns e's code, ST_ERROR when it has none. */
+int cli_report_err(const struct err *e);
+
+struct usage_opts;
+
+/* settle ingest of files[0..nfiles) into s (cli_ingest.c): reads up to
+ * jobs files at once, commits every checkpoint_bytes of raw input, reads
+ * as usage says; prints one line per file, and on stderr every failed,
+ * unreadable or duplicate file and, per file it read, its rejects by
+ * reason. Returns ST_OK, ST_PARTIAL (a file failed or could not be
+ * read) or an error's code (message printed). */
+int cli_ingest(struct store *s, char **files, int nfiles, int jobs,
+	       uint64_t checkpoint_bytes, const struct usage_opts *usage);
 
 #endif

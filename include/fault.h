@@ -9,7 +9,8 @@
  * called: "ingest-commit" (before a commit of ingest), "ingest-record"
  * (after a record is read), "close-commit", "out-rename" (between writing
  * an output file and renaming it). Without the variable it costs one
- * getenv per process. */
+ * getenv per process. SETTLE_FAULT_SIGNAL=TERM or INT sends that signal
+ * instead of SIGKILL (the interrupt handler's tests, progress.h). */
 #ifndef FAULT_H
 #define FAULT_H
 

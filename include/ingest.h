@@ -45,8 +45,10 @@ struct ingest_opts {
 	                            * run on at least two threads */
 	uint64_t checkpoint_bytes; /* raw input between checkpoints */
 	/* Called now and then from one thread at a time with the totals so
-	 * far (raw bytes read, records); may be NULL. */
-	void (*progress)(void *ctx, uint64_t bytes, uint64_t records);
+	 * far (raw bytes read, of `total`: the sizes of the files being
+	 * read; records); may be NULL. */
+	void (*progress)(void *ctx, uint64_t bytes, uint64_t total,
+			 uint64_t records);
 	void *progress_ctx;
 	/* How files are read (gzip limits; usage.h): not copied, NULL for
 	 * the defaults. */

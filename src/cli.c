@@ -16,34 +16,20 @@
 #include "final.h"
 #include "err.h"
 #include "guard.h"
-#include "ingest.h"
+#include "help.h"
 #include "ledger.h"
 #include "mem.h"
+#include "progress.h"
 #include "report.h"
 #include "store.h"
+#include "suggest.h"
 #include "usage.h"
 #include "ts.h"
 #include "version.h"
 #include "banned.h"
 
-static const char usage_text[] =
-	"usage: settle COMMAND [OPTIONS]\n"
-	"\n"
-	"  settle ingest  [--db FILE] [-j N] [--checkpoint-mib N] FILE...\n"
-	"  settle forget  [--db FILE] FILE...\n"
-	"  settle invoice [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"  settle close   [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"                 [--dry-run] [--allow-failed] [--early]\n"
-	"                 [--allow-open-earlier] [--force]\n"
-	"  settle run     [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
-	"                 [-j N] [--checkpoint-mib N] [close's flags] FILE...\n"
-	"  settle status  [--db FILE] [--config DIR] [--json]\n"
-	"\n"
-	"--db defaults to ./settle.db. -j defaults to the number of cores.\n"
-	"Exit codes: 0 done; 1 error; 2 bad command line; 3 done, but some\n"
-	"input files failed; 4 the state file is in use by another run.\n";
-
 struct opts {
+	const char *cmd;          /* the command's name */
 	const char *db;
 	const char *config;
 	const char *out;
@@ -58,10 +44,12 @@ struct opts {
 	struct usage_opts usage;  /* from the environment */
 };
 
-static int die_usage(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+static int die_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-static int die_usage(const char *fmt, ...)
+/* A bad command line: the message, then the synopsis of cmd (NULL: of
+ * every command) so the right form is in view. */
+static int die_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,11 +57,12 @@ static int die_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
+	fputc('\n', stderr);
+	help_synopsis(stderr, cmd);
 	return ST_USAGE;
 }
 
-static int report_err(const struct err *e)
+int cli_report_err(const struct err *e)
 {
 	fprintf(stderr, "settle: %s\n", e->msg[0] ? e->msg : err_str(e->code));
 	return e->code ? e->code : ST_ERROR;
@@ -112,30 +101,141 @@ static int parse_now(struct opts *o)
 	return 0;
 }
 
-/* Parses the options of a command. need_cfg: --config, --period and --out
- * are required; files: positional FILE... are expected (min count). */
+/* The help_opt bit of a getopt code; 0 for --help, --version and
+ * anything unknown. */
+static unsigned opt_bit(int c)
+{
+	switch (c) {
+	case OPT_DB: return HOPT_DB;
+	case OPT_CONFIG: return HOPT_CONFIG;
+	case OPT_PERIOD: return HOPT_PERIOD;
+	case OPT_OUT: return HOPT_OUT;
+	case OPT_ALLOW_FAILED: return HOPT_ALLOW_FAILED;
+	case OPT_EARLY: return HOPT_EARLY;
+	case OPT_OPEN_EARLIER: return HOPT_OPEN_EARLIER;
+	case OPT_FORCE: return HOPT_FORCE;
+	case OPT_DRY_RUN: return HOPT_DRY_RUN;
+	case OPT_JSON: return HOPT_JSON;
+	case OPT_CHECKPOINT: return HOPT_CHECKPOINT;
+	case 'j': return HOPT_JOBS;
+	default: return 0;
+	}
+}
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "period", required_argument, NULL, OPT_PERIOD },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "allow-failed", no_argument, NULL, OPT_ALLOW_FAILED },
+	{ "early", no_argument, NULL, OPT_EARLY },
+	{ "allow-open-earlier", no_argument, NULL, OPT_OPEN_EARLIER },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "checkpoint-mib", required_argument, NULL, OPT_CHECKPOINT },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* An option getopt does not know: its name, and the nearest option the
+ * command takes when one is close (a typo). */
+static int die_unknown_option(const char *cmd, unsigned allowed,
+			      const char *arg)
+{
+	const char *names[sizeof(longopts) / sizeof(longopts[0])];
+	char word[64];
+	const char *near;
+	size_t n = 0, k;
+
+	for (k = 0; longopts[k].name; k++) {
+		unsigned bit = opt_bit(longopts[k].val);
+
+		if (bit & allowed && longopts[k].val != 'j')
+			names[n++] = longopts[k].name;
+	}
+	snprintf(word, sizeof(word), "%s", arg + strspn(arg, "-"));
+	word[strcspn(word, "=")] = '\0';
+	near = arg[0] == '-' && arg[1] == '-' ?
+	       suggest_nearest(word, names, n) : NULL;
+	if (near)
+		return die_usage(cmd, "unknown option '%s' (did you mean "
+				 "'--%s'?)", arg, near);
+	return die_usage(cmd, "unknown option '%s'", arg);
+}
+
+/* Sets one option's value; c is its getopt code. */
+static int set_opt(struct opts *o, int c)
+{
+	long v;
+
+	switch (c) {
+	case OPT_DB: o->db = optarg; break;
+	case OPT_CONFIG: o->config = optarg; break;
+	case OPT_PERIOD: o->period_text = optarg; break;
+	case OPT_OUT: o->out = optarg; break;
+	case OPT_ALLOW_FAILED: o->allow_failed = 1; break;
+	case OPT_EARLY: o->early = 1; break;
+	case OPT_OPEN_EARLIER: o->allow_open_earlier = 1; break;
+	case OPT_FORCE: o->force = 1; break;
+	case OPT_DRY_RUN: o->dry_run = 1; break;
+	case OPT_JSON: o->json = 1; break;
+	case OPT_CHECKPOINT:
+		if (parse_uint(optarg, 1L << 20, &v))
+			return die_usage(o->cmd, "bad --checkpoint-mib '%s'",
+					 optarg);
+		o->checkpoint_bytes = (uint64_t)v << 20;
+		break;
+	case 'j':
+		if (parse_uint(optarg, 256, &v))
+			return die_usage(o->cmd, "bad -j '%s' (1 to 256)",
+					 optarg);
+		o->jobs = (int)v;
+		break;
+	}
+	return 0;
+}
+
+/* Checks what the options leave to check: the required ones, the
+ * clock, the file arguments. */
+static int check_opts(struct opts *o, int need_cfg, int min_files)
+{
+	const char *cmd = o->cmd;
+
+	if (!o->db[0])
+		return die_usage(cmd, "empty --db");
+	if (need_cfg) {
+		if (!o->config)
+			return die_usage(cmd, "missing --config");
+		if (!o->out)
+			return die_usage(cmd, "missing --out");
+		if (!o->period_text)
+			return die_usage(cmd, "missing --period");
+		if (ts_period_parse(o->period_text, &o->period))
+			return die_usage(cmd, "bad --period '%s' (YYYY-MM)",
+					 o->period_text);
+	}
+	if (parse_now(o))
+		return die_usage(cmd, "bad SETTLE_NOW '%s' (RFC 3339, e.g. "
+				 "2026-12-01T00:00:00Z)", getenv("SETTLE_NOW"));
+	if (o->nfiles < min_files)
+		return die_usage(cmd, "no input files");
+	if (min_files == 0 && o->nfiles > 0)
+		return die_usage(cmd, "unexpected argument '%s'", o->files[0]);
+	return 0;
+}
+
+/* Parses the options of command o->cmd (argv[0]): only those it takes
+ * (help.h). need_cfg: --config, --period and --out are required; files:
+ * positional FILE... are expected (min count). *done: --help or
+ * --version was answered. */
 static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		 int min_files, int *done)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, OPT_DB },
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "period", required_argument, NULL, OPT_PERIOD },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "allow-failed", no_argument, NULL, OPT_ALLOW_FAILED },
-		{ "early", no_argument, NULL, OPT_EARLY },
-		{ "allow-open-earlier", no_argument, NULL, OPT_OPEN_EARLIER },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "checkpoint-mib", required_argument, NULL, OPT_CHECKPOINT },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
-	long v;
-	int c;
+	unsigned allowed = help_options(o->cmd), bit;
+	int c, rc;
 
 	*done = 0;
 	o->db = "settle.db";
@@ -145,171 +245,35 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 	o->checkpoint_bytes = 64ull << 20;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DB: o->db = optarg; break;
-		case OPT_CONFIG: o->config = optarg; break;
-		case OPT_PERIOD: o->period_text = optarg; break;
-		case OPT_OUT: o->out = optarg; break;
-		case OPT_ALLOW_FAILED: o->allow_failed = 1; break;
-		case OPT_EARLY: o->early = 1; break;
-		case OPT_OPEN_EARLIER: o->allow_open_earlier = 1; break;
-		case OPT_FORCE: o->force = 1; break;
-		case OPT_DRY_RUN: o->dry_run = 1; break;
-		case OPT_JSON: o->json = 1; break;
-		case OPT_CHECKPOINT:
-			if (parse_uint(optarg, 1L << 20, &v))
-				return die_usage("bad --checkpoint-mib '%s'",
-						 optarg);
-			o->checkpoint_bytes = (uint64_t)v << 20;
-			break;
-		case 'j':
-			if (parse_uint(optarg, 256, &v))
-				return die_usage("bad -j '%s' (1 to 256)",
-						 optarg);
-			o->jobs = (int)v;
-			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
+	while ((c = getopt_long(argc, argv, ":j:h", longopts, NULL)) != -1) {
+		if (c == OPT_HELP || c == 'h') {
+			help_command(stdout, o->cmd);
 			*done = 1;
 			return 0;
-		case OPT_VERSION:
+		}
+		if (c == OPT_VERSION) {
 			puts("settle " SETTLE_VERSION);
 			*done = 1;
 			return 0;
-		default:
-			return die_usage("unknown option '%s'",
-					 argv[optind - 1]);
 		}
+		if (c == ':')
+			return die_usage(o->cmd, "option '%s' needs a value",
+					 argv[optind - 1]);
+		if (!(bit = opt_bit(c)))
+			return die_unknown_option(o->cmd, allowed,
+						  argv[optind - 1]);
+		if (!(bit & allowed)) {
+			fprintf(stderr, "settle %s: option '%s' does not apply "
+				"to %s (see settle help %s)\n", o->cmd,
+				help_option_name(bit), o->cmd, o->cmd);
+			return ST_USAGE;
+		}
+		if ((rc = set_opt(o, c)))
+			return rc;
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	if (!o->db[0])
-		return die_usage("empty --db");
-	if (need_cfg) {
-		if (!o->config)
-			return die_usage("missing --config");
-		if (!o->out)
-			return die_usage("missing --out");
-		if (!o->period_text)
-			return die_usage("missing --period");
-		if (ts_period_parse(o->period_text, &o->period))
-			return die_usage("bad --period '%s' (YYYY-MM)",
-					 o->period_text);
-	}
-	if (parse_now(o))
-		return die_usage("bad SETTLE_NOW '%s' (RFC 3339, e.g. "
-				 "2026-12-01T00:00:00Z)", getenv("SETTLE_NOW"));
-	if (o->nfiles < min_files)
-		return die_usage("no input files");
-	if (min_files == 0 && o->nfiles > 0)
-		return die_usage("unexpected argument '%s'", o->files[0]);
-	return 0;
-}
-
-/* Progress on stderr, only when it is a terminal. */
-struct progress {
-	struct timespec start;
-	uint64_t total;
-	long last_ms;
-};
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 +
-	       (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-static void show_progress(void *ctx, uint64_t bytes, uint64_t records)
-{
-	struct progress *p = ctx;
-	long ms = ms_since(&p->start);
-	unsigned long long mbs, rps, eta = 0;
-
-	if (ms - p->last_ms < 200 || ms <= 0)
-		return;
-	p->last_ms = ms;
-	mbs = (unsigned long long)(bytes / 1000 / (uint64_t)ms);
-	rps = (unsigned long long)(records * 1000 / (uint64_t)ms);
-	if (p->total > bytes && bytes > 0)
-		eta = (unsigned long long)((p->total - bytes) * (uint64_t)ms /
-					   bytes / 1000);
-	fprintf(stderr, "\rsettle: %llu MB read, %llu records, %llu MB/s, "
-		"%llu records/s, ETA %llus   ",
-		(unsigned long long)(bytes >> 20),
-		(unsigned long long)records, mbs, rps, eta);
-}
-
-static const char *outcome_word(enum ingest_outcome o)
-{
-	switch (o) {
-	case ING_NEW: return "new";
-	case ING_REPLACED: return "replaced";
-	case ING_UNCHANGED: return "unchanged";
-	case ING_DUPLICATE: return "duplicate";
-	case ING_FAILED: return "failed";
-	case ING_UNREADABLE: return "unreadable";
-	}
-	return "?";
-}
-
-/* Ingests o->files; prints one line per file. Returns the exit code. */
-static int do_ingest(struct store *s, const struct opts *o)
-{
-	struct ingest_file *f = xcalloc((size_t)o->nfiles, sizeof(*f));
-	struct ingest_opts io;
-	struct progress pr;
-	struct err e;
-	int i, rc, failed = 0;
-
-	memset(&io, 0, sizeof(io));
-	memset(&pr, 0, sizeof(pr));
-	io.jobs = o->jobs;
-	io.checkpoint_bytes = o->checkpoint_bytes;
-	io.usage = &o->usage;
-	if (isatty(STDERR_FILENO)) {
-		clock_gettime(CLOCK_MONOTONIC, &pr.start);
-		io.progress = show_progress;
-		io.progress_ctx = &pr;
-	}
-	for (i = 0; i < o->nfiles; i++)
-		f[i].path = o->files[i];
-	err_clear(&e);
-	rc = ingest_run(s, f, (size_t)o->nfiles, &io, &e);
-	if (io.progress)
-		fputs("\r\033[K", stderr);
-	for (i = 0; i < o->nfiles; i++) {
-		switch (f[i].outcome) {
-		case ING_FAILED:
-		case ING_UNREADABLE:
-			failed = 1;
-			fprintf(stderr, "settle: %s: %s\n",
-				f[i].outcome == ING_FAILED ? "file failed" :
-				"cannot read file", f[i].msg);
-			break;
-		case ING_DUPLICATE:
-			fprintf(stderr, "settle: warning: '%s' has the same "
-				"content as '%s': skipped\n", f[i].path,
-				f[i].dup_of);
-			break;
-		default:
-			break;
-		}
-		if (rc == 0 && f[i].outcome != ING_UNREADABLE)
-			printf("%-10s %s: %llu records, %llu rejected%s\n",
-			       outcome_word(f[i].outcome), f[i].path,
-			       (unsigned long long)f[i].records,
-			       (unsigned long long)f[i].rejected,
-			       f[i].resumed_from ? " (resumed)" : "");
-		free(f[i].dup_of);
-	}
-	free(f);
-	if (rc)
-		return report_err(&e);
-	return failed ? ST_PARTIAL : ST_OK;
+	return check_opts(o, need_cfg, min_files);
 }
 
 /* Each command: the work it does once its options are parsed, the config
@@ -321,7 +285,8 @@ static int cmd_ingest(struct store *s, const struct opts *o,
 		      const struct catalog *cat)
 {
 	(void)cat;
-	return do_ingest(s, o);
+	return cli_ingest(s, o->files, o->nfiles, o->jobs,
+			  o->checkpoint_bytes, &o->usage);
 }
 
 static int cmd_forget(struct store *s, const struct opts *o,
@@ -350,7 +315,7 @@ static int cmd_forget(struct store *s, const struct opts *o,
 	return ST_OK;
 fail:
 	store_rollback(s);
-	return report_err(&e);
+	return cli_report_err(&e);
 }
 
 static int cmd_status(struct store *s, const struct opts *o,
@@ -404,7 +369,7 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 	rc = ST_OK;
 out:
 	if (rc)
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 	engine_free(g);
 	return rc;
 }
@@ -542,7 +507,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	if (guard_incomplete(s, &inc, &ninc, &e))
 		goto out;
 	if (guard_files(o->period, ninc, &go, &e)) {
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 		print_incomplete(inc, ninc);
 		goto done;
 	}
@@ -561,7 +526,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	}
 out:
 	if (rc == ST_ERROR)
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 done:
 	guard_files_release(inc, ninc);
 	return rc;
@@ -570,7 +535,8 @@ done:
 static int cmd_run(struct store *s, const struct opts *o,
 		   const struct catalog *cat)
 {
-	int irc = do_ingest(s, o), rc;
+	int irc = cli_ingest(s, o->files, o->nfiles, o->jobs,
+			     o->checkpoint_bytes, &o->usage), rc;
 
 	if (irc != ST_OK && irc != ST_PARTIAL)
 		return irc;
@@ -593,29 +559,59 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	fault_phase(NULL); /* SETTLE_TIMING's clock starts here */
 	memset(&o, 0, sizeof(o));
 	memset(&cat, 0, sizeof(cat));
+	o.cmd = argv[0];
 	rc = parse(argc, argv, &o, need_cfg, min_files, &done);
 	if (rc || done)
 		return rc;
+	/* status only reads: stopping it needs no word on resuming */
+	if (mode != STORE_READ)
+		progress_on_interrupt();
 	err_clear(&e);
 	/* a bad limit in the environment is the command's error, not every
 	 * file's */
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
-		return report_err(&e);
+		return cli_report_err(&e);
 	/* config warnings (unknown columns and keys) come first; they never
 	 * change the exit code */
 	for (i = 0; i < cat.nwarnings; i++)
 		fprintf(stderr, "settle: warning: %s\n", cat.warnings[i]);
 	s = store_open(o.db, mode, &e);
 	if (!s) {
-		rc = report_err(&e);
+		rc = cli_report_err(&e);
 	} else {
 		rc = fn(s, &o, &cat);
 		store_close(s);
 	}
 	catalog_release(&cat);
 	return rc;
+}
+
+/* An unknown command, with the nearest one when it looks like a typo. */
+static int die_unknown_command(const char *word)
+{
+	const char *near = help_nearest_command(word);
+
+	if (near)
+		return die_usage(NULL, "unknown command '%s' (did you mean "
+				 "'%s'?)", word, near);
+	return die_usage(NULL, "unknown command '%s'", word);
+}
+
+/* settle help [COMMAND], settle --help, settle -h. */
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		help_general(stdout);
+		return ST_OK;
+	}
+	if (argc > 2)
+		return die_usage(NULL, "unexpected argument '%s'", argv[2]);
+	if (!help_is_command(argv[1]))
+		return die_unknown_command(argv[1]);
+	help_command(stdout, argv[1]);
+	return ST_OK;
 }
 
 int cli_main(int argc, char **argv)
@@ -636,11 +632,10 @@ int cli_main(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return die_usage("missing command");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage_text, stdout);
-		return ST_OK;
-	}
+		return die_usage(NULL, "missing command");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		puts("settle " SETTLE_VERSION);
 		return ST_OK;
@@ -650,5 +645,5 @@ int cli_main(int argc, char **argv)
 			return dispatch(argc - 1, argv + 1, cmds[i].need_cfg,
 					cmds[i].min_files, cmds[i].mode,
 					cmds[i].fn);
-	return die_usage("unknown command '%s'", argv[1]);
+	return die_unknown_command(argv[1]);
 }

@@ -15,12 +15,19 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char step_name[64];
 static long target, hits;
+static int signo = SIGKILL;
 
 static void load(void)
 {
 	const char *v = getenv("SETTLE_FAULT");
+	const char *sig = getenv("SETTLE_FAULT_SIGNAL");
 	const char *colon;
 	char *end;
+
+	if (sig && strcmp(sig, "TERM") == 0)
+		signo = SIGTERM;
+	else if (sig && strcmp(sig, "INT") == 0)
+		signo = SIGINT;
 
 	if (!v || !(colon = strrchr(v, ':')) || (size_t)(colon - v) >=
 	    sizeof(step_name))
@@ -38,7 +45,7 @@ void fault_point(const char *step)
 	if (!target || strcmp(step, step_name) != 0)
 		return;
 	if (__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == target)
-		kill(getpid(), SIGKILL);
+		kill(getpid(), signo);
 }
 
 static long long now_ns(void)

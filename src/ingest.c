@@ -34,6 +34,7 @@ struct shared {
 	size_t next;           /* next job to take */
 	pthread_mutex_t mu;    /* guards s, next, totals, err */
 	uint64_t bytes, records;
+	uint64_t total;        /* sizes of the files to read (progress) */
 	struct err err;        /* first state error */
 	int failed;
 };
@@ -213,7 +214,8 @@ static int on_progress(void *ctx, uint64_t raw, uint64_t records)
 	sh->bytes += raw - l->last_raw;
 	sh->records += records - l->last_records;
 	if (sh->o->progress)
-		sh->o->progress(sh->o->progress_ctx, sh->bytes, sh->records);
+		sh->o->progress(sh->o->progress_ctx, sh->bytes, sh->total,
+				sh->records);
 	pthread_mutex_unlock(&sh->mu);
 	l->last_raw = raw;
 	l->last_records = records;
@@ -498,9 +500,13 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 	/* digests take a core each and a small buffer: even one worker
 	 * (whose reader inflates on a second thread) gets two */
 	run_workers(&sh, worker_digest, o->jobs < 2 ? 2 : o->jobs);
-	if (decide(&sh, &sh.err) == 0)
+	if (decide(&sh, &sh.err) == 0) {
+		/* a resumed file is read from its start too */
+		for (i = 0; i < n; i++)
+			if (sh.jobs[i].load)
+				sh.total += sh.jobs[i].size;
 		run_workers(&sh, worker_load, o->jobs < 1 ? 1 : o->jobs);
-	else
+	} else
 		sh.failed = 1;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)

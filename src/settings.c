@@ -67,7 +67,13 @@ static int apply_setting(struct sheet_ctx *c, struct sheet_warns *w,
 	if (strcmp(key, "timezone") == 0) {
 		set->tz = 0;
 		if (*v && ts_parse_offset(v, strlen(v), &set->tz) < 0)
-			return sheet_bad(x);
+			/* a zone name (Europe/Berlin, UTC, CET) is the
+			 * likely mistake: say why settle takes none */
+			return sheet_bad_want(x, strpbrk(v, "+-") ?
+				"+hh:mm, -hh:mm or Z" :
+				"a fixed offset such as +01:00, not a zone "
+				"name: a month's bounds are fixed instants "
+				"that daylight saving must not move");
 	} else if (strcmp(key, "invoice_prefix") == 0) {
 		if (!*v)
 			v = "INV";

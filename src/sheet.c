@@ -496,6 +496,21 @@ void sheet_unknown_columns(const struct sheet *s, struct sheet_warns *w)
 	}
 }
 
+/* 1 when the first line has a ';' and no ',': a header in a
+ * semicolon-separated file. */
+static int semicolon_header(const char *buf, size_t len)
+{
+	size_t i = sheet_has_bom(buf, len) ? 3 : 0;
+	int semi = 0;
+
+	for (; i < len && !is_term(buf[i]); i++) {
+		if (buf[i] == ',')
+			return 0;
+		semi |= buf[i] == ';';
+	}
+	return semi;
+}
+
 /* Reads dir/name and maps its header. An optional file that is missing or
  * has no bytes but blanks sets s->absent. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
@@ -518,14 +533,23 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 	if (rc || s->absent)
 		return rc;
 	rc = read_table(&s->c, buf, len, &s->t);
-	free(buf);
-	if (rc)
-		return rc;
-	if (optional && s->t.nrows == 0) {
+	if (!rc && optional && s->t.nrows == 0) {
 		s->absent = 1;
+		free(buf);
 		return 0;
 	}
-	return map_header(s);
+	if (!rc)
+		rc = map_header(s);
+	/* a file saved with ';' (a spreadsheet's CSV in many locales)
+	 * fails as bad quoting or a missing column: say why */
+	if (rc && semicolon_header(buf, len)) {
+		s->c.line = 1;
+		rc = sheet_fail(&s->c, NULL, "the file seems to use ';' as "
+				"separator; settle reads comma-separated CSV "
+				"(save it with ',')");
+	}
+	free(buf);
+	return rc;
 }
 
 /* Data row i (1-based after the header), checked for its width and for

@@ -1,6 +1,7 @@
 /* store: the SQLite state file. */
 #include "store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -256,6 +257,52 @@ static int read_version(struct store *s, const char *path, struct err *e)
  * is the last connection, closing it removes the -wal and -shm files a
  * read-only connection would leave behind; SQLite itself opens a file it
  * may not write read-only. */
+/* 1 when SQLite may read path as immutable (no locks, no -shm): in a
+ * folder this process may not write, SQLite cannot make the -shm file
+ * that reading a WAL state needs, and fails at the first read. When no
+ * -wal file is beside the state either, no run can be writing it (a
+ * writer makes that file first), so the state as it is on disk is
+ * the snapshot. */
+static int may_read_immutable(struct store *s, const char *path)
+{
+	int code = sqlite3_extended_errcode(s->db) & 0xff;
+	char wal[4096];
+	struct stat sb;
+
+	if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN)
+		return 0;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return stat(wal, &sb) != 0 && errno == ENOENT;
+}
+
+/* Opens path with SQLite's immutable=1 (a URI: the path's bytes other
+ * than letters, digits and "/._-" percent-encoded). */
+static int open_immutable(struct store *s, const char *path, struct err *e)
+{
+	size_t n = strlen(path), i, k = 5, cap = n * 3 + 32;
+	char *uri = xmalloc(cap);
+	int rc;
+
+	memcpy(uri, "file:", 5);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)path[i];
+
+		if (isalnum(ch) || strchr("/._-", ch))
+			uri[k++] = (char)ch;
+		else
+			k += (size_t)snprintf(uri + k, cap - k, "%%%02X", ch);
+	}
+	snprintf(uri + k, cap - k, "?immutable=1");
+	sqlite3_close(s->db);
+	s->db = NULL;
+	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return db_fail(s, e, "cannot open"), -1;
+	return read_version(s, path, e);
+}
+
 static int open_read(struct store *s, const char *path, struct err *e)
 {
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
@@ -265,8 +312,13 @@ static int open_read(struct store *s, const char *path, struct err *e)
 		return -1;
 	/* a run may hold SQLite's write lock for a moment at a checkpoint */
 	sqlite3_busy_timeout(s->db, 5000);
-	if (read_version(s, path, e))
-		return -1;
+	if (read_version(s, path, e)) {
+		if (!may_read_immutable(s, path))
+			return -1;
+		err_clear(e);
+		if (open_immutable(s, path, e))
+			return -1;
+	}
 	if (s->version == 0)
 		return err_set(e, ST_ERROR, "'%s' is not a settle state file: "
 			       "it holds no settle tables", path), -1;

@@ -557,10 +557,17 @@ static void test_settings_errors(void)
 	    .settings = "# tz\ntimezone +08:00 # eight\n");
 	ERR("missing key in '= 5' at cfg/settings.conf:1",
 	    .settings = "= 5\n");
-	ERR("bad timezone '+8' at cfg/settings.conf:1 (key timezone)",
+	ERR("bad timezone '+8' (want +hh:mm, -hh:mm or Z) at "
+	    "cfg/settings.conf:1 (key timezone)",
 	    .settings = "timezone = +8\n");
-	ERR("bad timezone '+08:00:00' at cfg/settings.conf:1 (key timezone)",
+	ERR("bad timezone '+08:00:00' (want +hh:mm, -hh:mm or Z) at "
+	    "cfg/settings.conf:1 (key timezone)",
 	    .settings = "timezone = +08:00:00\n");
+	/* a zone name: settle says why it takes fixed offsets (issue 16) */
+	ERR("bad timezone 'UTC' (want a fixed offset such as +01:00, not a "
+	    "zone name: a month's bounds are fixed instants that daylight "
+	    "saving must not move) at cfg/settings.conf:1 (key timezone)",
+	    .settings = "timezone = UTC\n");
 	ERR("bad invoice_prefix 'INV/1' at cfg/settings.conf:3 "
 	    "(key invoice_prefix)",
 	    .settings = "\n\ninvoice_prefix = INV/1\n");
