@@ -136,9 +136,10 @@ static void print_text(const char *db, int schema, const struct status *st)
 		char ym[16];
 
 		ts_period_format(p->period, 1, ym);
-		printf("period %s final, version %d: %ld invoices, %ld "
-		       "adjustments%s\n", ym, p->version, p->invoices,
-		       p->adjustments, p->stale ? ", stale" : "");
+		printf("period %s final, version %d: %ld invoice%s, %ld "
+		       "adjustment%s%s\n", ym, p->version, p->invoices,
+		       p->invoices == 1 ? "" : "s", p->adjustments,
+		       p->adjustments == 1 ? "" : "s", p->stale ? ", stale" : "");
 	}
 	for (i = 0; i < st->nfiles; i++) {
 		const struct store_file *f = &st->files[i];
