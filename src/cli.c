@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "engine.h"
+#include "export.h"
 #include "fault.h"
 #include "final.h"
 #include "err.h"
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"  settle run     [--db FILE] --config DIR --period YYYY-MM --out DIR\n"
 	"                 [-j N] [--checkpoint-mib N] [close's flags] FILE...\n"
 	"  settle status  [--db FILE] [--config DIR] [--json]\n"
+	"  settle export  [--db FILE] --period YYYY-MM --out DIR\n"
+	"                 [--format json,html,ubl]\n"
 	"\n"
 	"--db defaults to ./settle.db. -j defaults to the number of cores.\n"
 	"Exit codes: 0 done; 1 error; 2 bad command line; 3 done, but some\n"
@@ -48,6 +51,7 @@ struct opts {
 	const char *config;
 	const char *out;
 	const char *period_text;
+	const char *format;       /* export's --format, NULL for all */
 	int period;
 	int jobs;
 	uint64_t checkpoint_bytes;
@@ -81,7 +85,7 @@ static int report_err(const struct err *e)
 
 enum { OPT_DB = 256, OPT_CONFIG, OPT_PERIOD, OPT_OUT, OPT_ALLOW_FAILED,
        OPT_CHECKPOINT, OPT_HELP, OPT_VERSION, OPT_EARLY, OPT_OPEN_EARLIER,
-       OPT_FORCE, OPT_DRY_RUN, OPT_JSON };
+       OPT_FORCE, OPT_DRY_RUN, OPT_JSON, OPT_FORMAT };
 
 static int parse_uint(const char *s, long max, long *out)
 {
@@ -113,7 +117,8 @@ static int parse_now(struct opts *o)
 }
 
 /* Parses the options of a command. need_cfg: --config, --period and --out
- * are required; files: positional FILE... are expected (min count). */
+ * are required (2: --period and --out, and no --config: export); files:
+ * positional FILE... are expected (min count). */
 static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		 int min_files, int *done)
 {
@@ -128,6 +133,7 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "checkpoint-mib", required_argument, NULL, OPT_CHECKPOINT },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -157,6 +163,7 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 		case OPT_FORCE: o->force = 1; break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_JSON: o->json = 1; break;
+		case OPT_FORMAT: o->format = optarg; break;
 		case OPT_CHECKPOINT:
 			if (parse_uint(optarg, 1L << 20, &v))
 				return die_usage("bad --checkpoint-mib '%s'",
@@ -186,8 +193,11 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 	o->nfiles = argc - optind;
 	if (!o->db[0])
 		return die_usage("empty --db");
+	if (need_cfg == 2 && o->config)
+		return die_usage("export takes no --config: it renders what "
+				 "the close recorded");
 	if (need_cfg) {
-		if (!o->config)
+		if (need_cfg == 1 && !o->config)
 			return die_usage("missing --config");
 		if (!o->out)
 			return die_usage("missing --out");
@@ -358,6 +368,42 @@ static int cmd_status(struct store *s, const struct opts *o,
 {
 	(void)cat;
 	return cli_status(s, o->db, o->config, o->json);
+}
+
+/* settle export (SPEC 12; export.h does the work). Exit 3 when a UBL
+ * file was withheld, naming each document and what it lacks. */
+static int cmd_export(struct store *s, const struct opts *o,
+		      const struct catalog *cat)
+{
+	struct export_result res;
+	unsigned formats = EXPORT_ALL;
+	struct err e;
+	size_t i;
+	int rc;
+
+	(void)cat;
+	if (o->format && export_formats(o->format, &formats))
+		return die_usage("bad --format '%s' (a list of json, html, "
+				 "ubl)", o->format);
+	err_clear(&e);
+	if (export_period(s, o->period, o->out, formats, &res, &e)) {
+		export_result_release(&res);
+		return report_err(&e);
+	}
+	if (res.stale)
+		fprintf(stderr, "settle: warning: %s is stale (its usage "
+			"files changed since its last close): the documents "
+			"show it as last closed\n", o->period_text);
+	for (i = 0; i < res.nwithheld; i++)
+		fprintf(stderr, "settle: no UBL file for %s\n",
+			res.withheld[i]);
+	printf("exported %s: %zu invoices, %zu adjustments: %s%zu HTML, "
+	       "%zu UBL in %s\n", o->period_text, res.invoices,
+	       res.adjustments, res.json ? "documents.jsonl, " : "",
+	       res.html, res.ubl, res.dir);
+	rc = res.nwithheld ? ST_PARTIAL : ST_OK;
+	export_result_release(&res);
+	return rc;
 }
 
 static void warn_failed(const struct engine *g)
@@ -601,7 +647,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	 * file's */
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
-	    (need_cfg && catalog_load(o.config, &cat, &e)))
+	    (need_cfg == 1 && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
 	/* config warnings (unknown columns and keys) come first; they never
 	 * change the exit code */
@@ -629,6 +675,7 @@ int cli_main(int argc, char **argv)
 		{ "ingest", 0, 1, STORE_CREATE, cmd_ingest },
 		{ "forget", 0, 1, STORE_WRITE, cmd_forget },
 		{ "status", 0, 0, STORE_READ, cmd_status },
+		{ "export", 2, 0, STORE_READ, cmd_export },
 		{ "invoice", 1, 0, STORE_WRITE, cmd_invoice },
 		{ "close", 1, 0, STORE_WRITE, cmd_close },
 		{ "run", 1, 1, STORE_CREATE, cmd_run },
