@@ -132,6 +132,7 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
 	@sh tests/e2e-selftest.sh
 	@sh tests/install-test.sh
 	@sh tests/e2e.sh ./settle
+	@$(MAKE) --no-print-directory doctest
 	@sh scripts/crashtest.sh --points 12 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
@@ -241,15 +242,19 @@ fuzz: $(FUZZBIN)
 # sample invoices, credit notes and corrected invoices; tests/doc/check.sh
 # checks each UBL file with xmllint against the EN 16931 / Peppol rules
 # settle relies on, and renders each HTML page with headless chromium
-# (PDF, text, screenshots in build/doc-samples/). Installs its tools with
-# scripts/install-doc-deps.sh when missing; not part of `make test`.
+# (PDF, text, screenshots in build/doc-samples/); tests/doc/check-export.sh
+# then closes and exports the e2e case export-documents and the demo with
+# ./settle and checks what `settle export` wrote the same way (and its
+# numbers against the CSVs, build/doc-export/). Installs its tools with
+# scripts/install-doc-deps.sh when missing; `make test` runs it.
 build/mkdocs: tests/doc/mkdocs.c $(LIBOBJ) | deps
 	@echo "  CCLD    $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
-doctest: build/mkdocs
+doctest: build/mkdocs settle
 	@sh scripts/install-doc-deps.sh
 	@sh tests/doc/check.sh build/mkdocs build/doc-samples
+	@sh tests/doc/check-export.sh ./settle build/doc-export
 
 .PHONY: doctest
 -include build/mkdocs.d

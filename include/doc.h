@@ -148,6 +148,15 @@ size_t doc_utf8_next(const char *s, size_t n, unsigned *cp);
 /* Appends cp as UTF-8. */
 void doc_buf_utf8(struct doc_buf *b, unsigned cp);
 
+/* Appends s[0..n) as markup text, so a text is never markup, even
+ * inside an attribute: & < > " escaped, and ' as &#39; (DOC_ESC_HTML) or
+ * &apos; (DOC_ESC_XML); C0 controls but tab and LF (HTML) or tab, LF and
+ * CR (XML, which can carry CR but no other), DEL in HTML, and invalid
+ * UTF-8 become U+FFFD. */
+enum doc_esc { DOC_ESC_HTML, DOC_ESC_XML };
+void doc_buf_esc(struct doc_buf *b, const char *s, size_t n,
+		 enum doc_esc mode);
+
 /* Checks the invariants above. 0, or -1 with e naming the document and
  * the broken rule. */
 int doc_check(const struct doc *d, struct err *e);

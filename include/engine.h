@@ -51,6 +51,7 @@ struct eng_line {
 	/* SPEC 5: U, C, F, N and B = U - C - F - N, in price units */
 	dec_t usage, covered, forgiven, uncovered, billable;
 	dec_t amount;          /* rounded line amount */
+	dec_t flat;            /* flat fees in it, exact (rate.h) */
 	char *tiers;           /* `tiers` column text (owned) */
 	struct eng_pusage *pu; /* package usage, sorted by package id (owned) */
 	size_t npu;

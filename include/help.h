@@ -25,7 +25,8 @@ enum help_opt {
 	HOPT_EARLY = 1u << 8,
 	HOPT_OPEN_EARLIER = 1u << 9,
 	HOPT_FORCE = 1u << 10,
-	HOPT_JSON = 1u << 11
+	HOPT_JSON = 1u << 11,
+	HOPT_FORMAT = 1u << 12
 };
 
 /* The options command takes (help_opt bits), or 0 for a name that is no

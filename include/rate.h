@@ -21,6 +21,8 @@ struct slice {
 struct rated {
 	dec_wide exact;    /* amount before rounding (12 decimals) */
 	dec_t amount;      /* rounded to it->minor digits */
+	dec_t flat;        /* the flat fees in exact (documents map them as
+			    * line charges, doc.h) */
 	struct slice *slices; /* billed slices in tier order (owned; free) */
 	size_t nslices;
 	int overflow;      /* set when rate_line failed because of overflow */

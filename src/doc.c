@@ -7,6 +7,7 @@
 
 #include "doc.h"
 #include "mem.h"
+#include "ts.h"
 #include "banned.h"
 
 void doc_buf_init(struct doc_buf *b)
@@ -136,6 +137,33 @@ void doc_buf_utf8(struct doc_buf *b, unsigned cp)
 	doc_buf_add(b, t, n);
 }
 
+void doc_buf_esc(struct doc_buf *b, const char *s, size_t n,
+		 enum doc_esc mode)
+{
+	int xml = mode == DOC_ESC_XML;
+	size_t i = 0, k;
+	unsigned cp;
+
+	while (i < n) {
+		k = doc_utf8_next(s + i, n - i, &cp);
+		switch (cp) {
+		case '&': doc_buf_puts(b, "&amp;"); break;
+		case '<': doc_buf_puts(b, "&lt;"); break;
+		case '>': doc_buf_puts(b, "&gt;"); break;
+		case '"': doc_buf_puts(b, "&quot;"); break;
+		case '\'': doc_buf_puts(b, xml ? "&apos;" : "&#39;"); break;
+		default:
+			if ((cp < 0x20 && cp != '\t' && cp != '\n' &&
+			     !(xml && cp == '\r')) || (!xml && cp == 0x7f) ||
+			    (cp == 0xfffd && k == 1))
+				doc_buf_utf8(b, 0xfffd);
+			else
+				doc_buf_add(b, s + i, k);
+		}
+		i += k;
+	}
+}
+
 static int is_digits(const char *s, size_t n)
 {
 	size_t i;
@@ -146,34 +174,21 @@ static int is_digits(const char *s, size_t n)
 	return 1;
 }
 
-static int days_in_month(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-				    30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
 int doc_period_days(const char *period, char *first, char *last)
 {
-	int y, m, d;
+	char t[TS_MAX_TEXT];
+	int64_t end;
+	int p;
 
-	if (strlen(period) != 7 || period[4] != '-' ||
-	    !is_digits(period, 4) || !is_digits(period + 5, 2))
+	/* the last day is the day before the next month's first, in UTC
+	 * (ts.h does the calendar) */
+	if (strlen(period) != 7 || ts_period_parse(period, &p) ||
+	    ts_add_days(ts_period_start(p + 1, 0), -1, &end))
 		return -1;
-	y = (period[0] - '0') * 1000 + (period[1] - '0') * 100 +
-	    (period[2] - '0') * 10 + (period[3] - '0');
-	m = (period[5] - '0') * 10 + (period[6] - '0');
-	if (m < 1 || m > 12)
-		return -1;
-	d = days_in_month(y, m);
 	memcpy(first, period, 7);
 	memcpy(first + 7, "-01", 4);
-	memcpy(last, period, 7);
-	last[7] = '-';
-	last[8] = (char)('0' + d / 10);
-	last[9] = (char)('0' + d % 10);
+	ts_format(end, 0, t);
+	memcpy(last, t, 10);
 	last[10] = '\0';
 	return 0;
 }

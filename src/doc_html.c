@@ -70,31 +70,9 @@ static const char css[] =
 	"footer{margin-top:8mm;padding-top:3mm;border-top:.5pt solid #d5dbe3;"
 	"font-size:7.5pt;color:#6b7685;break-inside:avoid}\n";
 
-/* HTML text: & < > " ' escaped, so a text is never markup, even inside
- * an attribute; C0 controls but tab and LF, and invalid UTF-8 become
- * U+FFFD. */
 static void esc(struct doc_buf *b, const char *s)
 {
-	size_t n = strlen(s), i = 0, k;
-	unsigned cp;
-
-	while (i < n) {
-		k = doc_utf8_next(s + i, n - i, &cp);
-		switch (cp) {
-		case '&': doc_buf_puts(b, "&amp;"); break;
-		case '<': doc_buf_puts(b, "&lt;"); break;
-		case '>': doc_buf_puts(b, "&gt;"); break;
-		case '"': doc_buf_puts(b, "&quot;"); break;
-		case '\'': doc_buf_puts(b, "&#39;"); break;
-		default:
-			if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
-			    cp == 0x7f || (cp == 0xfffd && k == 1))
-				doc_buf_utf8(b, 0xfffd);
-			else
-				doc_buf_add(b, s + i, k);
-		}
-		i += k;
-	}
+	doc_buf_esc(b, s, strlen(s), DOC_ESC_HTML);
 }
 
 /* An amount for people: thousands grouped with commas ("12,345.60"). */

@@ -25,30 +25,9 @@ struct ubl {
 	int depth;
 };
 
-/* XML text: & < > " ' escaped; characters XML 1.0 cannot carry (C0
- * controls but tab, LF, CR) and invalid UTF-8 become U+FFFD. */
 static void xtextn(struct doc_buf *b, const char *s, size_t n)
 {
-	size_t i = 0, k;
-	unsigned cp;
-
-	while (i < n) {
-		k = doc_utf8_next(s + i, n - i, &cp);
-		switch (cp) {
-		case '&': doc_buf_puts(b, "&amp;"); break;
-		case '<': doc_buf_puts(b, "&lt;"); break;
-		case '>': doc_buf_puts(b, "&gt;"); break;
-		case '"': doc_buf_puts(b, "&quot;"); break;
-		case '\'': doc_buf_puts(b, "&apos;"); break;
-		default:
-			if ((cp < 0x20 && cp != '\t' && cp != '\n' &&
-			     cp != '\r') || (cp == 0xfffd && k == 1))
-				doc_buf_utf8(b, 0xfffd);
-			else
-				doc_buf_add(b, s + i, k);
-		}
-		i += k;
-	}
+	doc_buf_esc(b, s, n, DOC_ESC_XML);
 }
 
 static void xtext(struct doc_buf *b, const char *s)

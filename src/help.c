@@ -34,6 +34,8 @@ static const struct {
 	  "close while an earlier month with usage is open" },
 	{ HOPT_FORCE, "--force", NULL,
 	  "replace output files this state did not write" },
+	{ HOPT_FORMAT, "--format", "LIST",
+	  "documents to write: json, html, ubl, comma-separated (default all)" },
 };
 
 #define CLOSE_FLAGS (HOPT_DRY_RUN | HOPT_ALLOW_FAILED | HOPT_EARLY | \
@@ -97,6 +99,17 @@ static const struct command {
 	  "that config changes would rewrite. Exit 3 when something needs\n"
 	  "attention (a failed or unfinished file, a stale month).\n",
 	  "settle status --config cfg" },
+	{ "export", HOPT_DB | HOPT_PERIOD | HOPT_OUT | HOPT_FORMAT,
+	  "[--db FILE] --period YYYY-MM --out DIR [--format json,html,ubl]\n",
+	  "write a final month's invoice documents",
+	  "Writes OUT/YYYY-MM/documents/: documents.jsonl (one JSON object per\n"
+	  "invoice and adjustment, for ERPs and payment systems), one printable\n"
+	  "HTML page per document, and one UBL 2.1 e-invoice (EN 16931, Peppol\n"
+	  "BIS 3) per invoice and non-zero adjustment, exactly as the close that\n"
+	  "last settled the month recorded them. It only reads the state and\n"
+	  "takes no config. Exit 1 when the month is not final; exit 3 when a\n"
+	  "UBL file was withheld (the missing setting is named).\n",
+	  "settle export --period 2026-10 --out out --format html,ubl" },
 	{ "help", 0,
 	  "[COMMAND]\n",
 	  "this help, or a command's options and an example",
@@ -174,7 +187,7 @@ static const char exit_codes[] =
 	"  1        error (nothing of the failing step committed)\n"
 	"  2        bad command line\n"
 	"  3        done, but some input files failed (status: something\n"
-	"           needs attention)\n"
+	"           needs attention; export: a UBL file was withheld)\n"
 	"  4        the state file is in use by another run\n"
 	"  130, 143 interrupted (SIGINT, SIGTERM): the same command resumes\n";
 
@@ -185,7 +198,8 @@ void help_general(FILE *f)
 	fputs("usage: settle COMMAND [OPTIONS]\n\n"
 	      "settle rates metered usage logs into invoices: ingest the logs\n"
 	      "into a state file, draft a month with invoice, make it final with\n"
-	      "close (run does both).\n\nCommands:\n", f);
+	      "close (run does both), send its documents with export.\n\n"
+	      "Commands:\n", f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n", f);

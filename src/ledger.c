@@ -9,6 +9,7 @@
 #include "balance.h"
 #include "fault.h"
 #include "final.h"
+#include "final_doc.h"
 #include "mem.h"
 #include "report.h"
 #include "sha256.h"
@@ -39,6 +40,7 @@ struct pctx {
 	const char *adj_date;        /* issue date of its adjustments */
 	struct final_period stored;  /* its row; prefix: also of a new one */
 	int was_final;
+	int target;                  /* the period closed (not a re-settle) */
 	struct final_invoice *st;    /* stored invoices, (tenant, currency) */
 	size_t nst;
 	struct account *ghosts;      /* accounts of vanished invoices */
@@ -477,6 +479,28 @@ static int record_period(struct pctx *c, int *changed)
 	return final_savepoint_keep(c->fin, c->p, c->e);
 }
 
+/* Records what the period's documents need (final_doc.h): every close
+ * of a period, a no-op too, refreshes parties and names; a re-settle
+ * too; an earlier period that stays as it was only gets them when it has
+ * none. The lines' numbers are rewritten when its files changed. */
+static int record_docs(struct pctx *c, int changed)
+{
+	struct final_doc_src src;
+	int have;
+
+	if (final_doc_has(c->s, c->p, &have, c->e))
+		return -1;
+	if (!c->target && !changed && have)
+		return 0;
+	src.cat = c->cat;
+	src.p = c->p;
+	src.rp = &c->rp;
+	src.inv = c->rinv;
+	src.adj = c->adj;
+	src.nadj = c->nadj;
+	return final_doc_put(c->s, &src, changed || !have, c->e);
+}
+
 /* Settles period c->p inside the open transaction. Sets *changed. */
 static int settle(struct pctx *c, int *changed)
 {
@@ -486,7 +510,7 @@ static int settle(struct pctx *c, int *changed)
 	add_ghosts(c);
 	if (plan_invoices(c) || record_and_render(c))
 		return -1;
-	return record_period(c, changed);
+	return record_period(c, changed) || record_docs(c, *changed);
 }
 
 /* ---- the close ---- */
@@ -654,6 +678,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		ctx[i].e = e;
 		ctx[i].inputs = inputs;
 		ctx[i].adj_date = adj_date;
+		ctx[i].target = i == n - 1;
 	}
 	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e))
 		goto out;

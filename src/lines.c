@@ -88,6 +88,7 @@ static int make_line(struct engine *g, const struct line_key *k,
 		return ST_ERROR;
 	}
 	l->amount = rt.amount;
+	l->flat = rt.flat;
 	/* "qty@price" per slice, ';' between: always fits */
 	tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
 	l->tiers = xmalloc(tcap);

@@ -60,8 +60,9 @@ static int graduated(const struct price_version *g, dec_t a, dec_t c,
 		if (add_product(&out->exact, hi - lo, t->unit_price))
 			return -1;
 		if (a <= t->from && t->flat_fee &&
-		    dec_wide_add(out->exact, dec_wide_from(t->flat_fee),
-				 &out->exact))
+		    (dec_wide_add(out->exact, dec_wide_from(t->flat_fee),
+				  &out->exact) ||
+		     dec_add(out->flat, t->flat_fee, &out->flat)))
 			return -1;
 		push_slice(out, hi - lo, t->unit_price);
 	}
@@ -106,6 +107,7 @@ static int package(const struct item *it, const struct tier *t, dec_t b,
 	if (t->flat_fee && dec_wide_add(out->exact, dec_wide_from(t->flat_fee),
 					&out->exact))
 		return -1;
+	out->flat = t->flat_fee;
 	out->slices = xmalloc(sizeof(*out->slices));
 	push_slice(out, b, t->unit_price);
 	return 0;
@@ -121,6 +123,7 @@ int rate_line(const struct item *it, const struct price_group *pg,
 
 	out->exact = 0;
 	out->amount = 0;
+	out->flat = 0;
 	out->slices = NULL;
 	out->nslices = 0;
 	out->overflow = 0;
@@ -158,6 +161,7 @@ int rate_line(const struct item *it, const struct price_group *pg,
 		     dec_wide_add(out->exact, dec_wide_from(t->flat_fee),
 				  &out->exact)))
 			goto overflow;
+		out->flat = t->flat_fee;
 		out->slices = xmalloc(sizeof(*out->slices));
 		push_slice(out, b, t->unit_price);
 		break;
@@ -191,6 +195,7 @@ fail:
 	out->nslices = 0;
 	out->exact = 0;
 	out->amount = 0;
+	out->flat = 0;
 	return rc;
 }
 
