@@ -594,6 +594,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	 * file's */
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
+	    usage_opts_inflate(&o.usage, getenv(USAGE_ENV_INFLATE), &e) ||
 	    (need_cfg && catalog_load(o.config, &cat, &e)))
 		return report_err(&e);
 	s = store_open(o.db, mode, &e);
