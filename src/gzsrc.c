@@ -571,6 +571,7 @@ static int inflate_isal(struct gzsrc *s, size_t avail, int *members)
 }
 #endif
 
+#ifdef SETTLE_ISAL
 /* Seeks back to the member that began at mem_gz for zlib, and drops the
  * text igzip made of it but did not publish; zlib_emit drops what was.
  * zlib must see the input in the same pieces as a read by zlib alone
@@ -608,6 +609,8 @@ static int rewind_member(struct gzsrc *s, unsigned char **in, size_t *avail)
 	*avail -= skip;
 	return 0;
 }
+
+#endif
 
 /* Inflates the whole file: with igzip where it is used, zlib going on
  * from a member igzip gave up; else with zlib. Returns as inflate_zlib. */
