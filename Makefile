@@ -28,8 +28,18 @@ ifeq ($(DEVELOPER),1)
 WARN   += -Werror
 endif
 CFLAGS  ?= -O2 -g
-ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude -MMD -MP
-LDLIBS  = -lcsv -lz -lsqlite3 -lpthread
+# ISA-L (optional, SPEC 10 v2): where its header isa-l/igzip_lib.h is found
+# (the same folders as the other headers, below), settle inflates gzip with
+# igzip and links -lisal; zlib stays the reference and the fallback
+# (gzsrc.h). `make ISAL=0` builds without it even where it is installed.
+DEP_DIRS = $(patsubst -I%,%,$(filter -I%,$(CPPFLAGS))) /usr/local/include /usr/include
+ISAL ?= $(if $(firstword $(wildcard $(addsuffix /isa-l/igzip_lib.h,$(DEP_DIRS)))),1,0)
+ifeq ($(ISAL),1)
+ISAL_DEF  = -DSETTLE_ISAL
+ISAL_LIBS = -lisal
+endif
+ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(ISAL_DEF) $(CFLAGS) -Iinclude -MMD -MP
+LDLIBS  = -lcsv -lz $(ISAL_LIBS) -lsqlite3 -lpthread
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
 TSANFLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
@@ -43,9 +53,10 @@ TSANOBJ = $(LIBSRC:src/%.c=build/tsan/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTS   = $(TESTSRC:tests/%.c=build/%)
 SANTESTS = $(TESTSRC:tests/%.c=build/san/%)
-# unit tests of the modules that start threads (usage: the gzip inflater
-# thread; batch: the records the digest threads hand over)
-TSANTESTS = build/tsan/test_usage build/tsan/test_batch
+# unit tests of the modules that start threads (usage and gzsrc: the gzip
+# inflater thread, zlib's and igzip's; batch: the records the digest
+# threads hand over)
+TSANTESTS = build/tsan/test_usage build/tsan/test_gzsrc build/tsan/test_batch
 # e2e cases that run threads: ingest -j 2 with a gzip file, rating threads
 # on several batches (and the forced walk), and closes (the ledger's render
 # and free threads) with re-settles
@@ -65,7 +76,6 @@ build/FLAGS: FORCE
 # Headers settle builds against; make checks them itself so that a
 # normal build never runs the installer.
 DEP_HEADERS = zlib.h csv.h sqlite3.h
-DEP_DIRS = $(patsubst -I%,%,$(filter -I%,$(CPPFLAGS))) /usr/local/include /usr/include
 DEP_MISSING = $(strip $(foreach h,$(DEP_HEADERS),\
 	$(if $(firstword $(wildcard $(addsuffix /$(h),$(DEP_DIRS)))),,$(h))))
 ifeq ($(DEP_MISSING),)
@@ -207,7 +217,7 @@ build/gen-usage: scripts/gen-usage.c build/FLAGS
 
 build/zfloor: scripts/zfloor.c build/FLAGS
 	@mkdir -p build
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $< -lz
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(ISAL_DEF) -O2 $(LDFLAGS) -o $@ $< -lz $(ISAL_LIBS)
 
 # Fuzz targets (libFuzzer; needs clang, see scripts/install-deps.sh):
 # `make fuzz FUZZ_SECONDS=N` builds every target in tests/fuzz/, replays

@@ -30,7 +30,27 @@
  * The messages name the environment variables through which a front end
  * sets the limits (usage.h, usage_opts_parse); this module reads no
  * environment. Plain files are not limited: they are as large as they
- * look. */
+ * look.
+ *
+ * Decoders (SPEC 10, v2). zlib is the reference decoder and the fallback.
+ * Where settle was built with ISA-L (SETTLE_ISAL, libisal-dev), igzip
+ * inflates instead, and the read gives the same text, the same chunks'
+ * bytes, the same limits and the same failures with the same messages as
+ * zlib would, for any input: igzip only ever decides that text is good.
+ * Every failure, every limit that might trip and every doubt (a member
+ * igzip rejects, reserved header flags, EOF, bytes after a member, a
+ * ratio within reach of the limit) is handed to zlib, which re-inflates
+ * the member from its first byte, drops the text already handed over,
+ * and decides exactly as a zlib-only read would. The text of a member is
+ * held back (not handed over) until igzip has checked its CRC-32 and
+ * length, up to GZSRC_HOLD bytes; a member that inflates beyond that is
+ * handed over as it goes. What igzip accepts and zlib refuses (deflate
+ * code sets that are incomplete, which no compressor writes) can thus
+ * differ only inside a member whose text igzip has already handed over
+ * past GZSRC_HOLD bytes, or whose CRC-32 was forged to match: the file
+ * still fails with zlib's message unless its CRC-32 and length match.
+ * The counts a chunk carries (gzsrc_text_fn's raw_read) depend on the
+ * decoder; the text and the failures do not. */
 #ifndef GZSRC_H
 #define GZSRC_H
 
@@ -52,6 +72,29 @@ struct gzsrc_limits {
 };
 
 #define GZSRC_LIMITS_DEFAULT { GZSRC_MAX_RATIO, GZSRC_MAX_BYTES }
+
+/* Which decoder inflates gzip (gzsrc_set_inflate). DEFAULT: ISA-L where
+ * built in, else zlib. */
+enum gzsrc_inflate {
+	GZSRC_INFLATE_DEFAULT = 0,
+	GZSRC_INFLATE_ZLIB,
+	GZSRC_INFLATE_ISAL
+};
+
+#define GZSRC_ENV_INFLATE "SETTLE_INFLATE"
+#define GZSRC_HOLD ((size_t)2 << 20)   /* text held per member: 2 MiB */
+
+/* 1 when settle was built with ISA-L (and GZSRC_INFLATE_ISAL is real),
+ * else 0. */
+int gzsrc_have_isal(void);
+
+/* Parses the text of SETTLE_INFLATE as a front end found it: NULL, "" or
+ * "auto" gives GZSRC_INFLATE_DEFAULT, "zlib" GZSRC_INFLATE_ZLIB, "isal"
+ * GZSRC_INFLATE_ISAL. Returns 0, or ST_ERROR with e filled:
+ *     bad SETTLE_INFLATE 'x' (zlib, isal or auto)
+ *     SETTLE_INFLATE=isal, but this settle was built without ISA-L */
+int gzsrc_inflate_parse(const char *v, enum gzsrc_inflate *out,
+			struct err *e);
 
 struct gzsrc;
 
@@ -77,6 +120,13 @@ struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
 /* Test only: how many raw bytes each read asks for (default 256 KiB; 0
  * restores the default; at most 1 GiB). Call before gzsrc_read. */
 void gzsrc_set_read_size(struct gzsrc *s, size_t n);
+
+/* Chooses the decoder of the next gzsrc_read (the default: DEFAULT).
+ * GZSRC_INFLATE_ISAL without ISA-L built in is zlib. */
+void gzsrc_set_inflate(struct gzsrc *s, enum gzsrc_inflate which);
+
+/* The decoder a read of gzip would use: GZSRC_INFLATE_ZLIB or _ISAL. */
+enum gzsrc_inflate gzsrc_inflate_used(const struct gzsrc *s);
 
 /* The consumer: n > 0 bytes of text at p (valid during the call), made
  * when raw_read raw bytes of the file had been read. Returns 0 to go on,

@@ -47,11 +47,13 @@
  * limits (gzsrc.h) with usage_opts_parse; this module reads none. */
 #define USAGE_ENV_MAX_RATIO GZSRC_ENV_MAX_RATIO
 #define USAGE_ENV_MAX_BYTES GZSRC_ENV_MAX_BYTES
+#define USAGE_ENV_INFLATE GZSRC_ENV_INFLATE
 
 /* What the caller decides about reading; a NULL struct usage_opts * means
  * every default. */
 struct usage_opts {
 	struct gzsrc_limits gzip; /* gzsrc.h; 0 in a field: no limit */
+	enum gzsrc_inflate inflate; /* the gzip decoder (gzsrc.h) */
 };
 
 /* Fills o from the texts of SETTLE_GZIP_MAX_RATIO and
@@ -65,6 +67,11 @@ struct usage_opts {
  * (a bomb) reach the default ratio; real logs inflate 5 to 50 times. */
 int usage_opts_parse(struct usage_opts *o, const char *max_ratio,
 		     const char *max_bytes, struct err *e);
+
+/* Sets o's decoder from the text of SETTLE_INFLATE (after
+ * usage_opts_parse, which sets the default): gzsrc_inflate_parse's values
+ * and messages. Returns 0 or ST_ERROR with e filled. */
+int usage_opts_inflate(struct usage_opts *o, const char *v, struct err *e);
 
 /* Where the reader delivers. A callback returns 0 to go on, or non-zero to
  * stop the read (usage_read then returns that value). */

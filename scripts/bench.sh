@@ -12,11 +12,16 @@
 # time and the highest peak RSS of the runs (GNU time's %M), records/s and
 # MB/s (uncompressed CSV bytes, 10^6, per second of the median), and both
 # figures as a ratio to the zlib floor (build/zfloor: inflate + count lines,
-# one core). Rows:
-#   zfloor             the floor
+# one core), and the time as a ratio to the ISA-L floor (build/zfloor
+# --isal: the same with ISA-L's igzip; a dash where settle was built
+# without ISA-L). Rows:
+#   zfloor             the zlib floor
+#   zfloor (ISA-L)     the ISA-L floor (skipped without libisal-dev)
 #   gzip -dc           gzip -dc FILES > /dev/null
 #   ingest -j 1        settle ingest from an empty state (db removed first)
 #   ingest -j NPROC    the same with one reader per core (settle's default)
+#   ingest -j NPROC (zlib)  the same with SETTLE_INFLATE=zlib (only where
+#                      settle inflates with ISA-L by default)
 #   close              settle close of the month on a copy of an ingested db
 #   rerun (no change)  settle run (ingest + close) on a copy of a db and an
 #                      out dir that already have all of it
@@ -202,6 +207,13 @@ keep_state() {
 }
 
 measure zfloor "zfloor" /dev/null nothing build/zfloor "$@"
+have_isal=0
+if build/zfloor --isal "$1" >/dev/null 2>&1; then
+	have_isal=1
+	measure zfloori "zfloor (ISA-L)" /dev/null nothing build/zfloor --isal "$@"
+else
+	skip zfloori "zfloor (ISA-L)" "built without ISA-L (libisal-dev)"
+fi
 measure gzip "gzip -dc" /dev/null nothing gzip -dc "$@"
 
 measure ingest1 "ingest -j 1" "$work/log" fresh_db \
@@ -214,6 +226,11 @@ measure ingestn "ingest -j $ncpu" "$work/log" fresh_db \
 if [ "$ingest_ok" = 0 ] && [ ! -f "$work/res/ingestn.fail" ]; then
 	keep_state ingested
 	ingest_ok=1
+fi
+if [ "$have_isal" = 1 ]; then
+	measure ingestz "ingest -j $ncpu (zlib)" "$work/log" fresh_db \
+		env SETTLE_INFLATE=zlib "$settle" ingest --db "$db" -j "$ncpu" "$@" ||
+		failed=1
 fi
 
 close_ok=0
@@ -314,6 +331,9 @@ median() {
 }
 report() {
 	floor=$(median zfloor)
+	ifloor=0
+	[ -f "$work/res/zfloori.fail" ] || [ ! -s "$work/res/zfloori" ] ||
+		ifloor=$(median zfloori | cut -d' ' -f1)
 	cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 	echo "settle $rev on $ncpu cores${cpu:+ ($cpu)}, $(uname -sr)"
 	awk -v n="$nrec" -v f="$nfiles" -v bi="$bytes_in" -v bo="$bytes_out" -v r="$runs" 'BEGIN {
@@ -321,19 +341,21 @@ report() {
 			n, f, bi / 1e6, bo / 1e6, bo / n, r }'
 	[ -n "$dd_version" ] && echo "duckdb: $dd_version (@duckdb/node-api, timed as the whole node process)"
 	echo
-	printf '%-22s %9s %12s %9s %9s %9s %9s\n' "measurement" "median s" "records/s" "MB/s" \
-		"RSS MB" "time x" "RSS x"
+	printf '%-27s %9s %12s %9s %9s %9s %9s %9s\n' "measurement" "median s" "records/s" "MB/s" \
+		"RSS MB" "time x" "RSS x" "x ISA-L"
 	for key in $order; do
 		name=$(cat "$work/res/$key.name")
 		if [ -f "$work/res/$key.fail" ]; then
-			printf '%-22s %s\n' "$name" "$(cat "$work/res/$key.fail")"
+			printf '%-27s %s\n' "$name" "$(cat "$work/res/$key.fail")"
 			continue
 		fi
-		median "$key" | awk -v name="$name" -v n="$nrec" -v bo="$bytes_out" -v fl="$floor" '{
+		median "$key" | awk -v name="$name" -v n="$nrec" -v bo="$bytes_out" -v fl="$floor" \
+			-v ifl="$ifloor" '{
 			split(fl, f, " ")
 			s = $1; if (s <= 0) s = 0.001
-			printf "%-22s %9.3f %12.0f %9.1f %9.1f %9.2f %9.2f\n", name, $1,
-				n / s, bo / 1e6 / s, $2 * 1024 / 1e6, $1 / f[1], $2 / f[2] }'
+			xi = ifl > 0 ? sprintf("%9.2f", $1 / ifl) : sprintf("%9s", "-")
+			printf "%-27s %9.3f %12.0f %9.1f %9.1f %9.2f %9.2f %s\n", name, $1,
+				n / s, bo / 1e6 / s, $2 * 1024 / 1e6, $1 / f[1], $2 / f[2], xi }'
 	done
 }
 report | tee "$data/results.txt"

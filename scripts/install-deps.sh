@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what settle needs to build and test, with apt-get, when it is
-# missing: zlib, libcsv and sqlite3 (the only libraries settle links;
-# SHA-256 is src/sha256.c), and clang with its libFuzzer runtime
+# missing: zlib, libcsv and sqlite3 (the libraries settle needs; SHA-256
+# is src/sha256.c), ISA-L (libisal-dev: optional, settle inflates gzip
+# with its igzip when the Makefile finds it, SPEC 10 v2), and clang with its libFuzzer runtime
 # (libclang-rt-N-dev) for the fuzz targets, which `make test` runs briefly.
 #   scripts/install-deps.sh [build|fuzz|all]   (default all)
 # build: the libraries' headers, a C compiler, make and gzip; fuzz: clang
@@ -16,6 +17,11 @@ case $what in build|all)
 	[ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
 	[ -f /usr/include/csv.h ] || need="$need libcsv-dev"
 	[ -f /usr/include/sqlite3.h ] || need="$need libsqlite3-dev"
+	# optional: installed when apt has it (amd64, arm64), else skipped
+	if [ ! -f /usr/include/isa-l/igzip_lib.h ] &&
+	   apt-cache show libisal-dev >/dev/null 2>&1; then
+		need="$need libisal-dev"
+	fi
 	command -v cc >/dev/null 2>&1 || need="$need gcc"
 	command -v make >/dev/null 2>&1 || need="$need make"
 	command -v gzip >/dev/null 2>&1 || need="$need gzip"

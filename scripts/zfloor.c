@@ -1,6 +1,6 @@
 /* zfloor: the "zlib floor" baseline for settle's ingest.
  *
- *   zfloor FILE...
+ *   zfloor [--isal] FILE...
  *
  * Inflates every file (gzip, multi-member read whole; a file without the
  * gzip magic is read as plain text) and counts its lines, doing nothing
@@ -8,13 +8,20 @@
  *   files=N bytes_in=N bytes_out=N lines=N
  * An ingest cannot be faster than this on one core.  A line is a '\n'
  * byte, plus a last line without one.  A bad or truncated gzip file is an
- * error (exit 1, after the other files). */
+ * error (exit 1, after the other files).
+ *
+ * --isal: inflate with ISA-L's igzip instead (the "ISA-L floor"; built
+ * only where the Makefile found libisal-dev, i.e. with SETTLE_ISAL; else
+ * --isal is an error, exit 2). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef SETTLE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #define IN_SIZE (512u * 1024)
 #define OUT_SIZE (1024u * 1024)
@@ -36,6 +43,72 @@ static unsigned long long count_nl(const unsigned char *p, size_t n)
 	}
 	return c;
 }
+
+static void count_out(const unsigned char *out, size_t got,
+		      unsigned long long *lines, int *last,
+		      unsigned long long *bout)
+{
+	if (!got)
+		return;
+	*lines += count_nl(out, got);
+	*last = out[got - 1];
+	*bout += got;
+}
+
+#ifdef SETTLE_ISAL
+/* igzip over the gzip file fp whose first n bytes are in `in`: member
+ * after member. Returns 0, or -1 (message printed). */
+static int isal_file(const char *path, FILE *fp, unsigned char *in,
+		     size_t n, unsigned char *out, unsigned long long *bin,
+		     unsigned long long *lines, int *last,
+		     unsigned long long *bout)
+{
+	static struct inflate_state st;
+	int in_member = 0, out_full = 0;
+
+	isal_inflate_init(&st);
+	st.next_in = in;
+	st.avail_in = (uint32_t)n;
+	for (;;) {
+		if (st.avail_in == 0 && !out_full) {
+			n = fread(in, 1, IN_SIZE, fp);
+			*bin += n;
+			if (n == 0)
+				break;
+			st.next_in = in;
+			st.avail_in = (uint32_t)n;
+		}
+		if (!in_member) {
+			/* another gzip member follows */
+			isal_inflate_reset(&st);
+			st.crc_flag = ISAL_GZIP;
+			in_member = 1;
+		}
+		st.next_out = out;
+		st.avail_out = OUT_SIZE;
+		int r = isal_inflate(&st);
+		size_t got = OUT_SIZE - st.avail_out;
+		out_full = st.avail_out == 0;
+		count_out(out, got, lines, last, bout);
+		if (r != ISAL_DECOMP_OK) {
+			fprintf(stderr, "zfloor: %s: bad gzip data (igzip %d)\n",
+				path, r);
+			return -1;
+		}
+		if (st.block_state == ISAL_BLOCK_FINISH) {
+			in_member = 0;
+			out_full = 0;
+		}
+	}
+	if (in_member) {
+		fprintf(stderr, "zfloor: %s: truncated gzip file\n", path);
+		return -1;
+	}
+	return 0;
+}
+#endif
+
+static int use_isal;
 
 /* Returns 0 on success, -1 (message printed) on error. */
 static int one_file(const char *path, unsigned char *in, unsigned char *out,
@@ -60,6 +133,11 @@ static int one_file(const char *path, unsigned char *in, unsigned char *out,
 			n = fread(in, 1, IN_SIZE, fp);
 			bin += n;
 		}
+#ifdef SETTLE_ISAL
+	} else if (use_isal) {
+		rc = isal_file(path, fp, in, n, out, &bin, &lines, &last,
+			       &bout);
+#endif
 	} else {
 		z_stream zs;
 		memset(&zs, 0, sizeof zs);
@@ -131,8 +209,18 @@ static int one_file(const char *path, unsigned char *in, unsigned char *out,
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs("usage: zfloor FILE...\n", stderr);
+	int first = 1;
+
+	if (argc > 1 && strcmp(argv[1], "--isal") == 0) {
+#ifndef SETTLE_ISAL
+		fputs("zfloor: built without ISA-L (libisal-dev)\n", stderr);
+		return 2;
+#endif
+		use_isal = 1;
+		first = 2;
+	}
+	if (argc <= first) {
+		fputs("usage: zfloor [--isal] FILE...\n", stderr);
 		return 2;
 	}
 	unsigned char *in = malloc(IN_SIZE), *out = malloc(OUT_SIZE);
@@ -142,7 +230,7 @@ int main(int argc, char **argv)
 	}
 	struct totals t = {0, 0, 0, 0};
 	int status = 0;
-	for (int i = 1; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		if (one_file(argv[i], in, out, &t) != 0)
 			status = 1;
 	printf("files=%llu bytes_in=%llu bytes_out=%llu lines=%llu\n",

@@ -615,6 +615,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	 * file's */
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
+	    usage_opts_inflate(&o.usage, getenv(USAGE_ENV_INFLATE), &e) ||
 	    (need_cfg == 1 && catalog_load(o.config, &cat, &e)))
 		return cli_report_err(&e);
 	/* config warnings (unknown columns and keys) come first; they never

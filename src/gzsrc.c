@@ -7,8 +7,19 @@
  *   caller's thread consumes: chunk k of the text is in text + (k % RING)
  *   * TEXT_SIZE. The producer owns zs, raw, the fd and the counts of raw
  *   and compressed bytes; each chunk carries the counts as they were when
- *   it was inflated, so that limits, progress and checkpoints see what a
- *   reader on one thread would. */
+ *   it was inflated, so that progress and checkpoints see what a reader
+ *   on one thread would. The limits are checked on the producer's side,
+ *   on the text it inflated so far (prod_out), before a chunk is made.
+ * - Chunks are made, then published: the producer may hold up to
+ *   HOLD_CHUNKS made chunks the consumer cannot see yet (igzip's text of
+ *   a member whose trailer it has not checked, gzsrc.h). Slot k of the
+ *   ring belongs to the producer while k >= made, to the consumer while
+ *   taken <= k < made. Whether a chunk is held depends only on the input,
+ *   never on timing, so threaded and unthreaded reads hand over the same.
+ * - igzip never fails a read: on anything but a member it checked whole
+ *   it gives up (ESCALATE), and zlib re-inflates from that member's first
+ *   byte (its offset and the text before it are exact at a member
+ *   boundary), inflating silently the text already published. */
 #include "gzsrc.h"
 
 #include <errno.h>
@@ -23,6 +34,9 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#ifdef SETTLE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "mem.h"
 #include "banned.h"
@@ -32,10 +46,16 @@
 #define RAW_SLACK 16               /* room to keep a split gzip magic */
 #define TEXT_SIZE (256u * 1024u)   /* inflate output per call */
 #define RING 16                    /* inflated chunks in flight */
+#define HOLD_CHUNKS (GZSRC_HOLD / TEXT_SIZE) /* < RING */
+#define ESCALATE 1                 /* igzip gives the member to zlib */
+/* igzip's input ahead of the text it handed out, at the end of a call
+ * (its 64-bit bit buffer, its tmp_in_buffer of ISAL_DEF_MAX_HDR_SIZE,
+ * a few literals decoded but not written), rounded up generously */
+#define ISAL_LOOK 1024u
 
 struct chunk {
-	size_t n;
-	uint64_t gz_in, raw_read;
+	size_t off, n;          /* text at slot + off */
+	uint64_t raw_read;
 };
 
 struct gzsrc {
@@ -44,18 +64,32 @@ struct gzsrc {
 	const unsigned char *mem; /* gzsrc_open_mem: the bytes, and */
 	size_t mem_len, mem_pos;  /* how many, and how far read */
 	struct gzsrc_limits lim;
-	uint64_t gz_in;      /* compressed bytes inflate consumed */
+	enum gzsrc_inflate want;  /* gzsrc_set_inflate */
+	uint64_t gz_in;      /* compressed bytes consumed (the producer's) */
 	uint64_t raw_read;   /* raw bytes read (the producer's, for gzip) */
+	uint64_t raw_hi;     /* the most raw_read was before a seek back */
+	uint64_t prod_out;   /* text inflated, all members (the producer's) */
+	uint64_t skip;       /* a zlib replay drops text below this */
+	uint64_t pub_out;    /* text published */
+	uint64_t mem_gz, mem_text; /* gz_in and prod_out where a member began */
 	size_t read_size;
 	unsigned char *raw;
 	size_t raw_cap;
 	z_stream zs;
 	int z_live;
+#ifdef SETTLE_ISAL
+	struct inflate_state *is;
+	uint64_t is_in1, is_in2;  /* gz_in after the last two igzip calls */
+#endif
 
 	/* the ring of inflated chunks (gzsrc.c's opening comment) */
 	unsigned char *text;
 	struct chunk ring[RING];
-	uint64_t made, taken;   /* chunks inflated, chunks consumed */
+	uint64_t made, taken;   /* chunks published, chunks consumed */
+	unsigned held;          /* chunks made, not yet published, */
+	size_t held_n;          /* with this much text */
+	size_t slot_used;       /* igzip's text in the slot after them */
+	int streaming;          /* igzip's member is being published */
 	int threaded;           /* a producer thread runs */
 	size_t prod_avail;      /* raw bytes read before it started */
 	int done;               /* the producer ended, with prod_rc */
@@ -70,7 +104,6 @@ struct gzsrc {
 	gzsrc_text_fn fn;
 	void *ctx;
 	struct err *e;
-	uint64_t text_out;      /* text handed to fn */
 	int stopped;            /* fn's negative value */
 	int failed;             /* e is filled */
 };
@@ -97,10 +130,8 @@ static int src_fail(struct gzsrc *s, const char *fmt, ...)
 static int hand(struct gzsrc *s, const unsigned char *p, size_t n,
 		uint64_t raw_read)
 {
-	int rc;
+	int rc = s->fn(s->ctx, p, n, raw_read);
 
-	s->text_out += n;
-	rc = s->fn(s->ctx, p, n, raw_read);
 	if (rc)
 		s->stopped = rc;
 	return rc ? -1 : 0;
@@ -161,26 +192,6 @@ static int read_plain(struct gzsrc *s, size_t avail)
 	}
 }
 
-/* The gzip limits of gzsrc.h, for `more` bytes of text about to be handed
- * over after s->text_out, inflated from gz_in compressed bytes. Returns
- * 0, or -1 with the read failed. */
-static int gz_limits(struct gzsrc *s, size_t more, uint64_t gz_in)
-{
-	uint64_t out = s->text_out + more;
-
-	if (s->lim.max_bytes && out > s->lim.max_bytes)
-		return src_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
-				s->path, (unsigned long long)s->lim.max_bytes,
-				GZSRC_ENV_MAX_BYTES);
-	if (s->lim.max_ratio && out > GZSRC_RATIO_FLOOR &&
-	    (unsigned __int128)out >
-	    (unsigned __int128)s->lim.max_ratio * gz_in)
-		return src_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
-				s->path, (unsigned long long)s->lim.max_ratio,
-				GZSRC_ENV_MAX_RATIO);
-	return 0;
-}
-
 /* The producer's failure: kept in perr until the consumer, having taken
  * the text inflated before it, reaches it. */
 static int prod_fail(struct gzsrc *s, const char *fmt, ...)
@@ -198,46 +209,107 @@ static int prod_fail(struct gzsrc *s, const char *fmt, ...)
 	return -1;
 }
 
-/* The buffer for the next chunk: waits while the ring is full. NULL when
- * the consumer has stopped. */
+/* The gzip limits of gzsrc.h, for `more` bytes of text just inflated by
+ * zlib after s->prod_out, from gz_in compressed bytes. Returns 0, or -1
+ * with perr filled. */
+static int gz_limits(struct gzsrc *s, size_t more)
+{
+	uint64_t out = s->prod_out + more;
+
+	if (s->lim.max_bytes && out > s->lim.max_bytes)
+		return prod_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
+				 s->path, (unsigned long long)s->lim.max_bytes,
+				 GZSRC_ENV_MAX_BYTES);
+	if (s->lim.max_ratio && out > GZSRC_RATIO_FLOOR &&
+	    (unsigned __int128)out >
+	    (unsigned __int128)s->lim.max_ratio * s->gz_in)
+		return prod_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
+				 s->path, (unsigned long long)s->lim.max_ratio,
+				 GZSRC_ENV_MAX_RATIO);
+	return 0;
+}
+
+/* The slot for the next chunk made: waits while the ring is full. NULL
+ * when the consumer has stopped. */
 static unsigned char *next_buf(struct gzsrc *s)
 {
-	unsigned char *p;
+	uint64_t k;
+	int cancel = 0;
 
-	if (!s->threaded)
-		return s->text;
-	pthread_mutex_lock(&s->mu);
-	while (s->made - s->taken >= RING && !s->cancel)
-		pthread_cond_wait(&s->cv, &s->mu);
-	p = s->cancel ? NULL : s->text + (s->made % RING) * TEXT_SIZE;
-	pthread_mutex_unlock(&s->mu);
-	return p;
+	if (s->threaded) {
+		pthread_mutex_lock(&s->mu);
+		while (s->made + s->held - s->taken >= RING && !s->cancel)
+			pthread_cond_wait(&s->cv, &s->mu);
+		cancel = s->cancel;
+		pthread_mutex_unlock(&s->mu);
+	}
+	/* only the producer changes made and held */
+	k = s->made + s->held;
+	return cancel ? NULL : s->text + (k % RING) * TEXT_SIZE;
 }
 
-/* The consumer's side of one chunk: the limits, then the text. */
-static int chunk_take(struct gzsrc *s, const unsigned char *p,
-		      const struct chunk *c)
+/* The consumer's side of one chunk. */
+static int chunk_take(struct gzsrc *s, uint64_t k)
 {
-	return gz_limits(s, c->n, c->gz_in) ||
-	       hand(s, p, c->n, c->raw_read) ? -1 : 0;
+	const struct chunk *c = &s->ring[k % RING];
+
+	return hand(s, s->text + (k % RING) * TEXT_SIZE + c->off, c->n,
+		    c->raw_read);
 }
 
-/* Hands over n bytes of text just inflated into next_buf()'s buffer.
- * Returns 0, or -1 when the consumer has stopped. */
-static int emit(struct gzsrc *s, const unsigned char *p, size_t n)
+/* Makes a chunk of the n bytes at off in next_buf()'s slot, held until
+ * publish(). */
+static void make_chunk(struct gzsrc *s, size_t off, size_t n)
 {
-	struct chunk c = { n, s->gz_in, s->raw_read };
+	struct chunk *c = &s->ring[(s->made + s->held) % RING];
+
+	c->off = off;
+	c->n = n;
+	c->raw_read = s->raw_read > s->raw_hi ? s->raw_read : s->raw_hi;
+	s->held++;
+	s->held_n += n;
+}
+
+/* Hands the held chunks over. Returns 0, or -1 when the consumer has
+ * stopped. */
+static int publish(struct gzsrc *s)
+{
 	int stop;
 
-	if (!s->threaded)
-		return chunk_take(s, p, &c);
+	s->pub_out += s->held_n;
+	s->held_n = 0;
+	if (!s->threaded) {
+		for (; s->held; s->held--, s->made++, s->taken++)
+			if (chunk_take(s, s->made))
+				return -1;
+		return 0;
+	}
 	pthread_mutex_lock(&s->mu);
-	s->ring[s->made % RING] = c;
-	s->made++;
+	s->made += s->held;
+	s->held = 0;
 	stop = s->cancel;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return stop ? -1 : 0;
+}
+
+/* zlib's n bytes of text just inflated into next_buf()'s slot: checks the
+ * limits, drops what a replay has already published, and hands over the
+ * rest. Returns 0, or -1 (failed with perr filled, or stopped). */
+static int zlib_emit(struct gzsrc *s, size_t n)
+{
+	uint64_t end = s->prod_out + n;
+	size_t off = 0;
+
+	if (gz_limits(s, n))
+		return -1;
+	if (s->skip > s->prod_out)
+		off = s->skip >= end ? n : (size_t)(s->skip - s->prod_out);
+	s->prod_out = end;
+	if (off == n)
+		return 0;
+	make_chunk(s, off, n - off);
+	return publish(s);
 }
 
 /* After a member, only another member may follow: reads until two bytes
@@ -270,22 +342,29 @@ static int next_member(struct gzsrc *s, int *eof)
 	return 0;
 }
 
-/* Inflates every member in turn (RFC 1952 allows concatenation), handing
- * the text to emit(). Returns 0, or -1: failed (perr filled) or told to
- * stop. */
-static int inflate_all(struct gzsrc *s, size_t avail)
+/* Inflates with zlib every member in turn (RFC 1952 allows
+ * concatenation) from the raw bytes at hand (avail of them, at in),
+ * `members` of them having ended before, handing the text to zlib_emit().
+ * Returns 0, or -1: failed (perr filled) or told to stop. */
+static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
+			int members)
 {
 	z_stream *zs = &s->zs;
-	int in_member = 0, members = 0, out_full = 0, eof = 0, zr;
-	unsigned char *in = s->raw, *out;
+	int in_member = 0, out_full = 0, eof = 0, zr;
+	unsigned char *out;
 	ssize_t n;
 
-	memset(zs, 0, sizeof(*zs));
-	zr = inflateInit2(zs, 15 + 16);
-	if (zr != Z_OK)
-		return prod_fail(s, "cannot start gzip for '%s': %s", s->path,
+	if (!s->z_live) {
+		memset(zs, 0, sizeof(*zs));
+		zr = inflateInit2(zs, 15 + 16);
+		if (zr != Z_OK)
+			return prod_fail(s, "cannot start gzip for '%s': %s",
+					 s->path, zError(zr));
+		s->z_live = 1;
+	} else if ((zr = inflateReset(zs)) != Z_OK) {
+		return prod_fail(s, "bad gzip in '%s': %s", s->path,
 				 zError(zr));
-	s->z_live = 1;
+	}
 	zs->next_in = in;
 	zs->avail_in = (uInt)avail;
 	for (;;) {
@@ -318,7 +397,7 @@ static int inflate_all(struct gzsrc *s, size_t avail)
 		s->gz_in += in_before - zs->avail_in;
 		produced = TEXT_SIZE - zs->avail_out;
 		out_full = zs->avail_out == 0;
-		if (produced && emit(s, out, produced))
+		if (produced && zlib_emit(s, produced))
 			return -1;
 		if (zr == Z_STREAM_END) {
 			in_member = 0;
@@ -334,6 +413,225 @@ static int inflate_all(struct gzsrc *s, size_t avail)
 	return 0;
 }
 
+#ifdef SETTLE_ISAL
+/* Whether zlib, inflating the text up to prod_out + n, could not trip a
+ * limit at any of its own checks, nor have failed on one before it. For text past what igzip had written
+ * one call ago, zlib must have consumed at least what igzip had two calls
+ * ago (is_in2) less ISAL_LOOK: igzip ends a call with the text it decoded
+ * all written, or with its output full, and the next call writes what is
+ * pending (at most its 64 KiB tmp_out_buffer) before anything else. Bombs
+ * and tight limits fail this and go to zlib. */
+static int isal_safe(const struct gzsrc *s, size_t n)
+{
+	uint64_t out = s->prod_out + n;
+	uint64_t in = s->is_in2 > ISAL_LOOK ? s->is_in2 - ISAL_LOOK : 0;
+
+	/* zlib fails the size limit on the call that passes it, and that
+	 * call began after max_bytes - TEXT_SIZE: it has handed over more */
+	if (s->lim.max_bytes && out + TEXT_SIZE > s->lim.max_bytes)
+		return 0;
+	return !s->lim.max_ratio || out <= GZSRC_RATIO_FLOOR ||
+	       (unsigned __int128)out <= (unsigned __int128)s->lim.max_ratio * in;
+}
+
+/* igzip's start of a member at in[0..avail): at least the 4 bytes up to
+ * FLG at hand, and FLG without the reserved bits zlib refuses (igzip
+ * ignores them). Reads more as needed. Returns 0, ESCALATE (zlib decides:
+ * EOF, garbage, reserved flags), or -1 with perr filled. */
+static int isal_member(struct gzsrc *s, unsigned char **in, size_t *avail,
+		       int *eof)
+{
+	ssize_t n;
+
+	s->mem_gz = s->gz_in;        /* exact at a member boundary */
+	s->mem_text = s->prod_out;
+	s->streaming = 0;
+	while (*avail < 4 && !*eof) {
+		n = raw_more(s, in, avail);
+		if (n < 0)
+			return prod_fail(s, "cannot read '%s': %s", s->path,
+					 strerror(errno));
+		*eof = n == 0;
+	}
+	if (*avail < 4 || (*in)[0] != 0x1f || (*in)[1] != 0x8b ||
+	    ((*in)[3] & 0xe0))
+		return ESCALATE;
+	isal_inflate_reset(s->is);
+	s->is->crc_flag = ISAL_GZIP;
+	s->is->next_in = *in;
+	s->is->avail_in = (uint32_t)*avail;
+	return 0;
+}
+
+/* One igzip call into the rest of next_buf()'s slot. A full slot, or the
+ * last of a member, becomes a chunk; chunks are held until the member has
+ * been checked whole or has GZSRC_HOLD bytes held. Returns 0, ESCALATE, or
+ * -1 (stopped). */
+static int isal_step(struct gzsrc *s, int *finished, int *out_full)
+{
+	struct inflate_state *st = s->is;
+	unsigned char *out = next_buf(s);
+	uint32_t in_before = st->avail_in;
+	size_t produced;
+	int ret;
+
+	if (!out)
+		return -1;
+	st->next_out = out + s->slot_used;
+	st->avail_out = (uint32_t)(TEXT_SIZE - s->slot_used);
+	ret = isal_inflate(st);
+	/* igzip may give back bytes it took in an earlier call: 64-bit
+	 * arithmetic keeps the sum right */
+	s->gz_in = s->gz_in + in_before - st->avail_in;
+	produced = TEXT_SIZE - s->slot_used - st->avail_out;
+	*finished = st->block_state == ISAL_BLOCK_FINISH;
+	*out_full = st->avail_out == 0;
+	if (ret != ISAL_DECOMP_OK || (produced && !isal_safe(s, produced)) ||
+	    (!*finished && st->avail_in && st->avail_out))
+		return ESCALATE;
+	s->is_in2 = s->is_in1;
+	s->is_in1 = s->gz_in;
+	s->prod_out += produced;
+	s->slot_used += produced;
+	if (s->slot_used && (*out_full || *finished)) {
+		make_chunk(s, 0, s->slot_used);
+		s->slot_used = 0;
+	}
+	if (*finished || s->streaming || s->held_n >= GZSRC_HOLD) {
+		s->streaming = !*finished;
+		return publish(s);
+	}
+	return 0;
+}
+
+/* igzip over one member, its first bytes given to it by isal_member.
+ * Returns 0 when it ended well, ESCALATE, or -1. */
+static int isal_run(struct gzsrc *s, int *eof)
+{
+	struct inflate_state *st = s->is;
+	unsigned char *in;
+	size_t avail;
+	int finished = 0, out_full = 0, rc;
+	ssize_t n;
+
+	for (;;) {
+		if (st->avail_in == 0 && !out_full) {
+			if (*eof)
+				return ESCALATE;     /* truncated: zlib says so */
+			in = s->raw;
+			avail = 0;
+			n = raw_more(s, &in, &avail);
+			if (n < 0)
+				return prod_fail(s, "cannot read '%s': %s",
+						 s->path, strerror(errno));
+			*eof = n == 0;
+			st->next_in = in;
+			st->avail_in = (uint32_t)avail;
+		}
+		rc = isal_step(s, &finished, &out_full);
+		if (rc || finished)
+			return rc;
+	}
+}
+
+/* Inflates with igzip member after member (the first at s->raw, avail
+ * bytes), counting those that ended well in *members. Returns 0 at a
+ * clean end, ESCALATE when zlib must go on from the member that began at
+ * mem_gz, or -1 (failed with perr filled, or stopped). */
+static int inflate_isal(struct gzsrc *s, size_t avail, int *members)
+{
+	unsigned char *in = s->raw;
+	int eof = 0, rc;
+	ssize_t n;
+
+	if (!s->is)
+		s->is = xmalloc(sizeof(*s->is));
+	isal_inflate_init(s->is);
+	for (;;) {
+		if (*members) {
+			in = s->is->next_in;
+			avail = s->is->avail_in;
+			if (avail == 0 && !eof) {
+				n = raw_more(s, &in, &avail);
+				if (n < 0)
+					return prod_fail(s, "cannot read '%s': %s",
+							 s->path, strerror(errno));
+				eof = n == 0;
+			}
+			if (avail == 0)
+				return 0;    /* EOF right after a member */
+		}
+		rc = isal_member(s, &in, &avail, &eof);
+		if (!rc)
+			rc = isal_run(s, &eof);
+		if (rc)
+			return rc;
+		++*members;
+	}
+}
+#endif
+
+#ifdef SETTLE_ISAL
+/* Seeks back to the member that began at mem_gz for zlib, and drops the
+ * text igzip made of it but did not publish; zlib_emit drops what was.
+ * zlib must see the input in the same pieces as a read by zlib alone
+ * (which reads at multiples of read_size), so that it ends its calls, and
+ * checks the limits, where that read would: the read restarts at the
+ * multiple of read_size before mem_gz, and zlib goes on from mem_gz in it
+ * (*in, *avail). Returns 0, or -1 with perr filled. */
+static int rewind_member(struct gzsrc *s, unsigned char **in, size_t *avail)
+{
+	uint64_t base = s->mem_gz - s->mem_gz % s->read_size;
+	size_t skip = (size_t)(s->mem_gz - base);
+
+	if (s->raw_read > s->raw_hi)
+		s->raw_hi = s->raw_read;
+	s->held = 0;
+	s->held_n = 0;
+	s->slot_used = 0;
+	s->skip = s->pub_out;
+	s->gz_in = s->mem_gz;
+	s->raw_read = base;
+	s->prod_out = s->mem_text;
+	if (s->mem)
+		s->mem_pos = (size_t)base;
+	else if (lseek(s->fd, (off_t)base, SEEK_SET) < 0)
+		return prod_fail(s, "cannot read '%s': %s", s->path,
+				 strerror(errno));
+	*in = s->raw;
+	*avail = 0;
+	if (raw_more(s, in, avail) < 0)
+		return prod_fail(s, "cannot read '%s': %s", s->path,
+				 strerror(errno));
+	if (*avail < skip)
+		skip = *avail;
+	*in += skip;
+	*avail -= skip;
+	return 0;
+}
+
+#endif
+
+/* Inflates the whole file: with igzip where it is used, zlib going on
+ * from a member igzip gave up; else with zlib. Returns as inflate_zlib. */
+static int inflate_all(struct gzsrc *s, size_t avail)
+{
+#ifdef SETTLE_ISAL
+	int members = 0, rc;
+	unsigned char *in;
+
+	if (gzsrc_inflate_used(s) == GZSRC_INFLATE_ISAL) {
+		rc = inflate_isal(s, avail, &members);
+		if (rc != ESCALATE)
+			return rc;
+		if (rewind_member(s, &in, &avail))
+			return -1;
+		return inflate_zlib(s, in, avail, members);
+	}
+#endif
+	return inflate_zlib(s, s->raw, avail, 0);
+}
+
 static void *producer(void *arg)
 {
 	struct gzsrc *s = arg;
@@ -347,12 +645,11 @@ static void *producer(void *arg)
 	return NULL;
 }
 
-/* Takes the chunks the producer makes, in order, until it is done or the
- * consumer stops; then stops and joins it. */
+/* Takes the chunks the producer publishes, in order, until it is done or
+ * the consumer stops; then stops and joins it. */
 static void ring_drain(struct gzsrc *s)
 {
 	for (;;) {
-		struct chunk c;
 		int stop;
 
 		pthread_mutex_lock(&s->mu);
@@ -362,10 +659,9 @@ static void ring_drain(struct gzsrc *s)
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
-		c = s->ring[s->taken % RING];
 		pthread_mutex_unlock(&s->mu);
-		stop = chunk_take(s, s->text + (s->taken % RING) * TEXT_SIZE,
-				  &c);
+		/* slot taken is the consumer's until taken moves on */
+		stop = chunk_take(s, s->taken);
 		pthread_mutex_lock(&s->mu);
 		s->taken++;
 		if (stop)
@@ -483,6 +779,56 @@ struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
 	return s;
 }
 
+int gzsrc_have_isal(void)
+{
+#ifdef SETTLE_ISAL
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+int gzsrc_inflate_parse(const char *v, enum gzsrc_inflate *out,
+			struct err *e)
+{
+	char show[24];
+	size_t i;
+
+	*out = GZSRC_INFLATE_DEFAULT;
+	if (!v || !*v || strcmp(v, "auto") == 0)
+		return 0;
+	if (strcmp(v, "zlib") == 0) {
+		*out = GZSRC_INFLATE_ZLIB;
+		return 0;
+	}
+	if (strcmp(v, "isal") == 0) {
+		if (!gzsrc_have_isal())
+			return err_set(e, ST_ERROR,
+				       "%s=isal, but this settle was built without ISA-L",
+				       GZSRC_ENV_INFLATE);
+		*out = GZSRC_INFLATE_ISAL;
+		return 0;
+	}
+	/* the value as given, cut and made printable */
+	for (i = 0; v[i] && i < sizeof(show) - 1; i++)
+		show[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+	show[i] = '\0';
+	return err_set(e, ST_ERROR, "bad %s '%s%s' (zlib, isal or auto)",
+		       GZSRC_ENV_INFLATE, show, v[i] ? "..." : "");
+}
+
+void gzsrc_set_inflate(struct gzsrc *s, enum gzsrc_inflate which)
+{
+	s->want = which;
+}
+
+enum gzsrc_inflate gzsrc_inflate_used(const struct gzsrc *s)
+{
+	if (gzsrc_have_isal() && s->want != GZSRC_INFLATE_ZLIB)
+		return GZSRC_INFLATE_ISAL;
+	return GZSRC_INFLATE_ZLIB;
+}
+
 void gzsrc_set_read_size(struct gzsrc *s, size_t n)
 {
 	if (n == 0)
@@ -534,6 +880,9 @@ void gzsrc_free(struct gzsrc *s)
 		return;
 	if (s->z_live)
 		inflateEnd(&s->zs);
+#ifdef SETTLE_ISAL
+	free(s->is);
+#endif
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->path);

@@ -607,10 +607,16 @@ int usage_opts_parse(struct usage_opts *o, const char *max_ratio,
 	static const struct gzsrc_limits def = GZSRC_LIMITS_DEFAULT;
 
 	o->gzip = def;
+	o->inflate = GZSRC_INFLATE_DEFAULT;
 	if (parse_limit(USAGE_ENV_MAX_RATIO, max_ratio, &o->gzip.max_ratio, e) ||
 	    parse_limit(USAGE_ENV_MAX_BYTES, max_bytes, &o->gzip.max_bytes, e))
 		return ST_ERROR;
 	return 0;
+}
+
+int usage_opts_inflate(struct usage_opts *o, const char *v, struct err *e)
+{
+	return gzsrc_inflate_parse(v, &o->inflate, e);
 }
 
 /* ---- the reader ---- */
@@ -647,7 +653,11 @@ struct usage_reader *usage_open_mem(const void *data, size_t n,
 				    const char *name,
 				    const struct usage_opts *o)
 {
-	return reader_new(name, gzsrc_open_mem(data, n, name, limits(o)));
+	struct gzsrc *src = gzsrc_open_mem(data, n, name, limits(o));
+
+	if (o)
+		gzsrc_set_inflate(src, o->inflate);
+	return reader_new(name, src);
 }
 
 struct usage_reader *usage_open(const char *path, const struct usage_opts *o,
@@ -655,6 +665,8 @@ struct usage_reader *usage_open(const char *path, const struct usage_opts *o,
 {
 	struct gzsrc *src = gzsrc_open(path, limits(o), e);
 
+	if (src && o)
+		gzsrc_set_inflate(src, o->inflate);
 	return src ? reader_new(path, src) : NULL;
 }
 
