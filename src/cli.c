@@ -579,9 +579,11 @@ static int cmd_export(struct store *s, const struct opts *o,
 	for (i = 0; i < res.nwithheld; i++)
 		fprintf(stderr, "settle: no UBL file for %s\n",
 			res.withheld[i]);
-	printf("exported %s: %zu invoices, %zu adjustments: %s%zu HTML, "
+	printf("exported %s: %zu invoice%s, %zu adjustment%s: %s%zu HTML, "
 	       "%zu UBL in %s\n", o->period_text, res.invoices,
-	       res.adjustments, res.json ? "documents.jsonl, " : "",
+	       res.invoices == 1 ? "" : "s", res.adjustments,
+	       res.adjustments == 1 ? "" : "s",
+	       res.json ? "documents.jsonl, " : "",
 	       res.html, res.ubl, res.dir);
 	rc = res.nwithheld ? ST_PARTIAL : ST_OK;
 	export_result_release(&res);

@@ -171,9 +171,10 @@ int cli_ingest(struct store *s, char **files, int nfiles, int jobs,
 		if (rc_count == 0)
 			warn_rejects(&f[i], &rej.c[i]);
 		if (rc == 0 && f[i].outcome != ING_UNREADABLE)
-			printf("%-10s %s: %llu records, %llu rejected%s\n",
+			printf("%-10s %s: %llu record%s, %llu rejected%s\n",
 			       outcome_word(f[i].outcome), f[i].path,
 			       (unsigned long long)f[i].records,
+			       f[i].records == 1 ? "" : "s",
 			       (unsigned long long)f[i].rejected,
 			       f[i].resumed_from ? " (resumed)" : "");
 		free(f[i].dup_of);

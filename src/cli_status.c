@@ -145,8 +145,9 @@ static void print_text(const char *db, int schema, const struct status *st)
 		const struct store_file *f = &st->files[i];
 
 		if (f->state == FILE_OK)
-			printf("file %s ok: %llu records, %llu rejected\n",
+			printf("file %s ok: %llu record%s, %llu rejected\n",
 			       f->path, (unsigned long long)f->records,
+			       f->records == 1 ? "" : "s",
 			       (unsigned long long)f->rejected);
 		else if (f->state == FILE_FAILED)
 			printf("file %s failed: %s\n", f->path, f->error);
