@@ -1,7 +1,9 @@
-/* cli_int: internal to the cli module (cli.c and cli_status.c); nothing
- * else includes it. The cli is the only module that prints or picks exit
- * codes; `settle status` and the ingest's printing live in files of
- * their own for their size. */
+/* cli_int: internal to the cli module (cli.c, cli_ingest.c, cli_status.c
+ * and cli_common.c); nothing else includes it. The cli is the only module
+ * that prints or picks exit codes; `settle status` and the ingest's
+ * printing live in files of their own for their size, and what they share
+ * with cli.c (cli_report_err, cli_engine_opts) in cli_common.c, so cli.c
+ * calls them and they call nothing of cli.c. */
 #ifndef CLI_INT_H
 #define CLI_INT_H
 
@@ -13,7 +15,7 @@
  * decoding threads (default the cores, at most ENGINE_MAX_THREADS, at
  * least 1; a number strtol cannot read counts as 0, so 1), and
  * SETTLE_FORCE_WALK=1 to walk every record. */
-void cli_engine_opts(struct engine_opts *o);
+void cli_engine_opts(struct engine_opts *o);  /* cli_common.c */
 
 /* settle status on s (opened STORE_READ): prints the state's final
  * periods (with `stale`), every file and the count of unplaced rejects,
@@ -26,7 +28,7 @@ int cli_status(struct store *s, const char *db, const char *config,
 
 /* Prints "settle: " and e's message (or its code's text) to stderr;
  * returns e's code, ST_ERROR when it has none. */
-int cli_report_err(const struct err *e);
+int cli_report_err(const struct err *e);  /* cli_common.c */
 
 struct usage_opts;
 

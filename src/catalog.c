@@ -45,29 +45,11 @@ struct key {
 	const char *cur;  /* NULL: compare the tenant only */
 };
 
-/* Compares s[0..n) with the string t as strcmp would. */
-static int spancmp(const char *s, size_t n, const char *t)
-{
-	size_t m = strlen(t);
-	int c = (n < m ? n : m) ? memcmp(s, t, n < m ? n : m) : 0;
-
-	if (c)
-		return c;
-	return n < m ? -1 : n > m;
-}
-
-static int key_item(const void *k, const void *e)
-{
-	const struct key *key = k;
-
-	return spancmp(key->s, key->n, ((const struct item *)e)->code);
-}
-
 static int key_account(const void *k, const void *e)
 {
 	const struct key *key = k;
 	const struct account *a = e;
-	int c = spancmp(key->s, key->n, a->tenant);
+	int c = cat_spancmp(key->s, key->n, a->tenant);
 
 	if (c || !key->cur)
 		return c;
@@ -104,17 +86,6 @@ static int cmp_payment(const void *a, const void *b)
 	if (!c)
 		c = x->ts < y->ts ? -1 : x->ts > y->ts;
 	return c ? c : strcmp(x->id, y->id);
-}
-
-struct item *cat_find_item(const struct catalog *cat, const char *code,
-			   size_t len)
-{
-	struct key k = { code, len, NULL };
-
-	if (!cat->nitems)
-		return NULL;
-	return bsearch(&k, cat->items, cat->nitems, sizeof(*cat->items),
-		       key_item);
 }
 
 const struct item *catalog_item(const struct catalog *cat, const char *code,

@@ -65,12 +65,6 @@ static int die_usage(const char *cmd, const char *fmt, ...)
 	return ST_USAGE;
 }
 
-int cli_report_err(const struct err *e)
-{
-	fprintf(stderr, "settle: %s\n", e->msg[0] ? e->msg : err_str(e->code));
-	return e->code ? e->code : ST_ERROR;
-}
-
 enum { OPT_DB = 256, OPT_CONFIG, OPT_PERIOD, OPT_OUT, OPT_ALLOW_FAILED,
        OPT_CHECKPOINT, OPT_HELP, OPT_VERSION, OPT_EARLY, OPT_OPEN_EARLIER,
        OPT_FORCE, OPT_DRY_RUN, OPT_JSON, OPT_FORMAT };
@@ -345,17 +339,6 @@ static void warn_failed(const struct engine *g)
 	if (c.files_failed)
 		fprintf(stderr, "settle: warning: %llu usage files failed and "
 			"are not counted\n", (unsigned long long)c.files_failed);
-}
-
-void cli_engine_opts(struct engine_opts *o)
-{
-	const char *v = getenv("SETTLE_RATE_THREADS");
-	const char *force = getenv("SETTLE_FORCE_WALK");
-	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-
-	o->threads = n < 1 ? 1 : n > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS :
-							(size_t)n;
-	o->force_walk = force && strcmp(force, "1") == 0;
 }
 
 static int cmd_invoice(struct store *s, const struct opts *o,
