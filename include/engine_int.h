@@ -229,6 +229,9 @@ struct engine {
 	struct engine_opts opts;   /* threads in 1..ENGINE_MAX_THREADS */
 	struct pool *pool;         /* while decoding on several threads */
 	uint64_t duplicates, files_ok, files_failed;
+	/* lines.c: r->pkgpers grouped by package, made on first use:
+	 * pp_idx[pp_first[pkg] .. pp_first[pkg + 1]) are its indexes */
+	size_t *pp_first, *pp_idx;
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */

@@ -240,6 +240,8 @@ void engine_free(struct engine *g)
 	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
 	agg_free(g->candkeys);
+	free(g->pp_first);
+	free(g->pp_idx);
 	free(g);
 }
 
