@@ -379,6 +379,9 @@ void cli_engine_opts(struct engine_opts *o)
 	o->threads = n < 1 ? 1 : n > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS :
 							(size_t)n;
 	o->force_walk = force && strcmp(force, "1") == 0;
+	force = getenv("SETTLE_FULL_REPLAY");
+	o->full_replay = force && strcmp(force, "1") == 0;
+	o->have_config = 0;
 }
 
 static int cmd_invoice(struct store *s, const struct opts *o,
@@ -496,13 +499,14 @@ static int close_work(struct store *s, const struct opts *o,
 	int same, gap, rc = ST_ERROR;
 
 	memset(&res, 0, sizeof(res));
-	if (ledger_inputs(s, o->config, inputs, e) ||
+	cli_engine_opts(&eo);
+	if (ledger_inputs_cfg(s, o->config, inputs, eo.config, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
 	    guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {
 		fault_phase("config and inputs");
-		cli_engine_opts(&eo);
+		eo.have_config = 1;
 		if (!(g = engine_load(s, cat, &eo, e)) ||
 		    guard_gap(s, g, o->period, go, e))
 			goto out;

@@ -251,6 +251,11 @@ const struct eng_reject *engine_rejects(const struct engine *g, size_t *n)
 	return g->r->rej;
 }
 
+const struct engine_opts *engine_opts_of(const struct engine *g)
+{
+	return &g->opts;
+}
+
 void engine_counts(const struct engine *g, struct eng_counts *c)
 {
 	c->files_ok = g->files_ok;
