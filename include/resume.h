@@ -44,6 +44,16 @@
 int resume_skip(struct store *s, const struct engine *g, const int *periods,
 		size_t n, const char *outdir, size_t *skip, struct err *e);
 
+/* Sets *yes when closing p can change nothing, without rating: p is
+ * final, and it and every final period before it pass the rule above,
+ * with what a close recorded of the current files (the snapshot at the
+ * current file log sequence: same sequence, same files; without one
+ * *yes is 0). Then the close is a no-op as ledger_unchanged's. Reads
+ * only. full_replay: *yes 0. */
+int resume_unchanged(struct store *s, int p, const unsigned char config[32],
+		     int full_replay, const char *outdir, int *yes,
+		     struct err *e);
+
 /* Marks periods[0..n), left as they are by resume_skip, as seen by this
  * close (final_period_mark: status's staleness), as the ledger marks the
  * periods it settles, inside the close's transaction. */

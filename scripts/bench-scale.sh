@@ -83,6 +83,12 @@ run_months() {
 			printf "%-8s %9s %9.2f %9.1f %9.2f %9.2f %9s\n", m, i, s, r,
 				s / (t1 > 0 ? t1 : 0.01), r / r1, z }'
 	done
+	# the last month closed again with nothing changed
+	timed "noop-$ym" "$settle" close --db "$db" --config "$config" \
+		--period "$ym" --out "$out" || return 1
+	awk -v s="$secs" -v r="$rss_mb" -v t1="$t1" -v r1="$r1" -v l="$(head -n 1 "$work/log")" 'BEGIN {
+		printf "%-8s %9s %9.2f %9.1f %9.2f %9.2f   (%s)\n", "again", "", s, r,
+			s / (t1 > 0 ? t1 : 0.01), r / r1, l }'
 }
 
 run_tenants() {

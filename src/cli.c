@@ -20,6 +20,7 @@
 #include "ledger.h"
 #include "mem.h"
 #include "report.h"
+#include "resume.h"
 #include "store.h"
 #include "usage.h"
 #include "ts.h"
@@ -502,6 +503,8 @@ static int close_work(struct store *s, const struct opts *o,
 	cli_engine_opts(&eo);
 	if (ledger_inputs_cfg(s, o->config, inputs, eo.config, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
+	    (!same && resume_unchanged(s, o->period, eo.config,
+				       eo.full_replay, o->out, &same, e)) ||
 	    guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {

@@ -45,7 +45,18 @@ struct finfo {
 struct now {
 	struct finfo *f;
 	size_t n;
+	int owned;         /* the paths are copies (read from a snapshot) */
 };
+
+static void now_free(struct now *w)
+{
+	size_t i;
+
+	if (w->owned)
+		for (i = 0; i < w->n; i++)
+			free((char *)w->f[i].path);
+	free(w->f);
+}
 
 /* The entry of path, or NULL. */
 static struct finfo *finfo_find(struct now *w, const char *path)
@@ -215,13 +226,36 @@ static int q_disk(const char *outdir, int q, const struct qrow *r)
 	return memcmp(disk, r->digest, 32) == 0;
 }
 
+/* How many of periods[0..n) from the first pass the rule of resume.h,
+ * w being what the current files hold, into *k. */
+static int skip_prefix(struct store *s, struct now *w,
+		       const unsigned char config[32], const int *periods,
+		       size_t n, const char *outdir, size_t *k, struct err *e)
+{
+	size_t i;
+	int ok, rc = 0;
+
+	*k = 0;
+	for (i = 0; i < n; i++) {
+		struct qrow r;
+
+		if ((rc = q_row(s, periods[i], &r, &ok, e)) || !ok ||
+		    memcmp(r.config, config, 32) != 0)
+			break;
+		if ((rc = q_files(s, w, periods[i], &r, &ok, e)) || !ok ||
+		    !q_disk(outdir, periods[i], &r))
+			break;
+		*k = i + 1;
+	}
+	return rc ? ST_ERROR : 0;
+}
+
 int resume_skip(struct store *s, const struct engine *g, const int *periods,
 		size_t n, const char *outdir, size_t *skip, struct err *e)
 {
 	const struct engine_opts *o = engine_opts_of(g);
 	struct now w;
-	size_t i;
-	int yes, ok, rc = 0;
+	int yes, rc;
 
 	*skip = 0;
 	if (!n || o->full_replay || !o->have_config)
@@ -231,19 +265,75 @@ int resume_skip(struct store *s, const struct engine *g, const int *periods,
 	if (!yes)
 		return 0;
 	now_load(g, &w);
-	for (i = 0; i < n; i++) {
-		struct qrow r;
+	rc = skip_prefix(s, &w, o->config, periods, n, outdir, skip, e);
+	now_free(&w);
+	return rc;
+}
 
-		if ((rc = q_row(s, periods[i], &r, &ok, e)) || !ok ||
-		    memcmp(r.config, o->config, 32) != 0)
-			break;
-		if ((rc = q_files(s, &w, periods[i], &r, &ok, e)) || !ok ||
-		    !q_disk(outdir, periods[i], &r))
-			break;
-		*skip = i + 1;
+/* What the snapshot at seq says of the current files into *w; *have 0
+ * when no close took one at seq. */
+static int now_read(struct store *s, int64_t seq, struct now *w, int *have,
+		    struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->owned = 1;
+	*have = 0;
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT n.seq, f.path,"
+			       " f.rej_period, f.cand FROM resume_snap n LEFT"
+			       " JOIN resume_file f ON f.seq = n.seq WHERE"
+			       " n.seq = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, "read", e);
+	sqlite3_bind_int64(st, 1, seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct finfo *f;
+
+		*have = 1;
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			continue;
+		w->f = xrealloc(w->f, (w->n + 1) * sizeof(*w->f));
+		f = &w->f[w->n++];
+		f->path = xstrdup((const char *)sqlite3_column_text(st, 1));
+		f->rej = sqlite3_column_type(st, 2) == SQLITE_NULL ? INT32_MAX :
+			 sqlite3_column_int(st, 2);
+		f->cand = sqlite3_column_int(st, 3);
 	}
-	free(w.f);
-	return rc ? ST_ERROR : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(s, "read", e);
+}
+
+int resume_unchanged(struct store *s, int p, const unsigned char config[32],
+		     int full_replay, const char *outdir, int *yes,
+		     struct err *e)
+{
+	struct now w = { NULL, 0, 1 };
+	int *periods = NULL, have, rc;
+	size_t n = 0, k = 0;
+	int64_t seq;
+
+	*yes = 0;
+	if (full_replay)
+		return 0;
+	if (have_table(s, "resume_file", &have, e))
+		return ST_ERROR;
+	if (!have)
+		return 0;
+	if (store_log_seq(s, &seq, e) || now_read(s, seq, &w, &have, e) ||
+	    final_periods_before(s, p + 1, &periods, &n, e)) {
+		now_free(&w);
+		free(periods);
+		return ST_ERROR;
+	}
+	rc = 0;
+	/* p itself must be final, and pass the rule like every earlier one */
+	if (have && n && periods[n - 1] == p)
+		rc = skip_prefix(s, &w, config, periods, n, outdir, &k, e);
+	*yes = !rc && have && n && periods[n - 1] == p && k == n;
+	now_free(&w);
+	free(periods);
+	return rc;
 }
 
 /* Snapshot of the current files at seq, unless one was taken. */
@@ -285,7 +375,7 @@ static int put_snapshot(struct store *s, const struct engine *g, int64_t seq,
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	free(w.f);
+	now_free(&w);
 	return rc == SQLITE_DONE ? 0 : db_err(s, "write", e);
 }
 
