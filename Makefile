@@ -142,6 +142,8 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
 	@sh tests/e2e-selftest.sh
 	@sh tests/install-test.sh
 	@sh tests/e2e.sh ./settle
+	@echo "== e2e with SETTLE_FULL_REPLAY=1 (every earlier final period settled again)"
+	@SETTLE_FULL_REPLAY=1 sh tests/e2e.sh ./settle
 	@$(MAKE) --no-print-directory doctest
 	@sh scripts/crashtest.sh --points 12 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
@@ -171,6 +173,10 @@ unit: $(TESTS)
 e2e: settle
 	@sh tests/e2e-selftest.sh
 	@sh tests/e2e.sh ./settle
+
+# every e2e case again with the resume path off (resume.h): the oracle
+e2e-replay: settle
+	@SETTLE_FULL_REPLAY=1 sh tests/e2e.sh ./settle
 
 demo: settle
 	@sh scripts/demo.sh
@@ -204,7 +210,7 @@ uninstall:
 clean:
 	rm -rf build settle demo-out demo.db
 
-.PHONY: all deps fuzz-deps test tsan tsan-run unit e2e demo bench crashtest clean FORCE \
+.PHONY: all deps fuzz-deps test tsan tsan-run unit e2e e2e-replay demo bench crashtest clean FORCE \
         install uninstall
 .SECONDARY:
 

@@ -13,8 +13,9 @@
 
 /* The engine's options from the environment: SETTLE_RATE_THREADS
  * decoding threads (default the cores, at most ENGINE_MAX_THREADS, at
- * least 1; a number strtol cannot read counts as 0, so 1), and
- * SETTLE_FORCE_WALK=1 to walk every record. */
+ * least 1; a number strtol cannot read counts as 0, so 1),
+ * SETTLE_FORCE_WALK=1 to walk every record, and SETTLE_FULL_REPLAY=1 to
+ * settle every earlier final period again (the oracle of resume.c). */
 void cli_engine_opts(struct engine_opts *o);  /* cli_common.c */
 
 /* settle status on s (opened STORE_READ): prints the state's final

@@ -112,6 +112,11 @@ struct engine_opts {
 	size_t threads;  /* decoding threads, 1..ENGINE_MAX_THREADS (0 is
 			  * taken as 1, more as ENGINE_MAX_THREADS) */
 	int force_walk;  /* 1: every record takes the ordered walk */
+	/* read by resume.c, not by rating: */
+	int full_replay; /* 1: a close settles every earlier final period,
+			  * never leaving one as it is (the test oracle) */
+	int have_config; /* config holds the config's digest */
+	unsigned char config[32]; /* ledger_inputs_cfg's config digest */
 };
 
 #define ENGINE_MAX_THREADS 8
@@ -141,5 +146,14 @@ struct eng_counts {
 	uint64_t rejected;
 };
 void engine_counts(const struct engine *g, struct eng_counts *c);
+
+/* The options the engine was loaded with. */
+const struct engine_opts *engine_opts_of(const struct engine *g);
+
+/* The distinct files (paths, strings the engine owns) holding a record
+ * whose (tenant, record_id) occurs more than once among current files
+ * (a duplicate candidate, identical or conflicting), in no set order.
+ * The array is malloc'd (free it); *n its length. */
+const char **engine_dup_paths(const struct engine *g, size_t *n);
 
 #endif

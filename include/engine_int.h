@@ -121,6 +121,8 @@ struct tenant_info {
 	size_t *pkgs;
 	size_t npkgs;
 	size_t acct0, nacct; /* its accounts: cat->accounts[acct0..+nacct) */
+	size_t win;          /* its row of walk windows + 1; 0: none, as it
+			      * has no limited package (most tenants) */
 };
 
 /* The instants [from, to) in which a record of one (tenant, item) may
@@ -143,13 +145,20 @@ struct bcache {
 /* The open line of one (account, item, price group): records come in
  * runs of one month, so each adds its usage here, in one small slot,
  * and the sum moves to the line (found by a hash look-up) only when the
- * month changes or rating ends (ls_flush). 16 bytes: the slot is the one
- * cache line a record without packages touches. */
+ * month changes, another (account, item, group) takes the slot, or
+ * rating ends (ls_flush). 24 bytes: the slot is the one cache line a
+ * record without packages touches. Up to ENG_LS_DENSE (account, item,
+ * group) triples each has its own slot; beyond, slots are shared by hash
+ * (a 500 000-account config needed 225 MB of slots per thread): sums
+ * are exact, so when a line's usage moves to it changes no result. */
 struct lslot {
 	int32_t period;
 	uint32_t li;        /* line index + 1, 0 for none yet */
 	dec_t u;            /* usage not yet added to the line */
+	uint64_t id;        /* acct * ngroups + gofs[item] + group */
 };
+
+#define ENG_LS_DENSE ((size_t)1 << 18)
 
 /* The last (period, index) of one package in pkgpers. */
 struct ppcache {
@@ -193,8 +202,10 @@ struct part {
 	struct agg *pcounts;       /* period -> period_count */
 	struct period_count *pc;
 	size_t pc_cap;
-	struct lslot *ls;          /* [acct * g->ngroups + g->gofs[item]
-				    *  + group] */
+	struct lslot *ls;          /* [id], or [hash of id] when there are
+				    * more ids than ENG_LS_DENSE */
+	size_t nls;                /* slots */
+	int ls_bits;               /* 0: dense; else hash to this many bits */
 	struct ppcache *ppc;       /* [pkg] */
 	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
@@ -213,7 +224,10 @@ struct engine {
 	struct strtab *tenant_ids; /* tenant ids of accounts, sorted */
 	size_t ntenants;
 	struct tenant_info *ti;
-	struct window *walkwin;    /* [tenant * nitems + item] */
+	struct window *walkwin;    /* [(ti->win - 1) * nitems + item]: rows
+				    * only for tenants with a limited
+				    * package, ~1 KB less per tenant */
+	size_t nwinrows;
 	size_t *gofs;              /* [item]: its first group in a line
 				    * slot row */
 	size_t ngroups;            /* price groups of all items */
@@ -229,6 +243,9 @@ struct engine {
 	struct engine_opts opts;   /* threads in 1..ENGINE_MAX_THREADS */
 	struct pool *pool;         /* while decoding on several threads */
 	uint64_t duplicates, files_ok, files_failed;
+	/* lines.c: r->pkgpers grouped by package, made on first use:
+	 * pp_idx[pp_first[pkg] .. pp_first[pkg + 1]) are its indexes */
+	size_t *pp_first, *pp_idx;
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */

@@ -60,6 +60,11 @@ void ledger_result_release(struct ledger_result *res);
  * state), and this settle's version (version.h). */
 int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 		  struct err *e);
+/* The same, and into cfg the digest of the config and settle's version
+ * alone (engine_opts.config, for resume.h). */
+int ledger_inputs_cfg(struct store *s, const char *cfgdir,
+		      unsigned char sha[32], unsigned char cfg[32],
+		      struct err *e);
 
 /* Sets *yes when closing p again cannot change anything: p and every
  * earlier final period were last changed by a close with these inputs,

@@ -1,5 +1,6 @@
-/* store_int: internal to the store layer (store.c and final.c); nothing
- * else includes it but the store's own unit test.
+/* store_int: internal to the store layer (store.c, final.c and resume.c,
+ * which owns the tables of resume.h); nothing else includes it but the
+ * store's own unit test.
  *
  * The state file is one SQLite database. store.c owns the connection and
  * the tables of usage files, batches and rejects; final.c owns the tables

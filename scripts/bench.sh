@@ -3,6 +3,23 @@
 # generated data, in one run.
 #
 #   scripts/bench.sh [--records N] [--runs R] [--files F] [--no-duckdb]
+#   scripts/bench.sh --mode months [--months M] [--records N] [--tenants T]
+#   scripts/bench.sh --mode tenants [--records N] [--tenants T]
+#
+# --mode months (issue 14, history): build/gen-usage --months M (default
+# 12) from 2025-01, N records a month (default 300000) in 3 files, T
+# tenants (default 50000), year-long packages; then, on one state, for
+# each month in turn: ingest its files, close it. One row per month: the
+# close's wall time and peak RSS, both also as a ratio to month 1's (the
+# goal: every month within 1.5x of month 1), and the state file's size;
+# then a row "again": the last month closed again, nothing changed.
+# --mode tenants (issue 14, many tenants): build/gen-usage --tenants T
+# (default 500000: ~520 k accounts, ~100 k packages) and N records
+# (default 2000000) in 10 files, one month (2025-01); rows: ingest, the
+# close, and a close again with nothing changed (must print "no
+# changes"). Both modes run each close once (--runs is ignored), with
+# SETTLE_TIMING=1, and keep its phases in bench-data/MODE-.../timing-*.txt;
+# the table is also kept in that folder's results.txt.
 #
 # Data: build/gen-usage --seed 1 --records N --files F (default 1000000
 # records in 10 files; 10000000 is the full target), generated once into
@@ -41,12 +58,16 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-records=1000000
+records=""
 runs=3
 files=10
 duckdb=1
+mode=default
+months=12
+tenants=""
 usage() {
 	echo "usage: scripts/bench.sh [--records N] [--runs R] [--files F] [--no-duckdb]" >&2
+	echo "       scripts/bench.sh --mode months|tenants [--months M] [--records N] [--tenants T]" >&2
 	exit 2
 }
 # posnum V: V is a whole number above 0
@@ -60,6 +81,13 @@ while [ $# -gt 0 ]; do
 	--files) [ $# -ge 2 ] || usage; posnum "$2" || usage
 		files=$2; shift 2 ;;
 	--no-duckdb) duckdb=0; shift ;;
+	--mode) [ $# -ge 2 ] || usage
+		case $2 in default | months | tenants) mode=$2 ;; *) usage ;; esac
+		shift 2 ;;
+	--months) [ $# -ge 2 ] || usage; posnum "$2" || usage
+		months=$2; shift 2 ;;
+	--tenants) [ $# -ge 2 ] || usage; posnum "$2" || usage
+		tenants=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; /^# shellcheck/d; s/^# \{0,1\}//'
 		exit 0 ;;
 	*) usage ;;
@@ -94,6 +122,13 @@ ncpu=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 # nanosecond clock when date has %N (GNU), else GNU time's 10 ms %e
 now_ns() { date +%s%N; }
 case $(now_ns) in *[!0-9]*) hires=0 ;; *) hires=1 ;; esac
+
+# ---------- the scale modes (issue 14) ----------
+if [ "$mode" != default ]; then
+	. scripts/bench-scale.sh
+	exit $?
+fi
+[ -n "$records" ] || records=1000000
 
 # ---------- data ----------
 data=bench-data/$records-$files

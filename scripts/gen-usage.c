@@ -1,7 +1,7 @@
 /* gen-usage: deterministic usage-log and config generator for settle.
  *
  *   gen-usage [--records N] [--files F] [--seed S] [--tenants T]
- *             [--period YYYY-MM] [--level L] OUTDIR
+ *             [--period YYYY-MM] [--months M] [--level L] OUTDIR
  *
  * Writes OUTDIR/usage/part-00.csv.gz .. part-(F-1).csv.gz (gzip, zlib level
  * L, default 1) and OUTDIR/config/{settings.conf,items.csv,prices.csv,
@@ -26,6 +26,16 @@
  *  - record_id is a UUID-shaped string whose first 64 bits are a bijection
  *    of the record's global number, so ids never repeat;
  *  - status `ok`, 1% `failed`.
+ *
+ * --months M (default 1) writes M consecutive months from --period, each
+ * with --records records in --files files, into OUTDIR/usage/YYYY-MM/
+ * part-FF.csv.gz (M = 1 keeps OUTDIR/usage/part-FF.csv.gz and the bytes
+ * of the one-month mode). Record numbers, and so record ids, continue
+ * across months; month m's file f uses PRNG stream m * F + f + 1. The
+ * config is the one of the first month, except that with M > 1 every
+ * tenant's bought package starts in the 60 days before the first month,
+ * so it is valid for most of the year and runs across many periods (the
+ * scale bench's "year-long packages").
  * Floating point is used only to build the Zipf table, never for values
  * that are written. */
 #include <errno.h>
@@ -330,11 +340,12 @@ static int has_usd(uint64_t k)
 /* ---------- generation state ---------- */
 
 struct gen {
-	uint64_t records, files, seed, tenants;
+	uint64_t records, files, seed, tenants, months;
 	int year, month, level;
 	int tw;            /* digits of tenant numbers */
 	int64_t start;     /* UTC epoch of the period's first instant */
 	int64_t span;      /* seconds in the period */
+	char mdir[16];      /* YYYY-MM of the month being written (--months) */
 	uint64_t *cdf;     /* Zipf CDF scaled to 2^53, tenants entries */
 	uint32_t *guide;   /* first CDF index per top 16 bits */
 	uint8_t lut_all[1000], lut_cny[1000];
@@ -526,8 +537,13 @@ static uint64_t gen_file(const struct gen *g, uint64_t f, uint64_t first,
 			 uint64_t n)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/usage/part-%02llu.csv.gz", g->outdir,
-		 (unsigned long long)f);
+	/* f is month * files + file */
+	if (g->months > 1)
+		snprintf(path, sizeof path, "%s/usage/%s/part-%02llu.csv.gz",
+			 g->outdir, g->mdir, (unsigned long long)(f % g->files));
+	else
+		snprintf(path, sizeof path, "%s/usage/part-%02llu.csv.gz",
+			 g->outdir, (unsigned long long)f);
 	char mode[8];
 	snprintf(mode, sizeof mode, "wb%d", g->level);
 	gzFile gz = gzopen(path, mode);
@@ -877,6 +893,8 @@ static void gen_packages(const struct gen *g)
 		/* bought some time in the last 400 days, valid one year: a few
 		 * expired before the period, a few expire inside it */
 		int64_t from = ps - (int64_t)rng_range(&r, 0, 400) * day;
+		if (g->months > 1) /* year-long: valid across the months */
+			from = ps - (from - ps + 400 * day) % (61 * day);
 		int64_t to = from + 365 * day;
 		int64_t bought = from - (int64_t)rng_range(&r, 0, 3) * 3600;
 		if (kind < 50 || k == 1) {
@@ -955,10 +973,22 @@ static void gen_payments(const struct gen *g)
 
 /* ---------- main ---------- */
 
+/* Point g's period (start, span, mdir) at month mo of year y. */
+static void set_month(struct gen *g, int y, int mo)
+{
+	int64_t d0 = days_from_civil(y, (unsigned)mo, 1);
+	int64_t d1 = mo == 12 ? days_from_civil(y + 1, 1, 1) :
+				days_from_civil(y, (unsigned)mo + 1, 1);
+	g->start = d0 * 86400 - TZ_OFF;
+	g->span = (d1 - d0) * 86400;
+	snprintf(g->mdir, sizeof g->mdir, "%04d-%02d", y % 10000, mo % 100);
+}
+
 static void usage(void)
 {
 	fputs("usage: gen-usage [--records N] [--files F] [--seed S] "
-	      "[--tenants T] [--period YYYY-MM] [--level L] OUTDIR\n",
+	      "[--tenants T] [--period YYYY-MM] [--months M] [--level L] "
+	      "OUTDIR\n",
 	      stderr);
 	exit(2);
 }
@@ -997,8 +1027,8 @@ static void mkdir_p(const char *path)
 int main(int argc, char **argv)
 {
 	struct gen g = {.records = 1000000, .files = 10, .seed = 1,
-			.tenants = 10000, .year = 2026, .month = 10,
-			.level = 1};
+			.tenants = 10000, .months = 1, .year = 2026,
+			.month = 10, .level = 1};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1010,6 +1040,8 @@ int main(int argc, char **argv)
 			g.seed = parse_u64(a, v, 0, UINT64_MAX), i++;
 		else if (!strcmp(a, "--tenants"))
 			g.tenants = parse_u64(a, v, 1, 99999999), i++;
+		else if (!strcmp(a, "--months"))
+			g.months = parse_u64(a, v, 1, 120), i++;
 		else if (!strcmp(a, "--level"))
 			g.level = (int)parse_u64(a, v, 0, 9), i++;
 		else if (!strcmp(a, "--period")) {
@@ -1035,12 +1067,7 @@ int main(int argc, char **argv)
 	g.tw = 5;
 	for (uint64_t t = g.tenants; t >= 100000; t /= 10)
 		g.tw++;
-	int64_t d0 = days_from_civil(g.year, (unsigned)g.month, 1);
-	int64_t d1 = g.month == 12 ? days_from_civil(g.year + 1, 1, 1) :
-				     days_from_civil(g.year,
-						     (unsigned)g.month + 1, 1);
-	g.start = d0 * 86400 - TZ_OFF;
-	g.span = (d1 - d0) * 86400;
+	set_month(&g, g.year, g.month);
 	build_tables(&g);
 
 	char dir[4096];
@@ -1057,18 +1084,32 @@ int main(int argc, char **argv)
 	gen_payments(&g);
 
 	uint64_t raw = 0, first = 0;
-	for (uint64_t f = 0; f < g.files; f++) {
-		uint64_t n = g.records / g.files + (f < g.records % g.files);
-		raw += gen_file(&g, f, first, n);
-		first += n;
+	int y = g.year, mo = g.month;
+	for (uint64_t m = 0; m < g.months; m++) {
+		set_month(&g, y, mo);
+		if (g.months > 1) {
+			snprintf(dir, sizeof dir, "%s/usage/%s", g.outdir,
+				 g.mdir);
+			mkdir_p(dir);
+		}
+		for (uint64_t f = 0; f < g.files; f++) {
+			uint64_t n = g.records / g.files +
+				     (f < g.records % g.files);
+			raw += gen_file(&g, m * g.files + f, first, n);
+			first += n;
+		}
+		if (++mo > 12)
+			mo = 1, y++;
 	}
 	fprintf(stderr,
 		"gen-usage: %llu records in %llu files, %llu bytes of CSV "
-		"(%.1f bytes/record), %llu tenants, period %04d-%02d\n",
-		(unsigned long long)g.records, (unsigned long long)g.files,
+		"(%.1f bytes/record), %llu tenants, period %04d-%02d%s\n",
+		(unsigned long long)(g.records * g.months),
+		(unsigned long long)(g.files * g.months),
 		(unsigned long long)raw,
-		g.records ? (double)raw / (double)g.records : 0.0,
-		(unsigned long long)g.tenants, g.year, g.month);
+		g.records ? (double)raw / (double)(g.records * g.months) : 0.0,
+		(unsigned long long)g.tenants, g.year, g.month,
+		g.months > 1 ? " and the months after it" : "");
 	free(g.cdf);
 	free(g.guide);
 	return 0;

@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "progress.h"
 #include "report.h"
+#include "resume.h"
 #include "store.h"
 #include "suggest.h"
 #include "usage.h"
@@ -456,13 +457,16 @@ static int close_work(struct store *s, const struct opts *o,
 	int same, gap, rc = ST_ERROR;
 
 	memset(&res, 0, sizeof(res));
-	if (ledger_inputs(s, o->config, inputs, e) ||
+	cli_engine_opts(&eo);
+	if (ledger_inputs_cfg(s, o->config, inputs, eo.config, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
+	    (!same && resume_unchanged(s, o->period, eo.config,
+				       eo.full_replay, o->out, &same, e)) ||
 	    guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {
 		fault_phase("config and inputs");
-		cli_engine_opts(&eo);
+		eo.have_config = 1;
 		if (!(g = engine_load(s, cat, &eo, e)) ||
 		    guard_gap(s, g, o->period, go, e))
 			goto out;

@@ -24,4 +24,7 @@ void cli_engine_opts(struct engine_opts *o)
 	o->threads = n < 1 ? 1 : n > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS :
 							(size_t)n;
 	o->force_walk = force && strcmp(force, "1") == 0;
+	force = getenv("SETTLE_FULL_REPLAY");
+	o->full_replay = force && strcmp(force, "1") == 0;
+	o->have_config = 0;
 }

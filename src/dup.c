@@ -437,3 +437,20 @@ out:
 	return rc;
 }
 
+
+const char **engine_dup_paths(const struct engine *g, size_t *n)
+{
+	const struct part *pt = g->r;
+	const char **v = xmalloc((pt->ncands ? pt->ncands : 1) * sizeof(*v));
+	size_t i, j;
+
+	*n = 0;
+	/* candidates are few; paths are unique pointers of g->paths */
+	for (i = 0; i < pt->ncands; i++) {
+		for (j = 0; j < *n && v[j] != pt->cands[i].path; j++)
+			;
+		if (j == *n)
+			v[(*n)++] = pt->cands[i].path;
+	}
+	return v;
+}

@@ -58,14 +58,23 @@ static int on_file(void *ctx, const struct store_file *f)
 	return 0;
 }
 
-/* Widens tenant t's walk windows by limited package p (index pi). */
+/* Widens tenant t's walk windows by limited package p (index pi),
+ * giving the tenant its row of windows (all empty) first. */
 static void widen(struct engine *g, size_t t, const struct package *p,
 		  size_t pi)
 {
 	size_t ni = g->cat->nitems, i;
+	struct tenant_info *ti = &g->ti[t];
 
+	if (!ti->win) {
+		g->walkwin = xrealloc(g->walkwin, (g->nwinrows + 1) * ni *
+				      sizeof(*g->walkwin) + 1);
+		memset(&g->walkwin[g->nwinrows * ni], 0,
+		       ni * sizeof(*g->walkwin));
+		ti->win = ++g->nwinrows;
+	}
 	for (i = 0; i < ni; i++) {
-		struct window *w = &g->walkwin[t * ni + i];
+		struct window *w = &g->walkwin[(ti->win - 1) * ni + i];
 
 		if (!g->book.covers[pi * ni + i] ||
 		    p->valid_from >= p->valid_to)
@@ -120,7 +129,6 @@ static void setup_packages(struct engine *g)
 	const struct catalog *cat = g->cat;
 	size_t i, n = g->ntenants;
 
-	g->walkwin = xcalloc(n * cat->nitems + 1, sizeof(*g->walkwin));
 	pkg_book_init(&g->book, cat->packages, cat->npackages, cat->items,
 		      cat->nitems, cat->set.alert_pct);
 	for (i = 0; i < cat->npackages; i++) {
@@ -143,11 +151,7 @@ static void setup_packages(struct engine *g)
 		if (g->ti[i].npkgs > g->max_tpkgs)
 			g->max_tpkgs = g->ti[i].npkgs;
 	}
-	if (g->opts.force_walk)
-		for (i = 0; i < n * cat->nitems; i++) {
-			g->walkwin[i].from = INT64_MIN;
-			g->walkwin[i].to = INT64_MAX;
-		}
+	/* opts.force_walk: part.c walks every record */
 }
 
 /* Frees every part but the result. */
@@ -240,6 +244,8 @@ void engine_free(struct engine *g)
 	strtab_free(g->tenant_ids);
 	strtab_free(g->paths);
 	agg_free(g->candkeys);
+	free(g->pp_first);
+	free(g->pp_idx);
 	free(g);
 }
 
@@ -247,6 +253,11 @@ const struct eng_reject *engine_rejects(const struct engine *g, size_t *n)
 {
 	*n = g->r->nrej;
 	return g->r->rej;
+}
+
+const struct engine_opts *engine_opts_of(const struct engine *g)
+{
+	return &g->opts;
 }
 
 void engine_counts(const struct engine *g, struct eng_counts *c)

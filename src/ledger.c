@@ -12,6 +12,7 @@
 #include "final_doc.h"
 #include "mem.h"
 #include "report.h"
+#include "resume.h"
 #include "sha256.h"
 #include "ts.h"
 #include "version.h"
@@ -650,7 +651,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	struct release_job rel;
 	pthread_t rtid;
 	int *periods = NULL, latest, found;
-	size_t n = 0, i;
+	size_t n = 0, i, skip, all;
 	int rc = ST_ERROR, releasing = 0;
 	char adj_date[11];
 
@@ -665,7 +666,15 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	balance_dates(cat, latest, adj_date, NULL);
 	periods = xrealloc(periods, (n + 1) * sizeof(*periods));
 	periods[n++] = p;
-	ctx = xcalloc(n, sizeof(*ctx));
+	/* earlier final periods that cannot have changed are not settled
+	 * again, only marked as seen by this close (resume.h) */
+	if (resume_skip(s, g, periods, n - 1, outdir, &skip, e)) {
+		free(periods);
+		return ST_ERROR;
+	}
+	ctx = xcalloc(n - skip, sizeof(*ctx));
+	all = n;
+	n -= skip;
 	fin = final_new(s);
 	if (store_begin(s, e))
 		goto out;
@@ -674,13 +683,16 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		ctx[i].s = s;
 		ctx[i].cat = cat;
 		ctx[i].g = g;
-		ctx[i].p = periods[i];
+		ctx[i].p = periods[skip + i];
 		ctx[i].e = e;
 		ctx[i].inputs = inputs;
 		ctx[i].adj_date = adj_date;
 		ctx[i].target = i == n - 1;
 	}
-	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e))
+	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e) ||
+	    resume_mark(s, cat, fin, periods, skip, e) ||
+	    /* a close that changes nothing leaves the state as it was */
+	    (res->changed && resume_record(s, g, periods, all, e)))
 		goto out;
 	/* freed on a second thread during the commit and the writes */
 	rel.ctx = ctx;
@@ -823,9 +835,17 @@ static int hash_file_row(void *ctx, const struct store_file *f)
 int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 		  struct err *e)
 {
+	unsigned char cfg[32];
+
+	return ledger_inputs_cfg(s, cfgdir, sha, cfg, e);
+}
+
+int ledger_inputs_cfg(struct store *s, const char *cfgdir,
+		      unsigned char sha[32], unsigned char cfg[32],
+		      struct err *e)
+{
 	/* with its NUL: the bytes every state's inputs digests hold */
 	static const char version[] = "settle " SETTLE_VERSION;
-	unsigned char cfg[32];
 	struct sha256 md;
 	int rc;
 
@@ -836,6 +856,11 @@ int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
 	sha256_update(&md, cfg, 32);
 	rc = store_files(s, hash_file_row, &md, e);
 	sha256_final(&md, sha);
+	/* the config part alone, with the version: what resume.c compares */
+	sha256_init(&md);
+	sha256_update(&md, version, sizeof(version));
+	sha256_update(&md, cfg, 32);
+	sha256_final(&md, cfg);
 	return rc ? ST_ERROR : 0;
 }
 

@@ -193,16 +193,46 @@ static int group_invoices(struct eng_period *out, struct eng_line *lines,
 	return rc;
 }
 
+/* Groups the (package, period) usages by package, once per engine: a
+ * period's package rows then read only their own package's usages
+ * instead of scanning all of them per package (quadratic in packages:
+ * ~3 s of a 500 000-tenant close). A stable counting sort keeps each
+ * package's usages in the order of the aggregate, so every sum adds the
+ * same values in the same order as a scan would. */
+static void index_pkgpers(struct engine *g)
+{
+	size_t np = agg_count(g->r->pkgpers), n = g->cat->npackages, j;
+	size_t *next;
+
+	g->pp_first = xcalloc(n + 2, sizeof(*g->pp_first));
+	g->pp_idx = xmalloc((np ? np : 1) * sizeof(*g->pp_idx));
+	for (j = 0; j < np; j++)
+		g->pp_first[((const struct pkgper_key *)
+			     agg_key(g->r->pkgpers, j))->pkg + 2]++;
+	for (j = 2; j < n + 2; j++)
+		g->pp_first[j] += g->pp_first[j - 1];
+	/* pp_first[pkg + 1] is now pkg's start; filling moves it to its end */
+	next = g->pp_first + 1;
+	for (j = 0; j < np; j++)
+		g->pp_idx[next[((const struct pkgper_key *)
+				agg_key(g->r->pkgpers, j))->pkg]++] = j;
+}
+
 /* Package units used by package pi before period p and in it. */
-static int package_use(const struct engine *g, size_t pi, int p,
+static int package_use(struct engine *g, size_t pi, int p,
 		       struct eng_pkgrow *row, struct err *e)
 {
-	size_t np = agg_count(g->r->pkgpers), j;
+	size_t x, j;
 
-	for (j = 0; j < np; j++) {
-		const struct pkgper_key *k = agg_key(g->r->pkgpers, j);
-		dec_t *sum = k->period < p ? &row->used_before : &row->used_in;
+	if (!g->pp_first)
+		index_pkgpers(g);
+	for (x = g->pp_first[pi]; x < g->pp_first[pi + 1]; x++) {
+		const struct pkgper_key *k;
+		dec_t *sum;
 
+		j = g->pp_idx[x];
+		k = agg_key(g->r->pkgpers, j);
+		sum = k->period < p ? &row->used_before : &row->used_in;
 		if (k->pkg != pi || k->period > p)
 			continue;
 		if (dec_add(*sum, g->r->pkgper[j], sum)) {

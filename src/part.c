@@ -25,6 +25,11 @@ void eng_part_init(struct part *w, struct engine *g)
 	size_t nls = cat->naccounts * g->ngroups;
 
 	memset(w, 0, sizeof(*w));
+	if (nls > ENG_LS_DENSE) {
+		nls = ENG_LS_DENSE;
+		w->ls_bits = 18;
+	}
+	w->nls = nls;
 	w->g = g;
 	w->e = &w->err;
 	w->strs = strtab_new();
@@ -248,11 +253,13 @@ static int ls_close(struct part *w, struct lslot *c)
 static struct lslot *line_of(struct part *w, const struct wrec *r)
 {
 	const struct engine *g = w->g;
-	struct lslot *c = &w->ls[(size_t)r->acct * g->ngroups +
-				 g->gofs[r->item] + r->group];
+	uint64_t id = (uint64_t)r->acct * g->ngroups + g->gofs[r->item] +
+		      r->group;
+	struct lslot *c = &w->ls[w->ls_bits ? (id * 0x9e3779b97f4a7c15ULL) >>
+				 (64 - w->ls_bits) : id];
 	struct line_key k;
 
-	if (c->li && c->period == r->period)
+	if (c->li && c->period == r->period && c->id == id)
 		return c;
 	if (c->li && ls_close(w, c))
 		return NULL;
@@ -263,13 +270,14 @@ static struct lslot *line_of(struct part *w, const struct wrec *r)
 	k.group = r->group;
 	c->li = (uint32_t)eng_line_put(w, &k) + 1;
 	c->period = r->period;
+	c->id = id;
 	return c;
 }
 
 /* Closes every open line: the line sums are then complete. */
 int eng_ls_flush(struct part *w)
 {
-	size_t i, n = w->g->cat->naccounts * w->g->ngroups;
+	size_t i, n = w->nls;
 
 	for (i = 0; i < n; i++)
 		if (w->ls[i].u && ls_close(w, &w->ls[i]))
@@ -424,6 +432,7 @@ int eng_accept(struct part *w, const struct adm *a,
 	const struct item *it = a->it;
 	struct period_count *pc;
 	const struct window *win;
+	size_t tw;
 	struct wrec x;
 
 	memset(&x, 0, sizeof(x));
@@ -447,9 +456,15 @@ int eng_accept(struct part *w, const struct adm *a,
 	x.acct = (uint32_t)(a->acct - cat->accounts);
 	x.item = (uint32_t)(it - cat->items);
 	x.group = (uint32_t)a->group;
-	win = &w->g->walkwin[(size_t)a->tenant * cat->nitems + x.item];
-	if (x.ts < win->from || x.ts >= win->to)
-		return eng_consume(w, &x);
+	/* no limited package of the tenant: rated where it stands */
+	tw = w->g->ti[a->tenant].win;
+	if (!w->g->opts.force_walk) {
+		if (!tw)
+			return eng_consume(w, &x);
+		win = &w->g->walkwin[(tw - 1) * cat->nitems + x.item];
+		if (x.ts < win->from || x.ts >= win->to)
+			return eng_consume(w, &x);
+	}
 	/* ingest keeps record_id to 128 bytes; the limits keep the packing
 	 * exact */
 	if (r->record_id.n > UINT8_MAX || x.item > UINT16_MAX ||

@@ -320,27 +320,55 @@ int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 
 /* ---- CSV tables ---------------------------------------------------------- */
 
+/* n bytes of t's blocks, aligned for pointers; freed with the table. */
+static void *table_alloc(struct sheet_table *t, size_t n)
+{
+	size_t a = sizeof(void *);
+
+	n = (n + a - 1) / a * a;
+	if (!t->nblks || t->blk_used + n > t->blk_cap) {
+		t->blk_cap = n > ((size_t)1 << 20) ? n : (size_t)1 << 20;
+		t->blks = xrealloc(t->blks, (t->nblks + 1) * sizeof(*t->blks));
+		t->blks[t->nblks++] = xmalloc(t->blk_cap);
+		t->blk_used = 0;
+	}
+	t->blk_used += n;
+	return t->blks[t->nblks - 1] + t->blk_used - n;
+}
+
 static void on_cell(void *data, size_t n, void *arg)
 {
 	struct sheet_table *t = arg;
+	char *s;
 
+	if (!data)
+		n = 0;
 	xgrow((void **)&t->cur.cell, &t->curcap, t->cur.n + 1,
 	      sizeof(*t->cur.cell));
-	t->cur.cell[t->cur.n].s = xstrndup(data ? data : "", data ? n : 0);
-	t->cur.cell[t->cur.n].n = data ? n : 0;
+	s = table_alloc(t, n + 1);
+	if (n)
+		memcpy(s, data, n);
+	s[n] = 0;
+	t->cur.cell[t->cur.n].s = s;
+	t->cur.cell[t->cur.n].n = n;
 	t->cur.n++;
 }
 
 static void on_row(int term, void *arg)
 {
 	struct sheet_table *t = arg;
+	struct sheet_row *r;
 
 	(void)term;
 	xgrow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows));
-	t->cur.line = t->start;
-	t->rows[t->nrows++] = t->cur;
-	memset(&t->cur, 0, sizeof(t->cur));
-	t->curcap = 0;
+	r = &t->rows[t->nrows++];
+	*r = t->cur;
+	r->line = t->start;
+	/* the row's cells move to the blocks; cur keeps its array */
+	r->cell = table_alloc(t, (r->n ? r->n : 1) * sizeof(*r->cell));
+	if (r->n)
+		memcpy(r->cell, t->cur.cell, r->n * sizeof(*r->cell));
+	t->cur.n = 0;
 	t->in_row = 0;
 }
 
@@ -351,23 +379,15 @@ static int no_space(unsigned char ch)
 	return 0;
 }
 
-static void free_row(struct sheet_row *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		free(r->cell[i].s);
-	free(r->cell);
-}
-
 static void table_free(struct sheet_table *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->nrows; i++)
-		free_row(&t->rows[i]);
+	for (i = 0; i < t->nblks; i++)
+		free(t->blks[i]);
+	free(t->blks);
 	free(t->rows);
-	free_row(&t->cur);
+	free(t->cur.cell);
 	memset(t, 0, sizeof(*t));
 }
 
