@@ -1,6 +1,7 @@
-/* store_int: internal to the store layer (store.c, final.c and resume.c,
- * which owns the tables of resume.h); nothing else includes it but the
- * store's own unit test.
+/* store_int: internal to the store layer (store.c; final.c, final_read.c
+ * and final_doc.c, which own the tables of final periods and of their
+ * documents; resume.c, which owns the tables of resume.h); nothing else
+ * includes it but the store's own unit test.
  *
  * The state file is one SQLite database. store.c owns the connection and
  * the tables of usage files, batches and rejects; final.c owns the tables
@@ -8,9 +9,17 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <sqlite3.h>
+
 #include "store.h"
 
-struct sqlite3;
+/* A text column, "" for NULL. */
+static inline const char *store_col_text(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
 
 /* The connection of s, for final.c only (and tests/test_store.c): it
  * prepares its statements on it. Never NULL for an open store; owned by s (store_close closes it). */

@@ -1,0 +1,198 @@
+/* final_read: the reads of final periods outside a close, each one
+ * statement over the final tables (final.h): the periods before one, the
+ * latest, each with its status, the digests of their closes, the totals
+ * of earlier invoices per account, each account's first final invoice. */
+#include "final.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "store_int.h"
+#include "banned.h"
+
+#define col_text store_col_text
+
+static int read_err(struct store *s, const char *what, struct err *e)
+{
+	return err_set(e, ST_ERROR, "cannot read %s: %s", what,
+		       sqlite3_errmsg(store_conn(s)));
+}
+
+int final_periods_before(struct store *s, int before, int **out, size_t *n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT period FROM period WHERE"
+			       " period < ?1 ORDER BY period", -1, &st,
+			       NULL) != SQLITE_OK)
+		return read_err(s, "periods", e);
+	sqlite3_bind_int(st, 1, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+}
+
+int final_latest(struct store *s, int *p, int *found, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*p = 0;
+	*found = 0;
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT max(period) FROM period",
+			       -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, "periods", e);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*p = sqlite3_column_int(st, 0);
+		*found = 1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : read_err(s, "periods", e);
+}
+
+int final_periods(struct store *s,
+		  int (*fn)(void *ctx, const struct final_status *p),
+		  void *ctx, struct err *e)
+{
+	/* stale: a file change logged after the period's last close that
+	 * touched a record before its as_of (a period closed before schema
+	 * 3 has neither: any logged change counts); schema 2 has no log */
+	const char *stale = store_schema(s) >= 3 ?
+		" (SELECT count(*) FROM file_log l WHERE"
+		"  l.seq > coalesce(p.log_seq, 0) AND l.earliest IS NOT NULL"
+		"  AND (p.as_of IS NULL OR l.earliest < p.as_of))" : " 0";
+	char sql[1024];
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT p.period, p.version,"
+		 " (SELECT count(*) FROM invoice i WHERE i.period = p.period),"
+		 " (SELECT count(DISTINCT tenant || ' ' || currency || ' ' ||"
+		 "  seq) FROM adjustment a WHERE a.period = p.period),%s"
+		 " FROM period p ORDER BY p.period", stale);
+	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, "periods", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct final_status fs;
+
+		fs.period = sqlite3_column_int(st, 0);
+		fs.version = sqlite3_column_int(st, 1);
+		fs.invoices = (long)sqlite3_column_int64(st, 2);
+		fs.adjustments = (long)sqlite3_column_int64(st, 3);
+		fs.stale = sqlite3_column_int64(st, 4) > 0;
+		r = fn(ctx, &fs);
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+}
+
+/* A blob column when it is a SHA-256 (32 bytes), else NULL. */
+static const unsigned char *col_sha(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_bytes(st, i) != 32)
+		return NULL;
+	return sqlite3_column_blob(st, i);
+}
+
+int final_closes(struct store *s, int upto,
+		 int (*fn)(void *ctx, int period, const unsigned char *digest,
+			   const unsigned char *inputs),
+		 void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT period, digest, inputs"
+			       " FROM period WHERE period <= ?1"
+			       " ORDER BY period", -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, "periods", e);
+	sqlite3_bind_int(st, 1, upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, sqlite3_column_int(st, 0), col_sha(st, 1),
+		       col_sha(st, 2));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+}
+
+int final_totals_before(struct store *s, int before,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, dec_t sum),
+			void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	/* one query for every account, sorted as SQLite's BINARY order,
+	 * which is strcmp's */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT tenant, currency,"
+			       " sum(total) FROM invoice WHERE period < ?1"
+			       " GROUP BY tenant, currency ORDER BY tenant,"
+			       " currency", -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, "invoices in state file", e);
+	sqlite3_bind_int(st, 1, before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, col_text(st, 0), col_text(st, 1),
+		       sqlite3_column_int64(st, 2));
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 :
+	       read_err(s, "invoices in state file", e);
+}
+
+int final_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	/* each account's first final invoice (its earliest period) */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT i.tenant, i.currency,"
+			       " i.period, i.number, p.prefix FROM invoice i"
+			       " JOIN period p ON p.period = i.period"
+			       " WHERE i.period = (SELECT min(period) FROM"
+			       "  invoice j WHERE j.tenant = i.tenant AND"
+			       "  j.currency = i.currency)"
+			       " ORDER BY i.tenant, i.currency", -1, &st,
+			       NULL) != SQLITE_OK)
+		return read_err(s, "invoices", e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char no[96];
+
+		final_invoice_no(col_text(st, 4), sqlite3_column_int(st, 2),
+				 sqlite3_column_int64(st, 3), no, sizeof(no));
+		r = fn(ctx, col_text(st, 0), col_text(st, 1), no);
+		if (r)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, "invoices", e);
+}
+
