@@ -9,6 +9,7 @@
 
 #include "agg.h"
 #include "catalog_int.h"
+#include "fault.h"
 #include "iso4217.h"
 #include "mem.h"
 #include "sha256.h"
@@ -675,6 +676,7 @@ int catalog_load(const char *dir, struct catalog *cat, struct err *e)
 	}
 	cat->warnings = w.msg;
 	cat->nwarnings = w.n;
+	fault_point("config-read");
 	return 0;
 }
 
