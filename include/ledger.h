@@ -56,10 +56,11 @@ struct ledger_result {
 void ledger_result_release(struct ledger_result *res);
 
 /* SHA-256 of everything a close depends on besides the earlier closes:
- * the config files of cfgdir and the current usage files (path, content,
+ * the config (cfg: the digest of the catalog the close uses, catalog.h,
+ * never the files read again), the current usage files (path, content,
  * state), and this settle's version (version.h). */
-int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
-		  struct err *e);
+int ledger_inputs(struct store *s, const unsigned char cfg[32],
+		  unsigned char sha[32], struct err *e);
 
 /* Sets *yes when closing p again cannot change anything: p and every
  * earlier final period were last changed by a close with these inputs,

@@ -181,14 +181,25 @@ int sheet_has_bom(const char *buf, size_t len);
 int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 		size_t *len, int *absent);
 
+/* Adds one config file to the config's digest, in the form every state's
+ * inputs digests hold: its name with the NUL, then "-" when the file is
+ * absent, else its bytes and their count (a uint64_t as in memory). md
+ * NULL does nothing. The bytes are those just read and parsed, so the
+ * digest a close records is of the config it used (a file edited while
+ * settle runs cannot slip in). */
+struct sha256;
+void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
+		      size_t len, int absent);
+
 /* ---- sheets ---- */
 
 /* Reads dir/name and maps its header to cols (ncols <= SHEET_MAX_COLS,
  * not copied). An optional file that is missing or has no bytes but
- * blanks sets s->absent. s is filled even on error: sheet_close it. */
+ * blanks sets s->absent. The bytes read are added to md (may be NULL;
+ * sheet_digest_add). s is filled even on error: sheet_close it. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct err *e);
+	       struct sha256 *md, struct err *e);
 
 /* Frees what s holds and leaves it empty. */
 void sheet_close(struct sheet *s);

@@ -461,7 +461,7 @@ static int close_work(struct store *s, const struct opts *o,
 	int same, gap, rc = ST_ERROR;
 
 	memset(&res, 0, sizeof(res));
-	if (ledger_inputs(s, o->config, inputs, e) ||
+	if (ledger_inputs(s, cat->digest, inputs, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
 	    guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;

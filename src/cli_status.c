@@ -80,7 +80,7 @@ static int stale_by_config(struct store *s, const char *config,
 	memset(&res, 0, sizeof(res));
 	cli_engine_opts(&eo);
 	if (catalog_load(config, &cat, e) || store_dry_writes(s, e) ||
-	    ledger_inputs(s, config, inputs, e) ||
+	    ledger_inputs(s, cat.digest, inputs, e) ||
 	    !(g = engine_load(s, &cat, &eo, e)) ||
 	    ledger_close(s, &cat, g, st->per[st->nper - 1].period, inputs, "",
 			 1, &res, e))

@@ -795,17 +795,14 @@ static int hash_file_row(void *ctx, const struct store_file *f)
 	return 0;
 }
 
-int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
-		  struct err *e)
+int ledger_inputs(struct store *s, const unsigned char cfg[32],
+		  unsigned char sha[32], struct err *e)
 {
 	/* with its NUL: the bytes every state's inputs digests hold */
 	static const char version[] = "settle " SETTLE_VERSION;
-	unsigned char cfg[32];
 	struct sha256 md;
 	int rc;
 
-	if (catalog_digest(cfgdir, cfg, e))
-		return ST_ERROR;
 	sha256_init(&md);
 	sha256_update(&md, version, sizeof(version));
 	sha256_update(&md, cfg, 32);

@@ -12,6 +12,7 @@
 
 #include "iso4217.h"
 #include "mem.h"
+#include "sha256.h"
 #include "suggest.h"
 #include "ts.h"
 #include "banned.h"
@@ -511,11 +512,27 @@ static int semicolon_header(const char *buf, size_t len)
 	return semi;
 }
 
+void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
+		      size_t len, int absent)
+{
+	uint64_t total = len;
+
+	if (!md)
+		return;
+	sha256_update(md, name, strlen(name) + 1);
+	if (absent) {
+		sha256_update(md, "-", 1);
+		return;
+	}
+	sha256_update(md, buf, len);
+	sha256_update(md, &total, sizeof(total));
+}
+
 /* Reads dir/name and maps its header. An optional file that is missing or
  * has no bytes but blanks sets s->absent. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct err *e)
+	       struct sha256 *md, struct err *e)
 {
 	char *buf;
 	size_t len;
@@ -530,6 +547,8 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 	s->cols = cols;
 	s->ncols = ncols;
 	rc = sheet_slurp(&s->c, optional, &buf, &len, &s->absent);
+	if (!rc)
+		sheet_digest_add(md, name, buf, len, s->absent);
 	if (rc || s->absent)
 		return rc;
 	rc = read_table(&s->c, buf, len, &s->t);
