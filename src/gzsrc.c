@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "mem.h"
+#include "sha256.h"
 #include "banned.h"
 
 #define READ_SIZE (256u * 1024u)   /* default raw read size */
@@ -46,6 +47,7 @@ struct gzsrc {
 	struct gzsrc_limits lim;
 	uint64_t gz_in;      /* compressed bytes inflate consumed */
 	uint64_t raw_read;   /* raw bytes read (the producer's, for gzip) */
+	struct sha256 *md;   /* gzsrc_hash: every raw byte read, or NULL */
 	size_t read_size;
 	unsigned char *raw;
 	size_t raw_cap;
@@ -132,6 +134,10 @@ static ssize_t raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
 	}
 	if (n < 0)
 		return -1;
+	/* the bytes parsed are the bytes hashed (ingest compares them with
+	 * the digest it registers) */
+	if (s->md && n > 0)
+		sha256_update(s->md, s->raw + *avail, (size_t)n);
 	*avail += (size_t)n;
 	s->raw_read += (uint64_t)n;
 	return n;
@@ -473,6 +479,31 @@ struct gzsrc *gzsrc_open(const char *path, const struct gzsrc_limits *lim,
 	return fd < 0 ? NULL : src_new(path, fd, lim);
 }
 
+struct gzsrc *gzsrc_open_fd(int fd, const char *path,
+			    const struct gzsrc_limits *lim)
+{
+	return src_new(path, fd, lim);
+}
+
+void gzsrc_hash(struct gzsrc *s)
+{
+	if (!s->md) {
+		s->md = xmalloc(sizeof(*s->md));
+		sha256_init(s->md);
+	}
+}
+
+int gzsrc_digest(struct gzsrc *s, unsigned char sha[32], uint64_t *raw)
+{
+	if (!s->md)
+		return -1;
+	sha256_final(s->md, sha);
+	free(s->md);
+	s->md = NULL;
+	*raw = s->raw_read;
+	return 0;
+}
+
 struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
 			     const struct gzsrc_limits *lim)
 {
@@ -539,5 +570,6 @@ void gzsrc_free(struct gzsrc *s)
 	free(s->path);
 	free(s->raw);
 	free(s->text);
+	free(s->md);
 	free(s);
 }
