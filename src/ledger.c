@@ -235,7 +235,10 @@ static int add_adjustment(void *ctx, const struct final_adjustment *s)
 	a->price_group = xstrdup(s->price_group);
 	a->old_amount = s->old_amount;
 	a->new_amount = s->new_amount;
-	a->delta = a->new_amount - a->old_amount;
+	if (dec_sub(a->new_amount, a->old_amount, &a->delta))
+		return err_set(c->e, ST_ERROR, "amount overflow in the "
+			       "adjustments of %s (amounts too large)",
+			       a->currency), -1;
 	a->minor = dec_minor_digits(a->currency);
 	snprintf(a->issue_date, sizeof(a->issue_date), "%s", s->issue_date);
 	return 0;
@@ -368,7 +371,11 @@ static int plan_invoices(struct pctx *c)
 				 h->invoice_no, sizeof(h->invoice_no));
 		h->status = "final";
 		h->version = q->version;
-		balance_header(h, &q->terms, bbs[i]);
+		if (balance_header(h, &q->terms, bbs[i], v->acct, c->p,
+				   c->e)) {
+			free(bbs);
+			return -1;
+		}
 	}
 	free(bbs);
 	return 0;
@@ -758,7 +765,8 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		balance_header(&inv[i], &t, bbs[i]);
+		if (balance_header(&inv[i], &t, bbs[i], rp.inv[i].acct, p, e))
+			goto out;
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;
