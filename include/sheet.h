@@ -55,16 +55,35 @@ struct sheet_row {
 	size_t n;
 };
 
-/* The rows of a file; rows[0] is the header, when there is one. The other
- * fields are the parser's. */
+/* The rows of a file: nrows of them, row 0 the header when there is one.
+ * Rows are not kept: the file's bytes are, checked whole once at
+ * sheet_open, and sheet_row_at parses the row asked for (in order: the
+ * next one costs one row; going back starts over), so a config takes
+ * about its own size in memory whatever its shape. A row keeps at most
+ * its header's width of cells (more only counted), and the header at most
+ * SHEET_MAX_HEADER. The other fields are the parser's. */
+#define SHEET_MAX_HEADER 1024
 struct sheet_table {
-	struct sheet_row *rows;
-	size_t nrows, cap;
-	struct sheet_row cur;
-	size_t curcap;
-	long line;
-	long start;
+	char *buf;              /* the file's bytes (owned) */
+	size_t len;
+	size_t nrows;
+	struct sheet_row head;  /* row 0 */
+	struct sheet_row cur;   /* the row last parsed */
+	size_t next;            /* the index of the row at `at` */
+	size_t at;              /* where the parser goes on */
+	long line;              /* the text line at `at` */
+	long start;             /* the line where the current row starts */
 	int in_row;
+	int row_done, fini_done;
+	size_t keep;            /* cells kept of a row (0: none) */
+	char *headtext;         /* the cells of head: their bytes, NULs */
+	char *text;             /* the cells of cur: their bytes, NULs */
+	size_t ntext, captext;
+	size_t cellcap;
+	size_t *offs;           /* cur's cells in text while it is parsed */
+	size_t offcap;
+	void *csv;              /* the libcsv parser (struct csv_parser) */
+	size_t csv_step;
 };
 
 struct sheet_colspec {

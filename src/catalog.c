@@ -279,7 +279,9 @@ static int check_priced(struct sheet *s, const struct catalog *cat)
 	size_t i;
 
 	for (i = 1; i < s->t.nrows; i++) {
-		r = &s->t.rows[i];
+		/* every row passed load_items: only fetched again here */
+		if (sheet_row_at(s, i, &r))
+			return ST_ERROR;
 		x = sheet_col(s, r, IT_ITEM);
 		it = cat_find_item(cat, x.v, strlen(x.v));
 		if (it && it->ngroups == 0) {
