@@ -40,7 +40,10 @@ size_t table_rows(const struct table *t);
 void table_render(struct table *t, char **data, size_t *len);
 
 /* Writes data to path atomically (path.tmp, fsync, rename, mode 0644)
- * unless path already holds exactly these bytes. Returns 1 when written,
+ * unless path already holds exactly these bytes. path.tmp is always
+ * created new (O_CREAT|O_EXCL|O_NOFOLLOW): one that exists, a crash's
+ * leftover or a planted hard link or symlink, is unlinked first, never
+ * followed or truncated. Returns 1 when written,
  * 0 when it was already so, -1 with e filled on failure. */
 int out_put_file(const char *path, const char *data, size_t len,
 		 struct err *e);

@@ -341,6 +341,27 @@ static int same_content(const char *path, const char *data, size_t len)
 	return same;
 }
 
+/* Creates tmp new, for writing: never an existing name. A NAME.tmp that
+ * is there (left by a crash, or planted: a hard link to a file outside
+ * the out folder, a symlink) is unlinked, which removes only that name,
+ * never following it or touching what it points at, and the file is made
+ * again with O_EXCL, a few times if something keeps putting it back. */
+static int create_new(const char *tmp)
+{
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 4 && fd < 0; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+			  O_NOFOLLOW, 0644);
+		if (fd < 0 && (errno != EEXIST ||
+			       (unlink(tmp) != 0 && errno != ENOENT)))
+			return -1;
+	}
+	if (fd < 0)
+		errno = EEXIST;
+	return fd;
+}
+
 int out_put_file(const char *path, const char *data, size_t len,
 		 struct err *e)
 {
@@ -353,8 +374,7 @@ int out_put_file(const char *path, const char *data, size_t len,
 		return 0;
 	tmp = xmalloc(n);
 	snprintf(tmp, n, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	fd = create_new(tmp);
 	if (fd < 0) {
 		err_set(e, ST_ERROR, "cannot write '%s': %s", tmp,
 			strerror(errno));
