@@ -515,25 +515,44 @@ static void *release_periods(void *arg)
 	return NULL;
 }
 
-/* Writes the files of every period closed, changed or not: a rerun after
- * a crash between the commit and the renames puts back what the state
- * says (files already right are not touched). */
-static int put_outputs(const struct pctx *ctx, size_t n, const char *outdir,
-		       struct ledger_result *res, struct err *e)
+/* Writes the files of every period closed, changed or not, to their
+ * NAME.tmp before the commit, so that a full disk fails the close with
+ * nothing committed (exit 1 keeps its meaning); files already right are
+ * not touched. */
+static int prepare_outputs(const struct pctx *ctx, size_t n,
+			   const char *outdir, struct report_pending *pend,
+			   struct err *e)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		char dir[4096], ym[16];
-		size_t w;
 
 		ts_period_format(ctx[i].p, 1, ym);
 		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
-		if (report_put(&ctx[i].files, dir, &w, e))
+		if (report_prepare(&ctx[i].files, dir, &pend[i], e))
 			return ST_ERROR;
-		res->files_written += w;
 	}
 	return 0;
+}
+
+/* After the commit: the renames. A rerun after a crash between the
+ * commit and the renames puts back what the state says. */
+static int finish_outputs(struct report_pending *pend, size_t n,
+			  struct ledger_result *res, struct err *e)
+{
+	size_t i, w;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rc) {
+			report_abandon(&pend[i]);
+			continue;
+		}
+		rc = report_finish(&pend[i], &w, e);
+		res->files_written += w;
+	}
+	return rc;
 }
 
 /* Records in the state, before the commit, the bytes of every file this
@@ -629,6 +648,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		 struct err *e)
 {
 	struct pctx *ctx = NULL;
+	struct report_pending *pend = NULL;
 	struct final *fin;
 	struct release_job rel;
 	pthread_t rtid;
@@ -676,13 +696,19 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		rc = 0;
 		goto out;
 	}
+	pend = xcalloc(n, sizeof(*pend));
+	if (prepare_outputs(ctx, n, outdir, pend, e))
+		goto out;
 	fault_point("close-commit");
 	if (store_commit(s, e))
 		goto out;
-	/* outputs after the commit: a crash here leaves files a rerun
+	/* renamed after the commit: a crash here leaves files a rerun
 	 * rewrites, since they are rendered from the committed state */
-	rc = put_outputs(ctx, n, outdir, res, e);
+	rc = finish_outputs(pend, n, res, e);
 out:
+	for (i = 0; pend && i < n; i++)
+		report_abandon(&pend[i]);
+	free(pend);
 	final_free(fin);
 	if (rc)
 		store_rollback(s);

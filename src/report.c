@@ -601,3 +601,56 @@ int report_put(const struct report_files *f, const char *dir, size_t *written,
 	}
 	return 0;
 }
+
+int report_prepare(const struct report_files *f, const char *dir,
+		   struct report_pending *p, struct err *e)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if (out_mkdirs(dir, e))
+		return ST_ERROR;
+	for (i = 0; i < f->n; i++) {
+		char *tmp;
+		int rc;
+
+		snprintf(p->path[p->n], sizeof(p->path[p->n]), "%s/%s", dir,
+			 f->f[i].name);
+		rc = out_prepare_file(p->path[p->n], f->f[i].data, f->f[i].len,
+				      &tmp, e);
+		if (rc < 0) {
+			report_abandon(p);
+			return ST_ERROR;
+		}
+		if (rc > 0)
+			p->tmp[p->n++] = tmp;
+	}
+	return 0;
+}
+
+int report_finish(struct report_pending *p, size_t *written, struct err *e)
+{
+	size_t i;
+	int rc = 0;
+
+	*written = 0;
+	for (i = 0; i < p->n; i++) {
+		if (rc)
+			out_abandon_file(p->tmp[i]);
+		else if (out_finish_file(p->tmp[i], p->path[i], e))
+			rc = ST_ERROR;
+		else
+			(*written)++;
+	}
+	p->n = 0;
+	return rc;
+}
+
+void report_abandon(struct report_pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		out_abandon_file(p->tmp[i]);
+	p->n = 0;
+}
