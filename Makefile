@@ -145,7 +145,7 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
 	@echo "== e2e with SETTLE_FULL_REPLAY=1 (every earlier final period settled again)"
 	@SETTLE_FULL_REPLAY=1 sh tests/e2e.sh ./settle
 	@$(MAKE) --no-print-directory doctest
-	@sh scripts/crashtest.sh --points 12 --records 30000
+	@sh scripts/crashtest.sh --points 12 --timed 6 --records 30000
 	@echo "== under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/run-unit.sh $(SANTESTS)
 	@ASAN_OPTIONS=detect_leaks=1 sh tests/e2e.sh build/san/settle
@@ -184,10 +184,11 @@ demo: settle
 bench: settle build/gen-usage build/zfloor
 	@sh scripts/bench.sh
 
-# Kills `settle run` at many points and checks every rerun against a
-# clean run; `make test` runs a short version.
+# Kills `settle run` at many points (60 steps, and 30 instants spread over
+# runs of about two seconds each) and checks every rerun against a clean
+# run; `make test` runs a short version (12 steps, 6 instants).
 crashtest: settle build/gen-usage
-	@sh scripts/crashtest.sh --points 60
+	@sh scripts/crashtest.sh --points 60 --timed 30 --records 2000000
 
 # Installation, with the GNU variables: `make install PREFIX=/usr/local`
 # (default), `DESTDIR` for staging (packagers), `bindir`, `INSTALL`.

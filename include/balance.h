@@ -34,8 +34,9 @@ int balance_before(struct store *s, const struct catalog *cat,
 
 /* Fills the four balance fields of inv (balance_before, paid_from_balance,
  * amount_due, balance_after) from the invoice's balance_before and total;
- * leaves the others alone. */
-void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total);
+ * leaves the others alone. Returns 0, or -1 when balance_after overflows
+ * (then it is not set). */
+int balance_invoice(struct report_invoice *inv, dec_t before, dec_t total);
 
 /* The issue date of an invoice of period p (the date of p's as_of in
  * the billing time zone) and, unless due is NULL, its due date (+
@@ -56,9 +57,13 @@ int balance_terms(const struct catalog *cat, int p,
 
 /* Fills every header value of h but its number, status and version:
  * net, tax, total (net + tax), the dates, and the balances from before
- * and that total. */
-void balance_header(struct report_invoice *h, const struct final_terms *t,
-		    dec_t before);
+ * and that total. Returns 0, or ST_ERROR with e filled when a sum
+ * overflows: "balance overflow for tenant 'T' (CUR) in YYYY-MM (opening
+ * balance, payments or invoices too large)" (a of period p: the
+ * invoice's account). */
+int balance_header(struct report_invoice *h, const struct final_terms *t,
+		   dec_t before, const struct account *a, int p,
+		   struct err *e);
 
 /* The accounts of cat in arrears after period p's close, in cat's
  * account order, into *out and *n: *out is malloc'd for the caller, who

@@ -137,6 +137,11 @@ struct catalog {
 	 * cfg/items.csv (did you mean 'record_round_mode'?)" */
 	char **warnings;
 	size_t nwarnings;
+	/* SHA-256 of the bytes of every config file as read and parsed by
+	 * catalog_load (a missing optional file counts as absent), so two
+	 * catalogs with equal digests are the same config, and a file edited
+	 * after it was read cannot pass for the one this catalog holds */
+	unsigned char digest[32];
 };
 
 /* Loads dir/settings.conf (optional), items.csv, prices.csv, accounts.csv,
@@ -145,11 +150,6 @@ struct catalog {
  * payments.csv is required; a header alone means none)". Returns 0, or
  * ST_ERROR with e filled and cat left empty (no warnings either). */
 int catalog_load(const char *dir, struct catalog *cat, struct err *e);
-
-/* SHA-256 over the bytes of every config file of dir (a missing one
- * counts as absent), so two configs with equal digests load the same.
- * Returns 0, or ST_ERROR with e filled when a file cannot be read. */
-int catalog_digest(const char *dir, unsigned char sha[32], struct err *e);
 
 /* Frees everything cat holds and leaves it empty. */
 void catalog_release(struct catalog *cat);

@@ -112,6 +112,21 @@ int gzsrc_open_regular(const char *path, struct err *e);
 struct gzsrc *gzsrc_open(const char *path, const struct gzsrc_limits *lim,
 			 struct err *e);
 
+/* A source over fd, a regular file open for reading at the offset to read
+ * from (gzsrc_open_regular's; the source closes it), named path in
+ * messages. */
+struct gzsrc *gzsrc_open_fd(int fd, const char *path,
+			    const struct gzsrc_limits *lim);
+
+/* Makes the next gzsrc_read hash every raw byte it reads, as it reads
+ * it (the compressed bytes of a gzip file), for gzsrc_digest. */
+void gzsrc_hash(struct gzsrc *s);
+
+/* After gzsrc_read: the SHA-256 of the raw bytes it read and their
+ * count. Returns 0, or -1 when gzsrc_hash was not called (or the digest
+ * was taken already). A read that ended early read only some bytes. */
+int gzsrc_digest(struct gzsrc *s, unsigned char sha[32], uint64_t *raw);
+
 /* A source over data[0..n) (not copied: it must outlive the source),
  * named `name` in messages. lim NULL: the defaults. */
 struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,

@@ -9,7 +9,15 @@
  * with the file's checkpoint. A large file commits intermediate
  * checkpoints, and an ingest of the same content that finds one resumes
  * after it. Up to `jobs` files are read at once; nothing in the result
- * depends on that number. */
+ * depends on that number.
+ *
+ * A file is read for its records from the descriptor its digest was taken
+ * from (or, past a few dozen files, opened again by path and checked to be
+ * the same file with the same size and mtime), and the bytes the reader
+ * parses are hashed as they are read: when they differ from the digest,
+ * or the file's size or mtime changed (checked at every checkpoint too),
+ * the file fails with usage_changed's message and none of its records
+ * count. A file that changes during its digest is not registered. */
 #ifndef INGEST_H
 #define INGEST_H
 

@@ -56,13 +56,14 @@ struct ledger_result {
 void ledger_result_release(struct ledger_result *res);
 
 /* SHA-256 of everything a close depends on besides the earlier closes:
- * the config files of cfgdir and the current usage files (path, content,
+ * the config (cfg: the digest of the catalog the close uses, catalog.h,
+ * never the files read again), the current usage files (path, content,
  * state), and this settle's version (version.h). */
-int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
-		  struct err *e);
+int ledger_inputs(struct store *s, const unsigned char cat[32],
+		  unsigned char sha[32], struct err *e);
 /* The same, and into cfg the digest of the config and settle's version
  * alone (engine_opts.config, for resume.h). */
-int ledger_inputs_cfg(struct store *s, const char *cfgdir,
+int ledger_inputs_cfg(struct store *s, const unsigned char cat[32],
 		      unsigned char sha[32], unsigned char cfg[32],
 		      struct err *e);
 

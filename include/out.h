@@ -40,10 +40,24 @@ size_t table_rows(const struct table *t);
 void table_render(struct table *t, char **data, size_t *len);
 
 /* Writes data to path atomically (path.tmp, fsync, rename, mode 0644)
- * unless path already holds exactly these bytes. Returns 1 when written,
+ * unless path already holds exactly these bytes. path.tmp is always
+ * created new (O_CREAT|O_EXCL|O_NOFOLLOW): one that exists, a crash's
+ * leftover or a planted hard link or symlink, is unlinked first, never
+ * followed or truncated. Returns 1 when written,
  * 0 when it was already so, -1 with e filled on failure. */
 int out_put_file(const char *path, const char *data, size_t len,
 		 struct err *e);
+
+/* out_put_file in two steps, so that a close writes every file before it
+ * commits (a full disk then fails the close with nothing committed) and
+ * only renames after: out_prepare_file writes NAME.tmp (created new,
+ * fsynced) and returns 1 with *tmp (malloc'd) to hand to out_finish_file
+ * (the rename; 0, or -1 with e filled) or out_abandon_file (unlinks it),
+ * 0 when path already holds these bytes (*tmp NULL), -1 with e filled. */
+int out_prepare_file(const char *path, const char *data, size_t len,
+		     char **tmp, struct err *e);
+int out_finish_file(char *tmp, const char *path, struct err *e);
+void out_abandon_file(char *tmp);
 
 /* Reads the whole file at path into *data (malloc'd, NUL-terminated) and
  * *len. Returns 0, or -1 when it cannot be opened or read. */

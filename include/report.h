@@ -102,4 +102,18 @@ int report_put_unplaced(struct store *s, const char *outdir, struct err *e);
 int report_put(const struct report_files *f, const char *dir, size_t *written,
 	       struct err *e);
 
+/* report_put in two steps (out.h, out_prepare_file): report_prepare
+ * writes every file that differs to NAME.tmp in dir and notes it in p;
+ * report_finish renames them into place (*written: how many) and
+ * report_abandon removes them; either leaves p empty. */
+struct report_pending {
+	char *tmp[12];
+	char path[12][4096];
+	size_t n;
+};
+int report_prepare(const struct report_files *f, const char *dir,
+		   struct report_pending *p, struct err *e);
+int report_finish(struct report_pending *p, size_t *written, struct err *e);
+void report_abandon(struct report_pending *p);
+
 #endif

@@ -55,20 +55,35 @@ struct sheet_row {
 	size_t n;
 };
 
-/* The rows of a file; rows[0] is the header, when there is one. The other
- * fields are the parser's. The texts and cell arrays of finished rows
- * live in blocks of 1 MiB or more (blks), never one allocation each:
- * a 500 000-row accounts.csv took ~200 MB as single cells. */
+/* The rows of a file: nrows of them, row 0 the header when there is one.
+ * Rows are not kept: the file's bytes are, checked whole once at
+ * sheet_open, and sheet_row_at parses the row asked for (in order: the
+ * next one costs one row; going back starts over), so a config takes
+ * about its own size in memory whatever its shape. A row keeps at most
+ * its header's width of cells (more only counted), and the header at most
+ * SHEET_MAX_HEADER. The other fields are the parser's. */
+#define SHEET_MAX_HEADER 1024
 struct sheet_table {
-	struct sheet_row *rows;
-	size_t nrows, cap;
-	struct sheet_row cur;
-	size_t curcap;
-	long line;
-	long start;
+	char *buf;              /* the file's bytes (owned) */
+	size_t len;
+	size_t nrows;
+	struct sheet_row head;  /* row 0 */
+	struct sheet_row cur;   /* the row last parsed */
+	size_t next;            /* the index of the row at `at` */
+	size_t at;              /* where the parser goes on */
+	long line;              /* the text line at `at` */
+	long start;             /* the line where the current row starts */
 	int in_row;
-	char **blks;            /* every block; the last is being filled */
-	size_t nblks, blk_used, blk_cap;
+	int row_done, fini_done;
+	size_t keep;            /* cells kept of a row (0: none) */
+	char *headtext;         /* the cells of head: their bytes, NULs */
+	char *text;             /* the cells of cur: their bytes, NULs */
+	size_t ntext, captext;
+	size_t cellcap;
+	size_t *offs;           /* cur's cells in text while it is parsed */
+	size_t offcap;
+	void *csv;              /* the libcsv parser (struct csv_parser) */
+	size_t csv_step;
 };
 
 struct sheet_colspec {
@@ -185,14 +200,25 @@ int sheet_has_bom(const char *buf, size_t len);
 int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 		size_t *len, int *absent);
 
+/* Adds one config file to the config's digest, in the form every state's
+ * inputs digests hold: its name with the NUL, then "-" when the file is
+ * absent, else its bytes and their count (a uint64_t as in memory). md
+ * NULL does nothing. The bytes are those just read and parsed, so the
+ * digest a close records is of the config it used (a file edited while
+ * settle runs cannot slip in). */
+struct sha256;
+void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
+		      size_t len, int absent);
+
 /* ---- sheets ---- */
 
 /* Reads dir/name and maps its header to cols (ncols <= SHEET_MAX_COLS,
  * not copied). An optional file that is missing or has no bytes but
- * blanks sets s->absent. s is filled even on error: sheet_close it. */
+ * blanks sets s->absent. The bytes read are added to md (may be NULL;
+ * sheet_digest_add). s is filled even on error: sheet_close it. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct err *e);
+	       struct sha256 *md, struct err *e);
 
 /* Frees what s holds and leaves it empty. */
 void sheet_close(struct sheet *s);

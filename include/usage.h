@@ -125,10 +125,45 @@ void usage_set_fast(struct usage_reader *r, int on);
 /* Closes the reader; NULL does nothing. */
 void usage_free(struct usage_reader *r);
 
-/* SHA-256 (sha256.h) and size of the file's raw bytes.
- * Returns 0, or ST_ERROR with e filled (as usage_open, a path that is not
- * a regular file is refused). */
+/* What a file was when it was hashed: which file (device, inode), its
+ * size and its mtime. A file read for its records must still be that file
+ * with those values, and its bytes must hash the same, or the read fails:
+ * a file rewritten or appended to while settle reads it never registers
+ * records under a digest they do not come from. */
+struct usage_stamp {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+};
+
+/* The stamp of an open file; 0, or -1 with errno set. */
+int usage_stamp_of(int fd, struct usage_stamp *st);
+
+/* 1 if the two stamps are of the same file, unchanged. */
+int usage_stamp_same(const struct usage_stamp *a, const struct usage_stamp *b);
+
+/* Fills e with the message of a file that changed while read and returns
+ * ST_ERROR: "usage file 'F' changed while settle read it (size, mtime or
+ * bytes); nothing of it counts: ingest it again once it is complete". */
+int usage_changed(struct err *e, const char *path);
+
+/* SHA-256 (sha256.h) and size of the file's raw bytes, and its stamp
+ * (taken at open; a file whose stamp differs after the read fails with
+ * usage_changed's message). fd NULL: the file is closed; else *fd is the
+ * open descriptor, for usage_open_fd (the caller owns it). Returns 0, or
+ * ST_ERROR with e filled (as usage_open, a path that is not a regular
+ * file is refused). */
 int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
-		      struct err *e);
+		      struct usage_stamp *st, int *fd, struct err *e);
+
+/* A reader over fd (from usage_file_digest or gzsrc_open_regular; the
+ * reader owns it and reads it from its start), named path in messages,
+ * that hashes every raw byte it reads: usage_raw_digest. */
+struct usage_reader *usage_open_fd(int fd, const char *path,
+				   const struct usage_opts *o);
+
+/* After usage_read of a usage_open_fd reader: the SHA-256 and count of
+ * the raw bytes read. Returns 0, or -1 for another reader. */
+int usage_raw_digest(struct usage_reader *r, unsigned char sha[32],
+		     uint64_t *size);
 
 #endif

@@ -2,7 +2,8 @@
 # crashtest: kill `settle run` at many points, rerun it, and check that the
 # result is exactly that of one clean run (SPEC section 9).
 #
-#   scripts/crashtest.sh [--points N] [--records R] [--keep] [--verbose]
+#   scripts/crashtest.sh [--points N] [--timed T] [--records R] [--keep]
+#                        [--verbose]
 #
 # Data: build/gen-usage writes two gzip files of R/2 records each (level 0,
 # stored blocks: about 103 bytes per record, and the checkpoint interval
@@ -28,27 +29,44 @@
 # spread over 1..that count, both ends included. A tenth of the points are
 # double faults: a second kill during the first rerun, then a clean rerun.
 #
+# Timed kills (--timed T, per scenario): the steps above are counted in
+# calls, and a close calls close-commit once, so they say little of where
+# in time a run dies (rating, settling, rendering have no step). So T more
+# kills per scenario come from outside, as kill -9 would: the run starts
+# and gets SIGKILL at an instant of the clean run's wall time, half of
+# them spread evenly over its ingest (timed by a clean `settle ingest` of
+# the same files) and half over its close (the rest of the run; scenario
+# B: the re-settlement of October and November's close). Each is then
+# rerun and compared like
+# the others; the summary counts where the kills landed (in the ingest,
+# in the close, or after the run had ended). Give enough --records for a
+# run of several seconds (make crashtest: 2 000 000, about 2 s a run on
+# two cores; make test: 30 000, a short run, the kills still spread).
+#
 # Prints one line per failure (and per point with --verbose), then
 # "crashtest: N passed, N failed" with the number of distinct kill points
 # and the time taken; exits 1 on any failure. The work directory (tens of
 # MB) is removed unless --keep is given.
 set -u
 points=60
+timed=0
 records=200000
 keep=0
 verbose=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--points) points=$2; shift 2 ;;
+	--timed) timed=$2; shift 2 ;;
 	--records) records=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--verbose|-v) verbose=1; shift ;;
-	*) echo "usage: scripts/crashtest.sh [--points N] [--records R]" \
-		"[--keep] [--verbose]" >&2; exit 2 ;;
+	*) echo "usage: scripts/crashtest.sh [--points N] [--timed T]" \
+		"[--records R] [--keep] [--verbose]" >&2; exit 2 ;;
 	esac
 done
-case $points$records in *[!0-9]*|'')
-	echo "crashtest: --points and --records take numbers" >&2; exit 2 ;;
+case $points$timed$records in *[!0-9]*|'')
+	echo "crashtest: --points, --timed and --records take numbers" >&2
+	exit 2 ;;
 esac
 [ "$points" -ge 4 ] || { echo "crashtest: --points must be >= 4" >&2; exit 2; }
 [ "$records" -ge 100 ] || { echo "crashtest: --records must be >= 100" >&2; exit 2; }
@@ -68,6 +86,9 @@ pass=0
 fail=0
 tried=0         # distinct kill points that did kill
 missed=0        # points past the step's last call (ran to the end)
+t_ingest=0      # timed kills that landed in the ingest,
+t_close=0       # in the close,
+t_late=0        # after the run had ended
 
 say() { [ $verbose = 1 ] && echo "$@"; return 0; }
 
@@ -133,13 +154,50 @@ run() {
 
 status() { ( cd "$1" && "$SETTLE" status --db s.db 2>&1 ); }
 
-# reference: clean runs
+now_ms() { date +%s%3N; }
+
+# kill_at DIR SCENARIO MS: starts the scenario's run in DIR and sends it
+# SIGKILL after MS milliseconds; returns 0 when that killed it.
+kill_at() {
+	if [ "$2" = A ]; then
+		period=2026-10; files=$FILES_A
+	else
+		period=2026-11; files=$FILES_B
+	fi
+	# exec: $! is settle itself
+	( cd "$1" && exec "$SETTLE" run --db s.db --checkpoint-mib 1 \
+		--config config --period $period --out out $files ) \
+		>>"$1/log" 2>&1 &
+	pid=$!
+	sleep "$(awk -v ms="$3" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	kill -KILL $pid 2>/dev/null
+	wait $pid
+	[ $? -eq 137 ]
+}
+
+# reference: clean runs, timed
 setup "$work/refA" A
+t0=$(now_ms)
 run "$work/refA" A || { echo "crashtest: clean run A failed:"; cat "$work/refA/log"; exit 1; }
+msA=$(($(now_ms) - t0))
 status "$work/refA" > "$work/refA.status"
 setup "$work/refB" B
+t0=$(now_ms)
 run "$work/refB" B || { echo "crashtest: clean run B failed:"; cat "$work/refB/log"; exit 1; }
+msB=$(($(now_ms) - t0))
 status "$work/refB" > "$work/refB.status"
+# how long the ingest part takes: a clean ingest of the same files
+for sc in A B; do
+	setup "$work/ing$sc" $sc
+	[ $sc = A ] && files=$FILES_A || files=$FILES_B
+	t0=$(now_ms)
+	( cd "$work/ing$sc" && "$SETTLE" ingest --db s.db --checkpoint-mib 1 \
+		$files ) >/dev/null 2>&1
+	eval "ing$sc=\$((\$(now_ms) - t0))"
+	rm -rf "$work/ing$sc"
+done
+echo "crashtest: $records records; a clean run takes $msA ms (A: ingest" \
+	"$ingA ms), $msB ms (B: ingest $ingB ms)"
 
 # kills SCENARIO STEP N: does the fault STEP:N kill the run?
 kills() {
@@ -233,6 +291,56 @@ point() {
 	fi
 	check "$dir" "$1" "$label"
 }
+
+# timed_point SCENARIO MS: SIGKILL the run after MS ms, rerun, compare.
+timed_point() {
+	label="$1 killed at $2 ms"
+	dir=$work/tm-$1-$2
+	setup "$dir" "$1"
+	# (2>/dev/null: the shell's "Killed" notice)
+	if kill_at "$dir" "$1" "$2" 2>/dev/null; then
+		tried=$((tried + 1))
+		# the ingest was done when every file is what the clean
+		# run's status says
+		if [ "$(status "$dir" | grep '^file')" = \
+		     "$(grep '^file' "$work/ref$1.status")" ]; then
+			t_close=$((t_close + 1)); where="in the close"
+		else
+			t_ingest=$((t_ingest + 1)); where="in the ingest"
+		fi
+		say "note $label: $where"
+	else
+		missed=$((missed + 1)); t_late=$((t_late + 1))
+		say "note $label: the run had ended"
+	fi
+	run "$dir" "$1"; rc=$?
+	if [ $rc -ne 0 ]; then
+		fail=$((fail + 1))
+		echo "FAIL $label: rerun exit $rc"
+		tail -n 5 "$dir/log" | sed 's/^/    /'
+		return
+	fi
+	check "$dir" "$1" "$label"
+}
+
+ti=$((timed / 2))        # kills in the ingest, per scenario
+tc=$((timed - ti))       # in the close
+for sc in A B; do
+	if [ $sc = A ]; then ms=$msA; mi=$ingA; else ms=$msB; mi=$ingB; fi
+	[ "$mi" -lt "$ms" ] || mi=$((ms / 2))
+	i=1
+	while [ $i -le $ti ]; do
+		timed_point $sc $((mi * i / (ti + 1)))
+		i=$((i + 1))
+	done
+	i=1
+	while [ $i -le $tc ]; do
+		timed_point $sc $((mi + (ms - mi) * i / (tc + 1)))
+		i=$((i + 1))
+	done
+done
+[ "$timed" -gt 0 ] && echo "crashtest: timed kills: $t_ingest in the" \
+	"ingest, $t_close in the close, $t_late after the run's end"
 
 # ---------- plan ----------
 double=$((points / 10))

@@ -1,6 +1,7 @@
 /* balance: balances before a period, and arrears after a close. */
 #include "balance.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +10,29 @@
 #include "ts.h"
 #include "banned.h"
 
-/* Sum of the payments of a (tenant, currency) before as_of. Payments are
- * sorted by (tenant, currency, ts, id): a binary search to the first one,
- * then a walk while they are the account's and before as_of. */
-static dec_t payments_before(const struct catalog *cat, const char *tenant,
-			     const char *currency, int64_t as_of)
+/* "balance overflow for tenant 'T' (CUR) in YYYY-MM (...)": every sum
+ * of money here is checked, and one that does not fit stops the command
+ * (SPEC 2: never a wrapped or dropped number). */
+static int overflow(struct err *e, const struct account *a, int p)
 {
+	char ym[16];
+
+	ts_period_format(p, 1, ym);
+	return err_set(e, ST_ERROR, "balance overflow for tenant '%s' (%s) in "
+		       "%s (opening balance, payments or invoices too large)",
+		       a->tenant, a->currency, ym);
+}
+
+/* The opening balance plus the payments of a (tenant, currency) before
+ * as_of, into *out; -1 when the sum overflows. Payments are sorted by
+ * (tenant, currency, ts, id): a binary search to the first one, then a
+ * walk while they are the account's and before as_of. */
+static int credits_before(const struct catalog *cat, const struct account *a,
+			  int64_t as_of, dec_t *out)
+{
+	const char *tenant = a->tenant, *currency = a->currency;
 	size_t lo = 0, hi = cat->npayments;
-	dec_t sum = 0;
+	dec_t sum = a->opening_balance;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -36,9 +52,11 @@ static dec_t payments_before(const struct catalog *cat, const char *tenant,
 		if (strcmp(p->tenant, tenant) != 0 ||
 		    strcmp(p->currency, currency) != 0 || p->ts >= as_of)
 			break;
-		dec_add(sum, p->amount, &sum);
+		if (dec_add(sum, p->amount, &sum))
+			return -1;
 	}
-	return sum;
+	*out = sum;
+	return 0;
 }
 
 /* Current totals of final invoices of periods before p, per account,
@@ -120,27 +138,26 @@ int balance_before(struct store *s, const struct catalog *cat,
 	}
 	for (i = 0; i < n && !rc; i++) {
 		const struct account *a = accts[i];
-		dec_t b = a->opening_balance;
+		dec_t b = 0;
 
-		if (dec_add(b, payments_before(cat, a->tenant, a->currency,
-					       as_of), &b) ||
+		if (credits_before(cat, a, as_of, &b) ||
 		    dec_sub(b, finals_of(&f, a->tenant, a->currency), &b))
-			rc = err_set(e, ST_ERROR, "balance of '%s' overflows",
-				     a->tenant);
+			rc = overflow(e, a, p);
 		out[i] = b;
 	}
 	finals_release(&f);
 	return rc;
 }
 
-void balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
+int balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
 {
 	dec_t avail = before > 0 ? before : 0;
 
 	inv->balance_before = before;
 	inv->paid_from_balance = total < avail ? total : avail;
+	/* paid_from_balance is total or between 0 and total: no overflow */
 	inv->amount_due = total - inv->paid_from_balance;
-	inv->balance_after = before - total;
+	return dec_sub(before, total, &inv->balance_after) ? -1 : 0;
 }
 
 int balance_dates(const struct catalog *cat, int p, char issue[11],
@@ -195,20 +212,25 @@ int balance_terms(const struct catalog *cat, int p,
 	return 0;
 }
 
-void balance_header(struct report_invoice *h, const struct final_terms *t,
-		    dec_t before)
+int balance_header(struct report_invoice *h, const struct final_terms *t,
+		   dec_t before, const struct account *a, int p, struct err *e)
 {
 	h->net = t->net;
 	h->tax = t->tax;
-	h->total = t->net + t->tax;
 	memcpy(h->issue_date, t->issue_date, sizeof(h->issue_date));
 	memcpy(h->due_date, t->due_date, sizeof(h->due_date));
-	balance_invoice(h, before, h->total);
+	if (dec_add(t->net, t->tax, &h->total))
+		return err_set(e, ST_ERROR, "tax of the invoice of '%s' (%s) "
+			       "overflows", a->tenant, a->currency);
+	if (balance_invoice(h, before, h->total))
+		return overflow(e, a, p);
+	return 0;
 }
 
 /* One account's walk over its final invoices, oldest period first. */
 struct walk {
 	const struct account *a;
+	int p;              /* the period closed */
 	struct err *e;
 	dec_t bal;          /* credits - totals so far */
 	dec_t paid;         /* credits left to pay invoices with */
@@ -224,8 +246,7 @@ static int walk_invoice(void *ctx, int period, int64_t number, dec_t total,
 	struct walk *w = ctx;
 
 	if (dec_sub(w->bal, total, &w->bal))
-		return err_set(w->e, ST_ERROR, "balance of '%s' overflows",
-			       w->a->tenant);
+		return overflow(w->e, w->a, w->p);
 	if (w->found || total <= 0)
 		return 0;
 	if (w->paid >= total) {
@@ -282,18 +303,22 @@ int balance_arrears(struct final *f, const struct catalog *cat, int p,
 	for (i = 0; i < cat->naccounts; i++) {
 		const struct account *a = &cat->accounts[i];
 		struct walk w;
-		dec_t credit = a->opening_balance;
+		dec_t credit = 0;
 
-		dec_add(credit, payments_before(cat, a->tenant, a->currency,
-						as_of), &credit);
+		if (credits_before(cat, a, as_of, &credit))
+			return overflow(e, a, p);
 		memset(&w, 0, sizeof(w));
 		w.a = a;
+		w.p = p;
 		w.e = e;
 		w.bal = credit;
 		w.paid = credit;
 		if (final_account_invoices(f, a->tenant, a->currency, p,
 					   prefix, walk_invoice, &w, e))
 			return ST_ERROR;
+		/* the outstanding amount is -bal */
+		if (w.bal == INT64_MIN)
+			return overflow(e, a, p);
 		if (w.bal >= 0)
 			continue;
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));

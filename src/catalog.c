@@ -9,6 +9,7 @@
 
 #include "agg.h"
 #include "catalog_int.h"
+#include "fault.h"
 #include "iso4217.h"
 #include "mem.h"
 #include "sha256.h"
@@ -249,7 +250,9 @@ static int check_priced(struct sheet *s, const struct catalog *cat)
 	size_t i;
 
 	for (i = 1; i < s->t.nrows; i++) {
-		r = &s->t.rows[i];
+		/* every row passed load_items: only fetched again here */
+		if (sheet_row_at(s, i, &r))
+			return ST_ERROR;
 		x = sheet_col(s, r, IT_ITEM);
 		it = cat_find_item(cat, x.v, strlen(x.v));
 		if (it && it->ngroups == 0) {
@@ -599,10 +602,11 @@ static int load_payments(struct sheet *s, struct catalog *cat)
 static int load_sheet(const char *dir, const char *name,
 		      const struct sheet_colspec *cols, int ncols, int optional,
 		      int (*load)(struct sheet *, struct catalog *),
-		      struct catalog *cat, struct sheet_warns *w, struct err *e)
+		      struct catalog *cat, struct sheet_warns *w,
+		      struct sha256 *md, struct err *e)
 {
 	struct sheet s;
-	int rc = sheet_open(&s, dir, name, cols, ncols, optional, e);
+	int rc = sheet_open(&s, dir, name, cols, ncols, optional, md, e);
 
 	if (!rc && !s.absent) {
 		sheet_unknown_columns(&s, w);
@@ -614,17 +618,17 @@ static int load_sheet(const char *dir, const char *name,
 
 /* Everything after items.csv and prices.csv. */
 static int load_rest(const char *dir, struct catalog *cat,
-		     struct sheet_warns *w, struct err *e)
+		     struct sheet_warns *w, struct sha256 *md, struct err *e)
 {
 	int rc = load_sheet(dir, "accounts.csv", account_cols, AC_NCOLS, 0,
-			    load_accounts, cat, w, e);
+			    load_accounts, cat, w, md, e);
 
 	if (!rc)
 		rc = load_sheet(dir, "packages.csv", package_cols, PK_NCOLS, 0,
-				load_packages, cat, w, e);
+				load_packages, cat, w, md, e);
 	if (!rc)
 		rc = load_sheet(dir, "payments.csv", payment_cols, PY_NCOLS, 1,
-				load_payments, cat, w, e);
+				load_payments, cat, w, md, e);
 	return rc;
 }
 
@@ -632,28 +636,33 @@ int catalog_load(const char *dir, struct catalog *cat, struct err *e)
 {
 	struct sheet_warns w = { 0 };
 	struct sheet items;
+	struct sha256 md;
 	int rc;
 
 	memset(cat, 0, sizeof(*cat));
-	rc = settings_load(dir, &cat->set, &w, e);
+	/* each file is read once: its digest is of the bytes parsed, in
+	 * the order settings, items, prices, accounts, packages, payments */
+	sha256_init(&md);
+	rc = settings_load(dir, &cat->set, &w, &md, e);
 	/* items.csv stays open until prices.csv is read: an item without a
 	 * price group is reported at its own row. */
 	memset(&items, 0, sizeof(items));
 	if (!rc)
 		rc = sheet_open(&items, dir, "items.csv", item_cols, IT_NCOLS,
-				0, e);
+				0, &md, e);
 	if (!rc) {
 		sheet_unknown_columns(&items, &w);
 		rc = load_items(&items, cat);
 	}
 	if (!rc)
 		rc = load_sheet(dir, "prices.csv", cat_price_cols,
-				cat_price_ncols, 0, cat_load_prices, cat, &w, e);
+				cat_price_ncols, 0, cat_load_prices, cat, &w, &md,
+				e);
 	if (!rc)
 		rc = check_priced(&items, cat);
 	sheet_close(&items);
 	if (!rc)
-		rc = load_rest(dir, cat, &w, e);
+		rc = load_rest(dir, cat, &w, &md, e);
 	if (rc) {
 		sheet_warns_free(&w);
 		catalog_release(cat);
@@ -661,6 +670,8 @@ int catalog_load(const char *dir, struct catalog *cat, struct err *e)
 	}
 	cat->warnings = w.msg;
 	cat->nwarnings = w.n;
+	sha256_final(&md, cat->digest);
+	fault_point("config-read");
 	return 0;
 }
 
@@ -714,43 +725,4 @@ void catalog_release(struct catalog *cat)
 	free(cat->warnings);
 	settings_release(&cat->set);
 	memset(cat, 0, sizeof(*cat));
-}
-
-int catalog_digest(const char *dir, unsigned char sha[32], struct err *e)
-{
-	static const char *const names[] = {
-		"settings.conf", "items.csv", "prices.csv", "accounts.csv",
-		"packages.csv", "payments.csv" };
-	struct sha256 md;
-	size_t i;
-	int rc = 0;
-
-	sha256_init(&md);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]) && !rc; i++) {
-		char *path = sheet_join(dir, names[i]), buf[65536];
-		FILE *f = fopen(path, "rb");
-		uint64_t total = 0;
-		size_t k;
-
-		sha256_update(&md, names[i], strlen(names[i]) + 1);
-		if (!f) {
-			if (errno != ENOENT)
-				rc = err_set(e, ST_ERROR, "cannot open '%s': %s",
-					     path, strerror(errno));
-			sha256_update(&md, "-", 1);
-			free(path);
-			continue;
-		}
-		while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
-			sha256_update(&md, buf, k);
-			total += k;
-		}
-		if (ferror(f))
-			rc = err_set(e, ST_ERROR, "cannot read '%s'", path);
-		sha256_update(&md, &total, sizeof(total));
-		fclose(f);
-		free(path);
-	}
-	sha256_final(&md, sha);
-	return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
 #include "catalog_int.h"
 #include "mem.h"
 #include "ts.h"
@@ -91,10 +92,36 @@ static int check_tier(struct sheet *s, const struct sheet_row *r,
 	return 0;
 }
 
+/* Where each (item, filter text) group is, so that finding a row's group
+ * costs the same with 10 groups or 100 000 (a walk over the item's groups
+ * made loading quadratic). */
+struct gindex {
+	struct strtab *filters;   /* filter texts, by id */
+	struct agg *keys;         /* (item, filter id) -> dense index */
+	size_t *group;            /* dense index -> the group's index */
+	size_t cap;
+};
+
+struct gkey {
+	uint64_t item;            /* index in cat->items */
+	uint64_t filter;          /* id in filters */
+};
+
+/* Grows arrays that gain one element at a time by doubling: their
+ * capacity is the power of two at or above their count, so no field
+ * holds it. */
+static void *grow_one(void *p, size_t n, size_t elem)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		p = xrealloc(p, (n ? 2 * n : 1) * elem);
+	return p;
+}
+
 /* The group of item it with filter text xf, made (and its filter
  * parsed) when new; its label is the row's label cell or the filter. */
 static int group_of(struct sheet *s, const struct sheet_row *r,
-		    struct item *it, struct price_group **out)
+		    struct item *it, size_t item_index, struct gindex *ix,
+		    struct price_group **out)
 {
 	struct sheet_val xf = sheet_col(s, r, PR_FILTER);
 	struct sheet_val xl = sheet_col(s, r, PR_LABEL);
@@ -102,12 +129,15 @@ static int group_of(struct sheet *s, const struct sheet_row *r,
 	struct price_group *g;
 	struct pred *preds;
 	const char *why = "";
-	size_t gi, np;
-	int rc;
+	struct gkey k;
+	size_t gi, np, d;
+	int rc, added;
 
-	for (gi = 0; gi < it->ngroups; gi++)
-		if (strcmp(it->groups[gi].filter, xf.v) == 0)
-			break;
+	memset(&k, 0, sizeof(k));
+	k.item = item_index;
+	k.filter = strtab_put(ix->filters, xf.v, strlen(xf.v));
+	d = agg_put(ix->keys, &k, &added);
+	gi = added ? it->ngroups : ix->group[d];
 	if (gi < it->ngroups) {
 		g = &it->groups[gi];
 		if (strcmp(g->label, label) != 0)
@@ -126,8 +156,9 @@ static int group_of(struct sheet *s, const struct sheet_row *r,
 	if (rc < 0)
 		return sheet_fail(xf.c, xf.name, "bad filter '%s' (%s)",
 				  SHEET_Q(xf.v), why);
-	it->groups = xrealloc(it->groups,
-			      (it->ngroups + 1) * sizeof(*it->groups));
+	xgrow((void **)&ix->group, &ix->cap, d + 1, sizeof(*ix->group));
+	ix->group[d] = it->ngroups;
+	it->groups = grow_one(it->groups, it->ngroups, sizeof(*it->groups));
 	g = &it->groups[it->ngroups++];
 	memset(g, 0, sizeof(*g));
 	g->filter = xstrdup(xf.v);
@@ -157,7 +188,7 @@ static int version_of(struct sheet *s, const struct sheet_row *r,
 	for (i = 0; i < g->nversions && g->versions[i].from < from; i++)
 		;
 	if (i == g->nversions || g->versions[i].from != from) {
-		g->versions = xrealloc(g->versions, (g->nversions + 1) *
+		g->versions = grow_one(g->versions, g->nversions,
 				       sizeof(*g->versions));
 		memmove(&g->versions[i + 1], &g->versions[i],
 			(g->nversions - i) * sizeof(*g->versions));
@@ -171,7 +202,7 @@ static int version_of(struct sheet *s, const struct sheet_row *r,
 }
 
 static int price_row(struct sheet *s, const struct sheet_row *r,
-		     struct catalog *cat)
+		     struct catalog *cat, struct gindex *ix)
 {
 	struct sheet_val xi = sheet_col(s, r, PR_ITEM);
 	struct sheet_val xto = sheet_col(s, r, PR_TO);
@@ -185,7 +216,8 @@ static int price_row(struct sheet *s, const struct sheet_row *r,
 	it = cat_find_item(cat, xi.v, strlen(xi.v));
 	if (!it)
 		return sheet_fail(xi.c, xi.name, "unknown item '%s'", SHEET_Q(xi.v));
-	if (group_of(s, r, it, &g) || version_of(s, r, g, &v))
+	if (group_of(s, r, it, (size_t)(it - cat->items), ix, &g) ||
+	    version_of(s, r, g, &v))
 		return ST_ERROR;
 	v->line = r->line;
 
@@ -200,7 +232,7 @@ static int price_row(struct sheet *s, const struct sheet_row *r,
 	    sheet_val_dec(sheet_col(s, r, PR_FLAT), 0, 0, &t.flat_fee) ||
 	    check_tier(s, r, it, v, &t))
 		return ST_ERROR;
-	v->tiers = xrealloc(v->tiers, (v->ntiers + 1) * sizeof(*v->tiers));
+	v->tiers = grow_one(v->tiers, v->ntiers, sizeof(*v->tiers));
 	v->tiers[v->ntiers++] = t;
 	return 0;
 }
@@ -241,14 +273,21 @@ static int check_open(struct sheet *s, const struct catalog *cat)
 int cat_load_prices(struct sheet *s, struct catalog *cat)
 {
 	const struct sheet_row *r;
+	struct gindex ix;
 	size_t i;
 	int rc = 0;
 
+	memset(&ix, 0, sizeof(ix));
+	ix.filters = strtab_new();
+	ix.keys = agg_new(sizeof(struct gkey));
 	for (i = 1; i < s->t.nrows && !rc; i++) {
 		rc = sheet_row_at(s, i, &r);
 		if (!rc)
-			rc = price_row(s, r, cat);
+			rc = price_row(s, r, cat, &ix);
 	}
+	strtab_free(ix.filters);
+	agg_free(ix.keys);
+	free(ix.group);
 	return rc ? rc : check_open(s, cat);
 }
 

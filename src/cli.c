@@ -56,12 +56,12 @@ static int die_usage(const char *cmd, const char *fmt, ...)
 static int die_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	fprintf(stderr, "settle: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "settle: %s\n", ERR_SHOW(msg));
 	help_synopsis(stderr, cmd);
 	return ST_USAGE;
 }
@@ -312,10 +312,10 @@ static int cmd_forget(struct store *s, const struct opts *o,
 		if (r < 0)
 			goto fail;
 		if (r)
-			printf("forgot %s\n", o->files[i]);
+			printf("forgot %s\n", ERR_SHOW(o->files[i]));
 		else
 			fprintf(stderr, "settle: warning: '%s' is not "
-				"registered\n", o->files[i]);
+				"registered\n", ERR_SHOW(o->files[i]));
 	}
 	if (store_commit(s, &e))
 		goto fail;
@@ -360,7 +360,7 @@ static int cmd_invoice(struct store *s, const struct opts *o,
 		goto out;
 	ts_period_format(o->period, 1, period);
 	printf("draft %s: %zu invoices written to %s\n", period, res.invoices,
-	       res.dir);
+	       ERR_SHOW(res.dir));
 	warn_failed(g);
 	rc = ST_OK;
 out:
@@ -379,10 +379,11 @@ static void print_incomplete(const struct guard_file *f, size_t n)
 		if (f[i].unfinished)
 			fprintf(stderr, "  unfinished: '%s' (interrupted after "
 				"%llu records; settle ingest resumes it)\n",
-				f[i].path, (unsigned long long)f[i].records);
+				ERR_SHOW(f[i].path),
+				(unsigned long long)f[i].records);
 		else
-			fprintf(stderr, "  failed: '%s' (%s)\n", f[i].path,
-				f[i].why);
+			fprintf(stderr, "  failed: '%s' (%s)\n",
+				ERR_SHOW(f[i].path), ERR_SHOW(f[i].why));
 }
 
 /* ", 1 adjustment (CNY -3.00, USD 1.00)" or ", 0 adjustments". */
@@ -458,7 +459,7 @@ static int close_work(struct store *s, const struct opts *o,
 
 	memset(&res, 0, sizeof(res));
 	cli_engine_opts(&eo);
-	if (ledger_inputs_cfg(s, o->config, inputs, eo.config, e) ||
+	if (ledger_inputs_cfg(s, cat->digest, inputs, eo.config, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
 	    (!same && resume_unchanged(s, o->period, eo.config,
 				       eo.full_replay, o->out, &same, e)) ||
@@ -610,7 +611,8 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	/* config warnings (unknown columns and keys) come first; they never
 	 * change the exit code */
 	for (i = 0; i < cat.nwarnings; i++)
-		fprintf(stderr, "settle: warning: %s\n", cat.warnings[i]);
+		fprintf(stderr, "settle: warning: %s\n",
+			ERR_SHOW(cat.warnings[i]));
 	s = store_open(o.db, mode, &e);
 	if (!s) {
 		rc = cli_report_err(&e);

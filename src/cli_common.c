@@ -11,7 +11,8 @@
 
 int cli_report_err(const struct err *e)
 {
-	fprintf(stderr, "settle: %s\n", e->msg[0] ? e->msg : err_str(e->code));
+	fprintf(stderr, "settle: %s\n",
+		e->msg[0] ? ERR_SHOW(e->msg) : err_str(e->code));
 	return e->code ? e->code : ST_ERROR;
 }
 

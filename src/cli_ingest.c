@@ -91,7 +91,7 @@ static int count_rejects(struct store *s, const struct ingest_file *f,
 	err_clear(&e);
 	if (any && store_rejects(s, on_reject_row, out, &e)) {
 		fprintf(stderr, "settle: warning: cannot count the rejects: "
-			"%s\n", e.msg);
+			"%s\n", ERR_SHOW(e.msg));
 		free(out->c);
 		return -1;
 	}
@@ -110,7 +110,7 @@ static void warn_rejects(const struct ingest_file *f,
 			     f->outcome != ING_REPLACED))
 		return;
 	fprintf(stderr, "settle: warning: '%s': %llu record%s rejected (",
-		f->path, (unsigned long long)f->rejected,
+		ERR_SHOW(f->path), (unsigned long long)f->rejected,
 		f->rejected == 1 ? "" : "s");
 	for (k = 0; k < REJ_COUNT; k++) {
 		if (!c->by[k])
@@ -158,12 +158,12 @@ int cli_ingest(struct store *s, char **files, int nfiles, int jobs,
 			failed = 1;
 			fprintf(stderr, "settle: %s: %s\n",
 				f[i].outcome == ING_FAILED ? "file failed" :
-				"cannot read file", f[i].msg);
+				"cannot read file", ERR_SHOW(f[i].msg));
 			break;
 		case ING_DUPLICATE:
 			fprintf(stderr, "settle: warning: '%s' has the same "
-				"content as '%s': skipped\n", f[i].path,
-				f[i].dup_of);
+				"content as '%s': skipped\n",
+				ERR_SHOW(f[i].path), ERR_SHOW(f[i].dup_of));
 			break;
 		default:
 			break;
@@ -172,7 +172,7 @@ int cli_ingest(struct store *s, char **files, int nfiles, int jobs,
 			warn_rejects(&f[i], &rej.c[i]);
 		if (rc == 0 && f[i].outcome != ING_UNREADABLE)
 			printf("%-10s %s: %llu record%s, %llu rejected%s\n",
-			       outcome_word(f[i].outcome), f[i].path,
+			       outcome_word(f[i].outcome), ERR_SHOW(f[i].path),
 			       (unsigned long long)f[i].records,
 			       f[i].records == 1 ? "" : "s",
 			       (unsigned long long)f[i].rejected,

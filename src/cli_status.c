@@ -80,7 +80,7 @@ static int stale_by_config(struct store *s, const char *config,
 	memset(&res, 0, sizeof(res));
 	cli_engine_opts(&eo);
 	if (catalog_load(config, &cat, e) || store_dry_writes(s, e) ||
-	    ledger_inputs(s, config, inputs, e) ||
+	    ledger_inputs(s, cat.digest, inputs, e) ||
 	    !(g = engine_load(s, &cat, &eo, e)) ||
 	    ledger_close(s, &cat, g, st->per[st->nper - 1].period, inputs, "",
 			 1, &res, e))
@@ -130,7 +130,7 @@ static void print_text(const char *db, int schema, const struct status *st)
 {
 	size_t i;
 
-	printf("state %s (schema %d)\n", db, schema);
+	printf("state %s (schema %d)\n", ERR_SHOW(db), schema);
 	for (i = 0; i < st->nper; i++) {
 		const struct final_status *p = &st->per[i];
 		char ym[16];
@@ -146,14 +146,15 @@ static void print_text(const char *db, int schema, const struct status *st)
 
 		if (f->state == FILE_OK)
 			printf("file %s ok: %llu record%s, %llu rejected\n",
-			       f->path, (unsigned long long)f->records,
+			       ERR_SHOW(f->path), (unsigned long long)f->records,
 			       f->records == 1 ? "" : "s",
 			       (unsigned long long)f->rejected);
 		else if (f->state == FILE_FAILED)
-			printf("file %s failed: %s\n", f->path, f->error);
+			printf("file %s failed: %s\n", ERR_SHOW(f->path),
+			       ERR_SHOW(f->error));
 		else
 			printf("file %s unfinished: checkpoint after %llu "
-			       "records (%llu bytes read)\n", f->path,
+			       "records (%llu bytes read)\n", ERR_SHOW(f->path),
 			       (unsigned long long)f->ck_records,
 			       (unsigned long long)f->ck_raw);
 	}
@@ -236,7 +237,7 @@ int cli_status(struct store *s, const char *db, const char *config,
 	else
 		rc = gather(s, config, &st, &e);
 	if (rc) {
-		fprintf(stderr, "settle: %s\n", e.msg[0] ? e.msg :
+		fprintf(stderr, "settle: %s\n", e.msg[0] ? ERR_SHOW(e.msg) :
 			err_str(e.code));
 		status_release(&st);
 		return e.code ? e.code : ST_ERROR;

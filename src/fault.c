@@ -28,6 +28,8 @@ static void load(void)
 		signo = SIGTERM;
 	else if (sig && strcmp(sig, "INT") == 0)
 		signo = SIGINT;
+	else if (sig && strcmp(sig, "STOP") == 0)
+		signo = SIGSTOP;
 
 	if (!v || !(colon = strrchr(v, ':')) || (size_t)(colon - v) >=
 	    sizeof(step_name))

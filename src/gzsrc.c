@@ -39,6 +39,7 @@
 #endif
 
 #include "mem.h"
+#include "sha256.h"
 #include "banned.h"
 
 #define READ_SIZE (256u * 1024u)   /* default raw read size */
@@ -72,6 +73,7 @@ struct gzsrc {
 	uint64_t skip;       /* a zlib replay drops text below this */
 	uint64_t pub_out;    /* text published */
 	uint64_t mem_gz, mem_text; /* gz_in and prod_out where a member began */
+	struct sha256 *md;   /* gzsrc_hash: every raw byte read, or NULL */
 	size_t read_size;
 	unsigned char *raw;
 	size_t raw_cap;
@@ -163,6 +165,20 @@ static ssize_t raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
 	}
 	if (n < 0)
 		return -1;
+	/* the bytes parsed are the bytes hashed (ingest compares them with
+	 * the digest it registers), each once: after igzip hands a member
+	 * back to zlib, the bytes read again below raw_hi are not hashed
+	 * again */
+	if (s->md && n > 0) {
+		uint64_t from = s->raw_read, to = s->raw_read + (uint64_t)n;
+
+		if (from < s->raw_hi)
+			from = s->raw_hi < to ? s->raw_hi : to;
+		if (to > from)
+			sha256_update(s->md, s->raw + *avail +
+				      (size_t)(from - s->raw_read),
+				      (size_t)(to - from));
+	}
 	*avail += (size_t)n;
 	s->raw_read += (uint64_t)n;
 	return n;
@@ -769,6 +785,31 @@ struct gzsrc *gzsrc_open(const char *path, const struct gzsrc_limits *lim,
 	return fd < 0 ? NULL : src_new(path, fd, lim);
 }
 
+struct gzsrc *gzsrc_open_fd(int fd, const char *path,
+			    const struct gzsrc_limits *lim)
+{
+	return src_new(path, fd, lim);
+}
+
+void gzsrc_hash(struct gzsrc *s)
+{
+	if (!s->md) {
+		s->md = xmalloc(sizeof(*s->md));
+		sha256_init(s->md);
+	}
+}
+
+int gzsrc_digest(struct gzsrc *s, unsigned char sha[32], uint64_t *raw)
+{
+	if (!s->md)
+		return -1;
+	sha256_final(s->md, sha);
+	free(s->md);
+	s->md = NULL;
+	*raw = s->raw_read;
+	return 0;
+}
+
 struct gzsrc *gzsrc_open_mem(const void *data, size_t n, const char *name,
 			     const struct gzsrc_limits *lim)
 {
@@ -888,5 +929,6 @@ void gzsrc_free(struct gzsrc *s)
 	free(s->path);
 	free(s->raw);
 	free(s->text);
+	free(s->md);
 	free(s);
 }

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "fault.h"
+#include "gzsrc.h"
 #include "mem.h"
 #include "usage.h"
 #include "banned.h"
@@ -16,11 +18,16 @@
  * worker stays bounded whatever the checkpoint interval. */
 #define BATCH_LIMIT (4u << 20)
 #define PROGRESS_STEP (1u << 20)
+/* Descriptors the digest pass keeps open for the load pass; past this a
+ * file is opened again by path and must be the same file, unchanged. */
+#define HELD_FDS 64
 
 struct job {
 	struct ingest_file *f;
 	uint64_t size;
 	unsigned char sha[32];
+	struct usage_stamp stamp; /* the file when hashed */
+	int fd;                /* kept from the digest pass, or -1 */
 	int load;              /* to be read */
 	int digest_failed;
 	int repeat;            /* the same path given earlier: ignored */
@@ -35,6 +42,7 @@ struct shared {
 	pthread_mutex_t mu;    /* guards s, next, totals, err */
 	uint64_t bytes, records;
 	uint64_t total;        /* sizes of the files to read (progress) */
+	int held;              /* jobs' fds kept open */
 	struct err err;        /* first state error */
 	int failed;
 };
@@ -59,7 +67,20 @@ struct loader {
 	size_t nrej, caprej;
 	uint64_t last_ck_raw, last_raw, last_records;
 	int64_t min_ts;        /* earliest record instant of the batch */
+	int fd;                /* the reader's descriptor (not owned) */
+	int changed;           /* the file changed while read */
 };
+
+/* 1 if the file being read is no longer what was hashed. */
+static int file_changed(struct loader *l)
+{
+	struct usage_stamp now;
+
+	if (usage_stamp_of(l->fd, &now) != 0 ||
+	    !usage_stamp_same(&now, &l->job->stamp))
+		l->changed = 1;
+	return l->changed;
+}
 
 static void free_rejects(struct loader *l)
 {
@@ -163,6 +184,10 @@ static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 {
 	struct step st = { 0, raw, records, FILE_LOADING, NULL };
 
+	/* records of a file that changed under the reader are never
+	 * committed, not even at a checkpoint */
+	if (file_changed(l))
+		return -1;
 	l->last_ck_raw = raw;
 	return commit_step(l, &st);
 }
@@ -266,6 +291,44 @@ static int start(struct loader *l, uint64_t *skip)
 	return rc;
 }
 
+/* The reader of the job's file: over the descriptor its digest was taken
+ * from, or the path opened again when it was not kept, which must then be
+ * the same file with the same size and mtime. */
+static struct usage_reader *open_reader(struct loader *l, struct err *e)
+{
+	struct job *job = l->job;
+	struct usage_stamp now;
+	int fd = job->fd;
+
+	job->fd = -1;
+	if (fd < 0) {
+		fd = gzsrc_open_regular(job->f->path, e);
+		if (fd < 0)
+			return NULL;
+		if (usage_stamp_of(fd, &now) != 0 ||
+		    !usage_stamp_same(&now, &job->stamp)) {
+			close(fd);
+			usage_changed(e, job->f->path);
+			return NULL;
+		}
+	}
+	l->fd = fd;
+	return usage_open_fd(fd, job->f->path, l->sh->o->usage);
+}
+
+/* 1 if the bytes the reader parsed are those the digest was of, and the
+ * file is still what was hashed. */
+static int read_same(struct loader *l, struct usage_reader *r)
+{
+	unsigned char sha[32];
+	uint64_t size;
+
+	if (usage_raw_digest(r, sha, &size) != 0 || size != l->job->size ||
+	    memcmp(sha, l->job->sha, 32) != 0)
+		return 0;
+	return !file_changed(l);
+}
+
 /* b: the worker's batch, empty; kept across files so that its buffers
  * (a few MiB) are not given back to the kernel and faulted in again. */
 static void load_file(struct shared *sh, struct job *job, struct batch *b)
@@ -292,8 +355,10 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	sink.progress_every = PROGRESS_STEP;
 	sink.ctx = &l;
 	err_clear(&e);
-	r = usage_open(job->f->path, sh->o->usage, &e);
+	r = open_reader(&l, &e);
 	rc = r ? usage_read(r, &sink, skip, &e) : ST_ERROR;
+	if (r && (l.changed || (rc == 0 && !read_same(&l, r))))
+		rc = usage_changed(&e, job->f->path);
 	usage_free(r);
 	if (rc == 0) {
 		finish(&l, FILE_OK, NULL);
@@ -329,10 +394,20 @@ static void *worker_digest(void *arg)
 		if (job->repeat)
 			continue;
 		err_clear(&e);
-		if (usage_file_digest(job->f->path, job->sha, &job->size, &e)) {
+		if (usage_file_digest(job->f->path, job->sha, &job->size,
+				      &job->stamp, &job->fd, &e)) {
 			job->digest_failed = 1;
 			snprintf(job->f->msg, sizeof(job->f->msg), "%s", e.msg);
+			continue;
 		}
+		pthread_mutex_lock(&sh->mu);
+		if (sh->held < HELD_FDS) {
+			sh->held++;
+		} else {
+			close(job->fd);
+			job->fd = -1;
+		}
+		pthread_mutex_unlock(&sh->mu);
 	}
 }
 
@@ -355,6 +430,13 @@ static void *worker_load(void *arg)
 	}
 	batch_free(b);
 	return NULL;
+}
+
+static void close_job(struct job *job)
+{
+	if (job->fd >= 0)
+		close(job->fd);
+	job->fd = -1;
 }
 
 /* Runs fn on k threads (the calling one when k is 1). */
@@ -487,6 +569,7 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 	pthread_mutex_init(&sh.mu, NULL);
 	for (i = 0; i < n; i++) {
 		sh.jobs[i].f = &files[i];
+		sh.jobs[i].fd = -1;
 		files[i].records = files[i].rejected = 0;
 		files[i].resumed_from = 0;
 		files[i].dup_of = NULL;
@@ -505,9 +588,13 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 		for (i = 0; i < n; i++)
 			if (sh.jobs[i].load)
 				sh.total += sh.jobs[i].size;
+			else
+				close_job(&sh.jobs[i]);
 		run_workers(&sh, worker_load, o->jobs < 1 ? 1 : o->jobs);
 	} else
 		sh.failed = 1;
+	for (i = 0; i < n; i++)
+		close_job(&sh.jobs[i]);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(files[i].path, files[j].path) == 0) {

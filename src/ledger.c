@@ -238,7 +238,10 @@ static int add_adjustment(void *ctx, const struct final_adjustment *s)
 	a->price_group = xstrdup(s->price_group);
 	a->old_amount = s->old_amount;
 	a->new_amount = s->new_amount;
-	a->delta = a->new_amount - a->old_amount;
+	if (dec_sub(a->new_amount, a->old_amount, &a->delta))
+		return err_set(c->e, ST_ERROR, "amount overflow in the "
+			       "adjustments of %s (amounts too large)",
+			       a->currency), -1;
 	a->minor = dec_minor_digits(a->currency);
 	snprintf(a->issue_date, sizeof(a->issue_date), "%s", s->issue_date);
 	return 0;
@@ -371,7 +374,11 @@ static int plan_invoices(struct pctx *c)
 				 h->invoice_no, sizeof(h->invoice_no));
 		h->status = "final";
 		h->version = q->version;
-		balance_header(h, &q->terms, bbs[i]);
+		if (balance_header(h, &q->terms, bbs[i], v->acct, c->p,
+				   c->e)) {
+			free(bbs);
+			return -1;
+		}
 	}
 	free(bbs);
 	return 0;
@@ -533,25 +540,44 @@ static void *release_periods(void *arg)
 	return NULL;
 }
 
-/* Writes the files of every period closed, changed or not: a rerun after
- * a crash between the commit and the renames puts back what the state
- * says (files already right are not touched). */
-static int put_outputs(const struct pctx *ctx, size_t n, const char *outdir,
-		       struct ledger_result *res, struct err *e)
+/* Writes the files of every period closed, changed or not, to their
+ * NAME.tmp before the commit, so that a full disk fails the close with
+ * nothing committed (exit 1 keeps its meaning); files already right are
+ * not touched. */
+static int prepare_outputs(const struct pctx *ctx, size_t n,
+			   const char *outdir, struct report_pending *pend,
+			   struct err *e)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		char dir[4096], ym[16];
-		size_t w;
 
 		ts_period_format(ctx[i].p, 1, ym);
 		snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
-		if (report_put(&ctx[i].files, dir, &w, e))
+		if (report_prepare(&ctx[i].files, dir, &pend[i], e))
 			return ST_ERROR;
-		res->files_written += w;
 	}
 	return 0;
+}
+
+/* After the commit: the renames. A rerun after a crash between the
+ * commit and the renames puts back what the state says. */
+static int finish_outputs(struct report_pending *pend, size_t n,
+			  struct ledger_result *res, struct err *e)
+{
+	size_t i, w;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rc) {
+			report_abandon(&pend[i]);
+			continue;
+		}
+		rc = report_finish(&pend[i], &w, e);
+		res->files_written += w;
+	}
+	return rc;
 }
 
 /* Records in the state, before the commit, the bytes of every file this
@@ -647,6 +673,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		 struct err *e)
 {
 	struct pctx *ctx = NULL;
+	struct report_pending *pend = NULL;
 	struct final *fin;
 	struct release_job rel;
 	pthread_t rtid;
@@ -706,13 +733,19 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		rc = 0;
 		goto out;
 	}
+	pend = xcalloc(n, sizeof(*pend));
+	if (prepare_outputs(ctx, n, outdir, pend, e))
+		goto out;
 	fault_point("close-commit");
 	if (store_commit(s, e))
 		goto out;
-	/* outputs after the commit: a crash here leaves files a rerun
+	/* renamed after the commit: a crash here leaves files a rerun
 	 * rewrites, since they are rendered from the committed state */
-	rc = put_outputs(ctx, n, outdir, res, e);
+	rc = finish_outputs(pend, n, res, e);
 out:
+	for (i = 0; pend && i < n; i++)
+		report_abandon(&pend[i]);
+	free(pend);
 	final_free(fin);
 	if (rc)
 		store_rollback(s);
@@ -795,7 +828,8 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 			 "DRAFT");
 		inv[i].status = "draft";
 		inv[i].version = 1;
-		balance_header(&inv[i], &t, bbs[i]);
+		if (balance_header(&inv[i], &t, bbs[i], rp.inv[i].acct, p, e))
+			goto out;
 	}
 	memset(&r, 0, sizeof(r));
 	r.cat = cat;
@@ -832,15 +866,15 @@ static int hash_file_row(void *ctx, const struct store_file *f)
 	return 0;
 }
 
-int ledger_inputs(struct store *s, const char *cfgdir, unsigned char sha[32],
-		  struct err *e)
+int ledger_inputs(struct store *s, const unsigned char cat[32],
+		  unsigned char sha[32], struct err *e)
 {
 	unsigned char cfg[32];
 
-	return ledger_inputs_cfg(s, cfgdir, sha, cfg, e);
+	return ledger_inputs_cfg(s, cat, sha, cfg, e);
 }
 
-int ledger_inputs_cfg(struct store *s, const char *cfgdir,
+int ledger_inputs_cfg(struct store *s, const unsigned char cat[32],
 		      unsigned char sha[32], unsigned char cfg[32],
 		      struct err *e)
 {
@@ -849,17 +883,15 @@ int ledger_inputs_cfg(struct store *s, const char *cfgdir,
 	struct sha256 md;
 	int rc;
 
-	if (catalog_digest(cfgdir, cfg, e))
-		return ST_ERROR;
 	sha256_init(&md);
 	sha256_update(&md, version, sizeof(version));
-	sha256_update(&md, cfg, 32);
+	sha256_update(&md, cat, 32);
 	rc = store_files(s, hash_file_row, &md, e);
 	sha256_final(&md, sha);
 	/* the config part alone, with the version: what resume.c compares */
 	sha256_init(&md);
 	sha256_update(&md, version, sizeof(version));
-	sha256_update(&md, cfg, 32);
+	sha256_update(&md, cat, 32);
 	sha256_final(&md, cfg);
 	return rc ? ST_ERROR : 0;
 }

@@ -341,20 +341,41 @@ static int same_content(const char *path, const char *data, size_t len)
 	return same;
 }
 
-int out_put_file(const char *path, const char *data, size_t len,
-		 struct err *e)
+/* Creates tmp new, for writing: never an existing name. A NAME.tmp that
+ * is there (left by a crash, or planted: a hard link to a file outside
+ * the out folder, a symlink) is unlinked, which removes only that name,
+ * never following it or touching what it points at, and the file is made
+ * again with O_EXCL, a few times if something keeps putting it back. */
+static int create_new(const char *tmp)
+{
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 4 && fd < 0; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+			  O_NOFOLLOW, 0644);
+		if (fd < 0 && (errno != EEXIST ||
+			       (unlink(tmp) != 0 && errno != ENOENT)))
+			return -1;
+	}
+	if (fd < 0)
+		errno = EEXIST;
+	return fd;
+}
+
+int out_prepare_file(const char *path, const char *data, size_t len,
+		     char **tmp_out, struct err *e)
 {
 	size_t n = strlen(path) + 5;
 	char *tmp;
 	int fd, bad = 0, saved = 0;
 	size_t off = 0;
 
+	*tmp_out = NULL;
 	if (same_content(path, data, len))
 		return 0;
 	tmp = xmalloc(n);
 	snprintf(tmp, n, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	fd = create_new(tmp);
 	if (fd < 0) {
 		err_set(e, ST_ERROR, "cannot write '%s': %s", tmp,
 			strerror(errno));
@@ -382,20 +403,47 @@ int out_put_file(const char *path, const char *data, size_t len,
 		bad = 1;
 		saved = errno;
 	}
-	if (!bad) {
-		fault_point("out-rename");
-		if (rename(tmp, path) != 0) {
-			bad = 1;
-			saved = errno;
-		}
-	}
 	if (bad) {
 		err_set(e, ST_ERROR, "cannot write '%s': %s", path,
 			strerror(saved));
 		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	*tmp_out = tmp;
+	return 1;
+}
+
+int out_finish_file(char *tmp, const char *path, struct err *e)
+{
+	int rc = 0;
+
+	fault_point("out-rename");
+	if (rename(tmp, path) != 0) {
+		rc = err_set(e, ST_ERROR, "cannot write '%s': %s", path,
+			     strerror(errno));
+		unlink(tmp);
 	}
 	free(tmp);
-	return bad ? -1 : 1;
+	return rc ? -1 : 0;
+}
+
+void out_abandon_file(char *tmp)
+{
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+}
+
+int out_put_file(const char *path, const char *data, size_t len,
+		 struct err *e)
+{
+	char *tmp;
+	int rc = out_prepare_file(path, data, len, &tmp, e);
+
+	if (rc <= 0)
+		return rc;
+	return out_finish_file(tmp, path, e) ? -1 : 1;
 }
 
 int out_mkdirs(const char *path, struct err *e)

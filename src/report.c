@@ -26,6 +26,46 @@ static const char *amt(dec_t v, int minor, char *buf)
 	return buf;
 }
 
+/* A sum of amounts (dec_t units, millionths) in 128 bits, with minor
+ * (0..6) digits: the per-currency totals of summary.txt add up any number
+ * of invoices exactly, so they are never wrapped or cut (SPEC 2), even
+ * past what one dec_t holds. buf: at least 48 bytes. */
+static const char *wide_amt(__int128 v, int minor, char *buf)
+{
+	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v :
+				(unsigned __int128)v;
+	unsigned __int128 ip = mag / DEC_ONE;
+	uint64_t fp = (uint64_t)(mag % DEC_ONE);
+	char tmp[48];
+	size_t n = 0, t = 0;
+	int i;
+
+	if (minor < 0)
+		minor = 0;
+	if (minor > DEC_DIGITS)
+		minor = DEC_DIGITS;
+	for (i = minor; i < DEC_DIGITS; i++)
+		fp /= 10;
+	if (v < 0 && (ip || fp))
+		buf[n++] = '-';
+	do {
+		tmp[t++] = (char)('0' + (int)(ip % 10));
+		ip /= 10;
+	} while (ip);
+	while (t)
+		buf[n++] = tmp[--t];
+	if (minor > 0) {
+		buf[n++] = '.';
+		for (i = minor - 1; i >= 0; i--) {
+			buf[n + (size_t)i] = (char)('0' + (int)(fp % 10));
+			fp /= 10;
+		}
+		n += (size_t)minor;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void add_file(struct report_files *out, const char *name, char *data,
 		     size_t len)
 {
@@ -401,7 +441,7 @@ static void write_summary(const struct report *r, struct report_files *out)
 {
 	struct text t = { NULL, 0, 0 };
 	const char **cur = xmalloc((r->rp->ninv + 1) * sizeof(*cur));
-	char period[16], b[DEC_MAX_TEXT];
+	char period[16], w[48];
 	size_t i, j, ncur = 0, arrears = 0;
 
 	/* the period's own counts only (SPEC 8 v2): failed files hold no
@@ -433,18 +473,18 @@ static void write_summary(const struct report *r, struct report_files *out)
 	tprintf(&t, "tenants: %zu\n", j);
 	tprintf(&t, "invoices: %zu\n", r->rp->ninv);
 	for (j = 0; j < ncur; j++) {
-		dec_t sum[3] = { 0, 0, 0 };
+		__int128 sum[3] = { 0, 0, 0 };
 		int m = dec_minor_digits(cur[j]);
 
 		for (i = 0; i < r->rp->ninv; i++)
 			if (strcmp(r->rp->inv[i].acct->currency, cur[j]) == 0) {
-				dec_add(sum[0], r->inv[i].net, &sum[0]);
-				dec_add(sum[1], r->inv[i].tax, &sum[1]);
-				dec_add(sum[2], r->inv[i].total, &sum[2]);
+				sum[0] += r->inv[i].net;
+				sum[1] += r->inv[i].tax;
+				sum[2] += r->inv[i].total;
 			}
-		tprintf(&t, "net %s: %s\n", cur[j], amt(sum[0], m, b));
-		tprintf(&t, "tax %s: %s\n", cur[j], amt(sum[1], m, b));
-		tprintf(&t, "total %s: %s\n", cur[j], amt(sum[2], m, b));
+		tprintf(&t, "net %s: %s\n", cur[j], wide_amt(sum[0], m, w));
+		tprintf(&t, "tax %s: %s\n", cur[j], wide_amt(sum[1], m, w));
+		tprintf(&t, "total %s: %s\n", cur[j], wide_amt(sum[2], m, w));
 	}
 	if (r->draft) {
 		for (i = 0; i < r->rp->ninv; i++)
@@ -560,4 +600,57 @@ int report_put(const struct report_files *f, const char *dir, size_t *written,
 		*written += (size_t)rc;
 	}
 	return 0;
+}
+
+int report_prepare(const struct report_files *f, const char *dir,
+		   struct report_pending *p, struct err *e)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if (out_mkdirs(dir, e))
+		return ST_ERROR;
+	for (i = 0; i < f->n; i++) {
+		char *tmp;
+		int rc;
+
+		snprintf(p->path[p->n], sizeof(p->path[p->n]), "%s/%s", dir,
+			 f->f[i].name);
+		rc = out_prepare_file(p->path[p->n], f->f[i].data, f->f[i].len,
+				      &tmp, e);
+		if (rc < 0) {
+			report_abandon(p);
+			return ST_ERROR;
+		}
+		if (rc > 0)
+			p->tmp[p->n++] = tmp;
+	}
+	return 0;
+}
+
+int report_finish(struct report_pending *p, size_t *written, struct err *e)
+{
+	size_t i;
+	int rc = 0;
+
+	*written = 0;
+	for (i = 0; i < p->n; i++) {
+		if (rc)
+			out_abandon_file(p->tmp[i]);
+		else if (out_finish_file(p->tmp[i], p->path[i], e))
+			rc = ST_ERROR;
+		else
+			(*written)++;
+	}
+	p->n = 0;
+	return rc;
+}
+
+void report_abandon(struct report_pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		out_abandon_file(p->tmp[i]);
+	p->n = 0;
 }

@@ -146,7 +146,7 @@ static int settings_line(struct sheet_ctx *c, struct sheet_warns *w,
 }
 
 int settings_load(const char *dir, struct settings *set,
-		  struct sheet_warns *w, struct err *e)
+		  struct sheet_warns *w, struct sha256 *md, struct err *e)
 {
 	struct sheet_ctx c;
 	char *buf = NULL;
@@ -169,6 +169,8 @@ int settings_load(const char *dir, struct settings *set,
 	c.kind = "key";
 	c.line = 1;
 	rc = sheet_slurp(&c, 1, &buf, &len, &absent);
+	if (!rc)
+		sheet_digest_add(md, "settings.conf", buf, len, absent);
 	if (!rc && !absent) {
 		i = sheet_has_bom(buf, len) ? 3 : 0;
 		for (; i < len && !rc; c.line++) {

@@ -12,6 +12,7 @@
 
 #include "iso4217.h"
 #include "mem.h"
+#include "sha256.h"
 #include "suggest.h"
 #include "ts.h"
 #include "banned.h"
@@ -320,55 +321,45 @@ int sheet_slurp(const struct sheet_ctx *c, int optional, char **out,
 
 /* ---- CSV tables ---------------------------------------------------------- */
 
-/* n bytes of t's blocks, aligned for pointers; freed with the table. */
-static void *table_alloc(struct sheet_table *t, size_t n)
-{
-	size_t a = sizeof(void *);
+/* libcsv is fed at most this much at a time, and its field buffer step
+ * is raised to the buffer's size between feeds, so a long cell grows it
+ * by doubling (libcsv alone grows it by a fixed step: quadratic where
+ * realloc cannot remap, as under ASan). */
+#define FEED_MAX ((size_t)64 << 10)
 
-	n = (n + a - 1) / a * a;
-	if (!t->nblks || t->blk_used + n > t->blk_cap) {
-		t->blk_cap = n > ((size_t)1 << 20) ? n : (size_t)1 << 20;
-		t->blks = xrealloc(t->blks, (t->nblks + 1) * sizeof(*t->blks));
-		t->blks[t->nblks++] = xmalloc(t->blk_cap);
-		t->blk_used = 0;
-	}
-	t->blk_used += n;
-	return t->blks[t->nblks - 1] + t->blk_used - n;
-}
-
+/* A cell of the row being parsed: its bytes go to t->text, its offset to
+ * t->offs until the row ends (t->text may move). Past t->keep cells a row
+ * is only counted: a row wider than its header is an error anyway. */
 static void on_cell(void *data, size_t n, void *arg)
 {
 	struct sheet_table *t = arg;
-	char *s;
+	size_t k = t->cur.n++;
 
+	if (k >= t->keep)
+		return;
 	if (!data)
 		n = 0;
-	xgrow((void **)&t->cur.cell, &t->curcap, t->cur.n + 1,
-	      sizeof(*t->cur.cell));
-	s = table_alloc(t, n + 1);
+	xgrow((void **)&t->cur.cell, &t->cellcap, k + 1, sizeof(*t->cur.cell));
+	xgrow((void **)&t->offs, &t->offcap, k + 1, sizeof(*t->offs));
+	xgrow((void **)&t->text, &t->captext, t->ntext + n + 1, 1);
 	if (n)
-		memcpy(s, data, n);
-	s[n] = 0;
-	t->cur.cell[t->cur.n].s = s;
-	t->cur.cell[t->cur.n].n = n;
-	t->cur.n++;
+		memcpy(t->text + t->ntext, data, n);
+	t->text[t->ntext + n] = '\0';
+	t->offs[k] = t->ntext;
+	t->cur.cell[k].n = n;
+	t->ntext += n + 1;
 }
 
 static void on_row(int term, void *arg)
 {
 	struct sheet_table *t = arg;
-	struct sheet_row *r;
+	size_t k, kept = t->cur.n < t->keep ? t->cur.n : t->keep;
 
 	(void)term;
-	xgrow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows));
-	r = &t->rows[t->nrows++];
-	*r = t->cur;
-	r->line = t->start;
-	/* the row's cells move to the blocks; cur keeps its array */
-	r->cell = table_alloc(t, (r->n ? r->n : 1) * sizeof(*r->cell));
-	if (r->n)
-		memcpy(r->cell, t->cur.cell, r->n * sizeof(*r->cell));
-	t->cur.n = 0;
+	for (k = 0; k < kept; k++)
+		t->cur.cell[k].s = t->text + t->offs[k];
+	t->cur.line = t->start;
+	t->row_done = 1;
 	t->in_row = 0;
 }
 
@@ -377,18 +368,6 @@ static int no_space(unsigned char ch)
 {
 	(void)ch;
 	return 0;
-}
-
-static void table_free(struct sheet_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nblks; i++)
-		free(t->blks[i]);
-	free(t->blks);
-	free(t->rows);
-	free(t->cur.cell);
-	memset(t, 0, sizeof(*t));
 }
 
 static int is_term(char ch)
@@ -407,25 +386,84 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
-/* Parses buf into rows. The parser is fed one text line at a time, so
- * that every row knows the text line it starts on; a line break inside
- * quotes moves the following rows down. Lines of only blanks between rows
- * are skipped. */
-static int read_table(struct sheet_ctx *c, const char *buf, size_t len,
-		      struct sheet_table *t)
+/* (Re)starts the parser at the first row of t->buf. */
+static void table_rewind(struct sheet_table *t)
 {
-	struct csv_parser p;
-	size_t i = sheet_has_bom(buf, len) ? 3 : 0, j;
-	int rc = 0;
+	struct csv_parser *p = t->csv;
 
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
-		return err_set(c->e, ST_ERROR, "cannot read '%s': %s", c->path,
-			       "CSV parser set-up failed");
-	csv_set_space_func(&p, no_space);
-	csv_set_realloc_func(&p, xrealloc);
-	csv_set_free_func(&p, free);
+	if (!p)
+		p = t->csv = xmalloc(sizeof(*p));
+	else
+		csv_free(p);
+	/* csv_init only fails to allocate with a NULL realloc function */
+	(void)csv_init(p, CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_space_func(p, no_space);
+	csv_set_realloc_func(p, xrealloc);
+	csv_set_free_func(p, free);
+	t->csv_step = 128;
+	t->at = sheet_has_bom(t->buf, t->len) ? 3 : 0;
 	t->line = 1;
-	while (i < len) {
+	t->in_row = 0;
+	t->next = 0;
+	t->fini_done = 0;
+}
+
+static void table_free(struct sheet_table *t)
+{
+	if (t->csv) {
+		csv_free(t->csv);
+		free(t->csv);
+	}
+	free(t->buf);
+	free(t->head.cell);
+	free(t->headtext);
+	free(t->cur.cell);
+	free(t->offs);
+	free(t->text);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Feeds one text line to libcsv, a piece at a time. */
+static int feed(struct sheet_ctx *c, struct sheet_table *t, const char *s,
+		size_t n)
+{
+	struct csv_parser *p = t->csv;
+	size_t k, have;
+
+	while (n) {
+		k = n < FEED_MAX ? n : FEED_MAX;
+		if (csv_parse(p, s, k, on_cell, on_row, t) != k) {
+			c->line = t->line;
+			if (csv_error(p) == CSV_EPARSE)
+				return sheet_fail(c, NULL, "malformed CSV quoting");
+			return sheet_fail(c, NULL, "cannot parse CSV: %s",
+					  csv_strerror(csv_error(p)));
+		}
+		have = csv_get_buffer_size(p);
+		if (have > t->csv_step) {
+			t->csv_step = have;
+			csv_set_blk_size(p, have);
+		}
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Parses the next row into t->cur. The parser is fed one text line at a
+ * time, so that every row knows the text line it starts on; a line break
+ * inside quotes moves the following rows down. Lines of only blanks
+ * between rows are skipped. Returns 1 for a row, 0 at the end, or -1
+ * with c's err filled. */
+static int parse_row(struct sheet_ctx *c, struct sheet_table *t)
+{
+	const char *buf = t->buf;
+	size_t i = t->at, j, len = t->len;
+
+	t->cur.n = 0;
+	t->ntext = 0;
+	t->row_done = 0;
+	while (i < len && !t->row_done) {
 		j = i;
 		while (j < len && !is_term(buf[j]))
 			j++;
@@ -435,29 +473,58 @@ static int read_table(struct sheet_ctx *c, const char *buf, size_t len,
 			t->in_row = 1;
 			t->start = t->line;
 		}
-		if (t->in_row &&
-		    csv_parse(&p, buf + i, j - i, on_cell, on_row, t) != j - i) {
-			c->line = t->line;
-			if (csv_error(&p) == CSV_EPARSE)
-				rc = sheet_fail(c, NULL, "malformed CSV quoting");
-			else
-				rc = sheet_fail(c, NULL, "cannot parse CSV: %s",
-					  csv_strerror(csv_error(&p)));
-			goto done;
-		}
+		if (t->in_row && feed(c, t, buf + i, j - i))
+			return -1;
 		/* A CR counts as a line end unless an LF follows it. */
 		if (buf[j - 1] == '\n' || (buf[j - 1] == '\r' &&
 					   (j == len || buf[j] != '\n')))
 			t->line++;
 		i = j;
 	}
-	if (csv_fini(&p, on_cell, on_row, t) != 0) {
-		c->line = t->start;
-		rc = sheet_fail(c, NULL, "unterminated quoted field");
+	t->at = i;
+	if (!t->row_done && !t->fini_done) {
+		t->fini_done = 1;
+		if (csv_fini(t->csv, on_cell, on_row, t) != 0) {
+			c->line = t->start;
+			sheet_fail(c, NULL, "unterminated quoted field");
+			return -1;
+		}
 	}
-done:
-	csv_free(&p);
-	return rc;
+	if (!t->row_done)
+		return 0;
+	t->next++;
+	return 1;
+}
+
+/* Checks the whole of t->buf once and counts its rows; keeps the header
+ * (at most SHEET_MAX_HEADER cells). */
+static int read_table(struct sheet_ctx *c, struct sheet_table *t)
+{
+	int rc;
+
+	table_rewind(t);
+	t->keep = SHEET_MAX_HEADER + 1;
+	rc = parse_row(c, t);
+	if (rc == 1) {
+		/* the header, kept apart from the rows parsed later */
+		t->head = t->cur;
+		t->headtext = t->text;
+		t->cur.cell = NULL;
+		t->text = NULL;
+		t->cellcap = t->captext = 0;
+		t->nrows = 1;
+		t->keep = 0;
+		while ((rc = parse_row(c, t)) == 1)
+			t->nrows++;
+	}
+	if (rc < 0)
+		return ST_ERROR;
+	if (t->head.n > SHEET_MAX_HEADER) {
+		c->line = t->head.line;
+		return sheet_fail(c, NULL, "more than %d columns in the header",
+				  SHEET_MAX_HEADER);
+	}
+	return 0;
 }
 
 void sheet_close(struct sheet *s)
@@ -469,7 +536,7 @@ void sheet_close(struct sheet *s)
 
 static int map_header(struct sheet *s)
 {
-	const struct sheet_row *h = s->t.nrows ? &s->t.rows[0] : NULL;
+	const struct sheet_row *h = s->t.nrows ? &s->t.head : NULL;
 	size_t j;
 	int k;
 
@@ -499,7 +566,7 @@ static int map_header(struct sheet *s)
 void sheet_unknown_columns(const struct sheet *s, struct sheet_warns *w)
 {
 	const char *names[SHEET_MAX_COLS];
-	const struct sheet_row *h = s->t.nrows ? &s->t.rows[0] : NULL;
+	const struct sheet_row *h = s->t.nrows ? &s->t.head : NULL;
 	size_t j;
 	int k, known;
 
@@ -531,11 +598,27 @@ static int semicolon_header(const char *buf, size_t len)
 	return semi;
 }
 
+void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
+		      size_t len, int absent)
+{
+	uint64_t total = len;
+
+	if (!md)
+		return;
+	sha256_update(md, name, strlen(name) + 1);
+	if (absent) {
+		sha256_update(md, "-", 1);
+		return;
+	}
+	sha256_update(md, buf, len);
+	sha256_update(md, &total, sizeof(total));
+}
+
 /* Reads dir/name and maps its header. An optional file that is missing or
  * has no bytes but blanks sets s->absent. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct err *e)
+	       struct sha256 *md, struct err *e)
 {
 	char *buf;
 	size_t len;
@@ -550,12 +633,17 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 	s->cols = cols;
 	s->ncols = ncols;
 	rc = sheet_slurp(&s->c, optional, &buf, &len, &s->absent);
+	if (!rc)
+		sheet_digest_add(md, name, buf, len, s->absent);
 	if (rc || s->absent)
 		return rc;
-	rc = read_table(&s->c, buf, len, &s->t);
+	/* the table owns the bytes from here: rows are parsed from them
+	 * when asked for */
+	s->t.buf = buf;
+	s->t.len = len;
+	rc = read_table(&s->c, &s->t);
 	if (!rc && optional && s->t.nrows == 0) {
 		s->absent = 1;
-		free(buf);
 		return 0;
 	}
 	if (!rc)
@@ -568,7 +656,9 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 				"separator; settle reads comma-separated CSV "
 				"(save it with ',')");
 	}
-	free(buf);
+	/* data rows keep the header's width of cells */
+	table_rewind(&s->t);
+	s->t.keep = s->width;
 	return rc;
 }
 
@@ -576,8 +666,20 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
  * NUL bytes; sets the line for messages. */
 int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 {
-	const struct sheet_row *r = &s->t.rows[i];
+	const struct sheet_row *r = &s->t.cur;
 	size_t j;
+	int rc;
+
+	/* rows come in order; going back starts over (read_table checked
+	 * every row, so a row that was there parses again) */
+	if (i < s->t.next)
+		table_rewind(&s->t);
+	while (s->t.next <= i) {
+		rc = parse_row(&s->c, &s->t);
+		if (rc != 1)
+			return rc < 0 ? ST_ERROR : sheet_fail(&s->c, NULL,
+					"row %zu is gone", i);
+	}
 
 	s->c.line = r->line;
 	*out = r;
@@ -586,7 +688,7 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 			    r->n, s->width);
 	for (j = 0; j < r->n; j++)
 		if (strlen(r->cell[j].s) != r->cell[j].n)
-			return sheet_fail(&s->c, s->t.rows[0].cell[j].s,
+			return sheet_fail(&s->c, s->t.head.cell[j].s,
 				    "NUL byte in value");
 	return 0;
 }

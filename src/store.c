@@ -19,6 +19,7 @@
 struct store {
 	sqlite3 *db;
 	int lockfd;
+	int walfd;      /* flock on PATH-wal too: see lock_wal */
 	char *path;
 	int version;    /* the file's schema version once open */
 };
@@ -116,8 +117,77 @@ static int rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
 	return 0;
 }
 
+/* A state with two names is refused: the flock is the inode's, but
+ * SQLite finds its journal (PATH-wal) by the name it was opened with, so
+ * work committed under one name vanishes under the other. */
+static int links_fail(const char *path, unsigned long n, struct err *e)
+{
+	return err_set(e, ST_ERROR, "state file '%s' has %lu links (hard "
+		       "links): settle refuses it, since SQLite finds its "
+		       "journal by name and work committed under one name "
+		       "can vanish under another; keep one name and remove "
+		       "the others", path, n), -1;
+}
+
+/* 0 when path still names the locked file and it has one name; checked
+ * before every commit, so that a state deleted or replaced under a run
+ * fails the run instead of taking work no one will see. */
+static int state_in_place(struct store *s, struct err *e)
+{
+	struct stat held, now;
+
+	if (s->lockfd < 0)
+		return 0;
+	if (fstat(s->lockfd, &held) != 0)
+		return err_set(e, ST_ERROR, "cannot read state file '%s': %s",
+			       s->path, strerror(errno)), -1;
+	if (stat(s->path, &now) != 0 || now.st_dev != held.st_dev ||
+	    now.st_ino != held.st_ino)
+		return err_set(e, ST_ERROR, "state file '%s' was deleted or "
+			       "replaced while settle ran: nothing more is "
+			       "written to it (this step was not committed; "
+			       "what was committed before is in the file that "
+			       "was at that path)", s->path), -1;
+	if (held.st_nlink > 1)
+		return links_fail(s->path, (unsigned long)held.st_nlink, e);
+	return 0;
+}
+
+/* Locks PATH-wal when it exists. A run whose state path was deleted (or
+ * replaced) keeps its journal by that name; a second run on the path
+ * makes a new file, whose flock is free, and would then share the old
+ * run's journal: this lock refuses it (exit 4) instead. Returns the fd,
+ * -1 when there is no journal to lock (or it cannot be opened), -2 with
+ * e filled when another run holds it. */
+static int lock_wal(const char *path, struct err *e)
+{
+	size_t n = strlen(path);
+	char *wal = xmalloc(n + 5);
+	int fd;
+
+	memcpy(wal, path, n);
+	memcpy(wal + n, "-wal", 5);
+	fd = open(wal, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	free(wal);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		close(fd);
+		if (!busy)
+			return -1;
+		err_set(e, ST_BUSY, "state file '%s' is in use by another run",
+			path);
+		return -2;
+	}
+	return fd;
+}
+
 static int lock_file(const char *path, struct err *e)
 {
+	struct stat sb;
+
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
@@ -137,6 +207,10 @@ static int lock_file(const char *path, struct err *e)
 			err_set(e, ST_ERROR, "cannot lock state file '%s': %s",
 				path, strerror(errno));
 		return -1;
+	}
+	if (fstat(fd, &sb) == 0 && sb.st_nlink > 1) {
+		close(fd);
+		return links_fail(path, (unsigned long)sb.st_nlink, e);
 	}
 	return fd;
 }
@@ -216,7 +290,7 @@ static int upgrade(struct store *s, struct err *e)
 	if ((s->version == 0 &&
 	     (exec(s, schema, e) || exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    final_upgrade(s, e) || exec(s, sql, e) || exec(s, "COMMIT", e)) {
+	    final_upgrade(s, e) || exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
 	}
@@ -333,6 +407,7 @@ struct store *store_open(const char *path, enum store_mode mode,
 
 	s->path = xstrdup(path);
 	s->lockfd = -1;
+	s->walfd = -1;
 	if (mode != STORE_CREATE && stat(path, &sb) != 0 && errno == ENOENT) {
 		err_set(e, ST_ERROR, "no state file '%s' (settle ingest "
 			"creates one)", path);
@@ -344,7 +419,7 @@ struct store *store_open(const char *path, enum store_mode mode,
 		return s;
 	}
 	s->lockfd = lock_file(path, e);
-	if (s->lockfd < 0)
+	if (s->lockfd < 0 || (s->walfd = lock_wal(path, e)) == -2)
 		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -356,6 +431,11 @@ struct store *store_open(const char *path, enum store_mode mode,
 		goto fail;
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		 "PRAGMA foreign_keys=OFF;", e))
+		goto fail;
+	/* the journal exists now; and the path must still be the file
+	 * locked (not replaced between the lock and SQLite's open) */
+	if ((s->walfd < 0 && (s->walfd = lock_wal(path, e)) == -2) ||
+	    state_in_place(s, e))
 		goto fail;
 	if (s->version < STORE_SCHEMA_VERSION && upgrade(s, e))
 		goto fail;
@@ -387,6 +467,8 @@ void store_close(struct store *s)
 		return;
 	if (s->db)
 		sqlite3_close(s->db);
+	if (s->walfd >= 0)
+		close(s->walfd);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	free(s->path);
@@ -405,6 +487,8 @@ int store_begin(struct store *s, struct err *e)
 
 int store_commit(struct store *s, struct err *e)
 {
+	if (state_in_place(s, e))
+		return -1;
 	return exec(s, "COMMIT", e);
 }
 

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csv.h>
@@ -739,18 +740,71 @@ void usage_free(struct usage_reader *r)
 	free(r);
 }
 
+int usage_stamp_of(int fd, struct usage_stamp *st)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return -1;
+	st->dev = (uint64_t)sb.st_dev;
+	st->ino = (uint64_t)sb.st_ino;
+	st->size = (uint64_t)sb.st_size;
+	st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		       sb.st_mtim.tv_nsec;
+	return 0;
+}
+
+int usage_stamp_same(const struct usage_stamp *a, const struct usage_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns;
+}
+
+int usage_changed(struct err *e, const char *path)
+{
+	return err_set(e, ST_ERROR, "usage file '%s' changed while settle read "
+		       "it (size, mtime or bytes); nothing of it counts: "
+		       "ingest it again once it is complete", path);
+}
+
+struct usage_reader *usage_open_fd(int fd, const char *path,
+				   const struct usage_opts *o)
+{
+	struct gzsrc *src;
+
+	/* a failed seek shows as a digest that differs */
+	(void)lseek(fd, 0, SEEK_SET);
+	src = gzsrc_open_fd(fd, path, limits(o));
+	gzsrc_hash(src);
+	return reader_new(path, src);
+}
+
+int usage_raw_digest(struct usage_reader *r, unsigned char sha[32],
+		     uint64_t *size)
+{
+	return gzsrc_digest(r->src, sha, size);
+}
+
 int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
-		      struct err *e)
+		      struct usage_stamp *st, int *fdp, struct err *e)
 {
 	unsigned char *buf = NULL;
+	struct usage_stamp after;
 	struct sha256 md;
 	uint64_t total = 0;
 	int fd, rc = ST_ERROR;
 	ssize_t n;
 
+	if (fdp)
+		*fdp = -1;
 	fd = gzsrc_open_regular(path, e);
 	if (fd < 0)
 		return ST_ERROR;
+	if (usage_stamp_of(fd, st) != 0) {
+		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto out;
+	}
 	sha256_init(&md);
 	buf = xmalloc(READ_SIZE);
 	for (;;) {
@@ -769,9 +823,19 @@ int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 	}
 	sha256_final(&md, sha);
 	*size = total;
+	if (usage_stamp_of(fd, &after) != 0 || !usage_stamp_same(st, &after) ||
+	    total != st->size) {
+		usage_changed(e, path);
+		goto out;
+	}
 	rc = ST_OK;
+	if (fdp) {
+		*fdp = fd;
+		fd = -1;
+	}
 out:
 	free(buf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

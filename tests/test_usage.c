@@ -1604,35 +1604,70 @@ static void hex(const unsigned char *sha, char *out)
 
 static void test_digest(void)
 {
-	unsigned char sha[32];
+	unsigned char sha[32], sha2[32];
 	char h[65];
-	uint64_t size = 0;
+	uint64_t size = 0, size2 = 0;
+	struct usage_stamp st, st2;
+	struct usage_reader *r;
+	struct usage_sink sink;
+	struct coll c;
 	struct err e;
+	int fd;
 
 	/* `sha256sum testdata/usage/digest.csv`, `wc -c` */
-	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv", sha, &size, &e), 0);
+	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv", sha, &size, &st, NULL, &e), 0);
 	hex(sha, h);
 	TEST_EQ_STR(h, "64a2b083c22dfd9514767ce397a908a1534afa3194d6f737cd00b2d8a464aeec");
 	TEST_EQ_INT(size, 289);
 	/* `sha256sum testdata/usage/digest.csv.gz`: the raw bytes, not the
 	 * decompressed text */
-	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv.gz", sha, &size, &e), 0);
+	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv.gz", sha, &size, &st, NULL, &e), 0);
 	hex(sha, h);
 	TEST_EQ_STR(h, "0d9980945e3aa053086c276c8b88eea63f0ad9df0fe459bc4e4a8f5d5619c78f");
 	TEST_EQ_INT(size, 176);
 	/* the empty file */
 	write_tmp("", 0);
-	TEST_EQ_INT(usage_file_digest(tmp_path, sha, &size, &e), 0);
+	TEST_EQ_INT(usage_file_digest(tmp_path, sha, &size, &st, NULL, &e), 0);
 	hex(sha, h);
 	TEST_EQ_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	TEST_EQ_INT(size, 0);
 	unlink(tmp_path);
-	TEST_EQ_INT(usage_file_digest("/nonexistent/x", sha, &size, &e), ST_ERROR);
+	TEST_EQ_INT(usage_file_digest("/nonexistent/x", sha, &size, &st, NULL, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, "cannot open '/nonexistent/x': No such file or directory");
-	TEST_EQ_INT(usage_file_digest("/tmp", sha, &size, &e), ST_ERROR);
+	TEST_EQ_INT(usage_file_digest("/tmp", sha, &size, &st, NULL, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, "cannot read '/tmp': is a directory");
-	TEST_EQ_INT(usage_file_digest("/dev/zero", sha, &size, &e), ST_ERROR);
+	TEST_EQ_INT(usage_file_digest("/dev/zero", sha, &size, &st, NULL, &e), ST_ERROR);
 	TEST_EQ_STR(e.msg, "cannot read '/dev/zero': not a regular file");
+
+	/* the descriptor kept from the digest: the reader parses and hashes
+	 * the same bytes (gzip: the compressed ones), and the stamp is the
+	 * file's: same file, size (`wc -c`) and mtime */
+	TEST_EQ_INT(usage_file_digest("testdata/usage/digest.csv.gz", sha, &size,
+				      &st, &fd, &e), 0);
+	TEST_TRUE(fd >= 0);
+	TEST_EQ_INT(st.size, 176);
+	TEST_EQ_INT(usage_stamp_of(fd, &st2), 0);
+	TEST_TRUE(usage_stamp_same(&st, &st2));
+	st2.mtime_ns++;
+	TEST_TRUE(!usage_stamp_same(&st, &st2));
+	r = usage_open_fd(fd, "digest.csv.gz", NULL);
+	memset(&c, 0, sizeof(c));
+	memset(&sink, 0, sizeof(sink));
+	sink.rec = on_rec;
+	sink.reject = on_rej;
+	sink.ctx = &c;
+	TEST_EQ_INT(usage_read(r, &sink, 0, &e), 0);
+	TEST_EQ_INT(usage_raw_digest(r, sha2, &size2), 0);
+	TEST_TRUE(memcmp(sha, sha2, 32) == 0);
+	TEST_EQ_INT(size2, 176);
+	/* taken once */
+	TEST_EQ_INT(usage_raw_digest(r, sha2, &size2), -1);
+	usage_free(r);
+	free(c.log.p);
+	TEST_EQ_INT(usage_changed(&e, "a.csv"), ST_ERROR);
+	TEST_EQ_STR(e.msg, "usage file 'a.csv' changed while settle read it "
+		    "(size, mtime or bytes); nothing of it counts: ingest it "
+		    "again once it is complete");
 }
 
 /* The fixture files read through the reader, as the CLI would. */
