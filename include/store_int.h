@@ -1,11 +1,12 @@
-/* store_int: internal to the store layer (store.c; final.c, final_read.c
- * and final_doc.c, which own the tables of final periods and of their
+/* store_int: internal to the store layer (store.c, store_files.c; final.c,
+ * final_read.c and final_doc.c, which own the tables of final periods and of their
  * documents; resume.c, which owns the tables of resume.h); nothing else
  * includes it but the store's own unit test.
  *
- * The state file is one SQLite database. store.c owns the connection and
- * the tables of usage files, batches and rejects; final.c owns the tables
- * of final periods (final.h). The two meet only here. */
+ * The state file is one SQLite database. store.c owns the connection, the
+ * lock and the schema; store_files.c the tables of usage files, batches
+ * and rejects; final.c the tables of final periods (final.h). They meet
+ * only here. */
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
@@ -34,6 +35,20 @@ extern const char final_schema[];
  * missing (an older state, or one just created from final_schema). Run
  * by store_open inside its upgrade transaction. 0 or -1 with e filled. */
 int final_upgrade(struct store *s, struct err *e);
+
+/* The statements of store.c and store_files.c, on s's connection:
+ * store_db_fail fills e with what failed and SQLite's message and returns
+ * ST_ERROR; store_exec runs sql (several statements); store_prep prepares
+ * one (NULL with e filled); store_run steps a statement that returns no
+ * rows and finalizes it; store_rows_done ends a row loop (finalizes st;
+ * the callback's non-zero r, a step error when rc is not SQLITE_DONE, or
+ * 0). The others return 0 or -1 with e filled. */
+int store_db_fail(struct store *s, struct err *e, const char *what);
+int store_exec(struct store *s, const char *sql, struct err *e);
+sqlite3_stmt *store_prep(struct store *s, const char *sql, struct err *e);
+int store_run(struct store *s, sqlite3_stmt *st, struct err *e);
+int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
+		    struct err *e);
 
 /* Sets *yes when table has column col. 0 or -1 with e filled. */
 int store_has_column(struct store *s, const char *table, const char *col,

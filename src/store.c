@@ -61,13 +61,13 @@ static const char *schema =
 	"  reason TEXT NOT NULL,"
 	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
 
-static int db_fail(struct store *s, struct err *e, const char *what)
+int store_db_fail(struct store *s, struct err *e, const char *what)
 {
 	return err_set(e, ST_ERROR, "%s in state file '%s': %s", what,
 		       s->path, sqlite3_errmsg(s->db));
 }
 
-static int exec(struct store *s, const char *sql, struct err *e)
+int store_exec(struct store *s, const char *sql, struct err *e)
 {
 	char *msg = NULL;
 
@@ -80,25 +80,25 @@ static int exec(struct store *s, const char *sql, struct err *e)
 	return 0;
 }
 
-static sqlite3_stmt *prep(struct store *s, const char *sql, struct err *e)
+sqlite3_stmt *store_prep(struct store *s, const char *sql, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(s, e, "cannot prepare query");
+		store_db_fail(s, e, "cannot prepare query");
 		return NULL;
 	}
 	return st;
 }
 
 /* Steps a statement that returns no rows, then finalizes it. */
-static int run(struct store *s, sqlite3_stmt *st, struct err *e)
+int store_run(struct store *s, sqlite3_stmt *st, struct err *e)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		db_fail(s, e, "cannot write");
+		store_db_fail(s, e, "cannot write");
 		return -1;
 	}
 	return 0;
@@ -106,14 +106,14 @@ static int run(struct store *s, sqlite3_stmt *st, struct err *e)
 
 /* Ends a row loop: finalizes st; the callback's non-zero r, a step error
  * (rc not SQLITE_DONE), or 0. */
-static int rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
+int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
 		     struct err *e)
 {
 	sqlite3_finalize(st);
 	if (r)
 		return r;
 	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
+		return store_db_fail(s, e, "cannot read"), -1;
 	return 0;
 }
 
@@ -218,7 +218,7 @@ static int lock_file(const char *path, struct err *e)
 int store_has_column(struct store *s, const char *table, const char *col,
 		     int *yes, struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
+	sqlite3_stmt *st = store_prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
 				" WHERE name = ?2", e);
 	int rc;
 
@@ -230,7 +230,7 @@ int store_has_column(struct store *s, const char *table, const char *col,
 	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return db_fail(s, e, "cannot read"), -1;
+		return store_db_fail(s, e, "cannot read"), -1;
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static int add_column(struct store *s, const char *t, const char *c,
 		return 0;
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t, c,
 		 decl);
-	return exec(s, sql, e);
+	return store_exec(s, sql, e);
 }
 
 /* Version 3: the instant of a reject's ts cell, NULL when it has none
@@ -264,7 +264,7 @@ static int upgrade_rejects_ts(struct store *s, struct err *e)
 static int upgrade_guards(struct store *s, struct err *e)
 {
 	return add_column(s, "file", "earliest", "INTEGER", e) ||
-	       exec(s, "CREATE TABLE IF NOT EXISTS file_log("
+	       store_exec(s, "CREATE TABLE IF NOT EXISTS file_log("
 		    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 		    "  path TEXT NOT NULL,"
 		    "  earliest INTEGER);"  /* NULL: the change held no record */
@@ -283,14 +283,14 @@ static int upgrade(struct store *s, struct err *e)
 {
 	char sql[64];
 
-	if (exec(s, "BEGIN IMMEDIATE", e))
+	if (store_exec(s, "BEGIN IMMEDIATE", e))
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 		 STORE_SCHEMA_VERSION);
 	if ((s->version == 0 &&
-	     (exec(s, schema, e) || exec(s, final_schema, e))) ||
+	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    final_upgrade(s, e) || exec(s, sql, e) || store_commit(s, e)) {
+	    final_upgrade(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
 	}
@@ -301,7 +301,7 @@ static int upgrade(struct store *s, struct err *e)
 /* Reads the file's schema version into s->version. */
 static int read_version(struct store *s, const char *path, struct err *e)
 {
-	sqlite3_stmt *st = prep(s, "PRAGMA user_version", e);
+	sqlite3_stmt *st = store_prep(s, "PRAGMA user_version", e);
 
 	if (!st)
 		return -1;
@@ -373,7 +373,7 @@ static int open_immutable(struct store *s, const char *path, struct err *e)
 			     SQLITE_OPEN_URI, NULL);
 	free(uri);
 	if (rc != SQLITE_OK)
-		return db_fail(s, e, "cannot open"), -1;
+		return store_db_fail(s, e, "cannot open"), -1;
 	return read_version(s, path, e);
 }
 
@@ -381,8 +381,8 @@ static int open_read(struct store *s, const char *path, struct err *e)
 {
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK)
-		return db_fail(s, e, "cannot open"), -1;
-	if (exec(s, "PRAGMA query_only=1", e))
+		return store_db_fail(s, e, "cannot open"), -1;
+	if (store_exec(s, "PRAGMA query_only=1", e))
 		return -1;
 	/* a run may hold SQLite's write lock for a moment at a checkpoint */
 	sqlite3_busy_timeout(s->db, 5000);
@@ -423,13 +423,13 @@ struct store *store_open(const char *path, enum store_mode mode,
 		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		db_fail(s, e, "cannot open");
+		store_db_fail(s, e, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 0);
 	if (read_version(s, path, e))
 		goto fail;
-	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		 "PRAGMA foreign_keys=OFF;", e))
 		goto fail;
 	/* the journal exists now; and the path must still be the file
@@ -447,7 +447,7 @@ fail:
 
 int store_dry_writes(struct store *s, struct err *e)
 {
-	return exec(s, "PRAGMA query_only=0", e);
+	return store_exec(s, "PRAGMA query_only=0", e);
 }
 
 int store_schema(const struct store *s)
@@ -458,7 +458,7 @@ int store_schema(const struct store *s)
 int store_snapshot(struct store *s, struct err *e)
 {
 	/* a deferred transaction takes its snapshot at the first read */
-	return exec(s, "BEGIN; SELECT count(*) FROM sqlite_master", e);
+	return store_exec(s, "BEGIN; SELECT count(*) FROM sqlite_master", e);
 }
 
 void store_close(struct store *s)
@@ -482,14 +482,14 @@ struct sqlite3 *store_conn(struct store *s)
 
 int store_begin(struct store *s, struct err *e)
 {
-	return exec(s, "BEGIN IMMEDIATE", e);
+	return store_exec(s, "BEGIN IMMEDIATE", e);
 }
 
 int store_commit(struct store *s, struct err *e)
 {
 	if (state_in_place(s, e))
 		return -1;
-	return exec(s, "COMMIT", e);
+	return store_exec(s, "COMMIT", e);
 }
 
 void store_rollback(struct store *s)
@@ -498,538 +498,3 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-void store_file_release(struct store_file *f)
-{
-	free(f->path);
-	free(f->error);
-	memset(f, 0, sizeof(*f));
-}
-
-#define FILE_COLS "id, path, size, sha256, state, records, rejected, error," \
-		  " ck_raw, ck_records, ck_seq"
-
-static void read_file_row(sqlite3_stmt *st, struct store_file *f)
-{
-	const void *sha = sqlite3_column_blob(st, 3);
-
-	memset(f, 0, sizeof(*f));
-	f->id = sqlite3_column_int64(st, 0);
-	f->path = xstrdup((const char *)sqlite3_column_text(st, 1));
-	f->size = (uint64_t)sqlite3_column_int64(st, 2);
-	if (sha && sqlite3_column_bytes(st, 3) == 32)
-		memcpy(f->sha, sha, 32);
-	f->state = (enum file_state)sqlite3_column_int(st, 4);
-	f->records = (uint64_t)sqlite3_column_int64(st, 5);
-	f->rejected = (uint64_t)sqlite3_column_int64(st, 6);
-	f->error = xstrdup((const char *)sqlite3_column_text(st, 7));
-	f->ck_raw = (uint64_t)sqlite3_column_int64(st, 8);
-	f->ck_records = (uint64_t)sqlite3_column_int64(st, 9);
-	f->ck_seq = sqlite3_column_int64(st, 10);
-}
-
-/* Runs a query expected to give at most one file row. */
-static int one_file(struct store *s, sqlite3_stmt *st, struct store_file *out,
-		    struct err *e)
-{
-	int rc = sqlite3_step(st), found = 0;
-
-	if (rc == SQLITE_ROW) {
-		read_file_row(st, out);
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		db_fail(s, e, "cannot read");
-		found = -1;
-	}
-	sqlite3_finalize(st);
-	return found;
-}
-
-/* The row of path, current (loading 0) or loading (1). */
-static int file_by_path(struct store *s, const char *path, int loading,
-			struct store_file *out, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, loading ?
-				"SELECT " FILE_COLS " FROM file"
-				" WHERE path = ?1 AND state = 0" :
-				"SELECT " FILE_COLS " FROM file"
-				" WHERE path = ?1 AND state != 0", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	return one_file(s, st, out, e);
-}
-
-int store_file_current(struct store *s, const char *path,
-		       struct store_file *out, struct err *e)
-{
-	return file_by_path(s, path, 0, out, e);
-}
-
-int store_file_loading(struct store *s, const char *path,
-		       struct store_file *out, struct err *e)
-{
-	return file_by_path(s, path, 1, out, e);
-}
-
-int store_paths_with_sha(struct store *s, const unsigned char sha[32],
-			 const char *path, char ***paths, size_t *n,
-			 struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT path FROM file WHERE sha256 = ?1"
-				" AND state != 0 AND path != ?2 ORDER BY path", e);
-	int rc;
-
-	*paths = NULL;
-	*n = 0;
-	if (!st)
-		return -1;
-	sqlite3_bind_blob(st, 1, sha, 32, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*paths = xrealloc(*paths, (*n + 1) * sizeof(**paths));
-		(*paths)[(*n)++] = xstrdup((const char *)
-					   sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	return 0;
-}
-
-int store_file_begin(struct store *s, const char *path, uint64_t size,
-		     const unsigned char sha[32], int64_t *id, struct err *e)
-{
-	sqlite3_stmt *st;
-
-	st = prep(s, "INSERT INTO file(path, size, sha256, state)"
-		  " VALUES(?1, ?2, ?3, 0)", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
-	if (run(s, st, e))
-		return -1;
-	*id = sqlite3_last_insert_rowid(s->db);
-	return 0;
-}
-
-int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
-		    const void *data, size_t len, const uint64_t *keys,
-		    struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "INSERT INTO batch(file_id, seq, nrec, data,"
-				" keys) VALUES(?1, ?2, ?3, ?4, ?5)", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)nrec);
-	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
-	sqlite3_bind_blob64(st, 5, keys, nrec * sizeof(*keys), SQLITE_STATIC);
-	return run(s, st, e);
-}
-
-int store_batch_ids(struct store *s,
-		    int (*fn)(void *ctx, int64_t id, size_t nrec), void *ctx,
-		    struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT b.id, b.nrec FROM file f"
-				" JOIN batch b ON b.file_id = f.id"
-				" WHERE f.state = 1 ORDER BY f.path, b.seq", e);
-	int rc, r = 0;
-
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int64(st, 0),
-		       (size_t)sqlite3_column_int64(st, 1));
-		if (r)
-			break;
-	}
-	return rows_done(s, st, rc, r, e);
-}
-
-struct store_blob {
-	sqlite3_blob *b;
-};
-
-struct store_blob *store_keys_open(struct store *s, int64_t id,
-				   struct err *e)
-{
-	sqlite3_blob *b = NULL;
-	struct store_blob *sb;
-
-	if (sqlite3_blob_open(s->db, "main", "batch", "keys", id, 0, &b) !=
-	    SQLITE_OK) {
-		sqlite3_blob_close(b);
-		db_fail(s, e, "cannot read record keys");
-		return NULL;
-	}
-	sb = xmalloc(sizeof(*sb));
-	sb->b = b;
-	return sb;
-}
-
-int store_blob_read(struct store_blob *b, void *buf, size_t n, size_t off)
-{
-	return sqlite3_blob_read(b->b, buf, (int)n, (int)off) == SQLITE_OK ?
-	       0 : -1;
-}
-
-void store_blob_close(struct store_blob *b)
-{
-	if (!b)
-		return;
-	sqlite3_blob_close(b->b);
-	free(b);
-}
-
-int store_reject_put(struct store *s, int64_t id, uint64_t line,
-		     const char *record_id, size_t rid_len, const char *tenant,
-		     size_t tenant_len, const char *reason, const int64_t *ts,
-		     struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO reject(file_id, line,"
-				" record_id, tenant_id, reason, ts)"
-				" VALUES(?1, ?2, ?3, ?4, ?5, ?6)", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)line);
-	sqlite3_bind_text(st, 3, record_id, (int)rid_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, tenant, (int)tenant_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	if (ts)
-		sqlite3_bind_int64(st, 6, *ts);
-	return run(s, st, e);
-}
-
-int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
-		     uint64_t records, int64_t seq, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "UPDATE file SET ck_raw = ?2,"
-				" ck_records = ?3, ck_seq = ?4 WHERE id = ?1", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)raw);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)records);
-	sqlite3_bind_int64(st, 4, seq);
-	return run(s, st, e);
-}
-
-/* Deletes the data of row id (batches, rejects), and the row if row. */
-static int drop_data(struct store *s, int64_t id, int row, struct err *e)
-{
-	static const char *const sql[] = {
-		"DELETE FROM batch WHERE file_id = ?1",
-		"DELETE FROM reject WHERE file_id = ?1",
-		"DELETE FROM file WHERE id = ?1",
-	};
-	size_t i;
-
-	for (i = 0; i < (row ? 3u : 2u); i++) {
-		sqlite3_stmt *st = prep(s, sql[i], e);
-
-		if (!st)
-			return -1;
-		sqlite3_bind_int64(st, 1, id);
-		if (run(s, st, e))
-			return -1;
-	}
-	return 0;
-}
-
-int store_file_drop(struct store *s, int64_t id, struct err *e)
-{
-	return drop_data(s, id, 1, e);
-}
-
-int store_file_earliest(struct store *s, int64_t id, int64_t ts,
-			struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "UPDATE file SET earliest ="
-				" min(coalesce(earliest, ?2), ?2) WHERE id = ?1",
-				e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, ts);
-	return run(s, st, e);
-}
-
-/* The earliest record instant of the rows it names, as the log keeps
- * it: a row with records but no earliest (ingested by a state before
- * version 3) counts as earlier than everything. */
-#define ROW_EARLIEST "CASE WHEN records > 0 AND earliest IS NULL" \
-		     " THEN -9223372036854775807 ELSE earliest END"
-
-/* Logs a change of a file's records: the new row id (its records gone
- * when dropped) and the current row it replaces (old, -1 for none). */
-static int log_change(struct store *s, int64_t id, int64_t old, int dropped,
-		      struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "INSERT INTO file_log(path, earliest)"
-				" SELECT coalesce((SELECT path FROM file WHERE"
-				" id = ?1), (SELECT path FROM file WHERE"
-				" id = ?2)), min(e) FROM (SELECT " ROW_EARLIEST
-				" AS e FROM file WHERE (id = ?2 AND state = 1)"
-				" OR (id = ?1 AND ?3 = 0))", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, old);
-	sqlite3_bind_int(st, 3, dropped);
-	return run(s, st, e);
-}
-
-int store_earliest(struct store *s, int64_t *ts, int *have, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT min(" ROW_EARLIEST ") FROM file"
-				" WHERE state = 1 AND records > 0", e);
-	int rc;
-
-	*have = 0;
-	*ts = 0;
-	if (!st)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*have = 1;
-		*ts = sqlite3_column_int64(st, 0);
-	}
-	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
-}
-
-int store_unplaced(struct store *s, uint64_t *n, struct err *e)
-{
-	sqlite3_stmt *st;
-	int rc, placed;
-
-	*n = 0;
-	if (store_has_column(s, "reject", "ts", &placed, e))
-		return -1;
-	st = prep(s, placed ? "SELECT count(*) FROM reject r JOIN file f ON"
-		  " f.id = r.file_id WHERE f.state = 1 AND r.ts IS NULL" :
-		  "SELECT count(*) FROM reject r JOIN file f ON"
-		  " f.id = r.file_id WHERE f.state = 1", e);
-	if (!st)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(st, 0);
-	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
-}
-
-int store_log_seq(struct store *s, int64_t *seq, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(seq), 0)"
-				" FROM file_log", e);
-	int rc;
-
-	*seq = 0;
-	if (!st)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*seq = sqlite3_column_int64(st, 0);
-	return rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e);
-}
-
-int store_written_put(struct store *s, int p, const char *name,
-		      const unsigned char sha[32], struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO written(period,"
-				" name, sha256) VALUES(?1, ?2, ?3)", e);
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int(st, 1, p);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
-	return run(s, st, e);
-}
-
-int store_written_has(struct store *s, int p, const char *name,
-		      const unsigned char *sha, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, sha ?
-				"SELECT count(*) FROM written WHERE period = ?1"
-				" AND name = ?2 AND sha256 = ?3" :
-				"SELECT count(*) FROM written WHERE period = ?1",
-				e);
-	int rc, n = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int(st, 1, p);
-	if (sha) {
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	if (rows_done(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, e))
-		return -1;
-	return n > 0;
-}
-
-int store_file_finish(struct store *s, int64_t id, enum file_state state,
-		      const char *error, struct err *e)
-{
-	sqlite3_stmt *st;
-	int64_t old = -1;
-	int rc;
-
-	st = prep(s, "SELECT b.id FROM file a JOIN file b ON a.path = b.path"
-		  " WHERE a.id = ?1 AND b.state != 0", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		old = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	/* the change touches the periods of the old records and the new */
-	if (log_change(s, id, old, state == FILE_FAILED, e))
-		return -1;
-	if (old >= 0 && drop_data(s, old, 1, e))
-		return -1;
-	if (state == FILE_FAILED && drop_data(s, id, 0, e))
-		return -1;
-	st = prep(s, "UPDATE file SET state = ?2, error = ?3,"
-		  " earliest = CASE WHEN ?2 = 2 THEN NULL ELSE earliest END,"
-		  " records = (SELECT coalesce(sum(nrec), 0) FROM batch"
-		  "   WHERE file_id = ?1),"
-		  " rejected = (SELECT count(*) FROM reject WHERE file_id = ?1),"
-		  " ck_raw = 0, ck_records = 0, ck_seq = 0 WHERE id = ?1", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, (int)state);
-	sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
-	return run(s, st, e);
-}
-
-int store_file_forget(struct store *s, const char *path, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT id FROM file WHERE path = ?1", e);
-	int64_t ids[2];
-	int n = 0, rc, i;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 2)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_fail(s, e, "cannot read"), -1;
-	for (i = 0; i < n; i++)
-		if (log_change(s, -1, ids[i], 1, e) ||
-		    drop_data(s, ids[i], 1, e))
-			return -1;
-	return n > 0;
-}
-
-int store_files(struct store *s,
-		int (*fn)(void *ctx, const struct store_file *f), void *ctx,
-		struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT " FILE_COLS " FROM file"
-				" ORDER BY path, state", e);
-	struct store_file f;
-	int rc, r = 0;
-
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		read_file_row(st, &f);
-		r = fn(ctx, &f);
-		store_file_release(&f);
-		if (r)
-			break;
-	}
-	return rows_done(s, st, rc, r, e);
-}
-
-int store_batches(struct store *s,
-		  int (*fn)(void *ctx, const char *path, const void *data,
-			    size_t len),
-		  void *ctx, struct err *e)
-{
-	/* file by file, each by its (file_id, seq) index: one query with
-	 * ORDER BY path, seq made SQLite sort the blobs themselves (84 MB of
-	 * sorter memory for 1 M records) */
-	sqlite3_stmt *fs = prep(s, "SELECT id, path FROM file WHERE state = 1"
-				" ORDER BY path", e);
-	sqlite3_stmt *bs = prep(s, "SELECT data FROM batch WHERE file_id = ?1"
-				" ORDER BY seq", e);
-	int rc = SQLITE_DONE, brc, r = 0;
-
-	if (!fs || !bs) {
-		sqlite3_finalize(fs);
-		sqlite3_finalize(bs);
-		return -1;
-	}
-	while (!r && (rc = sqlite3_step(fs)) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(fs, 1);
-
-		sqlite3_reset(bs);
-		sqlite3_bind_int64(bs, 1, sqlite3_column_int64(fs, 0));
-		while ((brc = sqlite3_step(bs)) == SQLITE_ROW) {
-			r = fn(ctx, path, sqlite3_column_blob(bs, 0),
-			       (size_t)sqlite3_column_bytes(bs, 0));
-			if (r)
-				break;
-		}
-		if (!r && brc != SQLITE_DONE) {
-			rc = brc;
-			break;
-		}
-	}
-	sqlite3_finalize(bs);
-	sqlite3_finalize(fs);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot read"), -1;
-	return 0;
-}
-
-int store_rejects(struct store *s,
-		  int (*fn)(void *ctx, const char *path, uint64_t line,
-			    const char *record_id, const char *tenant,
-			    const char *reason, const int64_t *ts),
-		  void *ctx, struct err *e)
-{
-	sqlite3_stmt *st = prep(s, "SELECT f.path, r.line, r.record_id,"
-				" r.tenant_id, r.reason, r.ts FROM file f"
-				" JOIN reject r ON r.file_id = f.id"
-				" WHERE f.state = 1 ORDER BY f.path, r.line", e);
-	int rc, r = 0;
-
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t ts = sqlite3_column_int64(st, 5);
-		int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
-
-		r = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (uint64_t)sqlite3_column_int64(st, 1),
-		       (const char *)sqlite3_column_text(st, 2),
-		       (const char *)sqlite3_column_text(st, 3),
-		       (const char *)sqlite3_column_text(st, 4),
-		       has ? &ts : NULL);
-		if (r)
-			break;
-	}
-	return rows_done(s, st, rc, r, e);
-}
