@@ -58,7 +58,6 @@
 #include "sha256.h"
 #include "banned.h"
 
-#define READ_SIZE (256u * 1024u)   /* usage_file_digest's read size */
 #define REC_CAP (USAGE_MAX_RECORD + USAGE_MAX_FIELD)
 #define CSV_BLK (64u * 1024u)      /* libcsv field buffer growth step */
 #define CSV_FIELD_CAP ((size_t)16 << 20)
@@ -740,33 +739,6 @@ void usage_free(struct usage_reader *r)
 	free(r);
 }
 
-int usage_stamp_of(int fd, struct usage_stamp *st)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) != 0)
-		return -1;
-	st->dev = (uint64_t)sb.st_dev;
-	st->ino = (uint64_t)sb.st_ino;
-	st->size = (uint64_t)sb.st_size;
-	st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-		       sb.st_mtim.tv_nsec;
-	return 0;
-}
-
-int usage_stamp_same(const struct usage_stamp *a, const struct usage_stamp *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime_ns == b->mtime_ns;
-}
-
-int usage_changed(struct err *e, const char *path)
-{
-	return err_set(e, ST_ERROR, "usage file '%s' changed while settle read "
-		       "it (size, mtime or bytes); nothing of it counts: "
-		       "ingest it again once it is complete", path);
-}
-
 struct usage_reader *usage_open_fd(int fd, const char *path,
 				   const struct usage_opts *o)
 {
@@ -783,59 +755,4 @@ int usage_raw_digest(struct usage_reader *r, unsigned char sha[32],
 		     uint64_t *size)
 {
 	return gzsrc_digest(r->src, sha, size);
-}
-
-int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
-		      struct usage_stamp *st, int *fdp, struct err *e)
-{
-	unsigned char *buf = NULL;
-	struct usage_stamp after;
-	struct sha256 md;
-	uint64_t total = 0;
-	int fd, rc = ST_ERROR;
-	ssize_t n;
-
-	if (fdp)
-		*fdp = -1;
-	fd = gzsrc_open_regular(path, e);
-	if (fd < 0)
-		return ST_ERROR;
-	if (usage_stamp_of(fd, st) != 0) {
-		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
-			strerror(errno));
-		goto out;
-	}
-	sha256_init(&md);
-	buf = xmalloc(READ_SIZE);
-	for (;;) {
-		do
-			n = read(fd, buf, READ_SIZE);
-		while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			err_set(e, ST_ERROR, "cannot read '%s': %s", path,
-				strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		sha256_update(&md, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	sha256_final(&md, sha);
-	*size = total;
-	if (usage_stamp_of(fd, &after) != 0 || !usage_stamp_same(st, &after) ||
-	    total != st->size) {
-		usage_changed(e, path);
-		goto out;
-	}
-	rc = ST_OK;
-	if (fdp) {
-		*fdp = fd;
-		fd = -1;
-	}
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
