@@ -21,25 +21,53 @@ static int read_err(struct store *s, const char *what, struct err *e)
 		       sqlite3_errmsg(store_conn(s)));
 }
 
+/* Runs sql (its ?1 bound to arg when it has one) and calls row for each
+ * row, which reads the columns it needs; a non-zero return of row stops
+ * the walk and is returned. Otherwise 0, or ST_ERROR naming what. */
+static int each_row(struct store *s, const char *sql, int arg,
+		    const char *what, int (*row)(sqlite3_stmt *st, void *ctx),
+		    void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return read_err(s, what, e);
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = row(st, ctx)) != 0)
+			break;
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	return rc == SQLITE_DONE ? 0 : read_err(s, what, e);
+}
+
+struct ints {
+	int **out;
+	size_t *n;
+};
+
+static int row_period(sqlite3_stmt *st, void *ctx)
+{
+	struct ints *v = ctx;
+
+	*v->out = xrealloc(*v->out, (*v->n + 1) * sizeof(**v->out));
+	(*v->out)[(*v->n)++] = sqlite3_column_int(st, 0);
+	return 0;
+}
+
 int final_periods_before(struct store *s, int before, int **out, size_t *n,
 			 struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct ints v = { out, n };
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT period FROM period WHERE"
-			       " period < ?1 ORDER BY period", -1, &st,
-			       NULL) != SQLITE_OK)
-		return read_err(s, "periods", e);
-	sqlite3_bind_int(st, 1, before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		(*out)[(*n)++] = sqlite3_column_int(st, 0);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+	return each_row(s, "SELECT period FROM period WHERE period < ?1"
+			" ORDER BY period", before, "periods", row_period, &v,
+			e);
 }
 
 int final_latest(struct store *s, int *p, int *found, struct err *e)
@@ -61,6 +89,24 @@ int final_latest(struct store *s, int *p, int *found, struct err *e)
 	return rc == SQLITE_ROW ? 0 : read_err(s, "periods", e);
 }
 
+struct status_walk {
+	int (*fn)(void *ctx, const struct final_status *p);
+	void *ctx;
+};
+
+static int row_status(sqlite3_stmt *st, void *ctx)
+{
+	struct status_walk *w = ctx;
+	struct final_status fs;
+
+	fs.period = sqlite3_column_int(st, 0);
+	fs.version = sqlite3_column_int(st, 1);
+	fs.invoices = (long)sqlite3_column_int64(st, 2);
+	fs.adjustments = (long)sqlite3_column_int64(st, 3);
+	fs.stale = sqlite3_column_int64(st, 4) > 0;
+	return w->fn(w->ctx, &fs);
+}
+
 int final_periods(struct store *s,
 		  int (*fn)(void *ctx, const struct final_status *p),
 		  void *ctx, struct err *e)
@@ -72,33 +118,15 @@ int final_periods(struct store *s,
 		" (SELECT count(*) FROM file_log l WHERE"
 		"  l.seq > coalesce(p.log_seq, 0) AND l.earliest IS NOT NULL"
 		"  AND (p.as_of IS NULL OR l.earliest < p.as_of))" : " 0";
+	struct status_walk w = { fn, ctx };
 	char sql[1024];
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
 
 	snprintf(sql, sizeof(sql), "SELECT p.period, p.version,"
 		 " (SELECT count(*) FROM invoice i WHERE i.period = p.period),"
 		 " (SELECT count(DISTINCT tenant || ' ' || currency || ' ' ||"
 		 "  seq) FROM adjustment a WHERE a.period = p.period),%s"
 		 " FROM period p ORDER BY p.period", stale);
-	if (sqlite3_prepare_v2(store_conn(s), sql, -1, &st, NULL) != SQLITE_OK)
-		return read_err(s, "periods", e);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct final_status fs;
-
-		fs.period = sqlite3_column_int(st, 0);
-		fs.version = sqlite3_column_int(st, 1);
-		fs.invoices = (long)sqlite3_column_int64(st, 2);
-		fs.adjustments = (long)sqlite3_column_int64(st, 3);
-		fs.stale = sqlite3_column_int64(st, 4) > 0;
-		r = fn(ctx, &fs);
-		if (r)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+	return each_row(s, sql, 0, "periods", row_status, &w, e);
 }
 
 /* A blob column when it is a SHA-256 (32 bytes), else NULL. */
@@ -109,29 +137,44 @@ static const unsigned char *col_sha(sqlite3_stmt *st, int i)
 	return sqlite3_column_blob(st, i);
 }
 
+struct close_walk {
+	int (*fn)(void *ctx, int period, const unsigned char *digest,
+		  const unsigned char *inputs);
+	void *ctx;
+};
+
+static int row_close(sqlite3_stmt *st, void *ctx)
+{
+	struct close_walk *w = ctx;
+
+	return w->fn(w->ctx, sqlite3_column_int(st, 0), col_sha(st, 1),
+		     col_sha(st, 2));
+}
+
 int final_closes(struct store *s, int upto,
 		 int (*fn)(void *ctx, int period, const unsigned char *digest,
 			   const unsigned char *inputs),
 		 void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	struct close_walk w = { fn, ctx };
 
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT period, digest, inputs"
-			       " FROM period WHERE period <= ?1"
-			       " ORDER BY period", -1, &st, NULL) != SQLITE_OK)
-		return read_err(s, "periods", e);
-	sqlite3_bind_int(st, 1, upto);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int(st, 0), col_sha(st, 1),
-		       col_sha(st, 2));
-		if (r)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	return rc == SQLITE_DONE ? 0 : read_err(s, "periods", e);
+	return each_row(s, "SELECT period, digest, inputs FROM period"
+			" WHERE period <= ?1 ORDER BY period", upto, "periods",
+			row_close, &w, e);
+}
+
+struct total_walk {
+	int (*fn)(void *ctx, const char *tenant, const char *currency,
+		  dec_t sum);
+	void *ctx;
+};
+
+static int row_total(sqlite3_stmt *st, void *ctx)
+{
+	struct total_walk *w = ctx;
+
+	return w->fn(w->ctx, col_text(st, 0), col_text(st, 1),
+		     sqlite3_column_int64(st, 2));
 }
 
 int final_totals_before(struct store *s, int before,
@@ -139,28 +182,30 @@ int final_totals_before(struct store *s, int before,
 				  const char *currency, dec_t sum),
 			void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	struct total_walk w = { fn, ctx };
 
 	/* one query for every account, sorted as SQLite's BINARY order,
 	 * which is strcmp's */
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT tenant, currency,"
-			       " sum(total) FROM invoice WHERE period < ?1"
-			       " GROUP BY tenant, currency ORDER BY tenant,"
-			       " currency", -1, &st, NULL) != SQLITE_OK)
-		return read_err(s, "invoices in state file", e);
-	sqlite3_bind_int(st, 1, before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, col_text(st, 0), col_text(st, 1),
-		       sqlite3_column_int64(st, 2));
-		if (r)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	return rc == SQLITE_DONE ? 0 :
-	       read_err(s, "invoices in state file", e);
+	return each_row(s, "SELECT tenant, currency, sum(total) FROM invoice"
+			" WHERE period < ?1 GROUP BY tenant, currency"
+			" ORDER BY tenant, currency", before,
+			"invoices in state file", row_total, &w, e);
+}
+
+struct account_walk {
+	int (*fn)(void *ctx, const char *tenant, const char *currency,
+		  const char *invoice_no);
+	void *ctx;
+};
+
+static int row_account(sqlite3_stmt *st, void *ctx)
+{
+	struct account_walk *w = ctx;
+	char no[96];
+
+	final_invoice_no(col_text(st, 4), sqlite3_column_int(st, 2),
+			 sqlite3_column_int64(st, 3), no, sizeof(no));
+	return w->fn(w->ctx, col_text(st, 0), col_text(st, 1), no);
 }
 
 int final_accounts(struct store *s,
@@ -168,31 +213,14 @@ int final_accounts(struct store *s,
 			     const char *currency, const char *invoice_no),
 		   void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	struct account_walk w = { fn, ctx };
 
 	/* each account's first final invoice (its earliest period) */
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT i.tenant, i.currency,"
-			       " i.period, i.number, p.prefix FROM invoice i"
-			       " JOIN period p ON p.period = i.period"
-			       " WHERE i.period = (SELECT min(period) FROM"
-			       "  invoice j WHERE j.tenant = i.tenant AND"
-			       "  j.currency = i.currency)"
-			       " ORDER BY i.tenant, i.currency", -1, &st,
-			       NULL) != SQLITE_OK)
-		return read_err(s, "invoices", e);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char no[96];
-
-		final_invoice_no(col_text(st, 4), sqlite3_column_int(st, 2),
-				 sqlite3_column_int64(st, 3), no, sizeof(no));
-		r = fn(ctx, col_text(st, 0), col_text(st, 1), no);
-		if (r)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	return rc == SQLITE_DONE ? 0 : read_err(s, "invoices", e);
+	return each_row(s, "SELECT i.tenant, i.currency, i.period, i.number,"
+			" p.prefix FROM invoice i JOIN period p ON"
+			" p.period = i.period WHERE i.period = (SELECT"
+			" min(period) FROM invoice j WHERE j.tenant = i.tenant"
+			" AND j.currency = i.currency)"
+			" ORDER BY i.tenant, i.currency", 0, "invoices",
+			row_account, &w, e);
 }
-
