@@ -130,101 +130,142 @@ static void xp_release(struct xp *x)
 
 /* ---- look-ups in the recorded document data (sorted arrays) ---- */
 
-static const struct final_doc_account *find_acc(const struct xp *x,
-						const char *tenant,
-						const char *currency)
+/* What a look-up asks for; each array compares the fields its key has. */
+struct look {
+	const char *tenant, *currency, *item, *pg;
+	int seq;
+};
+
+/* The first index of base[0..n) (elements of size bytes, sorted) whose
+ * element does not compare below key; n when none. */
+static size_t lower(const void *base, size_t n, size_t size,
+		    const struct look *key,
+		    int (*cmp)(const void *el, const struct look *key))
 {
-	size_t lo = 0, hi = x->fd.nacc;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int k = strcmp(x->fd.acc[mid].tenant, tenant);
 
-		if (!k)
-			k = strcmp(x->fd.acc[mid].currency, currency);
-		if (!k)
-			return &x->fd.acc[mid];
-		if (k < 0)
+		if (cmp((const char *)base + mid * size, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* An element at i that equals key, or NULL. */
+static const void *found(const void *base, size_t n, size_t size,
+			 const struct look *key,
+			 int (*cmp)(const void *el, const struct look *key))
+{
+	size_t i = lower(base, n, size, key, cmp);
+
+	if (i < n && cmp((const char *)base + i * size, key) == 0)
+		return (const char *)base + i * size;
 	return NULL;
+}
+
+/* (tenant, currency), then (item, price group) when the key has them. */
+static int cmp_account(const char *t, const char *c, const struct look *k)
+{
+	int r = strcmp(t, k->tenant);
+
+	return r ? r : strcmp(c, k->currency);
+}
+
+static int cmp_line(const char *t, const char *c, const char *i,
+		    const char *g, const struct look *k)
+{
+	int r = cmp_account(t, c, k);
+
+	if (!r)
+		r = strcmp(i, k->item);
+	return r ? r : strcmp(g, k->pg);
+}
+
+static int cmp_acc(const void *el, const struct look *k)
+{
+	const struct final_doc_account *a = el;
+
+	return cmp_account(a->tenant, a->currency, k);
+}
+
+static int cmp_item(const void *el, const struct look *k)
+{
+	return strcmp(((const struct final_doc_item *)el)->item, k->item);
+}
+
+static int cmp_group(const void *el, const struct look *k)
+{
+	const struct final_doc_group *g = el;
+	int r = strcmp(g->item, k->item);
+
+	return r ? r : strcmp(g->price_group, k->pg);
+}
+
+static int cmp_flat(const void *el, const struct look *k)
+{
+	const struct final_doc_flat *f = el;
+
+	return cmp_line(f->tenant, f->currency, f->item, f->price_group, k);
+}
+
+static int cmp_pkg(const void *el, const struct look *k)
+{
+	const struct final_doc_pkg *p = el;
+
+	return cmp_line(p->tenant, p->currency, p->item, p->price_group, k);
+}
+
+static int cmp_adj(const void *el, const struct look *k)
+{
+	const struct final_doc_adj *a = el;
+	int r = cmp_account(a->tenant, a->currency, k);
+
+	return r ? r : (a->seq > k->seq) - (a->seq < k->seq);
+}
+
+static const struct final_doc_account *find_acc(const struct xp *x,
+						const char *tenant,
+						const char *currency)
+{
+	struct look k = { tenant, currency, NULL, NULL, 0 };
+
+	return found(x->fd.acc, x->fd.nacc, sizeof(*x->fd.acc), &k, cmp_acc);
 }
 
 static const struct final_doc_item *find_item(const struct xp *x,
 					      const char *item)
 {
-	size_t lo = 0, hi = x->fd.nitems;
+	struct look k = { NULL, NULL, item, NULL, 0 };
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int k = strcmp(x->fd.items[mid].item, item);
-
-		if (!k)
-			return &x->fd.items[mid];
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return found(x->fd.items, x->fd.nitems, sizeof(*x->fd.items), &k,
+		     cmp_item);
 }
 
 static const char *find_label(const struct xp *x, const char *item,
 			      const char *pg)
 {
-	size_t lo = 0, hi = x->fd.ngroups;
+	struct look k = { NULL, NULL, item, pg, 0 };
+	const struct final_doc_group *g = found(x->fd.groups, x->fd.ngroups,
+						sizeof(*x->fd.groups), &k,
+						cmp_group);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int k = strcmp(x->fd.groups[mid].item, item);
-
-		if (!k)
-			k = strcmp(x->fd.groups[mid].price_group, pg);
-		if (!k)
-			return x->fd.groups[mid].label;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return pg;  /* SPEC 3: the label defaults to the filter text */
-}
-
-/* Compares a recorded line key with (tenant, currency, item, pg). */
-static int cmp_key(const char *t1, const char *c1, const char *i1,
-		   const char *g1, const char *t2, const char *c2,
-		   const char *i2, const char *g2)
-{
-	int k = strcmp(t1, t2);
-
-	if (!k)
-		k = strcmp(c1, c2);
-	if (!k)
-		k = strcmp(i1, i2);
-	return k ? k : strcmp(g1, g2);
+	return g ? g->label : pg;  /* SPEC 3: the label defaults to the
+				    * filter text */
 }
 
 static dec_t find_flat(const struct xp *x, const char *t, const char *c,
 		       const char *item, const char *pg)
 {
-	size_t lo = 0, hi = x->fd.nflats;
+	struct look k = { t, c, item, pg, 0 };
+	const struct final_doc_flat *f = found(x->fd.flats, x->fd.nflats,
+					       sizeof(*x->fd.flats), &k,
+					       cmp_flat);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct final_doc_flat *f = &x->fd.flats[mid];
-		int k = cmp_key(f->tenant, f->currency, f->item,
-				f->price_group, t, c, item, pg);
-
-		if (!k)
-			return f->flat;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return f ? f->flat : 0;
 }
 
 /* The packages of one line: the first index of its run in fd.pkgs and
@@ -232,25 +273,13 @@ static dec_t find_flat(const struct xp *x, const char *t, const char *c,
 static size_t find_pkgs(const struct xp *x, const char *t, const char *c,
 			const char *item, const char *pg, size_t *n)
 {
-	size_t lo = 0, hi = x->fd.npkgs, end;
+	struct look k = { t, c, item, pg, 0 };
+	size_t lo = lower(x->fd.pkgs, x->fd.npkgs, sizeof(*x->fd.pkgs), &k,
+			  cmp_pkg), end;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct final_doc_pkg *k = &x->fd.pkgs[mid];
-
-		if (cmp_key(k->tenant, k->currency, k->item, k->price_group,
-			    t, c, item, pg) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (end = lo; end < x->fd.npkgs; end++) {
-		const struct final_doc_pkg *k = &x->fd.pkgs[end];
-
-		if (cmp_key(k->tenant, k->currency, k->item, k->price_group,
-			    t, c, item, pg) != 0)
+	for (end = lo; end < x->fd.npkgs; end++)
+		if (cmp_pkg(&x->fd.pkgs[end], &k) != 0)
 			break;
-	}
 	*n = end - lo;
 	return lo;
 }
@@ -258,25 +287,12 @@ static size_t find_pkgs(const struct xp *x, const char *t, const char *c,
 static const char *find_due(const struct xp *x, const char *tenant,
 			    const char *currency, int seq)
 {
-	size_t lo = 0, hi = x->fd.nadjs;
+	struct look k = { tenant, currency, NULL, NULL, seq };
+	const struct final_doc_adj *a = found(x->fd.adjs, x->fd.nadjs,
+					      sizeof(*x->fd.adjs), &k,
+					      cmp_adj);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct final_doc_adj *a = &x->fd.adjs[mid];
-		int k = strcmp(a->tenant, tenant);
-
-		if (!k)
-			k = strcmp(a->currency, currency);
-		if (!k)
-			k = (a->seq > seq) - (a->seq < seq);
-		if (!k)
-			return a->due_date;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return "";
+	return a ? a->due_date : "";
 }
 
 /* ---- building one document ---- */
