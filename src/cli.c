@@ -201,16 +201,19 @@ static int set_opt(struct opts *o, int c)
 
 /* Checks what the options leave to check: the required ones, the
  * clock, the file arguments. */
-static int check_opts(struct opts *o, int need_cfg, int min_files)
+/* What a command needs besides its files: nothing; a month with its
+ * config and out folder (invoice, close, run); or a month and an out
+ * folder but no config (export renders what the close recorded). */
+enum needs { NEED_NONE, NEED_MONTH_CONFIG, NEED_MONTH };
+
+static int check_opts(struct opts *o, enum needs need, int min_files)
 {
 	const char *cmd = o->cmd;
 
 	if (!o->db[0])
 		return die_usage(cmd, "empty --db");
-	if (need_cfg) {
-		/* 2: export, which renders what the close recorded and so
-		 * takes no config (its option set has none) */
-		if (need_cfg == 1 && !o->config)
+	if (need != NEED_NONE) {
+		if (need == NEED_MONTH_CONFIG && !o->config)
 			return die_usage(cmd, "missing --config");
 		if (!o->out)
 			return die_usage(cmd, "missing --out");
@@ -235,10 +238,10 @@ static int check_opts(struct opts *o, int need_cfg, int min_files)
 }
 
 /* Parses the options of command o->cmd (argv[0]): only those it takes
- * (help.h). need_cfg: --config, --period and --out are required; files:
+ * (help.h). need: which of --config, --period and --out are required; files:
  * positional FILE... are expected (min count). *done: --help or
  * --version was answered. */
-static int parse(int argc, char **argv, struct opts *o, int need_cfg,
+static int parse(int argc, char **argv, struct opts *o, enum needs need,
 		 int min_files, int *done)
 {
 	unsigned allowed = help_options(o->cmd), bit;
@@ -280,7 +283,7 @@ static int parse(int argc, char **argv, struct opts *o, int need_cfg,
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	return check_opts(o, need_cfg, min_files);
+	return check_opts(o, need, min_files);
 }
 
 /* Each command: the work it does once its options are parsed, the config
@@ -580,7 +583,7 @@ static int cmd_export(struct store *s, const struct opts *o,
 
 /* Parses, loads the config (a bad one stops the command before the state
  * file is even created), opens the state, runs fn. */
-static int dispatch(int argc, char **argv, int need_cfg, int min_files,
+static int dispatch(int argc, char **argv, enum needs need, int min_files,
 		    enum store_mode mode, cmd_fn fn)
 {
 	struct opts o;
@@ -594,7 +597,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	memset(&o, 0, sizeof(o));
 	memset(&cat, 0, sizeof(cat));
 	o.cmd = argv[0];
-	rc = parse(argc, argv, &o, need_cfg, min_files, &done);
+	rc = parse(argc, argv, &o, need, min_files, &done);
 	if (rc || done)
 		return rc;
 	/* status only reads: stopping it needs no word on resuming */
@@ -606,7 +609,7 @@ static int dispatch(int argc, char **argv, int need_cfg, int min_files,
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    usage_opts_inflate(&o.usage, getenv(USAGE_ENV_INFLATE), &e) ||
-	    (need_cfg == 1 && catalog_load(o.config, &cat, &e)))
+	    (need == NEED_MONTH_CONFIG && catalog_load(o.config, &cat, &e)))
 		return cli_report_err(&e);
 	/* config warnings (unknown columns and keys) come first; they never
 	 * change the exit code */
@@ -654,17 +657,18 @@ int cli_main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		int need_cfg, min_files;
+		enum needs need;
+		int min_files;
 		enum store_mode mode;  /* only ingest and run make a state */
 		cmd_fn fn;
 	} cmds[] = {
-		{ "ingest", 0, 1, STORE_CREATE, cmd_ingest },
-		{ "forget", 0, 1, STORE_WRITE, cmd_forget },
-		{ "status", 0, 0, STORE_READ, cmd_status },
-		{ "invoice", 1, 0, STORE_WRITE, cmd_invoice },
-		{ "close", 1, 0, STORE_WRITE, cmd_close },
-		{ "run", 1, 1, STORE_CREATE, cmd_run },
-		{ "export", 2, 0, STORE_READ, cmd_export },
+		{ "ingest", NEED_NONE, 1, STORE_CREATE, cmd_ingest },
+		{ "forget", NEED_NONE, 1, STORE_WRITE, cmd_forget },
+		{ "status", NEED_NONE, 0, STORE_READ, cmd_status },
+		{ "invoice", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_invoice },
+		{ "close", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_close },
+		{ "run", NEED_MONTH_CONFIG, 1, STORE_CREATE, cmd_run },
+		{ "export", NEED_MONTH, 0, STORE_READ, cmd_export },
 	};
 	size_t i;
 
@@ -679,7 +683,7 @@ int cli_main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
-			return dispatch(argc - 1, argv + 1, cmds[i].need_cfg,
+			return dispatch(argc - 1, argv + 1, cmds[i].need,
 					cmds[i].min_files, cmds[i].mode,
 					cmds[i].fn);
 	return die_unknown_command(argv[1]);
