@@ -31,6 +31,16 @@ struct guard_opts {
 	int allow_failed, early, allow_open_earlier, force;
 	int64_t now;           /* the current instant (ts.h) */
 	const char *outdir;
+	/* the close was shown to change nothing (ledger_unchanged or
+	 * resume_unchanged): p is final, and every final period up to p was
+	 * last closed with this config and its folder holds exactly what
+	 * that close rendered, which the same close recorded as written.
+	 * guard_close then skips what that proves: the files of OUT/Q/
+	 * (each is a version this state wrote) and, when no final period
+	 * is later than p, the accounts (every final invoice is of an
+	 * account of the config a close last passed this check with, and
+	 * that close's config is this one) */
+	int unchanged;
 };
 
 /* A registered usage file that is not complete. */

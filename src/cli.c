@@ -448,30 +448,41 @@ static void guard_opts_of(const struct opts *o, struct guard_opts *go)
 	go->outdir = o->out;
 }
 
-/* The close after its guards: a skip when nothing can change, else
- * rating and settling. */
+/* Whether closing o->period can change nothing, from the config's
+ * digest and the state alone (ledger_unchanged, then resume_unchanged:
+ * every final period up to it was last closed with these inputs and its
+ * folder is what that close wrote); fills inputs and eo for the close.
+ * Reads only, before the guards, which need not read again what it
+ * proved (guard_opts.unchanged). */
+static int close_decide(struct store *s, const struct opts *o,
+			const struct catalog *cat, struct engine_opts *eo,
+			unsigned char inputs[32], int *same, struct err *e)
+{
+	cli_engine_opts(eo);
+	return ledger_inputs_cfg(s, cat->digest, inputs, eo->config, e) ||
+	       ledger_unchanged(s, o->period, inputs, o->out, same, e) ||
+	       (!*same && resume_unchanged(s, o->period, eo->config,
+					   eo->full_replay, o->out, same, e));
+}
+
+/* The close after its guards: a skip when nothing can change (same),
+ * else rating and settling. */
 static int close_work(struct store *s, const struct opts *o,
 		      const struct catalog *cat, const struct guard_opts *go,
-		      struct err *e)
+		      struct engine_opts *eo, const unsigned char inputs[32],
+		      int same, struct err *e)
 {
 	struct engine *g = NULL;
-	struct engine_opts eo;
 	struct ledger_result res;
-	unsigned char inputs[32];
-	int same, gap, rc = ST_ERROR;
+	int gap, rc = ST_ERROR;
 
 	memset(&res, 0, sizeof(res));
-	cli_engine_opts(&eo);
-	if (ledger_inputs_cfg(s, cat->digest, inputs, eo.config, e) ||
-	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
-	    (!same && resume_unchanged(s, o->period, eo.config,
-				       eo.full_replay, o->out, &same, e)) ||
-	    guard_gap_possible(s, o->period, go, &gap, e))
+	if (guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {
 		fault_phase("config and inputs");
-		eo.have_config = 1;
-		if (!(g = engine_load(s, cat, &eo, e)) ||
+		eo->have_config = 1;
+		if (!(g = engine_load(s, cat, eo, e)) ||
 		    guard_gap(s, g, o->period, go, e))
 			goto out;
 	}
@@ -501,9 +512,11 @@ static int cmd_close(struct store *s, const struct opts *o,
 {
 	struct guard_opts go;
 	struct guard_file *inc = NULL;
+	struct engine_opts eo;
+	unsigned char inputs[32];
 	size_t ninc = 0;
 	struct err e;
-	int rc = ST_ERROR;
+	int same = 0, rc = ST_ERROR;
 
 	err_clear(&e);
 	guard_opts_of(o, &go);
@@ -514,8 +527,11 @@ static int cmd_close(struct store *s, const struct opts *o,
 		print_incomplete(inc, ninc);
 		goto done;
 	}
+	if (close_decide(s, o, cat, &eo, inputs, &same, &e))
+		goto out;
+	go.unchanged = same;
 	if (guard_close(s, cat, o->period, &go, &e) ||
-	    close_work(s, o, cat, &go, &e))
+	    close_work(s, o, cat, &go, &eo, inputs, same, &e))
 		goto out;
 	rc = ST_OK;
 	if (ninc) {
