@@ -142,6 +142,9 @@ struct catalog {
 	 * catalogs with equal digests are the same config, and a file edited
 	 * after it was read cannot pass for the one this catalog holds */
 	unsigned char digest[32];
+	/* catalog_read's bytes while only peeked at (catalog_peek); NULL
+	 * once parsed (catalog_parse, catalog_load) */
+	struct catalog_src *src;
 };
 
 /* Loads dir/settings.conf (optional), items.csv, prices.csv, accounts.csv,
@@ -150,6 +153,26 @@ struct catalog {
  * payments.csv is required; a header alone means none)". Returns 0, or
  * ST_ERROR with e filled and cat left empty (no warnings either). */
 int catalog_load(const char *dir, struct catalog *cat, struct err *e);
+
+/* catalog_load in steps, so that a close that can change nothing (cli.c)
+ * need not parse 500 000 accounts to find that out. catalog_read reads
+ * every file of dir once, in catalog_load's order, into cat->src and
+ * their digest into cat->digest (the same as catalog_load's), and
+ * returns 0; or 1 when a file cannot be read (cat->digest is then
+ * meaningless; catalog_parse reports the error in its place). Nothing is
+ * read from dir after it.
+ * catalog_parse parses those bytes: 0, or ST_ERROR with e filled and cat
+ * left empty, exactly as catalog_load (which is catalog_read, then
+ * catalog_parse).
+ * catalog_peek parses only settings.conf and each file's header: cat->set
+ * and cat->warnings as catalog_parse would set them, no row (no item,
+ * account, package or payment), cat->src kept for a catalog_parse
+ * later. Only for a config known to load (a close of this settle recorded
+ * its digest): the rows of any other may hold errors it does not see. */
+struct catalog_src;
+int catalog_read(const char *dir, struct catalog *cat);
+int catalog_parse(struct catalog *cat, struct err *e);
+int catalog_peek(struct catalog *cat, struct err *e);
 
 /* Frees everything cat holds and leaves it empty. */
 void catalog_release(struct catalog *cat);

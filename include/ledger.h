@@ -66,6 +66,8 @@ int ledger_inputs(struct store *s, const unsigned char cat[32],
 int ledger_inputs_cfg(struct store *s, const unsigned char cat[32],
 		      unsigned char sha[32], unsigned char cfg[32],
 		      struct err *e);
+/* That cfg alone, from the catalog's digest. */
+void ledger_config(const unsigned char cat[32], unsigned char cfg[32]);
 
 /* Sets *yes when closing p again cannot change anything: p and every
  * earlier final period were last changed by a close with these inputs,

@@ -54,6 +54,12 @@ int resume_unchanged(struct store *s, int p, const unsigned char config[32],
 		     int full_replay, const char *outdir, int *yes,
 		     struct err *e);
 
+/* Sets *yes when a close recorded this config digest (as resume_record
+ * does, the engine's config) for some period: a config with these bytes
+ * loaded under this settle. Reads only. */
+int resume_config_known(struct store *s, const unsigned char config[32],
+			int *yes, struct err *e);
+
 /* Marks periods[0..n), left as they are by resume_skip, as seen by this
  * close (final_period_mark: status's staleness), as the ledger marks the
  * periods it settles, inside the close's transaction. */

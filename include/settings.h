@@ -22,7 +22,7 @@
 #include "err.h"
 
 struct sheet_warns;
-struct sha256;
+struct sheet_bytes;
 
 /* The seller's fields, in the order of settings_seller_keys. */
 enum seller_field {
@@ -46,13 +46,13 @@ struct settings {
 /* The key of each seller field ("seller_name", ...). */
 extern const char *const settings_seller_keys[SELLER_NFIELDS];
 
-/* Fills set with the defaults, then reads dir/settings.conf over them (a
- * missing file leaves the defaults), adding a warning to w for each
- * unknown key. The bytes read go into md (may be NULL; sheet_digest_add).
- * Returns 0, or ST_ERROR with e filled at the first bad line (set then
- * holds the lines before it; settings_release it either way). */
-int settings_load(const char *dir, struct settings *set,
-		  struct sheet_warns *w, struct sha256 *md, struct err *e);
+/* Fills set with the defaults, then parses dir/settings.conf, read into
+ * b (sheet.h), over them (a missing file leaves the defaults), adding a
+ * warning to w for each unknown key. Returns 0, or ST_ERROR with e filled
+ * at the first bad line (set then holds the lines before it;
+ * settings_release it either way). */
+int settings_load(const char *dir, const struct sheet_bytes *b,
+		  struct settings *set, struct sheet_warns *w, struct err *e);
 
 /* Frees the strings set owns (the seller's fields). */
 void settings_release(struct settings *set);

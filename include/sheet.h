@@ -64,7 +64,7 @@ struct sheet_row {
  * SHEET_MAX_HEADER. The other fields are the parser's. */
 #define SHEET_MAX_HEADER 1024
 struct sheet_table {
-	char *buf;              /* the file's bytes (owned) */
+	const char *buf;        /* the file's bytes (the caller's) */
 	size_t len;
 	size_t nrows;
 	struct sheet_row head;  /* row 0 */
@@ -212,13 +212,24 @@ void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
 
 /* ---- sheets ---- */
 
-/* Reads dir/name and maps its header to cols (ncols <= SHEET_MAX_COLS,
- * not copied). An optional file that is missing or has no bytes but
- * blanks sets s->absent. The bytes read are added to md (may be NULL;
- * sheet_digest_add). s is filled even on error: sheet_close it. */
+/* The bytes of one config file as read (sheet_slurp): buf NULL and
+ * absent 1 for a missing optional file. */
+struct sheet_bytes {
+	char *buf;
+	size_t len;
+	int absent;
+};
+
+/* Maps the header of dir/name, read into b, to cols (ncols <=
+ * SHEET_MAX_COLS, not copied). b's bytes stay the caller's and must
+ * outlive s. An optional file that is missing or has no bytes but blanks
+ * sets s->absent. header_only: every row but the header is left unread
+ * and unchecked (sheet_row_at must not be called): the warnings of a
+ * config known to load (catalog_peek). s is filled even on error:
+ * sheet_close it. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct sha256 *md, struct err *e);
+	       const struct sheet_bytes *b, int header_only, struct err *e);
 
 /* Frees what s holds and leaves it empty. */
 void sheet_close(struct sheet *s);

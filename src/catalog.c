@@ -597,82 +597,217 @@ static int load_payments(struct sheet *s, struct catalog *cat)
 
 /* ---- the whole directory ------------------------------------------------ */
 
-/* Opens dir/name, warns of its unknown columns and hands it to load
- * (skipped for an absent optional file). */
-static int load_sheet(const char *dir, const char *name,
-		      const struct sheet_colspec *cols, int ncols, int optional,
-		      int (*load)(struct sheet *, struct catalog *),
-		      struct catalog *cat, struct sheet_warns *w,
-		      struct sha256 *md, struct err *e)
-{
-	struct sheet s;
-	int rc = sheet_open(&s, dir, name, cols, ncols, optional, md, e);
+/* The config files in the order they are read, hashed and parsed. */
+enum { F_SETTINGS, F_ITEMS, F_PRICES, F_ACCOUNTS, F_PACKAGES, F_PAYMENTS,
+       F_NFILES };
+static const struct {
+	const char *name;
+	int optional;
+} cfg_files[F_NFILES] = {
+	{ "settings.conf", 1 }, { "items.csv", 0 }, { "prices.csv", 0 },
+	{ "accounts.csv", 0 }, { "packages.csv", 0 }, { "payments.csv", 1 },
+};
 
+/* The bytes of every config file, read once (catalog_read). */
+struct catalog_src {
+	char *dir;
+	struct sheet_bytes f[F_NFILES];
+	int nread;         /* files read; the next one failed with rerr */
+	struct err rerr;
+};
+
+static void src_free(struct catalog_src *src)
+{
+	int k;
+
+	if (!src)
+		return;
+	for (k = 0; k < F_NFILES; k++)
+		free(src->f[k].buf);
+	free(src->dir);
+	free(src);
+}
+
+int catalog_read(const char *dir, struct catalog *cat)
+{
+	struct catalog_src *src = xcalloc(1, sizeof(*src));
+	struct sha256 md;
+	int k;
+
+	memset(cat, 0, sizeof(*cat));
+	cat->src = src;
+	src->dir = xstrdup(dir);
+	sha256_init(&md);
+	for (k = 0; k < F_NFILES; k++) {
+		struct sheet_bytes *b = &src->f[k];
+		struct sheet_ctx c;
+		int rc;
+
+		memset(&c, 0, sizeof(c));
+		c.e = &src->rerr;
+		c.path = sheet_join(dir, cfg_files[k].name);
+		rc = sheet_slurp(&c, cfg_files[k].optional, &b->buf, &b->len,
+				 &b->absent);
+		free((char *)c.path);
+		if (rc)
+			return 1;
+		sheet_digest_add(&md, cfg_files[k].name, b->buf, b->len,
+				 b->absent);
+		src->nread++;
+	}
+	sha256_final(&md, cat->digest);
+	fault_point("config-read");
+	return 0;
+}
+
+/* File k's bytes, or the error that stopped catalog_read there (so
+ * that a file that cannot be read is reported where catalog_load read it
+ * file by file: after the errors of the files before it). */
+static int src_file(const struct catalog_src *src, int k,
+		    const struct sheet_bytes **b, struct err *e)
+{
+	if (k >= src->nread) {
+		if (e)
+			*e = src->rerr;
+		return ST_ERROR;
+	}
+	*b = &src->f[k];
+	return 0;
+}
+
+/* Drops file k's bytes once parsed (a full parse keeps none). */
+static void src_done(struct catalog_src *src, int k, int rows)
+{
+	if (!rows || k >= src->nread)
+		return;
+	free(src->f[k].buf);
+	src->f[k].buf = NULL;
+}
+
+/* Opens file k (header_only unless rows), warns of its unknown columns
+ * and hands it to load (skipped for an absent optional file and without
+ * rows). */
+static int load_sheet(struct catalog_src *src, int k,
+		      const struct sheet_colspec *cols, int ncols, int rows,
+		      int (*load)(struct sheet *, struct catalog *),
+		      struct catalog *cat, struct sheet_warns *w, struct err *e)
+{
+	const struct sheet_bytes *b;
+	struct sheet s;
+	int rc;
+
+	if (src_file(src, k, &b, e))
+		return ST_ERROR;
+	rc = sheet_open(&s, src->dir, cfg_files[k].name, cols, ncols,
+			cfg_files[k].optional, b, !rows, e);
 	if (!rc && !s.absent) {
 		sheet_unknown_columns(&s, w);
-		rc = load(&s, cat);
+		if (rows)
+			rc = load(&s, cat);
 	}
 	sheet_close(&s);
+	src_done(src, k, rows);
 	return rc;
 }
 
 /* Everything after items.csv and prices.csv. */
-static int load_rest(const char *dir, struct catalog *cat,
-		     struct sheet_warns *w, struct sha256 *md, struct err *e)
+static int load_rest(struct catalog_src *src, struct catalog *cat, int rows,
+		     struct sheet_warns *w, struct err *e)
 {
-	int rc = load_sheet(dir, "accounts.csv", account_cols, AC_NCOLS, 0,
-			    load_accounts, cat, w, md, e);
+	int rc = load_sheet(src, F_ACCOUNTS, account_cols, AC_NCOLS, rows,
+			    load_accounts, cat, w, e);
 
 	if (!rc)
-		rc = load_sheet(dir, "packages.csv", package_cols, PK_NCOLS, 0,
-				load_packages, cat, w, md, e);
+		rc = load_sheet(src, F_PACKAGES, package_cols, PK_NCOLS, rows,
+				load_packages, cat, w, e);
 	if (!rc)
-		rc = load_sheet(dir, "payments.csv", payment_cols, PY_NCOLS, 1,
-				load_payments, cat, w, md, e);
+		rc = load_sheet(src, F_PAYMENTS, payment_cols, PY_NCOLS, rows,
+				load_payments, cat, w, e);
 	return rc;
 }
 
-int catalog_load(const char *dir, struct catalog *cat, struct err *e)
+/* Parses what catalog_read read into cat: every row, or (!rows) the
+ * settings and each file's header only. */
+static int parse(struct catalog *cat, int rows, struct err *e)
 {
+	struct catalog_src *src = cat->src;
+	const struct sheet_bytes *b;
 	struct sheet_warns w = { 0 };
 	struct sheet items;
-	struct sha256 md;
 	int rc;
 
-	memset(cat, 0, sizeof(*cat));
-	/* each file is read once: its digest is of the bytes parsed, in
-	 * the order settings, items, prices, accounts, packages, payments */
-	sha256_init(&md);
-	rc = settings_load(dir, &cat->set, &w, &md, e);
+	rc = src_file(src, F_SETTINGS, &b, e) ||
+	     settings_load(src->dir, b, &cat->set, &w, e);
+	src_done(src, F_SETTINGS, rows);
 	/* items.csv stays open until prices.csv is read: an item without a
 	 * price group is reported at its own row. */
 	memset(&items, 0, sizeof(items));
-	if (!rc)
-		rc = sheet_open(&items, dir, "items.csv", item_cols, IT_NCOLS,
-				0, &md, e);
+	if (!rc && !(rc = src_file(src, F_ITEMS, &b, e)))
+		rc = sheet_open(&items, src->dir, "items.csv", item_cols,
+				IT_NCOLS, 0, b, !rows, e);
 	if (!rc) {
 		sheet_unknown_columns(&items, &w);
-		rc = load_items(&items, cat);
+		if (rows)
+			rc = load_items(&items, cat);
 	}
 	if (!rc)
-		rc = load_sheet(dir, "prices.csv", cat_price_cols,
-				cat_price_ncols, 0, cat_load_prices, cat, &w, &md,
-				e);
-	if (!rc)
+		rc = load_sheet(src, F_PRICES, cat_price_cols,
+				cat_price_ncols, rows, cat_load_prices, cat,
+				&w, e);
+	if (!rc && rows)
 		rc = check_priced(&items, cat);
 	sheet_close(&items);
+	src_done(src, F_ITEMS, rows);
 	if (!rc)
-		rc = load_rest(dir, cat, &w, &md, e);
+		rc = load_rest(src, cat, rows, &w, e);
 	if (rc) {
 		sheet_warns_free(&w);
-		catalog_release(cat);
 		return ST_ERROR;
 	}
 	cat->warnings = w.msg;
 	cat->nwarnings = w.n;
-	sha256_final(&md, cat->digest);
-	fault_point("config-read");
 	return 0;
+}
+
+/* Empties cat but for its bytes and digest. */
+static void clear_parsed(struct catalog *cat)
+{
+	struct catalog_src *src = cat->src;
+	unsigned char digest[32];
+
+	memcpy(digest, cat->digest, 32);
+	cat->src = NULL;
+	catalog_release(cat);
+	cat->src = src;
+	memcpy(cat->digest, digest, 32);
+}
+
+int catalog_peek(struct catalog *cat, struct err *e)
+{
+	clear_parsed(cat);
+	if (parse(cat, 0, e)) {
+		catalog_release(cat);
+		return ST_ERROR;
+	}
+	return 0;
+}
+
+int catalog_parse(struct catalog *cat, struct err *e)
+{
+	clear_parsed(cat);
+	if (parse(cat, 1, e)) {
+		catalog_release(cat);
+		return ST_ERROR;
+	}
+	src_free(cat->src);
+	cat->src = NULL;
+	return 0;
+}
+
+int catalog_load(const char *dir, struct catalog *cat, struct err *e)
+{
+	catalog_read(dir, cat);
+	return catalog_parse(cat, e);
 }
 
 void catalog_release(struct catalog *cat)
@@ -724,5 +859,6 @@ void catalog_release(struct catalog *cat)
 		free(cat->warnings[i]);
 	free(cat->warnings);
 	settings_release(&cat->set);
+	src_free(cat->src);
 	memset(cat, 0, sizeof(*cat));
 }

@@ -289,10 +289,10 @@ static int parse(int argc, char **argv, struct opts *o, enum needs need,
 /* Each command: the work it does once its options are parsed, the config
  * loaded (when it takes one) and the state file open and locked. */
 typedef int (*cmd_fn)(struct store *s, const struct opts *o,
-		      const struct catalog *cat);
+		      struct catalog *cat);
 
 static int cmd_ingest(struct store *s, const struct opts *o,
-		      const struct catalog *cat)
+		      struct catalog *cat)
 {
 	(void)cat;
 	return cli_ingest(s, o->files, o->nfiles, o->jobs,
@@ -300,7 +300,7 @@ static int cmd_ingest(struct store *s, const struct opts *o,
 }
 
 static int cmd_forget(struct store *s, const struct opts *o,
-		      const struct catalog *cat)
+		      struct catalog *cat)
 {
 	struct err e;
 	int i;
@@ -329,7 +329,7 @@ fail:
 }
 
 static int cmd_status(struct store *s, const struct opts *o,
-		      const struct catalog *cat)
+		      struct catalog *cat)
 {
 	(void)cat;
 	return cli_status(s, o->db, o->config, o->json);
@@ -346,7 +346,7 @@ static void warn_failed(const struct engine *g)
 }
 
 static int cmd_invoice(struct store *s, const struct opts *o,
-		       const struct catalog *cat)
+		       struct catalog *cat)
 {
 	struct engine *g = NULL;
 	struct engine_opts eo;
@@ -448,6 +448,12 @@ static void guard_opts_of(const struct opts *o, struct guard_opts *go)
 	go->outdir = o->out;
 }
 
+/* The config parsed in full, when only peeked at so far (load_config). */
+static int parsed(struct catalog *cat, struct err *e)
+{
+	return cat->src ? catalog_parse(cat, e) : 0;
+}
+
 /* Whether closing o->period can change nothing, from the config's
  * digest and the state alone (ledger_unchanged, then resume_unchanged:
  * every final period up to it was last closed with these inputs and its
@@ -468,7 +474,7 @@ static int close_decide(struct store *s, const struct opts *o,
 /* The close after its guards: a skip when nothing can change (same),
  * else rating and settling. */
 static int close_work(struct store *s, const struct opts *o,
-		      const struct catalog *cat, const struct guard_opts *go,
+		      struct catalog *cat, const struct guard_opts *go,
 		      struct engine_opts *eo, const unsigned char inputs[32],
 		      int same, struct err *e)
 {
@@ -482,7 +488,7 @@ static int close_work(struct store *s, const struct opts *o,
 	if (!same || gap) {
 		fault_phase("config and inputs");
 		eo->have_config = 1;
-		if (!(g = engine_load(s, cat, eo, e)) ||
+		if (parsed(cat, e) || !(g = engine_load(s, cat, eo, e)) ||
 		    guard_gap(s, g, o->period, go, e))
 			goto out;
 	}
@@ -508,7 +514,7 @@ out:
 }
 
 static int cmd_close(struct store *s, const struct opts *o,
-		     const struct catalog *cat)
+		     struct catalog *cat)
 {
 	struct guard_opts go;
 	struct guard_file *inc = NULL;
@@ -516,7 +522,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	unsigned char inputs[32];
 	size_t ninc = 0;
 	struct err e;
-	int same = 0, rc = ST_ERROR;
+	int same = 0, proved, rc = ST_ERROR;
 
 	err_clear(&e);
 	guard_opts_of(o, &go);
@@ -530,7 +536,9 @@ static int cmd_close(struct store *s, const struct opts *o,
 	if (close_decide(s, o, cat, &eo, inputs, &same, &e))
 		goto out;
 	go.unchanged = same;
-	if (guard_close(s, cat, o->period, &go, &e) ||
+	if (guard_accounts_proved(s, o->period, &go, &proved, &e) ||
+	    (!proved && parsed(cat, &e)) ||
+	    guard_close(s, cat, o->period, &go, &e) ||
 	    close_work(s, o, cat, &go, &eo, inputs, same, &e))
 		goto out;
 	rc = ST_OK;
@@ -552,7 +560,7 @@ done:
 }
 
 static int cmd_run(struct store *s, const struct opts *o,
-		   const struct catalog *cat)
+		   struct catalog *cat)
 {
 	int irc = cli_ingest(s, o->files, o->nfiles, o->jobs,
 			     o->checkpoint_bytes, &o->usage), rc;
@@ -566,7 +574,7 @@ static int cmd_run(struct store *s, const struct opts *o,
 /* settle export (SPEC 12; export.h does the work). Exit 3 when a UBL
  * file was withheld, naming each document and what it lacks. */
 static int cmd_export(struct store *s, const struct opts *o,
-		      const struct catalog *cat)
+		      struct catalog *cat)
 {
 	struct export_result res;
 	struct err e;
@@ -597,10 +605,35 @@ static int cmd_export(struct store *s, const struct opts *o,
 	return rc;
 }
 
+/* A close (or run) whose config a close of this settle recorded, so that
+ * it loads, only peeks at it (the settings, the headers and so the
+ * warnings, catalog_peek): cmd_close parses it when the close may change
+ * something, and 500 000 accounts are not parsed to find that nothing
+ * can. Anything else is parsed here, before the state is opened for the
+ * command, as catalog_load does. The state is asked read-only, so
+ * nothing happens to it before the config is known to load. */
+static int load_config(const struct opts *o, int lazy, struct catalog *cat,
+		       struct err *e)
+{
+	struct store *s;
+	struct err se;
+	unsigned char cfg[32];
+	int known = 0;
+
+	if (catalog_read(o->config, cat) == 0 && lazy &&
+	    (s = store_open(o->db, STORE_READ, &se))) {
+		ledger_config(cat->digest, cfg);
+		if (resume_config_known(s, cfg, &known, &se))
+			known = 0;
+		store_close(s);
+	}
+	return known ? catalog_peek(cat, e) : catalog_parse(cat, e);
+}
+
 /* Parses, loads the config (a bad one stops the command before the state
  * file is even created), opens the state, runs fn. */
 static int dispatch(int argc, char **argv, enum needs need, int min_files,
-		    enum store_mode mode, cmd_fn fn)
+		    enum store_mode mode, cmd_fn fn, int lazy)
 {
 	struct opts o;
 	struct catalog cat;
@@ -625,7 +658,7 @@ static int dispatch(int argc, char **argv, enum needs need, int min_files,
 	if (usage_opts_parse(&o.usage, getenv(USAGE_ENV_MAX_RATIO),
 			     getenv(USAGE_ENV_MAX_BYTES), &e) ||
 	    usage_opts_inflate(&o.usage, getenv(USAGE_ENV_INFLATE), &e) ||
-	    (need == NEED_MONTH_CONFIG && catalog_load(o.config, &cat, &e)))
+	    (need == NEED_MONTH_CONFIG && load_config(&o, lazy, &cat, &e)))
 		return cli_report_err(&e);
 	/* config warnings (unknown columns and keys) come first; they never
 	 * change the exit code */
@@ -677,14 +710,15 @@ int cli_main(int argc, char **argv)
 		int min_files;
 		enum store_mode mode;  /* only ingest and run make a state */
 		cmd_fn fn;
+		int lazy;              /* load_config may only peek */
 	} cmds[] = {
-		{ "ingest", NEED_NONE, 1, STORE_CREATE, cmd_ingest },
-		{ "forget", NEED_NONE, 1, STORE_WRITE, cmd_forget },
-		{ "status", NEED_NONE, 0, STORE_READ, cmd_status },
-		{ "invoice", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_invoice },
-		{ "close", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_close },
-		{ "run", NEED_MONTH_CONFIG, 1, STORE_CREATE, cmd_run },
-		{ "export", NEED_MONTH, 0, STORE_READ, cmd_export },
+		{ "ingest", NEED_NONE, 1, STORE_CREATE, cmd_ingest, 0 },
+		{ "forget", NEED_NONE, 1, STORE_WRITE, cmd_forget, 0 },
+		{ "status", NEED_NONE, 0, STORE_READ, cmd_status, 0 },
+		{ "invoice", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_invoice, 0 },
+		{ "close", NEED_MONTH_CONFIG, 0, STORE_WRITE, cmd_close, 1 },
+		{ "run", NEED_MONTH_CONFIG, 1, STORE_CREATE, cmd_run, 1 },
+		{ "export", NEED_MONTH, 0, STORE_READ, cmd_export, 0 },
 	};
 	size_t i;
 
@@ -701,6 +735,6 @@ int cli_main(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return dispatch(argc - 1, argv + 1, cmds[i].need,
 					cmds[i].min_files, cmds[i].mode,
-					cmds[i].fn);
+					cmds[i].fn, cmds[i].lazy);
 	return die_unknown_command(argv[1]);
 }

@@ -245,8 +245,8 @@ static int check_outputs(struct store *s, int p, const struct guard_opts *o,
  * final period up to p (its inputs digest on each period whose outputs
  * changed, resume_period on each it marked), nothing overwrote that, and
  * o->unchanged says that record is this config's. */
-static int accounts_proved(struct store *s, int p, const struct guard_opts *o,
-			   int *yes, struct err *e)
+int guard_accounts_proved(struct store *s, int p, const struct guard_opts *o,
+			  int *yes, struct err *e)
 {
 	int latest, found;
 
@@ -270,7 +270,7 @@ int guard_close(struct store *s, const struct catalog *cat, int p,
 	a.cat = cat;
 	a.ym = ym;
 	a.e = e;
-	if (accounts_proved(s, p, o, &proved, e) ||
+	if (guard_accounts_proved(s, p, o, &proved, e) ||
 	    (!proved && final_accounts(s, check_account, &a, e)) ||
 	    check_time(s, cat, p, o, ym, e) ||
 	    (!o->unchanged && check_outputs(s, p, o, ym, e)))

@@ -76,12 +76,23 @@ int ledger_inputs(struct store *s, const unsigned char cat[32],
 	return ledger_inputs_cfg(s, cat, sha, cfg, e);
 }
 
+/* with its NUL: the bytes every state's inputs digests hold */
+static const char version[] = "settle " SETTLE_VERSION;
+
+void ledger_config(const unsigned char cat[32], unsigned char cfg[32])
+{
+	struct sha256 md;
+
+	sha256_init(&md);
+	sha256_update(&md, version, sizeof(version));
+	sha256_update(&md, cat, 32);
+	sha256_final(&md, cfg);
+}
+
 int ledger_inputs_cfg(struct store *s, const unsigned char cat[32],
 		      unsigned char sha[32], unsigned char cfg[32],
 		      struct err *e)
 {
-	/* with its NUL: the bytes every state's inputs digests hold */
-	static const char version[] = "settle " SETTLE_VERSION;
 	struct sha256 md;
 	int rc;
 
@@ -91,10 +102,7 @@ int ledger_inputs_cfg(struct store *s, const unsigned char cat[32],
 	rc = store_files(s, hash_file_row, &md, e);
 	sha256_final(&md, sha);
 	/* the config part alone, with the version: what resume.c compares */
-	sha256_init(&md);
-	sha256_update(&md, version, sizeof(version));
-	sha256_update(&md, cat, 32);
-	sha256_final(&md, cfg);
+	ledger_config(cat, cfg);
 	return rc ? ST_ERROR : 0;
 }
 

@@ -336,6 +336,28 @@ int resume_unchanged(struct store *s, int p, const unsigned char config[32],
 	return rc;
 }
 
+int resume_config_known(struct store *s, const unsigned char config[32],
+			int *yes, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (have_table(s, "resume_period", yes, e))
+		return ST_ERROR;
+	if (!*yes)
+		return 0;
+	*yes = 0;
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT 1 FROM resume_period"
+			       " WHERE config = ?1 LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_err(s, "read", e);
+	sqlite3_bind_blob(st, 1, config, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, "read", e);
+}
+
 /* Snapshot of the current files at seq, unless one was taken. */
 static int put_snapshot(struct store *s, const struct engine *g, int64_t seq,
 			struct err *e)

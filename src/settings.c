@@ -145,14 +145,13 @@ static int settings_line(struct sheet_ctx *c, struct sheet_warns *w,
 	return rc;
 }
 
-int settings_load(const char *dir, struct settings *set,
-		  struct sheet_warns *w, struct sha256 *md, struct err *e)
+int settings_load(const char *dir, const struct sheet_bytes *b,
+		  struct settings *set, struct sheet_warns *w, struct err *e)
 {
 	struct sheet_ctx c;
-	char *buf = NULL;
-	const char *nl;
-	size_t len, i, end;
-	int absent, rc, f;
+	const char *buf = b->buf, *nl;
+	size_t len = b->len, i, end;
+	int rc = 0, f;
 
 	memset(set, 0, sizeof(*set));
 	set->payment_terms_days = 15;
@@ -168,10 +167,7 @@ int settings_load(const char *dir, struct settings *set,
 	c.path = sheet_join(dir, "settings.conf");
 	c.kind = "key";
 	c.line = 1;
-	rc = sheet_slurp(&c, 1, &buf, &len, &absent);
-	if (!rc)
-		sheet_digest_add(md, "settings.conf", buf, len, absent);
-	if (!rc && !absent) {
+	if (!b->absent) {
 		i = sheet_has_bom(buf, len) ? 3 : 0;
 		for (; i < len && !rc; c.line++) {
 			nl = memchr(buf + i, '\n', len - i);
@@ -180,7 +176,6 @@ int settings_load(const char *dir, struct settings *set,
 			i = end + 1;
 		}
 	}
-	free(buf);
 	free((char *)c.path);
 	return rc;
 }

@@ -414,7 +414,6 @@ static void table_free(struct sheet_table *t)
 		csv_free(t->csv);
 		free(t->csv);
 	}
-	free(t->buf);
 	free(t->head.cell);
 	free(t->headtext);
 	free(t->cur.cell);
@@ -496,9 +495,9 @@ static int parse_row(struct sheet_ctx *c, struct sheet_table *t)
 	return 1;
 }
 
-/* Checks the whole of t->buf once and counts its rows; keeps the header
- * (at most SHEET_MAX_HEADER cells). */
-static int read_table(struct sheet_ctx *c, struct sheet_table *t)
+/* Parses the header of t->buf, the first row (at most SHEET_MAX_HEADER
+ * cells kept): 1, 0 when there is none, -1 with c's err filled. */
+static int parse_head(struct sheet_ctx *c, struct sheet_table *t)
 {
 	int rc;
 
@@ -514,17 +513,34 @@ static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 		t->cellcap = t->captext = 0;
 		t->nrows = 1;
 		t->keep = 0;
-		while ((rc = parse_row(c, t)) == 1)
-			t->nrows++;
 	}
-	if (rc < 0)
-		return ST_ERROR;
+	return rc;
+}
+
+static int check_head(struct sheet_ctx *c, const struct sheet_table *t)
+{
 	if (t->head.n > SHEET_MAX_HEADER) {
 		c->line = t->head.line;
 		return sheet_fail(c, NULL, "more than %d columns in the header",
 				  SHEET_MAX_HEADER);
 	}
 	return 0;
+}
+
+/* Checks the whole of t->buf once and counts its rows; keeps the header. */
+static int read_table(struct sheet_ctx *c, struct sheet_table *t)
+{
+	int rc = parse_head(c, t);
+
+	while (rc == 1 && (rc = parse_row(c, t)) == 1)
+		t->nrows++;
+	return rc < 0 ? ST_ERROR : check_head(c, t);
+}
+
+/* The header alone (sheet_open's header_only); the rows are not read. */
+static int read_header(struct sheet_ctx *c, struct sheet_table *t)
+{
+	return parse_head(c, t) < 0 ? ST_ERROR : check_head(c, t);
 }
 
 void sheet_close(struct sheet *s)
@@ -614,14 +630,12 @@ void sheet_digest_add(struct sha256 *md, const char *name, const char *buf,
 	sha256_update(md, &total, sizeof(total));
 }
 
-/* Reads dir/name and maps its header. An optional file that is missing or
- * has no bytes but blanks sets s->absent. */
+/* Maps the header of dir/name, whose bytes are b (borrowed). An optional
+ * file that is missing or has no bytes but blanks sets s->absent. */
 int sheet_open(struct sheet *s, const char *dir, const char *name,
 	       const struct sheet_colspec *cols, int ncols, int optional,
-	       struct sha256 *md, struct err *e)
+	       const struct sheet_bytes *b, int header_only, struct err *e)
 {
-	char *buf;
-	size_t len;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -632,16 +646,13 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 	s->c.line = 1;
 	s->cols = cols;
 	s->ncols = ncols;
-	rc = sheet_slurp(&s->c, optional, &buf, &len, &s->absent);
-	if (!rc)
-		sheet_digest_add(md, name, buf, len, s->absent);
-	if (rc || s->absent)
-		return rc;
-	/* the table owns the bytes from here: rows are parsed from them
-	 * when asked for */
-	s->t.buf = buf;
-	s->t.len = len;
-	rc = read_table(&s->c, &s->t);
+	s->absent = b->absent;
+	if (s->absent)
+		return 0;
+	/* rows are parsed from the bytes when asked for */
+	s->t.buf = b->buf;
+	s->t.len = b->len;
+	rc = header_only ? read_header(&s->c, &s->t) : read_table(&s->c, &s->t);
 	if (!rc && optional && s->t.nrows == 0) {
 		s->absent = 1;
 		return 0;
@@ -650,7 +661,7 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 		rc = map_header(s);
 	/* a file saved with ';' (a spreadsheet's CSV in many locales)
 	 * fails as bad quoting or a missing column: say why */
-	if (rc && semicolon_header(buf, len)) {
+	if (rc && semicolon_header(b->buf, b->len)) {
 		s->c.line = 1;
 		rc = sheet_fail(&s->c, NULL, "the file seems to use ';' as "
 				"separator; settle reads comma-separated CSV "
