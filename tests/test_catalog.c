@@ -1541,6 +1541,82 @@ static void test_v2_warnings(void)
 	}
 }
 
+/* catalog_read, catalog_peek and catalog_parse (the no-change close):
+ * the steps give catalog_load's catalog, digest, warnings and errors;
+ * peek gives the settings and warnings alone; nothing is read from the
+ * folder after catalog_read. */
+static void test_steps(void)
+{
+	static const struct files fs = {
+		.settings = "timezone = +08:00\ninvoice_prefx = X\n",
+		.accounts = "tenant_id,currency,tax_categroy\n"
+			    "acme,CNY,\nacme,USD,\n",
+	};
+	/* the warnings of fs, as test_v2_warnings derives them */
+	static const char *const want[] = {
+		"unknown key 'invoice_prefx' in cfg/settings.conf:2 "
+		"(did you mean 'invoice_prefix'?)",
+		"unknown column 'tax_categroy' in cfg/accounts.csv "
+		"(did you mean 'tax_category'?)",
+	};
+	struct catalog whole, cat;
+	struct err e;
+	size_t i;
+
+	if (load_ok(&fs, &whole) != 0)
+		return;
+	/* read, then peek: the settings (+08:00 is 28800 s) and the
+	 * same warnings, no row; the same digest */
+	TEST_EQ_INT(catalog_read("cfg", &cat), 0);
+	TEST_TRUE(memcmp(cat.digest, whole.digest, 32) == 0);
+	/* every file goes: only the bytes read count from here */
+	unlink("cfg/settings.conf");
+	unlink("cfg/items.csv");
+	unlink("cfg/prices.csv");
+	unlink("cfg/accounts.csv");
+	unlink("cfg/packages.csv");
+	err_clear(&e);
+	TEST_EQ_INT(catalog_peek(&cat, &e), 0);
+	TEST_EQ_STR(e.msg, "");
+	TEST_EQ_INT(cat.set.tz, whole.set.tz);
+	TEST_EQ_INT(cat.set.tz, 28800);
+	TEST_TRUE(cat_empty(&cat));
+	TEST_TRUE(cat.src != NULL);
+	TEST_EQ_INT(cat.nwarnings, 2);
+	for (i = 0; i < 2 && i < cat.nwarnings; i++) {
+		TEST_EQ_STR(cat.warnings[i], want[i]);
+		TEST_EQ_STR(whole.warnings[i], want[i]);
+	}
+	/* then parse: catalog_load's catalog (3 items, 2 accounts, from
+	 * the base files of the fixture), the warnings once */
+	TEST_EQ_INT(catalog_parse(&cat, &e), 0);
+	TEST_EQ_STR(e.msg, "");
+	TEST_TRUE(cat.src == NULL);
+	TEST_EQ_INT(cat.nitems, 3);
+	TEST_EQ_INT(cat.naccounts, 2);
+	TEST_EQ_INT(cat.nitems, whole.nitems);
+	TEST_EQ_STR(cat.accounts[1].currency, "USD");
+	TEST_EQ_INT(cat.nwarnings, 2);
+	TEST_TRUE(memcmp(cat.digest, whole.digest, 32) == 0);
+	catalog_release(&cat);
+	catalog_release(&whole);
+	/* a file that cannot be read is reported where catalog_load read
+	 * it: after the errors of the files before it (items.csv's bad
+	 * currency, not the missing accounts.csv), and instead of the rows
+	 * after it */
+	ERR("bad currency 'x' at cfg/items.csv:2 (column currency; "
+	    CUR_NOTE, .items = "item,currency,usage_unit\nvp,x,second\n",
+	    .accounts = ABSENT);
+	ERR("missing config file 'cfg/accounts.csv' " MISSING_NOTE,
+	    .accounts = ABSENT, .packages = "package_id\n\"\n");
+	write_cfg(&(struct files){ .accounts = ABSENT });
+	TEST_EQ_INT(catalog_read("cfg", &cat), 1);
+	TEST_EQ_INT(catalog_parse(&cat, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "missing config file 'cfg/accounts.csv' "
+		    MISSING_NOTE);
+	TEST_TRUE(cat_empty(&cat) && cat.src == NULL && !cat.nwarnings);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test_catalog.XXXXXX";
@@ -1564,6 +1640,7 @@ int main(void)
 	test_defaults();
 	test_settings_errors();
 	test_file_errors();
+	test_steps();
 	test_items_errors();
 	test_prices_errors();
 	test_accounts_errors();
