@@ -8,8 +8,9 @@
  * atexit), as a crash or kill -9 would. Steps are named where they are
  * called: "ingest-commit" (before a commit of ingest), "ingest-record"
  * (after a record is read), "close-commit", "out-rename" (between writing
- * an output file and renaming it), "config-read" (after the whole config
- * is read and parsed). Without the variable it costs one getenv per
+ * an output file and renaming it), "config-read" (after every config
+ * file is read into memory, before it is parsed: nothing is read from
+ * the folder after it). Without the variable it costs one getenv per
  * process. SETTLE_FAULT_SIGNAL=TERM or INT sends that signal instead of
  * SIGKILL (the interrupt handler's tests, progress.h); STOP stops the
  * process there, so that a test can change a file under a running settle
