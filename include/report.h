@@ -90,6 +90,13 @@ void report_digest(const struct report_files *f, unsigned char sha[32]);
  * one is missing or unreadable (out left empty). */
 int report_load_final(const char *dir, struct report_files *out);
 
+/* report_digest of what report_load_final would load from dir, reading
+ * each file a block at a time instead of holding the folder: 0, or -1
+ * when a file is missing, is no regular file, cannot be read, or does
+ * not hold its stat size when read through (the caller then treats the
+ * folder as changed). */
+int report_digest_dir(const char *dir, unsigned char sha[32]);
+
 /* Writes OUT/rejects-unplaced.csv (outdir created when missing): the
  * rejects of every current file whose ts cell is no instant, read from
  * the state (no rating needed), in rejects.csv's columns. Written only

@@ -120,7 +120,6 @@ static int check_close(void *ctx, int q, const unsigned char *digest,
 		       const unsigned char *inputs)
 {
 	struct unchanged *u = ctx;
-	struct report_files f;
 	unsigned char disk[32];
 	char dir[4096], ym[16];
 
@@ -131,13 +130,8 @@ static int check_close(void *ctx, int q, const unsigned char *digest,
 	u->have |= q == u->p;
 	ts_period_format(q, 1, ym);
 	snprintf(dir, sizeof(dir), "%s/%s", u->outdir, ym);
-	if (report_load_final(dir, &f) != 0) {
-		u->same = 0;
-		return 1;
-	}
-	report_digest(&f, disk);
-	report_files_release(&f);
-	if (memcmp(disk, digest, 32) != 0) {
+	if (report_digest_dir(dir, disk) != 0 ||
+	    memcmp(disk, digest, 32) != 0) {
 		u->same = 0;
 		return 1;
 	}

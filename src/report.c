@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mem.h"
 #include "out.h"
@@ -558,16 +559,73 @@ void report_digest(const struct report_files *f, unsigned char sha[32])
 	sha256_final(&c, sha);
 }
 
+/* The files of a final period's folder. */
+static const char *const final_names[] = {
+	"invoices.csv", "invoice_lines.csv", "package_usage.csv",
+	"uncovered.csv", "packages.csv", "alerts.csv", "rejects.csv",
+	"adjustments.csv", "arrears.csv", "summary.txt" };
+#define NFINAL (sizeof(final_names) / sizeof(final_names[0]))
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds dir/name to md as report_digest does (name, length, bytes),
+ * reading it a block at a time. -1 when it is no regular file, cannot be
+ * read, or its length is not its stat size when read through. */
+static int digest_file(struct sha256 *md, const char *dir, const char *name)
+{
+	char path[4096], buf[65536];
+	struct stat sb;
+	uint64_t len, got = 0;
+	size_t k;
+	int bad;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "rb")))
+		return -1;
+	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return -1;
+	}
+	len = (uint64_t)sb.st_size;
+	sha256_update(md, name, strlen(name) + 1);
+	sha256_update(md, &len, sizeof(len));
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
+		sha256_update(md, buf, k);
+		got += k;
+	}
+	bad = ferror(f);
+	fclose(f);
+	return bad || got != len ? -1 : 0;
+}
+
+int report_digest_dir(const char *dir, unsigned char sha[32])
+{
+	const char *names[NFINAL];
+	struct sha256 md;
+	size_t i;
+
+	/* report_digest's order: by name */
+	memcpy(names, final_names, sizeof(names));
+	qsort(names, NFINAL, sizeof(names[0]), cmp_name);
+	sha256_init(&md);
+	for (i = 0; i < NFINAL; i++)
+		if (digest_file(&md, dir, names[i]))
+			return -1;
+	sha256_final(&md, sha);
+	return 0;
+}
+
 int report_load_final(const char *dir, struct report_files *out)
 {
-	static const char *const names[] = {
-		"invoices.csv", "invoice_lines.csv", "package_usage.csv",
-		"uncovered.csv", "packages.csv", "alerts.csv", "rejects.csv",
-		"adjustments.csv", "arrears.csv", "summary.txt" };
+	const char *const *names = final_names;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < NFINAL; i++) {
 		char path[4096], *data;
 		size_t len;
 

@@ -213,17 +213,13 @@ static int q_files(struct store *s, struct now *w, int q,
 /* Q's files on disk are what the state says it wrote last. */
 static int q_disk(const char *outdir, int q, const struct qrow *r)
 {
-	struct report_files f;
 	unsigned char disk[32];
 	char dir[4096], ym[16];
 
 	ts_period_format(q, 1, ym);
 	snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
-	if (report_load_final(dir, &f) != 0)
-		return 0;
-	report_digest(&f, disk);
-	report_files_release(&f);
-	return memcmp(disk, r->digest, 32) == 0;
+	return report_digest_dir(dir, disk) == 0 &&
+	       memcmp(disk, r->digest, 32) == 0;
 }
 
 /* How many of periods[0..n) from the first pass the rule of resume.h,
