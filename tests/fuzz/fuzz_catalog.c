@@ -192,6 +192,31 @@ static void check_catalog(const struct catalog *cat)
 		CHECK(strchr(cat->warnings[i], '\n') == NULL);
 }
 
+/* A config that loads (whole) peeks alike (catalog_read, catalog_peek:
+ * the no-change close): the same digest, settings' time zone and
+ * warnings, no row; then catalog_parse gives the same counts. */
+static void check_peek(const struct catalog *whole)
+{
+	struct catalog cat;
+	struct err e;
+	size_t i;
+
+	err_clear(&e);
+	CHECK(catalog_read(dir, &cat) == 0);
+	CHECK(memcmp(cat.digest, whole->digest, 32) == 0);
+	CHECK(catalog_peek(&cat, &e) == 0);
+	CHECK(cat.set.tz == whole->set.tz && cat.nitems == 0 &&
+	      cat.naccounts == 0 && cat.nwarnings == whole->nwarnings);
+	for (i = 0; i < cat.nwarnings; i++)
+		CHECK(strcmp(cat.warnings[i], whole->warnings[i]) == 0);
+	CHECK(catalog_parse(&cat, &e) == 0);
+	CHECK(cat.nitems == whole->nitems && cat.naccounts == whole->naccounts &&
+	      cat.npackages == whole->npackages &&
+	      cat.npayments == whole->npayments &&
+	      cat.nwarnings == whole->nwarnings);
+	catalog_release(&cat);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int seen[NNAMES] = { 0 };
@@ -239,6 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      cat.nwarnings == 0);
 	} else {
 		check_catalog(&cat);
+		check_peek(&cat);
 	}
 	catalog_release(&cat);
 	return 0;
