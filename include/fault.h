@@ -19,6 +19,20 @@
 
 void fault_point(const char *step);
 
+/* A test-only switch that makes a system call fail instead of killing:
+ * with SETTLE_FAULT=STEP:N and SETTLE_FAULT_ERRNO=NAME (EINVAL, ENOSYS,
+ * EIO, ENOSPC, EACCES, EXDEV), the Nth call of fault_errno("STEP")
+ * returns that errno value; every other call, and every call without
+ * both variables, returns 0. The caller then fails as if its call had
+ * (the crash tests' "out-exchange": the exchange of a period's folder,
+ * outswap.h). fault_point never fires for a step while
+ * SETTLE_FAULT_ERRNO is set. */
+int fault_errno(const char *step);
+
+/* Reads the variables again and restarts the count (unit tests that set
+ * them with setenv; not thread-safe). */
+void fault_reload(void);
+
 /* SETTLE_TIMING=1 makes each call print to stderr the wall time since the
  * previous call under the name of the phase that just ended, and the peak
  * RSS so far, for profiling; fault_phase(NULL) only starts the clock.

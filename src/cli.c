@@ -462,6 +462,9 @@ static int close_work(struct store *s, const struct opts *o,
 
 	memset(&res, 0, sizeof(res));
 	cli_engine_opts(&eo);
+	/* what a killed close left in OUT goes first (report.h) */
+	if (!o->dry_run && report_sweep(o->out, e))
+		goto out;
 	if (ledger_inputs_cfg(s, cat->digest, inputs, eo.config, e) ||
 	    ledger_unchanged(s, o->period, inputs, o->out, &same, e) ||
 	    (!same && resume_unchanged(s, o->period, eo.config,
@@ -480,8 +483,13 @@ static int close_work(struct store *s, const struct opts *o,
 			goto out;
 	} else {
 		if (ledger_close(s, cat, g, o->period, inputs, o->out,
-				 o->dry_run, &res, e))
+				 o->dry_run, &res, e)) {
+			/* committed, but files not in place: what the close
+			 * did, then the error (exit 3) */
+			if (e->code == ST_PARTIAL)
+				print_close(&res, 0);
 			goto out;
+		}
 		fault_phase("settle and write");
 	}
 	/* the unplaced rejects belong to no period: every close that is
