@@ -8,8 +8,10 @@
  * atexit), as a crash or kill -9 would. Steps are named where they are
  * called: "ingest-commit" (before a commit of ingest), "ingest-record"
  * (after a record is read), "close-commit", "out-rename" (between writing
- * an output file and renaming it), "config-read" (after the whole config
- * is read and parsed). Without the variable it costs one getenv per
+ * an output file and renaming it: a draft's, or one staged by a close
+ * before its commit), "out-swap" and "out-swapped" (before and after a
+ * close swaps a month's staged folder in, outswap.h), "config-read"
+ * (after the whole config is read and parsed). Without the variable it costs one getenv per
  * process. SETTLE_FAULT_SIGNAL=TERM or INT sends that signal instead of
  * SIGKILL (the interrupt handler's tests, progress.h); STOP stops the
  * process there, so that a test can change a file under a running settle
