@@ -2,9 +2,9 @@
  * sees the old set or the new one, never a mix).
  *
  * The new set is written into a staging folder beside the folder DIR,
- * PARENT/.BASE.new-XXXXXX, made as mkdtemp does: always created new, never an
- * existing name (a planted symlink or file there is skipped, never
- * followed), on the same filesystem as DIR. Once it is complete, one
+ * PARENT/.BASE.new-XXXXXX, made as mkdtemp does: always created new,
+ * never an existing name (a planted symlink or file there is skipped,
+ * never followed), on the same filesystem as DIR. Once it is complete, one
  * renameat2(RENAME_EXCHANGE) swaps it with DIR (a plain rename when DIR
  * does not exist yet); the staging name then holds the old set, which is
  * removed. Entries of DIR that are not in the set (subfolders such as

@@ -90,7 +90,8 @@ int outswap_begin(struct outswap *w, const char *dir, struct err *e)
 	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
 		return err_set(e, ST_ERROR, "cannot write '%s': it is a "
 			       "symbolic link (settle replaces a month's "
-			       "folder as a whole: make it a real folder)", dir);
+			       "folder as a whole: make it a real folder)",
+			       dir);
 	if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
 		return err_set(e, ST_ERROR, "'%s' is not a directory", dir);
 	split(dir, parent, sizeof(parent), base, sizeof(base));
