@@ -8,9 +8,12 @@
  * atexit), as a crash or kill -9 would. Steps are named where they are
  * called: "ingest-commit" (before a commit of ingest), "ingest-record"
  * (after a record is read), "close-commit", "out-rename" (between writing
- * an output file and renaming it), "config-read" (after every config
- * file is read into memory, before it is parsed: nothing is read from
- * the folder after it). Without the variable it costs one getenv per
+ * an output file and renaming it: a draft's, or one staged by a close
+ * before its commit), "out-swap" and "out-swapped" (before and after a
+ * close swaps a month's staged folder in, outswap.h), "config-read"
+ * (after every config file is read into memory, before it is parsed:
+ * nothing is read from the folder after it). Without the variable it
+ * costs one getenv per
  * process. SETTLE_FAULT_SIGNAL=TERM or INT sends that signal instead of
  * SIGKILL (the interrupt handler's tests, progress.h); STOP stops the
  * process there, so that a test can change a file under a running settle
@@ -19,6 +22,20 @@
 #define FAULT_H
 
 void fault_point(const char *step);
+
+/* A test-only switch that makes a system call fail instead of killing:
+ * with SETTLE_FAULT=STEP:N and SETTLE_FAULT_ERRNO=NAME (EINVAL, ENOSYS,
+ * EIO, ENOSPC, EACCES, EXDEV), the Nth call of fault_errno("STEP")
+ * returns that errno value; every other call, and every call without
+ * both variables, returns 0. The caller then fails as if its call had
+ * (the crash tests' "out-exchange": the exchange of a period's folder,
+ * outswap.h). fault_point never fires for a step while
+ * SETTLE_FAULT_ERRNO is set. */
+int fault_errno(const char *step);
+
+/* Reads the variables again and restarts the count (unit tests that set
+ * them with setenv; not thread-safe). */
+void fault_reload(void);
 
 /* SETTLE_TIMING=1 makes each call print to stderr the wall time since the
  * previous call under the name of the phase that just ended, and the peak

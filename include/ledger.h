@@ -84,8 +84,11 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
  * period's close saw (final_period_mark); then writes the outputs under
  * outdir/YYYY-MM/. dry: the same work, rolled back, and no file written.
  * g must be loaded from s with cat; inputs is ledger_inputs() of this
- * close. Fills *res (release it, also on error). On error nothing is
- * committed. */
+ * close. Fills *res (release it, also on error). The files of each
+ * period are replaced as one step (report.h). On ST_ERROR nothing is
+ * committed; ST_PARTIAL: committed (res filled), but a period's files
+ * could not be put in place (e says which and why; the same close puts
+ * them in place). */
 int ledger_close(struct store *s, const struct catalog *cat,
 		 struct engine *g, int p, const unsigned char inputs[32],
 		 const char *outdir, int dry, struct ledger_result *res,

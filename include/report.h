@@ -13,6 +13,7 @@
 #include "dec.h"
 #include "engine.h"
 #include "err.h"
+#include "outswap.h"
 #include "store.h"
 
 /* The header values of one invoice (parallel to eng_period.inv). */
@@ -109,18 +110,30 @@ int report_put_unplaced(struct store *s, const char *outdir, struct err *e);
 int report_put(const struct report_files *f, const char *dir, size_t *written,
 	       struct err *e);
 
-/* report_put in two steps (out.h, out_prepare_file): report_prepare
- * writes every file that differs to NAME.tmp in dir and notes it in p;
- * report_finish renames them into place (*written: how many) and
- * report_abandon removes them; either leaves p empty. */
+/* report_put in two steps, for a close: the period's whole file set
+ * replaced as one step (outswap.h), so that a reader of dir sees the old
+ * set or the new one. report_prepare, before the state commits, writes
+ * the complete set into a fresh staging folder beside dir (a file whose
+ * bytes are already right in dir is hard-linked, not written again) and
+ * notes it in p; when every file of dir is already right it stages
+ * nothing. report_finish, after the commit, swaps the staging folder with
+ * dir (the subfolders and other entries of dir are kept) and removes the
+ * old set; *written: how many files' bytes changed. report_abandon
+ * removes the staging folder. Each leaves p empty. */
 struct report_pending {
-	char *tmp[12];
-	char path[12][4096];
+	struct outswap swap;     /* stage "": nothing staged */
+	char names[12][32];      /* the set's file names */
 	size_t n;
+	size_t written;          /* files whose bytes differ from dir's */
 };
 int report_prepare(const struct report_files *f, const char *dir,
 		   struct report_pending *p, struct err *e);
 int report_finish(struct report_pending *p, size_t *written, struct err *e);
 void report_abandon(struct report_pending *p);
+
+/* Removes what killed closes left in outdir (outswap_sweep): staging
+ * folders OUT/.YYYY-MM.new-XXXXXX, after moving back into OUT/YYYY-MM
+ * the subfolders they hold that it lacks. A close calls it first. */
+int report_sweep(const char *outdir, struct err *e);
 
 #endif

@@ -24,7 +24,14 @@
 # process), then the same command again without fault; every file under
 # out/ must equal the reference (diff -r: no file missing, extra or
 # different) and so must `settle status`. Steps: ingest-record,
-# ingest-commit, close-commit, out-rename. How many times each step runs
+# ingest-commit, close-commit, out-rename (a file written into a month's
+# staging folder, before the commit), out-swap (after the commit, before
+# a month's staged folder is swapped in) and out-swapped (after the swap,
+# before the old set is removed); every call of the last two is a point.
+# After each kill, before the rerun, every month folder of the killed
+# run's out/ must be whole: exactly the scenario's start (A: no folder;
+# B: A's reference) or exactly its reference, never a mix (SPEC 9: a
+# reader sees the old set or the new one). How many times each step runs
 # is found first (the largest N that still kills), and the points are
 # spread over 1..that count, both ends included. A tenth of the points are
 # double faults: a second kill during the first rerun, then a clean rerun.
@@ -263,6 +270,30 @@ check() {
 	fi
 }
 
+# whole DIR SCENARIO LABEL: after a kill, each month folder of DIR/out
+# is the scenario's start (B: refA's; a month the start had not: no
+# folder) or its reference, byte for byte; a mix is a failure.
+whole() {
+	for m in $(ls "$work/ref$2/out"); do
+		[ -d "$work/ref$2/out/$m" ] || continue
+		if [ "$2" = B ] && [ -d "$work/refA/out/$m" ]; then
+			old=$work/refA/out/$m
+		else
+			old=
+		fi
+		if [ ! -e "$1/out/$m" ]; then
+			[ -z "$old" ] && continue
+		elif diff -r "$work/ref$2/out/$m" "$1/out/$m" >/dev/null 2>&1; then
+			continue
+		elif [ -n "$old" ] && diff -r "$old" "$1/out/$m" >/dev/null 2>&1; then
+			continue
+		fi
+		fail=$((fail + 1))
+		echo "FAIL $3: out/$m is neither the old set nor the new one"
+		diff -r "$work/ref$2/out/$m" "$1/out/$m" 2>&1 | head -n 5 | sed 's/^/    /'
+	done
+}
+
 # point SCENARIO FAULT [FAULT2]: kill at FAULT, optionally kill the first
 # rerun at FAULT2, rerun clean, compare.
 point() {
@@ -275,6 +306,7 @@ point() {
 		say "note $label: not killed (exit $rc)"
 	else
 		tried=$((tried + 1))
+		whole "$dir" "$1" "$label"
 		# how far back the state is: the status of a killed ingest
 		[ $verbose = 1 ] && status "$dir" | grep unfinished | sed 's/^/    /'
 	fi
@@ -300,6 +332,7 @@ timed_point() {
 	# (2>/dev/null: the shell's "Killed" notice)
 	if kill_at "$dir" "$1" "$2" 2>/dev/null; then
 		tried=$((tried + 1))
+		whole "$dir" "$1" "$label"
 		# the ingest was done when every file is what the clean
 		# run's status says
 		if [ "$(status "$dir" | grep '^file')" = \
@@ -360,8 +393,12 @@ for sc in A B; do
 	ncom=$(calls $sc ingest-commit 4)
 	ncc=$(calls $sc close-commit 1)
 	nren=$(calls $sc out-rename 10)
+	[ $sc = A ] && g=1 || g=2
+	nswp=$(calls $sc out-swap $g)
+	nswd=$(calls $sc out-swapped $g)
 	echo "crashtest: scenario $sc: $nrec records read, $ncom ingest" \
-		"commits, $ncc close commits, $nren renames"
+		"commits, $ncc close commits, $nren staged files," \
+		"$nswp swaps ($nswd exchanges)"
 	kcc=$ncc; [ $kcc -gt $((budget / 6 + 1)) ] && kcc=$((budget / 6 + 1))
 	kcom=$(((budget + 3) / 4)); [ $kcom -gt "$ncom" ] && kcom=$ncom
 	kren=$(((budget + 3) / 4)); [ $kren -gt "$nren" ] && kren=$nren
@@ -369,6 +406,8 @@ for sc in A B; do
 	for n in $(spread $kcc "$ncc"); do point $sc close-commit:$n; done
 	for n in $(spread $kcom "$ncom"); do point $sc ingest-commit:$n; done
 	for n in $(spread $kren "$nren"); do point $sc out-rename:$n; done
+	n=1; while [ $n -le "$nswp" ]; do point $sc out-swap:$n; n=$((n + 1)); done
+	n=1; while [ $n -le "$nswd" ]; do point $sc out-swapped:$n; n=$((n + 1)); done
 	for n in $(spread $krec "$nrec"); do point $sc ingest-record:$n; done
 	eval "nrec$sc=$nrec ncom$sc=$ncom nren$sc=$nren"
 done

@@ -483,6 +483,9 @@ static int close_work(struct store *s, const struct opts *o,
 	int gap, rc = ST_ERROR;
 
 	memset(&res, 0, sizeof(res));
+	/* what a killed close left in OUT goes first (report.h) */
+	if (!o->dry_run && report_sweep(o->out, e))
+		goto out;
 	if (guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {
@@ -497,8 +500,13 @@ static int close_work(struct store *s, const struct opts *o,
 			goto out;
 	} else {
 		if (ledger_close(s, cat, g, o->period, inputs, o->out,
-				 o->dry_run, &res, e))
+				 o->dry_run, &res, e)) {
+			/* committed, but files not in place: what the close
+			 * did, then the error (exit 3) */
+			if (e->code == ST_PARTIAL)
+				print_close(&res, 0);
 			goto out;
+		}
 		fault_phase("settle and write");
 	}
 	/* the unplaced rejects belong to no period: every close that is

@@ -2,6 +2,7 @@
  * (see fault.h). */
 #include "fault.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,25 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char step_name[64];
 static long target, hits;
 static int signo = SIGKILL;
+static int fail_errno;   /* SETTLE_FAULT_ERRNO's value, 0 when unset */
+
+/* The errno values SETTLE_FAULT_ERRNO may name. */
+static int errno_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} names[] = {
+		{ "EINVAL", EINVAL }, { "ENOSYS", ENOSYS }, { "EIO", EIO },
+		{ "ENOSPC", ENOSPC }, { "EACCES", EACCES }, { "EXDEV", EXDEV },
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0)
+			return names[i].value;
+	return 0;
+}
 
 static void load(void)
 {
@@ -24,6 +44,10 @@ static void load(void)
 	const char *colon;
 	char *end;
 
+	signo = SIGKILL;
+	target = 0;
+	hits = 0;
+	fail_errno = errno_of(getenv("SETTLE_FAULT_ERRNO"));
 	if (sig && strcmp(sig, "TERM") == 0)
 		signo = SIGTERM;
 	else if (sig && strcmp(sig, "INT") == 0)
@@ -44,10 +68,25 @@ static void load(void)
 void fault_point(const char *step)
 {
 	pthread_once(&once, load);
-	if (!target || strcmp(step, step_name) != 0)
+	if (!target || fail_errno || strcmp(step, step_name) != 0)
 		return;
 	if (__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == target)
 		kill(getpid(), signo);
+}
+
+int fault_errno(const char *step)
+{
+	pthread_once(&once, load);
+	if (!target || !fail_errno || strcmp(step, step_name) != 0)
+		return 0;
+	return __atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST) == target ?
+	       fail_errno : 0;
+}
+
+void fault_reload(void)
+{
+	pthread_once(&once, load);
+	load();
 }
 
 static long long now_ns(void)

@@ -11,6 +11,7 @@
 
 #include "mem.h"
 #include "store_int.h"
+#include "ts.h"
 #include "banned.h"
 
 #define col_text store_col_text
@@ -167,14 +168,61 @@ struct total_walk {
 	int (*fn)(void *ctx, const char *tenant, const char *currency,
 		  dec_t sum);
 	void *ctx;
+	int before;
+	struct err *e;
+	char tenant[256], *long_tenant;  /* the account being added up */
+	char currency[4];
+	dec_t sum;
+	int have;
 };
 
+static const char *walk_tenant(const struct total_walk *w)
+{
+	return w->long_tenant ? w->long_tenant : w->tenant;
+}
+
+/* Hands the account added up so far to fn. */
+static int total_flush(struct total_walk *w)
+{
+	int r = w->have ? w->fn(w->ctx, walk_tenant(w), w->currency, w->sum) :
+		0;
+
+	free(w->long_tenant);
+	w->long_tenant = NULL;
+	w->have = 0;
+	return r;
+}
+
+/* One invoice: added to its account's sum, checked (SQLite's sum()
+ * would stop with its own "integer overflow", naming no account). */
 static int row_total(sqlite3_stmt *st, void *ctx)
 {
 	struct total_walk *w = ctx;
+	const char *tenant = col_text(st, 0), *currency = col_text(st, 1);
+	dec_t v = sqlite3_column_int64(st, 2);
+	char ym[16];
+	int r;
 
-	return w->fn(w->ctx, col_text(st, 0), col_text(st, 1),
-		     sqlite3_column_int64(st, 2));
+	if (w->have && strcmp(walk_tenant(w), tenant) == 0 &&
+	    strcmp(w->currency, currency) == 0) {
+		if (!dec_add(w->sum, v, &w->sum))
+			return 0;
+		ts_period_format(w->before, 1, ym);
+		return err_set(w->e, ST_ERROR, "balance overflow for tenant "
+			       "'%s' (%s) in %s (its final invoices of earlier "
+			       "periods add up past what an amount holds)",
+			       tenant, currency, ym);
+	}
+	if ((r = total_flush(w)) != 0)
+		return r;
+	if (strlen(tenant) < sizeof(w->tenant))
+		snprintf(w->tenant, sizeof(w->tenant), "%s", tenant);
+	else
+		w->long_tenant = xstrdup(tenant);
+	snprintf(w->currency, sizeof(w->currency), "%s", currency);
+	w->sum = v;
+	w->have = 1;
+	return 0;
 }
 
 int final_totals_before(struct store *s, int before,
@@ -182,14 +230,23 @@ int final_totals_before(struct store *s, int before,
 				  const char *currency, dec_t sum),
 			void *ctx, struct err *e)
 {
-	struct total_walk w = { fn, ctx };
+	struct total_walk w;
+	int rc;
 
-	/* one query for every account, sorted as SQLite's BINARY order,
-	 * which is strcmp's */
-	return each_row(s, "SELECT tenant, currency, sum(total) FROM invoice"
-			" WHERE period < ?1 GROUP BY tenant, currency"
-			" ORDER BY tenant, currency", before,
-			"invoices in state file", row_total, &w, e);
+	memset(&w, 0, sizeof(w));
+	w.fn = fn;
+	w.ctx = ctx;
+	w.before = before;
+	w.e = e;
+	/* every invoice, by account (the index's order; SQLite's BINARY
+	 * order is strcmp's), added up here with a check */
+	rc = each_row(s, "SELECT tenant, currency, total FROM invoice"
+		      " WHERE period < ?1 ORDER BY tenant, currency", before,
+		      "invoices in state file", row_total, &w, e);
+	if (!rc)
+		rc = total_flush(&w);
+	free(w.long_tenant);
+	return rc;
 }
 
 struct account_walk {

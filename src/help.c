@@ -187,7 +187,8 @@ static const char exit_codes[] =
 	"  1        error (nothing of the failing step committed)\n"
 	"  2        bad command line\n"
 	"  3        done, but some input files failed (status: something\n"
-	"           needs attention; export: a UBL file was withheld)\n"
+	"           needs attention; export: a UBL file was withheld;\n"
+	"           close: final, but a month's files not in place)\n"
 	"  4        the state file is in use by another run\n"
 	"  130, 143 interrupted (SIGINT, SIGTERM): the same command resumes\n";
 

@@ -539,10 +539,11 @@ static void *release_periods(void *arg)
 	return NULL;
 }
 
-/* Writes the files of every period closed, changed or not, to their
- * NAME.tmp before the commit, so that a full disk fails the close with
- * nothing committed (exit 1 keeps its meaning); files already right are
- * not touched. */
+/* Writes the complete file set of every period closed, changed or not,
+ * into a staging folder beside OUT/YYYY-MM before the commit (report.h),
+ * so that a full disk fails the close with nothing committed (exit 1
+ * keeps its meaning); a period whose files are all right stages
+ * nothing. */
 static int prepare_outputs(const struct pctx *ctx, size_t n,
 			   const char *outdir, struct report_pending *pend,
 			   struct err *e)
@@ -560,23 +561,42 @@ static int prepare_outputs(const struct pctx *ctx, size_t n,
 	return 0;
 }
 
-/* After the commit: the renames. A rerun after a crash between the
- * commit and the renames puts back what the state says. */
-static int finish_outputs(struct report_pending *pend, size_t n,
-			  struct ledger_result *res, struct err *e)
+/* After the commit: each period's staged set swapped in (report_finish).
+ * The state is final by now, so a failure is no exit 1 ("nothing
+ * committed") but ST_PARTIAL, naming the period and why; every period is
+ * tried. A crash or failure here is repaired by the same close, which
+ * renders the files from the committed state (`repaired N files`). */
+static int finish_outputs(const struct pctx *ctx, struct report_pending *pend,
+			  size_t n, struct ledger_result *res, struct err *e)
 {
-	size_t i, w;
-	int rc = 0;
+	struct err first;
+	size_t i, w, failed = 0;
+	char ym[16];
 
+	err_clear(&first);
 	for (i = 0; i < n; i++) {
-		if (rc) {
-			report_abandon(&pend[i]);
+		struct err why;
+
+		err_clear(&why);
+		if (report_finish(&pend[i], &w, &why)) {
+			if (!failed++) {
+				ts_period_format(ctx[i].p, 1, ym);
+				first = why;
+			}
 			continue;
 		}
-		rc = report_finish(&pend[i], &w, e);
 		res->files_written += w;
 	}
-	return rc;
+	if (!failed)
+		return 0;
+	if (failed == 1)
+		return err_set(e, ST_PARTIAL, "%s is final in the state, but "
+			       "its files could not be put in place (%s); the "
+			       "same close puts them in place", ym, first.msg);
+	return err_set(e, ST_PARTIAL, "%s and %zu more periods are final in "
+		       "the state, but their files could not be put in place "
+		       "(%s); the same close puts them in place", ym,
+		       failed - 1, first.msg);
 }
 
 /* Records in the state, before the commit, the bytes of every file this
@@ -738,15 +758,15 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	fault_point("close-commit");
 	if (store_commit(s, e))
 		goto out;
-	/* renamed after the commit: a crash here leaves files a rerun
-	 * rewrites, since they are rendered from the committed state */
-	rc = finish_outputs(pend, n, res, e);
+	/* swapped in after the commit: a crash here leaves the old set, or
+	 * the new one, which a rerun puts right from the committed state */
+	rc = finish_outputs(ctx, pend, n, res, e);
 out:
 	for (i = 0; pend && i < n; i++)
 		report_abandon(&pend[i]);
 	free(pend);
 	final_free(fin);
-	if (rc)
+	if (rc == ST_ERROR)
 		store_rollback(s);
 	if (releasing)
 		pthread_join(rtid, NULL);

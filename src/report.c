@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "out.h"
@@ -660,55 +661,115 @@ int report_put(const struct report_files *f, const char *dir, size_t *written,
 	return 0;
 }
 
+/* 1 when dir/name is a plain file (not a symlink, no other link to it)
+ * holding exactly data[0..len): a staging folder may link it. */
+static int kept(const char *dir, const struct report_file *f)
+{
+	char path[4096], *old;
+	struct stat st;
+	size_t n;
+	int same;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || (uint64_t)st.st_size != f->len)
+		return 0;
+	if (out_read_file(path, &old, &n))
+		return 0;
+	same = n == f->len && memcmp(old, f->data, n) == 0;
+	free(old);
+	return same;
+}
+
+/* Replaces stage with dir in e's message. */
+static void unstage_msg(struct err *e, const char *stage, const char *dir)
+{
+	char *at, buf[sizeof(e->msg)];
+
+	if (!e || !(at = strstr(e->msg, stage)))
+		return;
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - e->msg), e->msg,
+		 dir, at + strlen(stage));
+	memcpy(e->msg, buf, sizeof(buf));
+}
+
 int report_prepare(const struct report_files *f, const char *dir,
 		   struct report_pending *p, struct err *e)
 {
+	unsigned char same[sizeof(f->f) / sizeof(f->f[0])];
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
-	if (out_mkdirs(dir, e))
-		return ST_ERROR;
 	for (i = 0; i < f->n; i++) {
-		char *tmp;
-		int rc;
+		snprintf(p->names[i], sizeof(p->names[i]), "%s", f->f[i].name);
+		same[i] = (unsigned char)kept(dir, &f->f[i]);
+		p->written += !same[i];
+	}
+	p->n = f->n;
+	if (!p->written)
+		return 0;
+	if (outswap_begin(&p->swap, dir, e)) {
+		p->n = 0;
+		return ST_ERROR;
+	}
+	for (i = 0; i < f->n; i++) {
+		char from[4200], to[4200];
 
-		snprintf(p->path[p->n], sizeof(p->path[p->n]), "%s/%s", dir,
-			 f->f[i].name);
-		rc = out_prepare_file(p->path[p->n], f->f[i].data, f->f[i].len,
-				      &tmp, e);
-		if (rc < 0) {
+		snprintf(to, sizeof(to), "%s/%s", p->swap.stage, f->f[i].name);
+		snprintf(from, sizeof(from), "%s/%s", dir, f->f[i].name);
+		/* a link, not a copy; written when linking fails */
+		if (same[i] && link(from, to) == 0)
+			continue;
+		if (out_put_file(to, f->f[i].data, f->f[i].len, e) < 0) {
+			/* the message names the file in dir, not in the
+			 * staging folder the user never sees */
+			unstage_msg(e, p->swap.stage, dir);
 			report_abandon(p);
 			return ST_ERROR;
 		}
-		if (rc > 0)
-			p->tmp[p->n++] = tmp;
 	}
 	return 0;
 }
 
 int report_finish(struct report_pending *p, size_t *written, struct err *e)
 {
+	const char *names[sizeof(p->names) / sizeof(p->names[0])];
 	size_t i;
 	int rc = 0;
 
 	*written = 0;
-	for (i = 0; i < p->n; i++) {
-		if (rc)
-			out_abandon_file(p->tmp[i]);
-		else if (out_finish_file(p->tmp[i], p->path[i], e))
-			rc = ST_ERROR;
-		else
-			(*written)++;
+	if (p->swap.stage[0]) {
+		for (i = 0; i < p->n; i++)
+			names[i] = p->names[i];
+		rc = outswap_finish(&p->swap, names, p->n, e);
+		if (!rc)
+			*written = p->written;
 	}
 	p->n = 0;
-	return rc;
+	return rc ? ST_ERROR : 0;
 }
 
 void report_abandon(struct report_pending *p)
 {
+	outswap_abandon(&p->swap);
+	p->n = 0;
+}
+
+/* YYYY-MM: a period folder's name. */
+static int period_name(const char *b)
+{
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		out_abandon_file(p->tmp[i]);
-	p->n = 0;
+	if (strlen(b) != 7 || b[4] != '-')
+		return 0;
+	for (i = 0; i < 7; i++)
+		if (i != 4 && (b[i] < '0' || b[i] > '9'))
+			return 0;
+	return 1;
+}
+
+int report_sweep(const char *outdir, struct err *e)
+{
+	return outswap_sweep(outdir, period_name, final_names,
+			     sizeof(final_names) / sizeof(final_names[0]), e);
 }
