@@ -30,6 +30,17 @@ enum { COL_TENANT, COL_ITEM, COL_STATUS, COL_UNIT, COL_DIMS, NCOL };
 /* the varints of a record but its record_id bytes, at their longest */
 #define REC_FIXED (9 * VARINT_MAX)
 
+/* An interned string as the table and the per-column cache hold it: its
+ * length and words (str_words(): for up to 16 bytes the string itself,
+ * so a lookup compares in place without touching the string table), its
+ * index + 1 (0: an empty slot) and batch_key()'s tenant part. Two to a
+ * cache line, so a probe that hits costs one line. */
+struct islot {
+	uint64_t a, b;
+	uint32_t len, id;
+	uint64_t seed;   /* agg_hash64(s, KEY_SEED) */
+};
+
 struct batch {
 	struct buf strs;     /* string table entries (len, bytes) */
 	/* Encoded records, from recs.p + head on; batch_encode writes the
@@ -40,24 +51,16 @@ struct batch {
 	size_t nstr, nrec;
 	uint64_t last_line;
 	int64_t last_ts;
-	/* open-addressing intern table: slot -> (32-bit hash tag << 32) |
-	 * (string index + 1), 0 when empty */
-	uint64_t *slots;
+	/* open-addressing intern table, linear probing */
+	struct islot *slots;
 	size_t nslots;
-	/* per column, the index + 1 of the string its last record used:
+	/* per column, the string its last record used (id 0: none):
 	 * consecutive records often repeat a status, a unit, an item */
-	size_t last[NCOL];
+	struct islot last[NCOL];
 	uint64_t *keys;      /* per record, sorted by batch_keys */
 	uint64_t *tmp;       /* radix sort scratch */
 	size_t kcap;
-	/* string index -> what interning and keys need of it, together so
-	 * that a lookup touches one cache line */
-	struct str {
-		size_t off;      /* of its bytes in strs */
-		size_t len;
-		uint64_t hash;   /* str_hash() */
-		uint64_t seed;   /* agg_hash64(s, KEY_SEED) */
-	} *str;
+	size_t *off;         /* string index -> its bytes in strs */
 	size_t ncap;
 };
 
@@ -212,114 +215,119 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 #define K1 0xa0761d6478bd642fULL
 #define K2 0xe7037ed1a0b428dbULL
 
-/* The hash of the intern table, after wyhash: one multiply for the
- * short strings records are made of. Only the table uses it; record keys
- * are agg_hash64 (batch_key). */
-static inline uint64_t str_hash(const char *p, size_t n)
+/* The words of s[0..n) that, with n, tell it from any other string of
+ * up to 16 bytes: the string itself in two overlapping loads, or its
+ * bytes spread out for n < 4; for a longer string, its last 16 bytes
+ * (a filter: equal words then need a full compare). */
+static inline void str_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
 {
-	uint64_t a, b, h = n * K2;
-
-	if (n <= 16) {
-		if (n >= 8) {
-			a = load8(p);
-			b = load8(p + n - 8);
-		} else if (n >= 4) {
-			a = load4(p);
-			b = load4(p + n - 4);
-		} else if (n) {
-			a = (uint64_t)(unsigned char)p[0] << 16 |
-			    (uint64_t)(unsigned char)p[n >> 1] << 8 |
-			    (unsigned char)p[n - 1];
-			b = 0;
-		} else {
-			a = b = 0;
-		}
+	if (n >= 8) {
+		*a = load8(p + (n > 16 ? n - 16 : 0));
+		*b = load8(p + n - 8);
+	} else if (n >= 4) {
+		*a = load4(p);
+		*b = load4(p + n - 4);
+	} else if (n) {
+		*a = (uint64_t)(unsigned char)p[0] << 16 |
+		     (uint64_t)(unsigned char)p[n >> 1] << 8 |
+		     (unsigned char)p[n - 1];
+		*b = 0;
 	} else {
-		size_t i;
-
-		for (i = 0; i + 16 < n; i += 16)
-			h = mum(load8(p + i) ^ K1, load8(p + i + 8) ^ h);
-		a = load8(p + n - 16);
-		b = load8(p + n - 8);
+		*a = *b = 0;
 	}
+}
+
+/* The hash of the intern table, after wyhash: one multiply for the
+ * short strings records are made of, from their words. Only the table
+ * uses it; record keys are agg_hash64 (batch_key). */
+static inline uint64_t str_hash(const char *p, size_t n, uint64_t a,
+				uint64_t b)
+{
+	uint64_t h = n * K2;
+	size_t i;
+
+	for (i = 0; i + 16 < n; i += 16)
+		h = mum(load8(p + i) ^ K1, load8(p + i + 8) ^ h);
 	return mum(a ^ K1, b ^ h);
 }
 
 static void rehash(struct batch *b)
 {
 	size_t i, ns = b->nslots ? b->nslots * 2 : 256;
+	struct islot *old = b->slots;
+	size_t oldn = b->nslots;
 
-	free(b->slots);
 	b->slots = xcalloc(ns, sizeof(*b->slots));
 	b->nslots = ns;
-	for (i = 0; i < b->nstr; i++) {
-		uint64_t h = b->str[i].hash;
-		size_t j = h & (ns - 1);
+	for (i = 0; i < oldn; i++) {
+		const struct islot *o = &old[i];
+		const char *p;
+		size_t j;
 
-		while (b->slots[j])
+		if (!o->id)
+			continue;
+		p = (const char *)b->strs.p + b->off[o->id - 1];
+		j = str_hash(p, o->len, o->a, o->b) & (ns - 1);
+		while (b->slots[j].id)
 			j = (j + 1) & (ns - 1);
-		b->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+		b->slots[j] = *o;
 	}
+	free(old);
 }
 
-/* 1 if p[0..n) and q[0..n) hold the same bytes; short strings, the
- * usual, without a call */
-static inline int same_bytes(const char *p, const char *q, size_t n)
+/* 1 if the interned string e is s, whose words are a, b */
+static inline int same(const struct batch *b, const struct islot *e,
+		       struct span s, uint64_t a, uint64_t w)
 {
-	if (n >= 8 && n <= 16)
-		return load8(p) == load8(q) &&
-		       load8(p + n - 8) == load8(q + n - 8);
-	if (n >= 4 && n < 8)
-		return load4(p) == load4(q) &&
-		       load4(p + n - 4) == load4(q + n - 4);
-	if (n < 4)
-		return n == 0 || (p[0] == q[0] && p[n >> 1] == q[n >> 1] &&
-				  p[n - 1] == q[n - 1]);
-	return memcmp(p, q, n) == 0;
+	return e->len == s.n && e->a == a && e->b == w &&
+	       (s.n <= 16 ||
+		memcmp(b->strs.p + b->off[e->id - 1], s.p, s.n) == 0);
 }
 
-static inline int same(const struct batch *b, size_t i, struct span s)
+/* intern()'s table lookup, adding s when new. */
+static const struct islot *intern_find(struct batch *b, int col,
+				       struct span s, uint64_t a, uint64_t w)
 {
-	return b->str[i].len == s.n &&
-	       same_bytes((const char *)b->strs.p + b->str[i].off, s.p, s.n);
-}
+	struct islot *e;
+	size_t j, mask;
 
-/* The index of string s in the batch's table, adding it when new; col
- * is the column it comes from. */
-static size_t intern(struct batch *b, int col, struct span s)
-{
-	uint64_t h, tag;
-	size_t j, i = b->last[col];
-
-	if (i && same(b, i - 1, s))
-		return i - 1;
 	if ((b->nstr + 1) * 2 > b->nslots)
 		rehash(b);
-	h = str_hash(s.p, s.n);
-	tag = h >> 32 << 32;
-	for (j = h & (b->nslots - 1); b->slots[j];
-	     j = (j + 1) & (b->nslots - 1)) {
-		if ((b->slots[j] & ~(uint64_t)0xffffffff) != tag)
-			continue;
-		i = (uint32_t)b->slots[j] - 1;
-		if (same(b, i, s)) {
-			b->last[col] = i + 1;
-			return i;
+	mask = b->nslots - 1;
+	for (j = str_hash(s.p, s.n, a, w) & mask; b->slots[j].id;
+	     j = (j + 1) & mask) {
+		if (same(b, &b->slots[j], s, a, w)) {
+			b->last[col] = b->slots[j];
+			return &b->last[col];
 		}
 	}
 	if (b->nstr == b->ncap)
-		xgrow((void **)&b->str, &b->ncap, b->nstr + 1,
-		      sizeof(*b->str));
+		xgrow((void **)&b->off, &b->ncap, b->nstr + 1, sizeof(*b->off));
 	put_varint(&b->strs, s.n);
-	b->str[b->nstr].off = b->strs.n;
-	b->str[b->nstr].len = s.n;
-	b->str[b->nstr].hash = h;
-	/* batch_key()'s tenant part, once per distinct string */
-	b->str[b->nstr].seed = agg_hash64(s.p, s.n, KEY_SEED);
+	b->off[b->nstr] = b->strs.n;
 	put_bytes(&b->strs, s.p, s.n);
-	b->slots[j] = tag | (uint64_t)(b->nstr + 1);
-	b->last[col] = b->nstr + 1;
-	return b->nstr++;
+	e = &b->slots[j];
+	e->a = a;
+	e->b = w;
+	e->len = (uint32_t)s.n;
+	e->id = (uint32_t)++b->nstr;
+	/* batch_key()'s tenant part, once per distinct string */
+	e->seed = agg_hash64(s.p, s.n, KEY_SEED);
+	b->last[col] = *e;
+	return &b->last[col];
+}
+
+/* The entry of string s in the batch's table (its index is id - 1),
+ * adding it when new; col is the column it comes from. */
+static inline const struct islot *intern(struct batch *b, int col,
+					 struct span s)
+{
+	uint64_t a, w;
+
+	str_words(s.p, s.n, &a, &w);
+	if (b->last[col].id && same(b, &b->last[col], s, a, w))
+		return &b->last[col];
+	return intern_find(b, col, s, a, w);
 }
 
 struct batch *batch_new(void)
@@ -334,7 +342,7 @@ void batch_free(struct batch *b)
 	free(b->strs.p);
 	free(b->recs.p);
 	free(b->slots);
-	free(b->str);
+	free(b->off);
 	free(b->keys);
 	free(b->tmp);
 	free(b);
@@ -353,11 +361,13 @@ void batch_reset(struct batch *b)
 
 void batch_add(struct batch *b, const struct usage_rec *r)
 {
-	size_t t = intern(b, COL_TENANT, r->tenant);
-	size_t it = intern(b, COL_ITEM, r->item);
-	size_t st = intern(b, COL_STATUS, r->status);
-	size_t un = intern(b, COL_UNIT, r->unit);
-	size_t di = intern(b, COL_DIMS, r->dims);
+	const struct islot *te = intern(b, COL_TENANT, r->tenant);
+	uint64_t seed = te->seed;
+	size_t t = te->id - 1;
+	size_t it = intern(b, COL_ITEM, r->item)->id - 1;
+	size_t st = intern(b, COL_STATUS, r->status)->id - 1;
+	size_t un = intern(b, COL_UNIT, r->unit)->id - 1;
+	size_t di = intern(b, COL_DIMS, r->dims)->id - 1;
 	unsigned char *p, uuid[UUID_BYTES];
 	int packed = uuid_pack(r->record_id.p, r->record_id.n, uuid);
 	uint64_t zz;
@@ -395,8 +405,7 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 		xgrow((void **)&b->keys, &b->kcap, b->nrec + 1,
 		      sizeof(*b->keys));
 	/* batch_key(), the tenant's part known from interning it */
-	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n,
-				      b->str[t].seed);
+	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n, seed);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
