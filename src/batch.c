@@ -417,38 +417,128 @@ uint64_t batch_key(struct span tenant, struct span record_id)
 			  agg_hash64(tenant.p, tenant.n, KEY_SEED));
 }
 
-/* LSD radix sort, a byte at a time: a batch holds ~10^5 keys and qsort
- * would cost more than the rest of encoding it. */
+/* Sorting the keys: a batch holds ~10^5 of them (a MiB), and qsort, or
+ * eight LSD radix passes over all of them, would cost more than the rest
+ * of encoding it. Keys are hashes, spread evenly: a split on the top byte
+ * (the only pass over the whole array) and a split of each part on the
+ * next byte (within the cache) leave groups of a few keys, which an
+ * insertion sort finishes; a larger group (many keys alike in their top
+ * 16 bits, as crafted record ids could make) goes to an LSD radix sort of
+ * its other bytes, so no input costs more than O(n) passes. */
+
+#define SMALL_GROUP 16
+
+static void insertion_sort(uint64_t *a, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		uint64_t v = a[i];
+
+		for (j = i; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* Sorts a[0..n) by its low `bytes` bytes (the others are equal), LSD, a
+ * byte at a time, with t as scratch; the result is in a. A pass is
+ * skipped when every key has the same byte there. */
+static void lsd_sort(uint64_t *a, uint64_t *t, size_t n, unsigned bytes)
+{
+	uint32_t cnt[8][256];
+	uint64_t *src = a, *dst = t, *x;
+	unsigned d;
+	size_t i;
+
+	memset(cnt, 0, sizeof(cnt[0]) * bytes);
+	for (i = 0; i < n; i++)
+		for (d = 0; d < bytes; d++)
+			cnt[d][(src[i] >> (8 * d)) & 0xff]++;
+	for (d = 0; d < bytes; d++) {
+		uint32_t *c = cnt[d], sum = 0;
+		unsigned shift = 8 * d;
+
+		if (c[(src[0] >> shift) & 0xff] == n)
+			continue;
+		for (i = 0; i < 256; i++) {
+			uint32_t k = c[i];
+
+			c[i] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			dst[c[(src[i] >> shift) & 0xff]++] = src[i];
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/* Moves src[0..n) into dst[0..n) in order of the byte at `shift` (a
+ * stable counting sort); bounds[k]..bounds[k + 1] is then the part with
+ * byte k. */
+static void split(const uint64_t *src, uint64_t *dst, size_t n,
+		  unsigned shift, uint32_t bounds[257])
+{
+	uint32_t pos[256];
+	size_t i;
+
+	memset(bounds, 0, 257 * sizeof(*bounds));
+	for (i = 0; i < n; i++)
+		bounds[((src[i] >> shift) & 0xff) + 1]++;
+	for (i = 0; i < 256; i++) {
+		bounds[i + 1] += bounds[i];
+		pos[i] = bounds[i];
+	}
+	for (i = 0; i < n; i++)
+		dst[pos[(src[i] >> shift) & 0xff]++] = src[i];
+}
+
+/* Sorts src[0..n), whose keys share their top byte, into dst[0..n)
+ * (src is left as scratch). */
+static void sort_part(uint64_t *src, uint64_t *dst, size_t n)
+{
+	uint32_t g[257];
+	size_t k;
+
+	split(src, dst, n, 48, g);
+	for (k = 0; k < 256; k++) {
+		size_t lo = g[k], m = g[k + 1] - lo;
+
+		if (m <= SMALL_GROUP)
+			insertion_sort(dst + lo, m);
+		else
+			lsd_sort(dst + lo, src + lo, m, 6);
+	}
+}
+
 void batch_keys(struct batch *b, const uint64_t **keys, size_t *n)
 {
-	size_t cnt[256], i, shift, cap = b->nrec;
-	uint64_t *src = b->keys, *dst;
+	uint32_t part[257];
+	size_t k, nrec = b->nrec;
 
-	*n = b->nrec;
+	*n = nrec;
 	*keys = b->keys;
-	if (b->nrec < 2)
+	if (nrec < 2)
 		return;
-	b->tmp = xrealloc(b->tmp, cap * sizeof(*b->tmp));
-	dst = b->tmp;
-	for (shift = 0; shift < 64; shift += 8) {
-		size_t sum = 0;
+	b->tmp = xrealloc(b->tmp, nrec * sizeof(*b->tmp));
+	/* keys -> tmp by the top byte, then each part back into keys */
+	split(b->keys, b->tmp, nrec, 56, part);
+	for (k = 0; k < 256; k++) {
+		size_t lo = part[k], m = part[k + 1] - lo;
 
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < b->nrec; i++)
-			cnt[(src[i] >> shift) & 0xff]++;
-		for (i = 0; i < 256; i++) {
-			size_t c = cnt[i];
-
-			cnt[i] = sum;
-			sum += c;
+		if (m <= SMALL_GROUP) {
+			insertion_sort(b->tmp + lo, m);
+			if (m)
+				memcpy(b->keys + lo, b->tmp + lo,
+				       m * sizeof(*b->keys));
+		} else {
+			sort_part(b->tmp + lo, b->keys + lo, m);
 		}
-		for (i = 0; i < b->nrec; i++)
-			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
-		src = dst;
-		dst = src == b->keys ? b->tmp : b->keys;
 	}
-	/* 8 passes: the sorted keys are back in b->keys */
-	*keys = src;
 }
 
 size_t batch_count(const struct batch *b)
