@@ -150,10 +150,18 @@ static inline uint64_t hex8(uint64_t w, unsigned char *out)
 
 	t = (t | t >> 8) & 0x0000ffff0000ffffULL;
 	t = (t | t >> 16) & 0xffffffffULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		uint32_t t32 = (uint32_t)t;
+
+		memcpy(out, &t32, 4);
+	}
+#else
 	out[0] = (unsigned char)t;
 	out[1] = (unsigned char)(t >> 8);
 	out[2] = (unsigned char)(t >> 16);
 	out[3] = (unsigned char)(t >> 24);
+#endif
 	return (w & HIGH) | (~(digit | letter) & HIGH);
 }
 
