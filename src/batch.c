@@ -54,9 +54,10 @@ struct batch {
 	/* open-addressing intern table, linear probing */
 	struct islot *slots;
 	size_t nslots;
-	/* per column, the string its last record used (id 0: none):
-	 * consecutive records often repeat a status, a unit, an item */
-	struct islot last[NCOL];
+	/* per column, the slot + 1 of the string its last record used (0:
+	 * none; cleared when the table grows): consecutive records often
+	 * repeat a status, a unit, an item */
+	size_t last[NCOL];
 	uint64_t *keys;      /* per record, sorted by batch_keys */
 	uint64_t *tmp;       /* radix sort scratch */
 	size_t kcap;
@@ -281,6 +282,7 @@ static void rehash(struct batch *b)
 		b->slots[j] = *o;
 	}
 	free(old);
+	memset(b->last, 0, sizeof(b->last));
 }
 
 /* 1 if the interned string e is s, whose words are a, b */
@@ -292,9 +294,9 @@ static inline int same(const struct batch *b, const struct islot *e,
 		memcmp(b->strs.p + b->off[e->id - 1], s.p, s.n) == 0);
 }
 
-/* intern()'s table lookup, adding s when new. */
-static const struct islot *intern_find(struct batch *b, int col,
-				       struct span s, uint64_t a, uint64_t w)
+/* intern() past its first probe: probes on, adding s when new. */
+static __attribute__((noinline)) const struct islot *
+intern_find(struct batch *b, int col, struct span s, uint64_t a, uint64_t w)
 {
 	struct islot *e;
 	size_t j, mask;
@@ -305,8 +307,8 @@ static const struct islot *intern_find(struct batch *b, int col,
 	for (j = str_hash(s.p, s.n, a, w) & mask; b->slots[j].id;
 	     j = (j + 1) & mask) {
 		if (same(b, &b->slots[j], s, a, w)) {
-			b->last[col] = b->slots[j];
-			return &b->last[col];
+			b->last[col] = j + 1;
+			return &b->slots[j];
 		}
 	}
 	if (b->nstr == b->ncap)
@@ -321,20 +323,35 @@ static const struct islot *intern_find(struct batch *b, int col,
 	e->id = (uint32_t)++b->nstr;
 	/* batch_key()'s tenant part, once per distinct string */
 	e->seed = agg_hash64(s.p, s.n, KEY_SEED);
-	b->last[col] = *e;
-	return &b->last[col];
+	b->last[col] = j + 1;
+	return e;
 }
 
 /* The entry of string s in the batch's table (its index is id - 1),
- * adding it when new; col is the column it comes from. */
-static inline const struct islot *intern(struct batch *b, int col,
-					 struct span s)
+ * adding it when new; col is the column it comes from. The entry is
+ * valid until the next intern. The column's last string and the first
+ * slot probed are tried here, the rest in intern_find. */
+static inline __attribute__((always_inline)) const struct islot *
+intern(struct batch *b, int col, struct span s)
 {
+	const struct islot *e;
 	uint64_t a, w;
+	size_t j;
 
 	str_words(s.p, s.n, &a, &w);
-	if (b->last[col].id && same(b, &b->last[col], s, a, w))
-		return &b->last[col];
+	if (b->last[col]) {
+		e = &b->slots[b->last[col] - 1];
+		if (same(b, e, s, a, w))
+			return e;
+	}
+	if (b->nslots) {
+		j = str_hash(s.p, s.n, a, w) & (b->nslots - 1);
+		e = &b->slots[j];
+		if (e->id && same(b, e, s, a, w)) {
+			b->last[col] = j + 1;
+			return e;
+		}
+	}
 	return intern_find(b, col, s, a, w);
 }
 
