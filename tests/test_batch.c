@@ -345,6 +345,54 @@ static void test_intern_once(void)
 	batch_free(b);
 }
 
+/* Strings that agree in their length and last 16 bytes (what an intern
+ * slot holds of a string over 16 bytes) but differ in one earlier byte
+ * are different strings: lengths 17..40 around the 32-byte compare, a
+ * difference at every place before the last 16 bytes. Each decodes to
+ * what it was added as, and the table holds 1 + (n - 16) strings per
+ * length n (the base string and one per changed place), plus the
+ * tenant, the item and "" (status and unit). */
+static void test_intern_long_alike(void)
+{
+	static const size_t lens[] = { 17, 24, 31, 32, 33, 40 };
+	struct batch *b;
+	struct usage_rec recs[1 + 24 + 1];
+	char text[26][41];
+	struct got g = { 0 };
+	const void *data;
+	const unsigned char *p;
+	size_t len, k, n, i, m;
+
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		n = lens[k];
+		b = batch_new();
+		m = 0;
+		/* the base, then one copy per place 0..n-17 changed, then
+		 * the base again (interned once) */
+		for (i = 0; i <= n - 16 + 1; i++) {
+			memset(text[i], 'a', n);
+			text[i][n] = '\0';
+			memcpy(text[i] + n - 3, "=zz", 3);
+			if (i >= 1 && i <= n - 16)
+				text[i][i - 1] = 'b';
+			recs[m] = R(m + 1, "id", "t", "i", 0, 1, "", text[i], "");
+			batch_add(b, &recs[m]);
+			m++;
+		}
+		batch_encode(b, &data, &len);
+		p = data;
+		/* strings: "t", "i", "", the base, n - 16 variants (< 128:
+		 * one varint byte) */
+		TEST_EQ_INT(p[3], 3 + 1 + (n - 16));
+		TEST_EQ_INT(batch_decode(data, len, collect, &g), 0);
+		TEST_EQ_INT(g.n, m);
+		for (i = 0; i < g.n && i < m; i++)
+			TEST_EQ_INT(rec_diff(&g.r[i], &recs[i]), 0);
+		got_free(&g);
+		batch_free(b);
+	}
+}
+
 /* ---- reset ---- */
 
 static void test_reset(void)
@@ -1104,6 +1152,7 @@ int main(void)
 	test_extremes();
 	test_many_strings();
 	test_intern_once();
+	test_intern_long_alike();
 	test_reset();
 	test_truncated();
 	test_corrupt();
