@@ -41,8 +41,26 @@ uint64_t agg_hash64(const void *p, size_t n, uint64_t seed)
 		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ULL;
 		h = (h << 29) | (h >> 35);
 	}
+	/* the last n < 8 bytes as memcpy would put them into a zeroed w;
+	 * on a little-endian host by two loads, not a byte loop whose
+	 * stores the load of w would wait on */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 4) {
+		uint32_t lo, hi;
+
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		w = lo | (uint64_t)hi << (8 * (n - 4));
+	} else if (n) {
+		w = s[0] | (uint64_t)s[n >> 1] << (8 * (n >> 1)) |
+		    (uint64_t)s[n - 1] << (8 * (n - 1));
+	} else {
+		w = 0;
+	}
+#else
 	w = 0;
 	memcpy(&w, s, n);
+#endif
 	h ^= mix64(w ^ n);
 	return mix64(h);
 }

@@ -30,6 +30,17 @@ enum { COL_TENANT, COL_ITEM, COL_STATUS, COL_UNIT, COL_DIMS, NCOL };
 /* the varints of a record but its record_id bytes, at their longest */
 #define REC_FIXED (9 * VARINT_MAX)
 
+/* An interned string as the table and the per-column cache hold it: its
+ * length and words (str_words(): for up to 16 bytes the string itself,
+ * so a lookup compares in place without touching the string table), its
+ * index + 1 (0: an empty slot) and batch_key()'s tenant part. Two to a
+ * cache line, so a probe that hits costs one line. */
+struct islot {
+	uint64_t a, b;
+	uint32_t len, id;
+	uint64_t seed;   /* agg_hash64(s, KEY_SEED) */
+};
+
 struct batch {
 	struct buf strs;     /* string table entries (len, bytes) */
 	/* Encoded records, from recs.p + head on; batch_encode writes the
@@ -40,24 +51,17 @@ struct batch {
 	size_t nstr, nrec;
 	uint64_t last_line;
 	int64_t last_ts;
-	/* open-addressing intern table: slot -> (32-bit hash tag << 32) |
-	 * (string index + 1), 0 when empty */
-	uint64_t *slots;
+	/* open-addressing intern table, linear probing */
+	struct islot *slots;
 	size_t nslots;
-	/* per column, the index + 1 of the string its last record used:
-	 * consecutive records often repeat a status, a unit, an item */
+	/* per column, the slot + 1 of the string its last record used (0:
+	 * none; cleared when the table grows): consecutive records often
+	 * repeat a status, a unit, an item */
 	size_t last[NCOL];
 	uint64_t *keys;      /* per record, sorted by batch_keys */
 	uint64_t *tmp;       /* radix sort scratch */
 	size_t kcap;
-	/* string index -> what interning and keys need of it, together so
-	 * that a lookup touches one cache line */
-	struct str {
-		size_t off;      /* of its bytes in strs */
-		size_t len;
-		uint64_t hash;   /* str_hash() */
-		uint64_t seed;   /* agg_hash64(s, KEY_SEED) */
-	} *str;
+	size_t *off;         /* string index -> its bytes in strs */
 	size_t ncap;
 };
 
@@ -147,10 +151,18 @@ static inline uint64_t hex8(uint64_t w, unsigned char *out)
 
 	t = (t | t >> 8) & 0x0000ffff0000ffffULL;
 	t = (t | t >> 16) & 0xffffffffULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		uint32_t t32 = (uint32_t)t;
+
+		memcpy(out, &t32, 4);
+	}
+#else
 	out[0] = (unsigned char)t;
 	out[1] = (unsigned char)(t >> 8);
 	out[2] = (unsigned char)(t >> 16);
 	out[3] = (unsigned char)(t >> 24);
+#endif
 	return (w & HIGH) | (~(digit | letter) & HIGH);
 }
 
@@ -212,114 +224,144 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 #define K1 0xa0761d6478bd642fULL
 #define K2 0xe7037ed1a0b428dbULL
 
-/* The hash of the intern table, after wyhash: one multiply for the
- * short strings records are made of. Only the table uses it; record keys
- * are agg_hash64 (batch_key). */
-static inline uint64_t str_hash(const char *p, size_t n)
+/* The words of s[0..n) that, with n, tell it from any other string of
+ * up to 16 bytes: the string itself in two overlapping loads, or its
+ * bytes spread out for n < 4; for a longer string, its last 16 bytes
+ * (a filter: equal words then need a full compare). */
+static inline void str_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
 {
-	uint64_t a, b, h = n * K2;
-
-	if (n <= 16) {
-		if (n >= 8) {
-			a = load8(p);
-			b = load8(p + n - 8);
-		} else if (n >= 4) {
-			a = load4(p);
-			b = load4(p + n - 4);
-		} else if (n) {
-			a = (uint64_t)(unsigned char)p[0] << 16 |
-			    (uint64_t)(unsigned char)p[n >> 1] << 8 |
-			    (unsigned char)p[n - 1];
-			b = 0;
-		} else {
-			a = b = 0;
-		}
+	if (n >= 8) {
+		*a = load8(p + (n > 16 ? n - 16 : 0));
+		*b = load8(p + n - 8);
+	} else if (n >= 4) {
+		*a = load4(p);
+		*b = load4(p + n - 4);
+	} else if (n) {
+		*a = (uint64_t)(unsigned char)p[0] << 16 |
+		     (uint64_t)(unsigned char)p[n >> 1] << 8 |
+		     (unsigned char)p[n - 1];
+		*b = 0;
 	} else {
-		size_t i;
-
-		for (i = 0; i + 16 < n; i += 16)
-			h = mum(load8(p + i) ^ K1, load8(p + i + 8) ^ h);
-		a = load8(p + n - 16);
-		b = load8(p + n - 8);
+		*a = *b = 0;
 	}
+}
+
+/* The hash of the intern table, after wyhash: one multiply for the
+ * short strings records are made of, from their words. Only the table
+ * uses it; record keys are agg_hash64 (batch_key). */
+static inline uint64_t str_hash(const char *p, size_t n, uint64_t a,
+				uint64_t b)
+{
+	uint64_t h = n * K2;
+	size_t i;
+
+	for (i = 0; i + 16 < n; i += 16)
+		h = mum(load8(p + i) ^ K1, load8(p + i + 8) ^ h);
 	return mum(a ^ K1, b ^ h);
 }
 
 static void rehash(struct batch *b)
 {
 	size_t i, ns = b->nslots ? b->nslots * 2 : 256;
+	struct islot *old = b->slots;
+	size_t oldn = b->nslots;
 
-	free(b->slots);
 	b->slots = xcalloc(ns, sizeof(*b->slots));
 	b->nslots = ns;
-	for (i = 0; i < b->nstr; i++) {
-		uint64_t h = b->str[i].hash;
-		size_t j = h & (ns - 1);
+	for (i = 0; i < oldn; i++) {
+		const struct islot *o = &old[i];
+		const char *p;
+		size_t j;
 
-		while (b->slots[j])
+		if (!o->id)
+			continue;
+		p = (const char *)b->strs.p + b->off[o->id - 1];
+		j = str_hash(p, o->len, o->a, o->b) & (ns - 1);
+		while (b->slots[j].id)
 			j = (j + 1) & (ns - 1);
-		b->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+		b->slots[j] = *o;
 	}
+	free(old);
+	memset(b->last, 0, sizeof(b->last));
 }
 
-/* 1 if p[0..n) and q[0..n) hold the same bytes; short strings, the
- * usual, without a call */
-static inline int same_bytes(const char *p, const char *q, size_t n)
+/* 1 if the interned string e is s, whose words are a, b: the words
+ * hold up to 16 bytes, or the last 16; up to 32 (dims such as
+ * "region=eu-central-1") the first 16 are two more loads, no call */
+static inline int same(const struct batch *b, const struct islot *e,
+		       struct span s, uint64_t a, uint64_t w)
 {
-	if (n >= 8 && n <= 16)
-		return load8(p) == load8(q) &&
-		       load8(p + n - 8) == load8(q + n - 8);
-	if (n >= 4 && n < 8)
-		return load4(p) == load4(q) &&
-		       load4(p + n - 4) == load4(q + n - 4);
-	if (n < 4)
-		return n == 0 || (p[0] == q[0] && p[n >> 1] == q[n >> 1] &&
-				  p[n - 1] == q[n - 1]);
-	return memcmp(p, q, n) == 0;
+	const char *t;
+
+	if (e->len != s.n || e->a != a || e->b != w)
+		return 0;
+	if (s.n <= 16)
+		return 1;
+	t = (const char *)b->strs.p + b->off[e->id - 1];
+	if (s.n <= 32)
+		return load8(t) == load8(s.p) && load8(t + 8) == load8(s.p + 8);
+	return memcmp(t, s.p, s.n) == 0;
 }
 
-static inline int same(const struct batch *b, size_t i, struct span s)
+/* intern() past its first probe: probes on, adding s when new. */
+static __attribute__((noinline)) const struct islot *
+intern_find(struct batch *b, int col, struct span s, uint64_t a, uint64_t w)
 {
-	return b->str[i].len == s.n &&
-	       same_bytes((const char *)b->strs.p + b->str[i].off, s.p, s.n);
-}
+	struct islot *e;
+	size_t j, mask;
 
-/* The index of string s in the batch's table, adding it when new; col
- * is the column it comes from. */
-static size_t intern(struct batch *b, int col, struct span s)
-{
-	uint64_t h, tag;
-	size_t j, i = b->last[col];
-
-	if (i && same(b, i - 1, s))
-		return i - 1;
 	if ((b->nstr + 1) * 2 > b->nslots)
 		rehash(b);
-	h = str_hash(s.p, s.n);
-	tag = h >> 32 << 32;
-	for (j = h & (b->nslots - 1); b->slots[j];
-	     j = (j + 1) & (b->nslots - 1)) {
-		if ((b->slots[j] & ~(uint64_t)0xffffffff) != tag)
-			continue;
-		i = (uint32_t)b->slots[j] - 1;
-		if (same(b, i, s)) {
-			b->last[col] = i + 1;
-			return i;
+	mask = b->nslots - 1;
+	for (j = str_hash(s.p, s.n, a, w) & mask; b->slots[j].id;
+	     j = (j + 1) & mask) {
+		if (same(b, &b->slots[j], s, a, w)) {
+			b->last[col] = j + 1;
+			return &b->slots[j];
 		}
 	}
 	if (b->nstr == b->ncap)
-		xgrow((void **)&b->str, &b->ncap, b->nstr + 1,
-		      sizeof(*b->str));
+		xgrow((void **)&b->off, &b->ncap, b->nstr + 1, sizeof(*b->off));
 	put_varint(&b->strs, s.n);
-	b->str[b->nstr].off = b->strs.n;
-	b->str[b->nstr].len = s.n;
-	b->str[b->nstr].hash = h;
-	/* batch_key()'s tenant part, once per distinct string */
-	b->str[b->nstr].seed = agg_hash64(s.p, s.n, KEY_SEED);
+	b->off[b->nstr] = b->strs.n;
 	put_bytes(&b->strs, s.p, s.n);
-	b->slots[j] = tag | (uint64_t)(b->nstr + 1);
-	b->last[col] = b->nstr + 1;
-	return b->nstr++;
+	e = &b->slots[j];
+	e->a = a;
+	e->b = w;
+	e->len = (uint32_t)s.n;
+	e->id = (uint32_t)++b->nstr;
+	/* batch_key()'s tenant part, once per distinct string */
+	e->seed = agg_hash64(s.p, s.n, KEY_SEED);
+	b->last[col] = j + 1;
+	return e;
+}
+
+/* The entry of string s in the batch's table (its index is id - 1),
+ * adding it when new; col is the column it comes from. The entry is
+ * valid until the next intern. The column's last string and the first
+ * slot probed are tried here, the rest in intern_find. */
+static inline __attribute__((always_inline)) const struct islot *
+intern(struct batch *b, int col, struct span s)
+{
+	const struct islot *e;
+	uint64_t a, w;
+	size_t j;
+
+	str_words(s.p, s.n, &a, &w);
+	if (b->last[col]) {
+		e = &b->slots[b->last[col] - 1];
+		if (same(b, e, s, a, w))
+			return e;
+	}
+	if (b->nslots) {
+		j = str_hash(s.p, s.n, a, w) & (b->nslots - 1);
+		e = &b->slots[j];
+		if (e->id && same(b, e, s, a, w)) {
+			b->last[col] = j + 1;
+			return e;
+		}
+	}
+	return intern_find(b, col, s, a, w);
 }
 
 struct batch *batch_new(void)
@@ -334,7 +376,7 @@ void batch_free(struct batch *b)
 	free(b->strs.p);
 	free(b->recs.p);
 	free(b->slots);
-	free(b->str);
+	free(b->off);
 	free(b->keys);
 	free(b->tmp);
 	free(b);
@@ -353,11 +395,13 @@ void batch_reset(struct batch *b)
 
 void batch_add(struct batch *b, const struct usage_rec *r)
 {
-	size_t t = intern(b, COL_TENANT, r->tenant);
-	size_t it = intern(b, COL_ITEM, r->item);
-	size_t st = intern(b, COL_STATUS, r->status);
-	size_t un = intern(b, COL_UNIT, r->unit);
-	size_t di = intern(b, COL_DIMS, r->dims);
+	const struct islot *te = intern(b, COL_TENANT, r->tenant);
+	uint64_t seed = te->seed;
+	size_t t = te->id - 1;
+	size_t it = intern(b, COL_ITEM, r->item)->id - 1;
+	size_t st = intern(b, COL_STATUS, r->status)->id - 1;
+	size_t un = intern(b, COL_UNIT, r->unit)->id - 1;
+	size_t di = intern(b, COL_DIMS, r->dims)->id - 1;
 	unsigned char *p, uuid[UUID_BYTES];
 	int packed = uuid_pack(r->record_id.p, r->record_id.n, uuid);
 	uint64_t zz;
@@ -395,8 +439,7 @@ void batch_add(struct batch *b, const struct usage_rec *r)
 		xgrow((void **)&b->keys, &b->kcap, b->nrec + 1,
 		      sizeof(*b->keys));
 	/* batch_key(), the tenant's part known from interning it */
-	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n,
-				      b->str[t].seed);
+	b->keys[b->nrec] = agg_hash64(r->record_id.p, r->record_id.n, seed);
 	b->last_line = r->line;
 	b->last_ts = r->ts;
 	b->nrec++;
@@ -408,38 +451,128 @@ uint64_t batch_key(struct span tenant, struct span record_id)
 			  agg_hash64(tenant.p, tenant.n, KEY_SEED));
 }
 
-/* LSD radix sort, a byte at a time: a batch holds ~10^5 keys and qsort
- * would cost more than the rest of encoding it. */
+/* Sorting the keys: a batch holds ~10^5 of them (a MiB), and qsort, or
+ * eight LSD radix passes over all of them, would cost more than the rest
+ * of encoding it. Keys are hashes, spread evenly: a split on the top byte
+ * (the only pass over the whole array) and a split of each part on the
+ * next byte (within the cache) leave groups of a few keys, which an
+ * insertion sort finishes; a larger group (many keys alike in their top
+ * 16 bits, as crafted record ids could make) goes to an LSD radix sort of
+ * its other bytes, so no input costs more than O(n) passes. */
+
+#define SMALL_GROUP 16
+
+static void insertion_sort(uint64_t *a, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		uint64_t v = a[i];
+
+		for (j = i; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* Sorts a[0..n) by its low `bytes` bytes (the others are equal), LSD, a
+ * byte at a time, with t as scratch; the result is in a. A pass is
+ * skipped when every key has the same byte there. */
+static void lsd_sort(uint64_t *a, uint64_t *t, size_t n, unsigned bytes)
+{
+	uint32_t cnt[8][256];
+	uint64_t *src = a, *dst = t, *x;
+	unsigned d;
+	size_t i;
+
+	memset(cnt, 0, sizeof(cnt[0]) * bytes);
+	for (i = 0; i < n; i++)
+		for (d = 0; d < bytes; d++)
+			cnt[d][(src[i] >> (8 * d)) & 0xff]++;
+	for (d = 0; d < bytes; d++) {
+		uint32_t *c = cnt[d], sum = 0;
+		unsigned shift = 8 * d;
+
+		if (c[(src[0] >> shift) & 0xff] == n)
+			continue;
+		for (i = 0; i < 256; i++) {
+			uint32_t k = c[i];
+
+			c[i] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			dst[c[(src[i] >> shift) & 0xff]++] = src[i];
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+}
+
+/* Moves src[0..n) into dst[0..n) in order of the byte at `shift` (a
+ * stable counting sort); bounds[k]..bounds[k + 1] is then the part with
+ * byte k. */
+static void split(const uint64_t *src, uint64_t *dst, size_t n,
+		  unsigned shift, uint32_t bounds[257])
+{
+	uint32_t pos[256];
+	size_t i;
+
+	memset(bounds, 0, 257 * sizeof(*bounds));
+	for (i = 0; i < n; i++)
+		bounds[((src[i] >> shift) & 0xff) + 1]++;
+	for (i = 0; i < 256; i++) {
+		bounds[i + 1] += bounds[i];
+		pos[i] = bounds[i];
+	}
+	for (i = 0; i < n; i++)
+		dst[pos[(src[i] >> shift) & 0xff]++] = src[i];
+}
+
+/* Sorts src[0..n), whose keys share their top byte, into dst[0..n)
+ * (src is left as scratch). */
+static void sort_part(uint64_t *src, uint64_t *dst, size_t n)
+{
+	uint32_t g[257];
+	size_t k;
+
+	split(src, dst, n, 48, g);
+	for (k = 0; k < 256; k++) {
+		size_t lo = g[k], m = g[k + 1] - lo;
+
+		if (m <= SMALL_GROUP)
+			insertion_sort(dst + lo, m);
+		else
+			lsd_sort(dst + lo, src + lo, m, 6);
+	}
+}
+
 void batch_keys(struct batch *b, const uint64_t **keys, size_t *n)
 {
-	size_t cnt[256], i, shift, cap = b->nrec;
-	uint64_t *src = b->keys, *dst;
+	uint32_t part[257];
+	size_t k, nrec = b->nrec;
 
-	*n = b->nrec;
+	*n = nrec;
 	*keys = b->keys;
-	if (b->nrec < 2)
+	if (nrec < 2)
 		return;
-	b->tmp = xrealloc(b->tmp, cap * sizeof(*b->tmp));
-	dst = b->tmp;
-	for (shift = 0; shift < 64; shift += 8) {
-		size_t sum = 0;
+	b->tmp = xrealloc(b->tmp, nrec * sizeof(*b->tmp));
+	/* keys -> tmp by the top byte, then each part back into keys */
+	split(b->keys, b->tmp, nrec, 56, part);
+	for (k = 0; k < 256; k++) {
+		size_t lo = part[k], m = part[k + 1] - lo;
 
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < b->nrec; i++)
-			cnt[(src[i] >> shift) & 0xff]++;
-		for (i = 0; i < 256; i++) {
-			size_t c = cnt[i];
-
-			cnt[i] = sum;
-			sum += c;
+		if (m <= SMALL_GROUP) {
+			insertion_sort(b->tmp + lo, m);
+			if (m)
+				memcpy(b->keys + lo, b->tmp + lo,
+				       m * sizeof(*b->keys));
+		} else {
+			sort_part(b->tmp + lo, b->keys + lo, m);
 		}
-		for (i = 0; i < b->nrec; i++)
-			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
-		src = dst;
-		dst = src == b->keys ? b->tmp : b->keys;
 	}
-	/* 8 passes: the sorted keys are back in b->keys */
-	*keys = src;
 }
 
 size_t batch_count(const struct batch *b)

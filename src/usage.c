@@ -466,25 +466,32 @@ static size_t fast_rows(struct usage_reader *r, const unsigned char *p,
 		j = base + (size_t)__builtin_ctzll(bits);
 		bits &= bits - 1;
 		c = p[j];
-		if (c == '"')
-			goto slow;
-		if (c == ',' || j > line) {
-			/* a field ends */
+		if (c == ',' || (c != '"' && j > line)) {
+			/* a field ends; the usual one, kept whole, in one
+			 * test (a field within USAGE_MAX_FIELD is within
+			 * CSV_FIELD_CAP) */
 			len = j - fstart;
-			if (len > CSV_FIELD_CAP)
-				goto slow;
-			if (nf < keep) {
-				take = len;
-				if (take > USAGE_MAX_FIELD) {
-					if (over_at == NO_OVER)
-						over_at = nf;
-					take = USAGE_MAX_FIELD;
-				}
-				if (take > REC_CAP - kept)
-					take = REC_CAP - kept;
+			if (nf < keep && len <= USAGE_MAX_FIELD &&
+			    len <= REC_CAP - kept) {
 				r->fld[nf].p = (const char *)p + fstart;
-				r->fld[nf].n = take;
-				kept += take;
+				r->fld[nf].n = len;
+				kept += len;
+			} else {
+				if (len > CSV_FIELD_CAP)
+					goto slow;
+				if (nf < keep) {
+					take = len;
+					if (take > USAGE_MAX_FIELD) {
+						if (over_at == NO_OVER)
+							over_at = nf;
+						take = USAGE_MAX_FIELD;
+					}
+					if (take > REC_CAP - kept)
+						take = REC_CAP - kept;
+					r->fld[nf].p = (const char *)p + fstart;
+					r->fld[nf].n = take;
+					kept += take;
+				}
 			}
 			nf++;
 			total += len;
@@ -503,6 +510,8 @@ static size_t fast_rows(struct usage_reader *r, const unsigned char *p,
 			over_at = NO_OVER;
 			keep = r->have_header ? r->ncols : USAGE_MAX_COLUMNS;
 		}
+		if (c == '"')
+			goto slow;
 		/* the row's CR or LF, or a blank line's */
 		if (c == '\n') {
 			r->lf++;

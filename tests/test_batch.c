@@ -345,6 +345,54 @@ static void test_intern_once(void)
 	batch_free(b);
 }
 
+/* Strings that agree in their length and last 16 bytes (what an intern
+ * slot holds of a string over 16 bytes) but differ in one earlier byte
+ * are different strings: lengths 17..40 around the 32-byte compare, a
+ * difference at every place before the last 16 bytes. Each decodes to
+ * what it was added as, and the table holds 1 + (n - 16) strings per
+ * length n (the base string and one per changed place), plus the
+ * tenant, the item and "" (status and unit). */
+static void test_intern_long_alike(void)
+{
+	static const size_t lens[] = { 17, 24, 31, 32, 33, 40 };
+	struct batch *b;
+	struct usage_rec recs[1 + 24 + 1];
+	char text[26][41];
+	struct got g = { 0 };
+	const void *data;
+	const unsigned char *p;
+	size_t len, k, n, i, m;
+
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		n = lens[k];
+		b = batch_new();
+		m = 0;
+		/* the base, then one copy per place 0..n-17 changed, then
+		 * the base again (interned once) */
+		for (i = 0; i <= n - 16 + 1; i++) {
+			memset(text[i], 'a', n);
+			text[i][n] = '\0';
+			memcpy(text[i] + n - 3, "=zz", 3);
+			if (i >= 1 && i <= n - 16)
+				text[i][i - 1] = 'b';
+			recs[m] = R(m + 1, "id", "t", "i", 0, 1, "", text[i], "");
+			batch_add(b, &recs[m]);
+			m++;
+		}
+		batch_encode(b, &data, &len);
+		p = data;
+		/* strings: "t", "i", "", the base, n - 16 variants (< 128:
+		 * one varint byte) */
+		TEST_EQ_INT(p[3], 3 + 1 + (n - 16));
+		TEST_EQ_INT(batch_decode(data, len, collect, &g), 0);
+		TEST_EQ_INT(g.n, m);
+		for (i = 0; i < g.n && i < m; i++)
+			TEST_EQ_INT(rec_diff(&g.r[i], &recs[i]), 0);
+		got_free(&g);
+		batch_free(b);
+	}
+}
+
 /* ---- reset ---- */
 
 static void test_reset(void)
@@ -992,6 +1040,75 @@ static void test_keys_from_text(void)
 	batch_free(b);
 }
 
+/* ---- sorted keys at every size and shape ---- */
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* Adds records with ids[0..n) (tenant "t") and checks batch_keys against
+ * batch_key() of each, sorted by qsort: the same multiset, ascending. */
+static void check_keys(struct batch *b, char (*ids)[24], size_t n)
+{
+	uint64_t *want = calloc(n ? n : 1, sizeof(*want));
+	const uint64_t *keys;
+	struct usage_rec r;
+	size_t k, nk;
+
+	batch_reset(b);
+	for (k = 0; k < n; k++) {
+		r = R(k + 1, ids[k], "t", "i", 0, 1, "", "", "");
+		batch_add(b, &r);
+		want[k] = batch_key(S("t"), S(ids[k]));
+	}
+	qsort(want, n, sizeof(*want), cmp_u64);
+	batch_keys(b, &keys, &nk);
+	TEST_EQ_INT(nk, n);
+	TEST_TRUE(nk == n && (n == 0 || memcmp(keys, want, n * sizeof(*keys)) == 0));
+	free(want);
+}
+
+static void test_keys_sorted(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 16, 17, 255, 256, 4097,
+					100000 };
+	size_t big = 100000, k, m, s;
+	char (*ids)[24] = calloc(big, sizeof(*ids));
+	struct batch *b = batch_new();
+
+	/* random-looking ids: the keys spread over every part */
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (k = 0; k < sizes[s]; k++)
+			snprintf(ids[k], sizeof(ids[k]), "id-%zu-%zu", s, k);
+		check_keys(b, ids, sizes[s]);
+	}
+	/* repeated ids: equal keys side by side */
+	for (k = 0; k < 5000; k++)
+		snprintf(ids[k], sizeof(ids[k]), "dup-%zu", k % 7);
+	check_keys(b, ids, 5000);
+	/* ids whose keys share their top 16 bits (found by search, as a
+	 * crafted file could hold them): one large group, sorted by the
+	 * fallback, among 3000 others */
+	m = 0;
+	for (k = 0; m < 40; k++) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "x%zu", k);
+		if (batch_key(S("t"), S(id)) >> 48 == 0x1234)
+			memcpy(ids[m++], id, sizeof(id));
+	}
+	for (k = 0; k < 3000; k++)
+		snprintf(ids[m + k], sizeof(ids[0]), "other-%zu", k);
+	check_keys(b, ids, m + 3000);
+	/* and only they: every key in one part and one group */
+	check_keys(b, ids, m);
+	batch_free(b);
+	free(ids);
+}
+
 /* ---- callback stops ---- */
 
 static void test_stop(void)
@@ -1035,6 +1152,7 @@ int main(void)
 	test_extremes();
 	test_many_strings();
 	test_intern_once();
+	test_intern_long_alike();
 	test_reset();
 	test_truncated();
 	test_corrupt();
@@ -1044,6 +1162,7 @@ int main(void)
 	test_uuid_each_byte();
 	test_old_layout();
 	test_keys_from_text();
+	test_keys_sorted();
 	test_stop();
 	/* last: under UBSan a failure here ends the run */
 	test_empty();
