@@ -775,7 +775,8 @@ static int load(struct store *s, struct xp *x)
 	if (rc)
 		return -1;
 	snprintf(x->prefix, sizeof(x->prefix), "%s", row.prefix);
-	qsort(x->rows, x->nrows, sizeof(*x->rows), cmp_row);
+	if (x->nrows) /* qsort wants a real array, even of nothing */
+		qsort(x->rows, x->nrows, sizeof(*x->rows), cmp_row);
 	return 0;
 }
 
