@@ -158,6 +158,12 @@ void final_invoices_release(struct final_invoice *inv, size_t n);
 int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 		      int64_t number, int version,
 		      const struct final_terms *terms, struct err *e);
+/* final_invoice_put for an invoice period p has none of for v's account
+ * (a new invoice): no lines to delete first, a plain insert; a row that
+ * is there after all is an error. */
+int final_invoice_add(struct final *f, int p, const struct eng_invoice *v,
+		      int64_t number, int version,
+		      const struct final_terms *terms, struct err *e);
 
 /* Adds one adjustment row: number seq of the invoice of (tenant,
  * currency) in period p, for (item, price group), "" and "tax" for its

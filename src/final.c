@@ -399,6 +399,12 @@ static const char sql_invoice[] =
 	"INSERT OR REPLACE INTO invoice(period, tenant, currency, number,"
 	" version, total, net, tax, tax_rate, tax_category, issue_date,"
 	" due_date) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+/* an invoice the period has none of yet: a plain insert (a row that is
+ * there after all fails the close rather than being replaced) */
+static const char sql_new_invoice[] =
+	"INSERT INTO invoice(period, tenant, currency, number,"
+	" version, total, net, tax, tax_rate, tax_category, issue_date,"
+	" due_date) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
 static const char sql_adjustment[] =
 	"INSERT INTO adjustment(period, tenant, currency, seq, item,"
 	" price_group, old_amount, new_amount, issue_date)"
@@ -495,19 +501,24 @@ static int put_lines(struct final *f, int p, const struct eng_invoice *v,
 	return 0;
 }
 
-int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
-		      int64_t number, int version,
-		      const struct final_terms *terms, struct err *e)
+/* final_invoice_put and final_invoice_add: fresh, the period has no
+ * invoice of v's account yet (no lines to delete, nothing to replace). */
+static int put_invoice(struct final *f, int p, const struct eng_invoice *v,
+		       int64_t number, int version,
+		       const struct final_terms *terms, int fresh,
+		       struct err *e)
 {
 	const char *t = v->acct->tenant, *cur = v->acct->currency;
 	sqlite3_stmt *st;
 
-	if (!(st = cached(f, sql_del_lines, e)))
-		return ST_ERROR;
-	bind_key(st, p, t, cur);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_err(f, "write invoice lines", e);
-	if (!(st = cached(f, sql_invoice, e)))
+	if (!fresh) {
+		if (!(st = cached(f, sql_del_lines, e)))
+			return ST_ERROR;
+		bind_key(st, p, t, cur);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_err(f, "write invoice lines", e);
+	}
+	if (!(st = cached(f, fresh ? sql_new_invoice : sql_invoice, e)))
 		return ST_ERROR;
 	bind_key(st, p, t, cur);
 	sqlite3_bind_int64(st, 4, number);
@@ -522,6 +533,20 @@ int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(f, "write an invoice", e);
 	return put_lines(f, p, v, e);
+}
+
+int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
+		      int64_t number, int version,
+		      const struct final_terms *terms, struct err *e)
+{
+	return put_invoice(f, p, v, number, version, terms, 0, e);
+}
+
+int final_invoice_add(struct final *f, int p, const struct eng_invoice *v,
+		      int64_t number, int version,
+		      const struct final_terms *terms, struct err *e)
+{
+	return put_invoice(f, p, v, number, version, terms, 1, e);
 }
 
 int final_adjustment_put(struct final *f, int p, const char *tenant,

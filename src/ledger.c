@@ -410,8 +410,9 @@ static int record_invoices(struct pctx *c)
 			continue;
 		if (q->old && q->changed && adjust(c, q->old, v, &q->terms))
 			return -1;
-		if (final_invoice_put(c->fin, c->p, v, q->number, q->version,
-				      &q->terms, c->e))
+		if ((q->old ? final_invoice_put : final_invoice_add)(
+			    c->fin, c->p, v, q->number, q->version, &q->terms,
+			    c->e))
 			return -1;
 	}
 	return 0;
