@@ -394,11 +394,16 @@ static void prefetch_tiers(const struct eng_invoice *v)
 		__builtin_prefetch(v->lines[j].tiers);
 }
 
+/* New invoices are recorded a block at a time (final_invoices_add). */
+#define NEW_BLOCK 1024
+
 /* Records in the state the invoices that changed (with their
  * adjustments), in order. */
 static int record_invoices(struct pctx *c)
 {
-	size_t i;
+	struct final_fresh *blk = xmalloc(NEW_BLOCK * sizeof(*blk));
+	size_t i, nb = 0;
+	int rc = -1;
 
 	for (i = 0; i < c->rp.ninv; i++) {
 		const struct eng_invoice *v = &c->rp.inv[i];
@@ -408,14 +413,27 @@ static int record_invoices(struct pctx *c)
 			prefetch_tiers(&c->rp.inv[i + 1]);
 		if (!q->changed && !q->fill)
 			continue;
-		if (q->old && q->changed && adjust(c, q->old, v, &q->terms))
-			return -1;
-		if ((q->old ? final_invoice_put : final_invoice_add)(
-			    c->fin, c->p, v, q->number, q->version, &q->terms,
-			    c->e))
-			return -1;
+		if (!q->old) {
+			blk[nb].v = v;
+			blk[nb].number = q->number;
+			blk[nb].version = q->version;
+			blk[nb++].terms = &q->terms;
+			if (nb == NEW_BLOCK && final_invoices_add(
+				    c->fin, c->p, blk, nb, c->e))
+				goto out;
+			nb %= NEW_BLOCK;
+			continue;
+		}
+		if (q->changed && adjust(c, q->old, v, &q->terms))
+			goto out;
+		if (final_invoice_put(c->fin, c->p, v, q->number, q->version,
+				      &q->terms, c->e))
+			goto out;
 	}
-	return 0;
+	rc = nb && final_invoices_add(c->fin, c->p, blk, nb, c->e) ? -1 : 0;
+out:
+	free(blk);
+	return rc;
 }
 
 struct render_job {
