@@ -142,6 +142,10 @@ struct catalog {
 	 * catalogs with equal digests are the same config, and a file edited
 	 * after it was read cannot pass for the one this catalog holds */
 	unsigned char digest[32];
+	/* the texts of accounts and packages, back to back in blocks
+	 * (catalog.c); a package's tenant and items point at its account's
+	 * tenant and the items' codes */
+	struct cat_block *strs;
 };
 
 /* Loads dir/settings.conf (optional), items.csv, prices.csv, accounts.csv,
