@@ -145,6 +145,10 @@ struct catalog {
 	/* catalog_read's bytes while only peeked at (catalog_peek); NULL
 	 * once parsed (catalog_parse, catalog_load) */
 	struct catalog_src *src;
+	/* the texts of accounts and packages, back to back in blocks
+	 * (catalog.c); a package's tenant and items point at its account's
+	 * tenant and the items' codes */
+	struct cat_block *strs;
 };
 
 /* Loads dir/settings.conf (optional), items.csv, prices.csv, accounts.csv,

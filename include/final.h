@@ -158,6 +158,21 @@ void final_invoices_release(struct final_invoice *inv, size_t n);
 int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 		      int64_t number, int version,
 		      const struct final_terms *terms, struct err *e);
+/* A new invoice for final_invoices_add: v and terms as for
+ * final_invoice_put. */
+struct final_fresh {
+	const struct eng_invoice *v;
+	int64_t number;
+	int version;
+	const struct final_terms *terms;
+};
+
+/* final_invoice_put for the n invoices of a, which period p has none of
+ * yet for their accounts (new invoices): no lines to delete first, plain
+ * inserts of up to 32 rows each, invoices and then their lines across
+ * invoices; a row that is there already is an error. */
+int final_invoices_add(struct final *f, int p, const struct final_fresh *a,
+		       size_t n, struct err *e);
 
 /* Adds one adjustment row: number seq of the invoice of (tenant,
  * currency) in period p, for (item, price group), "" and "tax" for its

@@ -35,6 +35,17 @@ void table_add(struct table *t, const char *const *cells);
 
 size_t table_rows(const struct table *t);
 
+/* A table whose rows are expected in their sorted order already: each row
+ * is rendered as it is added and only the last one is kept (to check the
+ * order), so it costs its CSV text, not its cells too. When a row comes
+ * before the one added before it, the table stops taking rows and
+ * table_in_order says 0: the caller then adds them all to a table_new
+ * table instead (table_render must not be called). The bytes are those
+ * table_new would render for the same rows. */
+struct table *table_stream(size_t ncols, const char *const *names,
+			   const enum col_kind *kinds);
+int table_in_order(const struct table *t);
+
 /* Sorts the rows and renders the whole CSV text; *data is malloc'd
  * (NUL-terminated) and owned by the caller. */
 void table_render(struct table *t, char **data, size_t *len);

@@ -18,7 +18,7 @@
 
 /* The header values of one invoice (parallel to eng_period.inv). */
 struct report_invoice {
-	char invoice_no[96];
+	const char *invoice_no;  /* the caller's, kept as long as this */
 	const char *status;      /* "draft" or "final" */
 	int version;
 	dec_t net, tax, total;   /* total = net + tax */

@@ -118,6 +118,20 @@ int catalog_has_tenant(const struct catalog *cat, const char *tenant,
 		       sizeof(*cat->accounts), key_account) != NULL;
 }
 
+/* The tenant id of tenant's accounts (the catalog's copy), or NULL when
+ * it has none. */
+static char *tenant_of(const struct catalog *cat, const char *tenant)
+{
+	struct key k = { tenant, strlen(tenant), NULL };
+	const struct account *a;
+
+	if (!cat->naccounts)
+		return NULL;
+	a = bsearch(&k, cat->accounts, cat->naccounts,
+		    sizeof(*cat->accounts), key_account);
+	return a ? a->tenant : NULL;
+}
+
 int catalog_package_covers(const struct package *p, const char *item)
 {
 	size_t i;
@@ -313,22 +327,50 @@ static int account_tax(struct sheet *s, const struct sheet_row *r,
 
 /* The empty text every empty optional cell of an account shares: most
  * are empty, and a copy each cost 32 bytes of heap, 9 per account. */
-static char empty_str[1];
+/* A block of account and package texts: one malloc per 1 MiB instead
+ * of one per text (a malloc'd "t000123" takes 32 bytes, as much as the
+ * text of most accounts' row). */
+struct cat_block {
+	struct cat_block *next;
+	size_t used, cap;
+	char text[];
+};
 
-static char *opt_str(const char *v)
+#define CAT_BLOCK ((size_t)1 << 20)
+
+/* A copy of v in cat's blocks, freed with the catalog. */
+static char *cat_str(struct cat_block **strs, const char *v)
 {
-	return *v ? xstrdup(v) : empty_str;
+	size_t n = strlen(v) + 1;
+	struct cat_block *b = *strs;
+	char *o;
+
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > CAT_BLOCK ? n : CAT_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = *strs;
+		b->used = 0;
+		b->cap = cap;
+		*strs = b;
+	}
+	o = b->text + b->used;
+	memcpy(o, v, n);
+	b->used += n;
+	return o;
 }
 
-static void opt_free(char *p)
+static char empty_str[1];
+
+static char *opt_str(struct cat_block **strs, const char *v)
 {
-	if (p != empty_str)
-		free(p);
+	return *v ? cat_str(strs, v) : empty_str;
 }
 
 /* The v2 columns of an account: the buyer on documents and its tax. */
 static int parse_account_v2(struct sheet *s, const struct sheet_row *r,
-			    struct account *a, const struct settings *set)
+			    struct account *a, const struct settings *set,
+			    struct cat_block **strs)
 {
 	struct sheet_val xc = sheet_col(s, r, AC_COUNTRY);
 	struct sheet_val xe = sheet_col(s, r, AC_ENDPOINT);
@@ -338,20 +380,22 @@ static int parse_account_v2(struct sheet *s, const struct sheet_row *r,
 		return sheet_bad_note(xc, "ISO 3166-1 alpha-2, e.g. DE");
 	if (*xe.v && (!colon || colon == xe.v || !colon[1]))
 		return sheet_bad_note(xe, "scheme:id, e.g. 0088:5790000435975");
-	a->address = opt_str(sheet_col(s, r, AC_ADDRESS).v);
-	a->city = opt_str(sheet_col(s, r, AC_CITY).v);
-	a->postal_code = opt_str(sheet_col(s, r, AC_POSTAL).v);
-	a->country = opt_str(xc.v);
-	a->email = opt_str(sheet_col(s, r, AC_EMAIL).v);
-	a->tax_id = opt_str(sheet_col(s, r, AC_TAXID).v);
-	a->endpoint = opt_str(xe.v);
-	a->tax_exemption = opt_str(sheet_col(s, r, AC_EXEMPT).v);
+	a->address = opt_str(strs, sheet_col(s, r, AC_ADDRESS).v);
+	a->city = opt_str(strs, sheet_col(s, r, AC_CITY).v);
+	a->postal_code = opt_str(strs, sheet_col(s, r, AC_POSTAL).v);
+	a->country = opt_str(strs, xc.v);
+	a->email = opt_str(strs, sheet_col(s, r, AC_EMAIL).v);
+	a->tax_id = opt_str(strs, sheet_col(s, r, AC_TAXID).v);
+	a->endpoint = opt_str(strs, xe.v);
+	a->tax_exemption = opt_str(strs, sheet_col(s, r, AC_EXEMPT).v);
 	return account_tax(s, r, a, set);
 }
 
+/* prev: the tenant of the account before, or NULL. */
 static int parse_account(struct sheet *s, const struct sheet_row *r,
 			 struct account *a, struct strset *seen,
-			 const struct settings *set)
+			 const struct settings *set, const char *prev,
+			 struct cat_block **strs)
 {
 	static const char *const yesno[] = { "yes", "no", NULL };
 	struct sheet_val xt = sheet_col(s, r, AC_TENANT);
@@ -364,7 +408,9 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 		return ST_ERROR;
 	if (!sheet_code_ok(xt.v, TENANT_CHARS))
 		return sheet_bad(xt);
-	a->tenant = xstrdup(xt.v);
+	/* accounts of one tenant come together: one copy of its id */
+	a->tenant = prev && strcmp(prev, xt.v) == 0 ? (char *)prev :
+		    cat_str(strs, xt.v);
 	if (sheet_val_currency(xc, a->currency))
 		return ST_ERROR;
 	snprintf(keybuf, sizeof(keybuf), "%s,%s", a->tenant, a->currency);
@@ -385,8 +431,8 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 	if (sheet_val_int(sheet_col(s, r, AC_GRACE), 15, -1, &a->grace_days) ||
 	    sheet_val_int(sheet_col(s, r, AC_RETENTION), 15, -1, &a->retention_days))
 		return ST_ERROR;
-	a->name = opt_str(sheet_col(s, r, AC_NAME).v);
-	return parse_account_v2(s, r, a, set);
+	a->name = opt_str(strs, sheet_col(s, r, AC_NAME).v);
+	return parse_account_v2(s, r, a, set, strs);
 }
 
 static int load_accounts(struct sheet *s, struct catalog *cat)
@@ -404,7 +450,9 @@ static int load_accounts(struct sheet *s, struct catalog *cat)
 		      sizeof(*cat->accounts));
 		a = &cat->accounts[cat->naccounts++];
 		memset(a, 0, sizeof(*a));
-		rc = parse_account(s, r, a, &seen, &cat->set);
+		rc = parse_account(s, r, a, &seen, &cat->set,
+				   cat->naccounts > 1 ? a[-1].tenant : NULL,
+				   &cat->strs);
 	}
 	cat_strset_free(&seen);
 	if (!rc && cat->naccounts)
@@ -456,7 +504,9 @@ static int package_items(struct sheet_val x, const struct catalog *cat,
 		}
 		xgrow((void **)&p->items, &cap, p->nitems + 1,
 		      sizeof(*p->items));
-		p->items[p->nitems++] = xstrndup(s, (size_t)(end - s));
+		/* the item's own code */
+		p->items[p->nitems++] = cat_find_item(cat, s,
+						      (size_t)(end - s))->code;
 		if (!*end)
 			return 0;
 		s = end + 1;
@@ -464,7 +514,7 @@ static int package_items(struct sheet_val x, const struct catalog *cat,
 }
 
 static int parse_package(struct sheet *s, const struct sheet_row *r,
-			 const struct catalog *cat, struct package *p,
+			 struct catalog *cat, struct package *p,
 			 struct strset *seen)
 {
 	static const char *const overflows[] = { "split", "forgive", NULL };
@@ -478,12 +528,11 @@ static int parse_package(struct sheet *s, const struct sheet_row *r,
 	if (cat_strset_add(seen, xi.v))
 		return sheet_fail(xi.c, xi.name, "duplicate package_id '%s'",
 			    SHEET_Q(xi.v));
-	p->id = xstrdup(xi.v);
+	p->id = cat_str(&cat->strs, xi.v);
 	if (sheet_need(xt))
 		return ST_ERROR;
-	if (!catalog_has_tenant(cat, xt.v, strlen(xt.v)))
+	if (!(p->tenant = tenant_of(cat, xt.v)))
 		return sheet_fail(xt.c, xt.name, "unknown tenant '%s'", SHEET_Q(xt.v));
-	p->tenant = xstrdup(xt.v);
 	if (package_items(sheet_col(s, r, PK_ITEMS), cat, p))
 		return ST_ERROR;
 	p->unlimited = !*xq.v;
@@ -812,7 +861,7 @@ int catalog_load(const char *dir, struct catalog *cat, struct err *e)
 
 void catalog_release(struct catalog *cat)
 {
-	size_t i, g;
+	size_t i;
 
 	if (!cat)
 		return;
@@ -827,29 +876,16 @@ void catalog_release(struct catalog *cat)
 		free(it->unit_code);
 	}
 	free(cat->items);
-	for (i = 0; i < cat->naccounts; i++) {
-		struct account *a = &cat->accounts[i];
-
-		free(a->tenant);
-		opt_free(a->name);
-		opt_free(a->address);
-		opt_free(a->city);
-		opt_free(a->postal_code);
-		opt_free(a->country);
-		opt_free(a->email);
-		opt_free(a->tax_id);
-		opt_free(a->endpoint);
-		opt_free(a->tax_exemption);
-	}
 	free(cat->accounts);
-	for (i = 0; i < cat->npackages; i++) {
-		for (g = 0; g < cat->packages[i].nitems; g++)
-			free(cat->packages[i].items[g]);
+	for (i = 0; i < cat->npackages; i++)
 		free(cat->packages[i].items);
-		free(cat->packages[i].id);
-		free(cat->packages[i].tenant);
-	}
 	free(cat->packages);
+	while (cat->strs) {
+		struct cat_block *b = cat->strs;
+
+		cat->strs = b->next;
+		free(b);
+	}
 	for (i = 0; i < cat->npayments; i++) {
 		free(cat->payments[i].id);
 		free(cat->payments[i].tenant);

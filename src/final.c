@@ -137,6 +137,11 @@ void final_invoice_no(const char *prefix, int p, int64_t number, char *buf,
 
 /* Lines are inserted 1, 2, 4, ... 32 at a time. */
 #define LINE_STMTS 6
+/* New invoices, and their lines across invoices, ADD_ROWS to an INSERT
+ * (-DADD_ROWS=2 runs the e2e cases through it) */
+#ifndef ADD_ROWS
+#define ADD_ROWS 32
+#endif
 
 struct final {
 	sqlite3 *db;
@@ -144,6 +149,7 @@ struct final {
 	sqlite3_stmt *st[8];
 	int n;
 	sqlite3_stmt *lines[LINE_STMTS];  /* line_stmt(k): 1 << k lines */
+	sqlite3_stmt *inv_rows, *line_rows;  /* ADD_ROWS rows, each whole */
 };
 
 struct final *final_new(struct store *s)
@@ -164,6 +170,8 @@ void final_free(struct final *f)
 		sqlite3_finalize(f->st[i]);
 	for (i = 0; i < LINE_STMTS; i++)
 		sqlite3_finalize(f->lines[i]);
+	sqlite3_finalize(f->inv_rows);
+	sqlite3_finalize(f->line_rows);
 	free(f);
 }
 
@@ -399,6 +407,21 @@ static const char sql_invoice[] =
 	"INSERT OR REPLACE INTO invoice(period, tenant, currency, number,"
 	" version, total, net, tax, tax_rate, tax_category, issue_date,"
 	" due_date) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+/* invoices the period has none of yet: plain inserts (a row that is
+ * there after all fails the close rather than being replaced), one or
+ * ADD_ROWS (rows_stmt) at a time; their lines ADD_ROWS at a time too */
+static const char sql_new_invoice[] =
+	"INSERT INTO invoice(period, tenant, currency, number,"
+	" version, total, net, tax, tax_rate, tax_category, issue_date,"
+	" due_date) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+static const char sql_invoice_rows[] =
+	"INSERT INTO invoice(period, tenant, currency, number,"
+	" version, total, net, tax, tax_rate, tax_category, issue_date,"
+	" due_date) VALUES";
+static const char sql_line_rows[] =
+	"INSERT INTO invoice_line(period, tenant, currency, item,"
+	" price_group, usage_qty, package_qty, forgiven_qty, uncovered_qty,"
+	" billable_qty, tiers, amount) VALUES";
 static const char sql_adjustment[] =
 	"INSERT INTO adjustment(period, tenant, currency, seq, item,"
 	" price_group, old_amount, new_amount, issue_date)"
@@ -446,13 +469,21 @@ static sqlite3_stmt *line_stmt(struct final *f, int k, struct err *e)
 	return f->lines[k];
 }
 
-/* Binds the key of an invoice, (period, tenant, currency), as ?1..?3. */
+/* Binds the key of an invoice, (period, tenant, currency), as
+ * parameters b + 1 .. b + 3. */
+static void bind_key_at(sqlite3_stmt *st, int b, int p, const char *tenant,
+			const char *currency)
+{
+	sqlite3_bind_int(st, b + 1, p);
+	sqlite3_bind_text(st, b + 2, tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 3, currency, -1, SQLITE_STATIC);
+}
+
+/* The key as ?1..?3. */
 static void bind_key(sqlite3_stmt *st, int p, const char *tenant,
 		     const char *currency)
 {
-	sqlite3_bind_int(st, 1, p);
-	sqlite3_bind_text(st, 2, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+	bind_key_at(st, 0, p, tenant, currency);
 }
 
 /* Inserts the lines of v, as many per statement as line_stmt allows. */
@@ -522,6 +553,115 @@ int final_invoice_put(struct final *f, int p, const struct eng_invoice *v,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_err(f, "write an invoice", e);
 	return put_lines(f, p, v, e);
+}
+
+/* The statement in *slot, made on first use: head, then ADD_ROWS rows of
+ * 12 parameters each (row r's are 12 r + 1 .. 12 r + 12). */
+static sqlite3_stmt *rows_stmt(struct final *f, sqlite3_stmt **slot,
+			       const char *head, struct err *e)
+{
+	static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?,?)";
+	size_t hn = strlen(head), cap, n, r;
+	char *sql;
+
+	if (*slot) {
+		sqlite3_reset(*slot);
+		return *slot;
+	}
+	cap = hn + ADD_ROWS * sizeof(row) + 1;
+	sql = xmalloc(cap);
+	memcpy(sql, head, hn);
+	n = hn;
+	for (r = 0; r < ADD_ROWS; r++) {
+		if (r)
+			sql[n++] = ',';
+		memcpy(sql + n, row, sizeof(row) - 1);
+		n += sizeof(row) - 1;
+	}
+	sql[n] = '\0';
+	*slot = prep(f, sql, e);
+	free(sql);
+	return *slot;
+}
+
+/* Binds the invoice row of a as parameters b + 1 .. b + 12, in
+ * sql_new_invoice's order. */
+static void bind_invoice(sqlite3_stmt *st, int b, int p,
+			 const struct final_fresh *a)
+{
+	const struct final_terms *t = a->terms;
+
+	sqlite3_bind_int(st, b + 1, p);
+	sqlite3_bind_text(st, b + 2, a->v->acct->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 3, a->v->acct->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 4, a->number);
+	sqlite3_bind_int(st, b + 5, a->version);
+	sqlite3_bind_int64(st, b + 6, t->net + t->tax);
+	sqlite3_bind_int64(st, b + 7, t->net);
+	sqlite3_bind_int64(st, b + 8, t->tax);
+	sqlite3_bind_int64(st, b + 9, t->tax_rate);
+	sqlite3_bind_text(st, b + 10, t->tax_category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 11, t->issue_date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 12, t->due_date, -1, SQLITE_STATIC);
+}
+
+/* Binds line l of v as parameters b + 1 .. b + 12, in the order of
+ * line_stmt's columns (its key first). */
+static void bind_line(sqlite3_stmt *st, int b, int p,
+		      const struct eng_invoice *v, const struct eng_line *l)
+{
+	bind_key_at(st, b, p, v->acct->tenant, v->acct->currency);
+	sqlite3_bind_text(st, b + 4, l->item->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 5, l->item->groups[l->group].filter, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 6, l->usage);
+	sqlite3_bind_int64(st, b + 7, l->covered);
+	sqlite3_bind_int64(st, b + 8, l->forgiven);
+	sqlite3_bind_int64(st, b + 9, l->uncovered);
+	sqlite3_bind_int64(st, b + 10, l->billable);
+	sqlite3_bind_text(st, b + 11, l->tiers, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 12, l->amount);
+}
+
+int final_invoices_add(struct final *f, int p, const struct final_fresh *a,
+		       size_t n, struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t i, j, left = 0;
+	int r, rows;
+
+	for (i = 0; i < n;) {
+		rows = n - i >= ADD_ROWS ? ADD_ROWS : 1;
+		st = rows > 1 ? rows_stmt(f, &f->inv_rows, sql_invoice_rows, e)
+			      : cached(f, sql_new_invoice, e);
+		if (!st)
+			return ST_ERROR;
+		for (r = 0; r < rows; r++)
+			bind_invoice(st, 12 * r, p, &a[i++]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_err(f, "write an invoice", e);
+	}
+	/* the lines, a cursor (i, j) over every invoice's */
+	for (i = 0; i < n; i++)
+		left += a[i].v->nlines;
+	for (i = j = 0; left;) {
+		rows = left >= ADD_ROWS ? ADD_ROWS : 1;
+		st = rows > 1 ? rows_stmt(f, &f->line_rows, sql_line_rows, e)
+			      : line_stmt(f, 0, e);
+		if (!st)
+			return ST_ERROR;
+		for (r = 0; r < rows; r++) {
+			while (j == a[i].v->nlines) {
+				i++;
+				j = 0;
+			}
+			bind_line(st, 12 * r, p, a[i].v, &a[i].v->lines[j++]);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_err(f, "write invoice lines", e);
+		left -= (size_t)rows;
+	}
+	return 0;
 }
 
 int final_adjustment_put(struct final *f, int p, const char *tenant,

@@ -95,15 +95,58 @@ static const char sql_package[] =
 static const char sql_adjustment[] =
 	"INSERT OR IGNORE INTO doc_adjustment VALUES(?1,?2,?3,?4,?5)";
 
+/* sql_account for ACC_BATCH rows in one statement (the values of row k
+ * are parameters 14 k + 1 .. 14 k + 14): one step per 32 invoices
+ * instead of one each. */
+#ifndef ACC_BATCH
+#define ACC_BATCH 32  /* -DACC_BATCH=2 runs the e2e cases through it */
+#endif
+static char *accounts_sql(void)
+{
+	static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	static const char head[] = "INSERT INTO doc_account VALUES";
+	static const char tail[] =
+		" ON CONFLICT(period, tenant, currency) DO UPDATE SET"
+		" name = excluded.name, address = excluded.address,"
+		" city = excluded.city, postal_code = excluded.postal_code,"
+		" country = excluded.country, tax_id = excluded.tax_id,"
+		" email = excluded.email, endpoint = excluded.endpoint,"
+		" exemption = excluded.exemption,"
+		" balance_before = excluded.balance_before,"
+		" paid_from_balance = excluded.paid_from_balance"
+		" WHERE (name, address, city, postal_code, country, tax_id,"
+		" email, endpoint, exemption, balance_before,"
+		" paid_from_balance) IS NOT (excluded.name, excluded.address,"
+		" excluded.city, excluded.postal_code, excluded.country,"
+		" excluded.tax_id, excluded.email, excluded.endpoint,"
+		" excluded.exemption, excluded.balance_before,"
+		" excluded.paid_from_balance)";
+	size_t cap = sizeof(head) + ACC_BATCH * sizeof(row) + sizeof(tail);
+	char *sql = xmalloc(cap);
+	size_t n = 0, k;
+
+	memcpy(sql, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	for (k = 0; k < ACC_BATCH; k++) {
+		if (k)
+			sql[n++] = ',';
+		memcpy(sql + n, row, sizeof(row) - 1);
+		n += sizeof(row) - 1;
+	}
+	memcpy(sql + n, tail, sizeof(tail));
+	return sql;
+}
+
 /* The recorder: statements prepared once per put. */
 struct rec {
 	sqlite3 *db;
 	const struct final_doc_src *src;
 	struct err *e;
-	sqlite3_stmt *st[7];
+	sqlite3_stmt *st[8];
 };
 
-enum { S_PERIOD, S_ACCOUNT, S_ITEM, S_GROUP, S_FLAT, S_PACKAGE, S_ADJ };
+enum { S_PERIOD, S_ACCOUNT, S_ITEM, S_GROUP, S_FLAT, S_PACKAGE, S_ADJ,
+       S_ACCOUNTS };
 
 static int db_err(sqlite3 *db, const char *what, struct err *e)
 {
@@ -144,26 +187,48 @@ static int put_seller(struct rec *r)
 	return step(r, st);
 }
 
-static int put_account(struct rec *r, const struct account *a,
-		       const struct report_invoice *h)
+/* Binds the doc_account row of (a, h) as parameters b+1 .. b+14. */
+static void bind_account(struct rec *r, sqlite3_stmt *st, int b,
+			 const struct account *a,
+			 const struct report_invoice *h)
 {
-	sqlite3_stmt *st = r->st[S_ACCOUNT];
+	sqlite3_bind_int(st, b + 1, r->src->p);
+	bind_text(st, b + 2, a->tenant);
+	bind_text(st, b + 3, a->currency);
+	bind_text(st, b + 4, a->name);
+	bind_text(st, b + 5, a->address);
+	bind_text(st, b + 6, a->city);
+	bind_text(st, b + 7, a->postal_code);
+	bind_text(st, b + 8, a->country);
+	bind_text(st, b + 9, a->tax_id);
+	bind_text(st, b + 10, a->email);
+	bind_text(st, b + 11, a->endpoint);
+	bind_text(st, b + 12, a->tax_exemption);
+	sqlite3_bind_int64(st, b + 13, h->balance_before);
+	sqlite3_bind_int64(st, b + 14, h->paid_from_balance);
+}
 
-	sqlite3_bind_int(st, 1, r->src->p);
-	bind_text(st, 2, a->tenant);
-	bind_text(st, 3, a->currency);
-	bind_text(st, 4, a->name);
-	bind_text(st, 5, a->address);
-	bind_text(st, 6, a->city);
-	bind_text(st, 7, a->postal_code);
-	bind_text(st, 8, a->country);
-	bind_text(st, 9, a->tax_id);
-	bind_text(st, 10, a->email);
-	bind_text(st, 11, a->endpoint);
-	bind_text(st, 12, a->tax_exemption);
-	sqlite3_bind_int64(st, 13, h->balance_before);
-	sqlite3_bind_int64(st, 14, h->paid_from_balance);
-	return step(r, st);
+/* The doc_account rows of invoices [i, i + n) of the period: ACC_BATCH
+ * at a time with one statement, the rest one by one. */
+static int put_accounts(struct rec *r, size_t i, size_t n)
+{
+	const struct final_doc_src *src = r->src;
+	size_t k;
+
+	if (n == ACC_BATCH) {
+		for (k = 0; k < n; k++)
+			bind_account(r, r->st[S_ACCOUNTS], 14 * (int)k,
+				     src->rp->inv[i + k].acct,
+				     &src->inv[i + k]);
+		return step(r, r->st[S_ACCOUNTS]);
+	}
+	for (k = 0; k < n; k++) {
+		bind_account(r, r->st[S_ACCOUNT], 0, src->rp->inv[i + k].acct,
+			     &src->inv[i + k]);
+		if (step(r, r->st[S_ACCOUNT]))
+			return ST_ERROR;
+	}
+	return 0;
 }
 
 /* Items and groups are recorded once each: seen[] marks them, one byte
@@ -331,11 +396,15 @@ static int put_all(struct rec *r, struct seen *sn, int lines)
 
 	if (put_seller(r))
 		return ST_ERROR;
+	for (i = 0; i < src->rp->ninv; i += ACC_BATCH) {
+		size_t n = src->rp->ninv - i;
+
+		if (put_accounts(r, i, n < ACC_BATCH ? n : ACC_BATCH))
+			return ST_ERROR;
+	}
 	for (i = 0; i < src->rp->ninv; i++) {
 		const struct eng_invoice *v = &src->rp->inv[i];
 
-		if (put_account(r, v->acct, &src->inv[i]))
-			return ST_ERROR;
 		for (j = 0; j < v->nlines; j++)
 			if (put_group(r, sn, v->lines[j].item,
 				      v->lines[j].group))
@@ -351,9 +420,10 @@ static int put_all(struct rec *r, struct seen *sn, int lines)
 int final_doc_put(struct store *s, const struct final_doc_src *src,
 		  int lines, struct err *e)
 {
-	static const char *const sqls[7] = {
+	char *batch = accounts_sql();
+	const char *const sqls[8] = {
 		sql_period, sql_account, sql_item, sql_group, sql_flat,
-		sql_package, sql_adjustment
+		sql_package, sql_adjustment, batch
 	};
 	const struct catalog *cat = src->cat;
 	struct rec r;
@@ -376,7 +446,7 @@ int final_doc_put(struct store *s, const struct final_doc_src *src,
 		db_err(r.db, "make the tables of", e);
 		goto out;
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		if (sqlite3_prepare_v2(r.db, sqls[i], -1, &r.st[i], NULL) !=
 		    SQLITE_OK) {
 			db_err(r.db, "prepare", e);
@@ -384,8 +454,9 @@ int final_doc_put(struct store *s, const struct final_doc_src *src,
 		}
 	rc = put_all(&r, &sn, lines);
 out:
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		sqlite3_finalize(r.st[i]);
+	free(batch);
 	free(sn.item);
 	free(sn.goff);
 	free(sn.group);

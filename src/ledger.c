@@ -48,6 +48,7 @@ struct pctx {
 	struct eng_period rp;
 	struct plan *pl;             /* per invoice of rp */
 	struct report_invoice *rinv; /* per invoice of rp */
+	char *nos;                   /* their invoice numbers' texts */
 	struct report_adjustment *adj;
 	size_t nadj;
 	struct report_arrears *arr;
@@ -78,6 +79,7 @@ static void pctx_release(struct pctx *c)
 	free(c->arr);
 	free(c->pl);
 	free(c->rinv);
+	free(c->nos);
 	engine_period_release(&c->rp);
 	report_files_release(&c->files);
 }
@@ -336,12 +338,15 @@ static int plan_invoices(struct pctx *c)
 {
 	int64_t maxnum = 0;
 	dec_t *bbs;
-	size_t i;
+	/* "PREFIX-YYYYMM-NNNNNN": final_invoice_no keeps at most 64 bytes
+	 * of the prefix, a number has at most 20 digits */
+	size_t i, used = 0, most = strnlen(c->stored.prefix, 64) + 30;
 
 	for (i = 0; i < c->nst; i++)
 		if (c->st[i].number > maxnum)
 			maxnum = c->st[i].number;
 	c->rinv = xcalloc(c->rp.ninv ? c->rp.ninv : 1, sizeof(*c->rinv));
+	c->nos = xmalloc((c->rp.ninv ? c->rp.ninv : 1) * most);
 	if (!(bbs = balances_of(c->s, c->cat, &c->rp, c->p, c->e)))
 		return -1;
 	c->pl = xmalloc((c->rp.ninv + 1) * sizeof(*c->pl));
@@ -370,7 +375,9 @@ static int plan_invoices(struct pctx *c)
 			return -1;
 		}
 		final_invoice_no(c->stored.prefix, c->p, q->number,
-				 h->invoice_no, sizeof(h->invoice_no));
+				 c->nos + used, most);
+		h->invoice_no = c->nos + used;
+		used += strlen(h->invoice_no) + 1;
 		h->status = "final";
 		h->version = q->version;
 		if (balance_header(h, &q->terms, bbs[i], v->acct, c->p,
@@ -394,11 +401,16 @@ static void prefetch_tiers(const struct eng_invoice *v)
 		__builtin_prefetch(v->lines[j].tiers);
 }
 
+/* New invoices are recorded a block at a time (final_invoices_add). */
+#define NEW_BLOCK 1024
+
 /* Records in the state the invoices that changed (with their
  * adjustments), in order. */
 static int record_invoices(struct pctx *c)
 {
-	size_t i;
+	struct final_fresh *blk = xmalloc(NEW_BLOCK * sizeof(*blk));
+	size_t i, nb = 0;
+	int rc = -1;
 
 	for (i = 0; i < c->rp.ninv; i++) {
 		const struct eng_invoice *v = &c->rp.inv[i];
@@ -408,13 +420,27 @@ static int record_invoices(struct pctx *c)
 			prefetch_tiers(&c->rp.inv[i + 1]);
 		if (!q->changed && !q->fill)
 			continue;
-		if (q->old && q->changed && adjust(c, q->old, v, &q->terms))
-			return -1;
+		if (!q->old) {
+			blk[nb].v = v;
+			blk[nb].number = q->number;
+			blk[nb].version = q->version;
+			blk[nb++].terms = &q->terms;
+			if (nb == NEW_BLOCK && final_invoices_add(
+				    c->fin, c->p, blk, nb, c->e))
+				goto out;
+			nb %= NEW_BLOCK;
+			continue;
+		}
+		if (q->changed && adjust(c, q->old, v, &q->terms))
+			goto out;
 		if (final_invoice_put(c->fin, c->p, v, q->number, q->version,
 				      &q->terms, c->e))
-			return -1;
+			goto out;
 	}
-	return 0;
+	rc = nb && final_invoices_add(c->fin, c->p, blk, nb, c->e) ? -1 : 0;
+out:
+	free(blk);
+	return rc;
 }
 
 struct render_job {
@@ -803,8 +829,7 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 		/* a draft takes the current config's rate and dates */
 		if (balance_terms(cat, p, &rp.inv[i], NULL, &t, e))
 			goto out;
-		snprintf(inv[i].invoice_no, sizeof(inv[i].invoice_no),
-			 "DRAFT");
+		inv[i].invoice_no = "DRAFT";
 		inv[i].status = "draft";
 		inv[i].version = 1;
 		if (balance_header(&inv[i], &t, bbs[i], rp.inv[i].acct, p, e))

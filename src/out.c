@@ -28,7 +28,14 @@ struct table {
 	size_t *cells;       /* rows * ncols offsets into text, row-major */
 	unsigned char *quoted; /* per row: some cell needs CSV quoting */
 	size_t nrows, cap, qcap;
+	size_t added;        /* rows added (a streamed table holds one) */
 	size_t extra;        /* bytes the quoting adds, over all rows */
+	/* a streamed table (table_stream) keeps only its last row, for the
+	 * order check, and renders each row into out as it comes */
+	int stream;
+	int disorder;        /* a row came before the one added before it */
+	char *out;
+	size_t nout, outcap;
 };
 
 struct table *table_new(size_t ncols, const char *const *names,
@@ -59,6 +66,7 @@ void table_free(struct table *t)
 	free(t->text);
 	free(t->cells);
 	free(t->quoted);
+	free(t->out);
 	free(t->names);
 	free(t->kinds);
 	free(t);
@@ -99,10 +107,14 @@ static int formula(const char *s, enum col_kind k)
 				 s[0] == '@' || s[0] == '\t' || s[0] == '\r');
 }
 
+static void stream_row(struct table *t, size_t extra);
+
 void table_add(struct table *t, const char *const *cells)
 {
 	size_t i, extra = 0, need = 0, *row, *len;
 
+	if (t->disorder)
+		return;  /* the caller builds a sorted table instead */
 	xgrow((void **)&t->cells, &t->cap, (t->nrows + 2) * t->ncols,
 	      sizeof(*t->cells));
 	xgrow((void **)&t->quoted, &t->qcap, t->nrows + 1, 1);
@@ -125,11 +137,14 @@ void table_add(struct table *t, const char *const *cells)
 	}
 	t->quoted[t->nrows++] = extra != 0;
 	t->extra += extra;
+	t->added++;
+	if (t->stream)
+		stream_row(t, extra);
 }
 
 size_t table_rows(const struct table *t)
 {
-	return t->nrows;
+	return t->added;
 }
 
 /* Where row r's span of text ends (one past its last NUL). */
@@ -248,12 +263,104 @@ static size_t quote_cell(char *o, const char *s, size_t n)
 	return k;
 }
 
+/* Writes row r as CSV at o, which has room for its text and quoting;
+ * returns the bytes written. */
+static size_t render_row(const struct table *t, size_t r, char *o)
+{
+	const size_t *c = &t->cells[r * t->ncols];
+	size_t end = row_end(t, r), j, n = 0;
+
+	if (!t->quoted[r]) {
+		/* the text with each cell's NUL turned into ',' or '\n' */
+		memcpy(o, t->text + c[0], end - c[0]);
+		for (j = 1; j < t->ncols; j++)
+			o[c[j] - c[0] - 1] = ',';
+		o[end - c[0] - 1] = '\n';
+		return end - c[0];
+	}
+	for (j = 0; j < t->ncols; j++) {
+		size_t e = (j + 1 < t->ncols ? c[j + 1] : end) - 1;
+
+		n += quote_cell(o + n, t->text + c[j], e - c[j]);
+		o[n++] = j + 1 < t->ncols ? ',' : '\n';
+	}
+	return n;
+}
+
+static void put_header(const struct table *t, struct obuf *b)
+{
+	size_t j;
+
+	for (j = 0; j < t->ncols; j++) {
+		if (j)
+			ob_put(b, ",", 1);
+		put_cell(b, t->names[j]);
+	}
+	ob_put(b, "\n", 1);
+}
+
+struct table *table_stream(size_t ncols, const char *const *names,
+			   const enum col_kind *kinds)
+{
+	struct table *t = table_new(ncols, names, kinds);
+	struct obuf b = { NULL, 0, 0 };
+
+	put_header(t, &b);
+	t->stream = 1;
+	t->out = b.p;
+	t->nout = b.n;
+	t->outcap = b.cap;
+	return t;
+}
+
+/* The row just added to a streamed table (extra: what its quoting adds):
+ * out of order with the one before, the table gives up (table_in_order);
+ * else it is rendered onto out and becomes the only row kept. */
+static void stream_row(struct table *t, size_t extra)
+{
+	size_t r = t->nrows - 1, start = t->cells[r * t->ncols], i;
+
+	if (r && cmp_rows(t, r - 1, r) > 0) {
+		t->disorder = 1;
+		free(t->out);
+		t->out = NULL;
+		t->nout = t->outcap = 0;
+		return;
+	}
+	xgrow((void **)&t->out, &t->outcap,
+	      t->nout + (t->ntext - start) + extra + 1, 1);
+	t->nout += render_row(t, r, t->out + t->nout);
+	t->out[t->nout] = '\0';
+	if (!r)
+		return;
+	memmove(t->text, t->text + start, t->ntext - start);
+	t->ntext -= start;
+	for (i = 0; i < t->ncols; i++)
+		t->cells[i] = t->cells[r * t->ncols + i] - start;
+	t->quoted[0] = t->quoted[r];
+	t->nrows = 1;
+}
+
+int table_in_order(const struct table *t)
+{
+	return !t->disorder;
+}
+
 void table_render(struct table *t, char **data, size_t *len)
 {
 	struct obuf b = { NULL, 0, 0 };
 	size_t *order = NULL;
-	size_t i, j, r;
+	size_t i, r;
 
+	if (t->stream) {
+		if (t->disorder)
+			abort(); /* the caller's to check table_in_order */
+		*data = t->out;
+		*len = t->nout;
+		t->out = NULL;
+		t->nout = t->outcap = 0;
+		return;
+	}
 	/* rows mostly come sorted already: a pass to see, before sorting */
 	for (i = 1; i < t->nrows; i++)
 		if (cmp_rows(t, i - 1, i) > 0)
@@ -264,37 +371,13 @@ void table_render(struct table *t, char **data, size_t *len)
 			order[i] = i;
 		qsort_r(order, t->nrows, sizeof(*order), cmp_row, t);
 	}
-	for (j = 0; j < t->ncols; j++) {
-		if (j)
-			ob_put(&b, ",", 1);
-		put_cell(&b, t->names[j]);
-	}
-	ob_put(&b, "\n", 1);
+	put_header(t, &b);
 	/* the body is the text with each cell's NUL turned into its ',' or
 	 * '\n', plus the quoting: exactly this many bytes */
 	xgrow((void **)&b.p, &b.cap, b.n + t->ntext + t->extra + 1, 1);
 	for (i = 0; i < t->nrows; i++) {
-		const size_t *c;
-		size_t end;
-		char *o = b.p + b.n;
-
 		r = order ? order[i] : i;
-		c = &t->cells[r * t->ncols];
-		end = row_end(t, r);
-		if (!t->quoted[r]) {
-			memcpy(o, t->text + c[0], end - c[0]);
-			for (j = 1; j < t->ncols; j++)
-				o[c[j] - c[0] - 1] = ',';
-			o[end - c[0] - 1] = '\n';
-			b.n += end - c[0];
-			continue;
-		}
-		for (j = 0; j < t->ncols; j++) {
-			size_t e = (j + 1 < t->ncols ? c[j + 1] : end) - 1;
-
-			b.n += quote_cell(b.p + b.n, t->text + c[j], e - c[j]);
-			b.p[b.n++] = j + 1 < t->ncols ? ',' : '\n';
-		}
+		b.n += render_row(t, r, b.p + b.n);
 	}
 	b.p[b.n] = '\0';
 	free(order);

@@ -89,18 +89,10 @@ static void add_table(struct report_files *out, const char *name,
 	add_file(out, name, data, len);
 }
 
-static void write_invoices(const struct report *r, struct report_files *out)
+/* The rows of invoices.csv, in the invoices' order (their numbers', for
+ * a first close), into t. */
+static void invoice_rows(const struct report *r, struct table *t)
 {
-	static const char *const names[] = {
-		"invoice_no", "period", "tenant_id", "currency", "status",
-		"version", "lines", "net", "tax", "total", "balance_before",
-		"paid_from_balance", "amount_due", "balance_after",
-		"issue_date", "due_date" };
-	static const enum col_kind kinds[] = {
-		COL_TEXT, COL_NUM, COL_TEXT, COL_NUM, COL_NUM, COL_INT,
-		COL_INT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM,
-		COL_NUM, COL_NUM, COL_NUM };
-	struct table *t = table_new(16, names, kinds);
 	char period[16], ver[24], nl[24], b[7][DEC_MAX_TEXT];
 	size_t i;
 
@@ -131,6 +123,27 @@ static void write_invoices(const struct report *r, struct report_files *out)
 		row[15] = h->due_date;
 		table_add(t, row);
 	}
+}
+
+static void write_invoices(const struct report *r, struct report_files *out)
+{
+	static const char *const names[] = {
+		"invoice_no", "period", "tenant_id", "currency", "status",
+		"version", "lines", "net", "tax", "total", "balance_before",
+		"paid_from_balance", "amount_due", "balance_after",
+		"issue_date", "due_date" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_NUM, COL_TEXT, COL_NUM, COL_NUM, COL_INT,
+		COL_INT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM,
+		COL_NUM, COL_NUM, COL_NUM };
+	struct table *t = table_stream(16, names, kinds);
+
+	invoice_rows(r, t);
+	if (!table_in_order(t)) {
+		table_free(t);
+		t = table_new(16, names, kinds);
+		invoice_rows(r, t);
+	}
 	add_table(out, "invoices.csv", t);
 }
 
@@ -148,28 +161,12 @@ static void prefetch_lines(const struct eng_invoice *v)
 	}
 }
 
-static void write_lines(const struct report *r, struct report_files *out)
+/* The rows of invoice_lines.csv, package_usage.csv and uncovered.csv
+ * into t, u and c, in the invoices' and their lines' order; a NULL table
+ * is skipped. */
+static void line_rows(const struct report *r, struct table *t,
+		      struct table *u, struct table *c)
 {
-	static const char *const names[] = {
-		"invoice_no", "tenant_id", "item", "price_group", "unit",
-		"usage_qty", "package_qty", "forgiven_qty", "uncovered_qty",
-		"billable_qty", "tiers", "amount" };
-	static const enum col_kind kinds[] = {
-		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
-		COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
-	static const char *const unames[] = {
-		"invoice_no", "tenant_id", "item", "price_group", "package_id",
-		"quantity", "units" };
-	static const enum col_kind ukinds[] = {
-		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
-		COL_NUM };
-	static const char *const cnames[] = {
-		"tenant_id", "item", "price_group", "quantity" };
-	static const enum col_kind ckinds[] = {
-		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM };
-	struct table *t = table_new(12, names, kinds);
-	struct table *u = table_new(7, unames, ukinds);
-	struct table *c = table_new(4, cnames, ckinds);
 	char b[7][DEC_MAX_TEXT];
 	size_t i, j, k;
 
@@ -190,15 +187,17 @@ static void write_lines(const struct report *r, struct report_files *out)
 			row[2] = l->item->code;
 			row[3] = grp;
 			row[4] = l->item->price_unit;
-			row[5] = qty(l->usage, b[0]);
-			row[6] = qty(l->covered, b[1]);
-			row[7] = qty(l->forgiven, b[2]);
-			row[8] = qty(l->uncovered, b[3]);
-			row[9] = qty(l->billable, b[4]);
-			row[10] = l->tiers;
-			row[11] = amt(l->amount, l->item->minor, b[5]);
-			table_add(t, row);
-			for (k = 0; k < l->npu; k++) {
+			if (t) {
+				row[5] = qty(l->usage, b[0]);
+				row[6] = qty(l->covered, b[1]);
+				row[7] = qty(l->forgiven, b[2]);
+				row[8] = qty(l->uncovered, b[3]);
+				row[9] = qty(l->billable, b[4]);
+				row[10] = l->tiers;
+				row[11] = amt(l->amount, l->item->minor, b[5]);
+				table_add(t, row);
+			}
+			for (k = 0; u && k < l->npu; k++) {
 				const struct eng_pusage *p = &l->pu[k];
 
 				if (p->qty == 0 && p->units == 0)
@@ -208,7 +207,7 @@ static void write_lines(const struct report *r, struct report_files *out)
 				row[6] = qty(p->units, b[6]);
 				table_add(u, row);
 			}
-			if (l->uncovered > 0) {
+			if (c && l->uncovered > 0) {
 				const char *crow[4] = {
 					v->acct->tenant, l->item->code, grp,
 					qty(l->uncovered, b[0]) };
@@ -216,6 +215,56 @@ static void write_lines(const struct report *r, struct report_files *out)
 				table_add(c, crow);
 			}
 		}
+	}
+}
+
+/* invoice_lines.csv, package_usage.csv and uncovered.csv: streamed (their
+ * rows come sorted on a first close), each one that is not built again
+ * as a table to sort. */
+static void write_lines(const struct report *r, struct report_files *out)
+{
+	static const char *const names[] = {
+		"invoice_no", "tenant_id", "item", "price_group", "unit",
+		"usage_qty", "package_qty", "forgiven_qty", "uncovered_qty",
+		"billable_qty", "tiers", "amount" };
+	static const enum col_kind kinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
+		COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM };
+	static const char *const unames[] = {
+		"invoice_no", "tenant_id", "item", "price_group", "package_id",
+		"quantity", "units" };
+	static const enum col_kind ukinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM,
+		COL_NUM };
+	static const char *const cnames[] = {
+		"tenant_id", "item", "price_group", "quantity" };
+	static const enum col_kind ckinds[] = {
+		COL_TEXT, COL_TEXT, COL_TEXT, COL_NUM };
+	struct table *t = table_stream(12, names, kinds);
+	struct table *u = table_stream(7, unames, ukinds);
+	struct table *c = table_stream(4, cnames, ckinds);
+	struct table *t2 = NULL, *u2 = NULL, *c2 = NULL;
+
+	line_rows(r, t, u, c);
+	if (!table_in_order(t))
+		t2 = table_new(12, names, kinds);
+	if (!table_in_order(u))
+		u2 = table_new(7, unames, ukinds);
+	if (!table_in_order(c))
+		c2 = table_new(4, cnames, ckinds);
+	if (t2 || u2 || c2)
+		line_rows(r, t2, u2, c2);
+	if (t2) {
+		table_free(t);
+		t = t2;
+	}
+	if (u2) {
+		table_free(u);
+		u = u2;
+	}
+	if (c2) {
+		table_free(c);
+		c = c2;
 	}
 	add_table(out, "invoice_lines.csv", t);
 	add_table(out, "package_usage.csv", u);

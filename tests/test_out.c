@@ -546,6 +546,61 @@ static void test_mkdirs(void)
 	free(under);
 }
 
+/* table_stream: rows added in sorted order render as a table_new table
+ * of the same rows would (header, quoting, formula prefix: the texts
+ * below are written from those rules); the order check uses the sort's
+ * rules (a COL_INT column as numbers, a formula prefix before the
+ * compare); a row before the one added before makes table_in_order 0. */
+static void test_stream(void)
+{
+	static const char *const names[] = { "file", "line", "note" };
+	static const enum col_kind kinds[] = { COL_TEXT, COL_INT, COL_TEXT };
+	struct table *t = table_stream(3, names, kinds);
+
+	TEST_EQ_INT(table_in_order(t), 1);
+	CHECK_RENDER(t, "file,line,note\n");
+	table_free(t);
+
+	t = table_stream(3, names, kinds);
+	/* "+y" is stored "'+y": below "'x" ('+' 0x2b < 'x'), though "+y"
+	 * as written is above it ('+' 0x2b > '\'' 0x27) */
+	add3(t, "+y", "0", "-z");
+	add3(t, "+y", "0", "-z");    /* an equal row is in order */
+	add3(t, "'x", "1", "a");
+	add3(t, "'x", "9", "b,c");    /* 9 < 10 as numbers */
+	add3(t, "'x", "10", "q\"q");
+	add3(t, "a", "0", "plain");  /* 'a' 0x61 > '\'' 0x27 */
+	TEST_EQ_INT(table_in_order(t), 1);
+	TEST_EQ_INT(table_rows(t), 6);
+	CHECK_RENDER(t,
+		"file,line,note\n"
+		"'+y,0,'-z\n"
+		"'+y,0,'-z\n"
+		"'x,1,a\n"
+		"'x,9,\"b,c\"\n"
+		"'x,10,\"q\"\"q\"\n"
+		"a,0,plain\n");
+	table_free(t);
+
+	/* "10" before "9" as numbers is out of order; rows after that are
+	 * not taken */
+	t = table_stream(3, names, kinds);
+	add3(t, "a", "10", "x");
+	add3(t, "a", "9", "x");
+	TEST_EQ_INT(table_in_order(t), 0);
+	add3(t, "b", "1", "x");
+	TEST_EQ_INT(table_in_order(t), 0);
+	table_free(t);
+
+	/* bytes: "B" (0x42) sorts before "a" (0x61), so "a" then "B" is out
+	 * of order */
+	t = table_stream(3, names, kinds);
+	add3(t, "a", "1", "x");
+	add3(t, "B", "1", "x");
+	TEST_EQ_INT(table_in_order(t), 0);
+	table_free(t);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-out-XXXXXX";
@@ -558,6 +613,7 @@ int main(void)
 	test_formula();
 	test_control_chars();
 	test_copies();
+	test_stream();
 
 	if (!mkdtemp(tmpl)) {
 		perror("mkdtemp");
