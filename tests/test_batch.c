@@ -1049,9 +1049,12 @@ static int cmp_u64(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+/* room for "id-%zu-%zu" of any size_t pair: the sanitizer build checks it */
+#define IDLEN 48
+
 /* Adds records with ids[0..n) (tenant "t") and checks batch_keys against
  * batch_key() of each, sorted by qsort: the same multiset, ascending. */
-static void check_keys(struct batch *b, char (*ids)[24], size_t n)
+static void check_keys(struct batch *b, char (*ids)[IDLEN], size_t n)
 {
 	uint64_t *want = calloc(n ? n : 1, sizeof(*want));
 	const uint64_t *keys;
@@ -1076,7 +1079,7 @@ static void test_keys_sorted(void)
 	static const size_t sizes[] = { 0, 1, 2, 3, 16, 17, 255, 256, 4097,
 					100000 };
 	size_t big = 100000, k, m, s;
-	char (*ids)[24] = calloc(big, sizeof(*ids));
+	char (*ids)[IDLEN] = calloc(big, sizeof(*ids));
 	struct batch *b = batch_new();
 
 	/* random-looking ids: the keys spread over every part */
@@ -1094,7 +1097,7 @@ static void test_keys_sorted(void)
 	 * fallback, among 3000 others */
 	m = 0;
 	for (k = 0; m < 40; k++) {
-		char id[24];
+		char id[IDLEN];
 
 		snprintf(id, sizeof(id), "x%zu", k);
 		if (batch_key(S("t"), S(id)) >> 48 == 0x1234)
