@@ -20,6 +20,7 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
+#include "gzindex.h"
 #include "gzsrc.h"
 #include "sha256.h"
 
@@ -38,6 +39,9 @@
 struct chunk {
 	size_t off, n;          /* text at slot + off */
 	uint64_t raw_read;
+	uint64_t pos;           /* text offset of its first byte */
+	struct gzindex_point *pt; /* an access point in it, or NULL */
+	int jump;               /* the first text after a resume's jump */
 };
 
 struct gzsrc {
@@ -83,6 +87,20 @@ struct gzsrc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* made, taken, done or cancel changed */
 
+	/* access points (gzindex.c): made by zlib while gzsrc_index is on */
+	uint64_t span;          /* text between points; 0: none made */
+	gzsrc_point_fn point_fn;
+	struct gzindex_point *slot_pt; /* made in the slot being filled */
+	uint64_t last_pt;       /* text offset of the last point made */
+	int raw_mode;           /* zs inflates raw deflate (a resumed member) */
+	uint32_t rcrc;          /* raw_mode: the member's CRC-32 and length */
+	uint64_t rlen;          /* of text so far, checked at its trailer */
+	uint64_t stop_at;       /* inflate_zlib stops at this text offset */
+	struct gzindex_point *rp; /* gzsrc_resume's point, or NULL */
+	gzsrc_jump_fn jump_fn;
+	int jump_pending;       /* the next chunk made is the first after it */
+	int resumed;            /* 1 jumped, -1 fell back to byte 0 */
+
 	/* the consumer's side of one read */
 	gzsrc_text_fn fn;
 	void *ctx;
@@ -112,6 +130,39 @@ void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n);
 /* Hands the held chunks over. Returns 0, or -1 when the consumer has
  * stopped. */
 int gzsrc_publish(struct gzsrc *s);
+
+#define STOP_AT 2               /* inflate_zlib reached stop_at */
+
+/* zlib's n bytes of text just inflated into gzsrc_next_buf()'s slot:
+ * checks the limits, drops what a replay has already published, and
+ * hands over the rest. Returns 0, or -1 (failed, or stopped). */
+int gzsrc_zlib_emit(struct gzsrc *s, size_t n);
+
+/* One inflate call of zs into out[0..room), as inflate(Z_NO_FLUSH) would
+ * make it, but in steps of Z_BLOCK while access points are made (a point
+ * at most per call: gzindex_boundary). Counts gz_in. Returns zlib's code;
+ * *produced: the text made. */
+int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
+		size_t *produced);
+
+/* Inflates with zlib every member in turn from the raw bytes at hand
+ * (avail of them, at in), `members` of them having ended before. Returns
+ * 0, STOP_AT when prod_out reached stop_at, or -1: failed (perr filled)
+ * or told to stop. */
+int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
+		       int members);
+
+/* gzindex.c's part of a read. gzindex_boundary: zs stopped at a block
+ * boundary after `produced` bytes of text in the slot at out, the next
+ * byte of input at file offset in: makes a point when one is due.
+ * gzindex_slot_done: the slot's n bytes are final; the point made in it
+ * gets its check of the text after it (or is dropped). gzindex_inflate:
+ * the producer of a resumed read (gzsrc_resume), avail raw bytes at hand;
+ * returns as gzsrc_inflate_zlib. */
+void gzindex_boundary(struct gzsrc *s, const unsigned char *out,
+		      size_t produced, uint64_t in);
+void gzindex_slot_done(struct gzsrc *s, const unsigned char *out, size_t n);
+int gzindex_inflate(struct gzsrc *s, size_t avail);
 
 #ifdef SETTLE_ISAL
 /* Inflates with igzip member after member (the first at s->raw, avail

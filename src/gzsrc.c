@@ -193,10 +193,27 @@ unsigned char *gzsrc_next_buf(struct gzsrc *s)
 /* The consumer's side of one chunk. */
 static int chunk_take(struct gzsrc *s, uint64_t k)
 {
-	const struct chunk *c = &s->ring[k % RING];
+	struct chunk *c = &s->ring[k % RING];
+	const unsigned char *t = s->text + (k % RING) * TEXT_SIZE + c->off;
+	struct gzindex_point *p = c->pt;
+	size_t cut;
 
-	return hand(s, s->text + (k % RING) * TEXT_SIZE + c->off, c->n,
-		    c->raw_read);
+	if (c->jump)
+		s->jump_fn(s->ctx);
+	if (!p)
+		return hand(s, t, c->n, c->raw_read);
+	/* the point goes between the text before it and the text after */
+	c->pt = NULL;
+	cut = p->out > c->pos ? (size_t)(p->out - c->pos) : 0;
+	if (cut > c->n)
+		cut = c->n;
+	if (cut && hand(s, t, cut, c->raw_read)) {
+		free(p);
+		return -1;
+	}
+	s->point_fn(s->ctx, p);
+	free(p);
+	return cut < c->n ? hand(s, t + cut, c->n - cut, c->raw_read) : 0;
 }
 
 /* Makes a chunk of the n bytes at off in gzsrc_next_buf()'s slot, held until
@@ -208,6 +225,13 @@ void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n)
 	c->off = off;
 	c->n = n;
 	c->raw_read = s->raw_read > s->raw_hi ? s->raw_read : s->raw_hi;
+	/* the text made so far ends with this chunk's */
+	c->pos = s->prod_out - n;
+	free(c->pt);            /* of a held chunk a rewind dropped */
+	c->pt = s->slot_pt;
+	s->slot_pt = NULL;
+	c->jump = s->jump_pending;
+	s->jump_pending = 0;
 	s->held++;
 	s->held_n += n;
 }
@@ -238,18 +262,24 @@ int gzsrc_publish(struct gzsrc *s)
 /* zlib's n bytes of text just inflated into gzsrc_next_buf()'s slot: checks the
  * limits, drops what a replay has already published, and hands over the
  * rest. Returns 0, or -1 (failed with perr filled, or stopped). */
-static int zlib_emit(struct gzsrc *s, size_t n)
+int gzsrc_zlib_emit(struct gzsrc *s, size_t n)
 {
 	uint64_t end = s->prod_out + n;
 	size_t off = 0;
 
+	if (s->slot_pt)
+		gzindex_slot_done(s, s->text + ((s->made + s->held) % RING) *
+				  TEXT_SIZE, n);
 	if (gz_limits(s, n))
 		return -1;
 	if (s->skip > s->prod_out)
 		off = s->skip >= end ? n : (size_t)(s->skip - s->prod_out);
 	s->prod_out = end;
-	if (off == n)
+	if (off == n) {
+		free(s->slot_pt);
+		s->slot_pt = NULL;
 		return 0;
+	}
 	gzsrc_make_chunk(s, off, n - off);
 	return gzsrc_publish(s);
 }
@@ -284,11 +314,39 @@ static int next_member(struct gzsrc *s, int *eof)
 	return 0;
 }
 
+int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
+		size_t *produced)
+{
+	z_stream *zs = &s->zs;
+	uInt in_before = zs->avail_in;
+	int zr;
+
+	zs->next_out = out;
+	zs->avail_out = (uInt)room;
+	for (;;) {
+		uInt ai = zs->avail_in, ao = zs->avail_out;
+
+		zr = inflate(zs, s->span ? Z_BLOCK : Z_NO_FLUSH);
+		/* Z_NO_FLUSH returns when the input or the output runs out
+		 * (or at the end, or an error): so does this loop, so that
+		 * the limits are checked where they would be */
+		if (!s->span || zr != Z_OK || !zs->avail_out ||
+		    !zs->avail_in || (ai == zs->avail_in && ao == zs->avail_out))
+			break;
+		/* 128: at a block boundary (or just after a gzip header);
+		 * 64: the block before was the last, only a trailer follows */
+		if ((zs->data_type & 128) && !(zs->data_type & 64))
+			gzindex_boundary(s, out, room - zs->avail_out,
+					 s->gz_in + (in_before - zs->avail_in));
+	}
+	s->gz_in += in_before - zs->avail_in;
+	*produced = room - zs->avail_out;
+	return zr;
+}
+
 /* Inflates with zlib every member in turn (RFC 1952 allows
- * concatenation) from the raw bytes at hand (avail of them, at in),
- * `members` of them having ended before, handing the text to zlib_emit().
- * Returns 0, or -1: failed (perr filled) or told to stop. */
-static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
+ * concatenation), handing the text to gzsrc_zlib_emit(). */
+int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 			int members)
 {
 	z_stream *zs = &s->zs;
@@ -310,8 +368,7 @@ static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 	zs->next_in = in;
 	zs->avail_in = (uInt)avail;
 	for (;;) {
-		size_t produced;
-		uInt in_before;
+		size_t produced, room = TEXT_SIZE;
 
 		if (zs->avail_in == 0 && !out_full) {
 			if (eof)
@@ -332,15 +389,14 @@ static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 		out = gzsrc_next_buf(s);
 		if (!out)
 			return -1;
-		zs->next_out = out;
-		zs->avail_out = TEXT_SIZE;
-		in_before = zs->avail_in;
-		zr = inflate(zs, Z_NO_FLUSH);
-		s->gz_in += in_before - zs->avail_in;
-		produced = TEXT_SIZE - zs->avail_out;
-		out_full = zs->avail_out == 0;
-		if (produced && zlib_emit(s, produced))
+		if (s->stop_at && s->stop_at - s->prod_out < room)
+			room = (size_t)(s->stop_at - s->prod_out);
+		zr = gzsrc_zcall(s, out, room, &produced);
+		out_full = produced == room;
+		if (produced && gzsrc_zlib_emit(s, produced))
 			return -1;
+		if (s->stop_at && s->prod_out == s->stop_at)
+			return STOP_AT;
 		if (zr == Z_STREAM_END) {
 			in_member = 0;
 			members++;
@@ -370,16 +426,17 @@ static int inflate_all(struct gzsrc *s, size_t avail)
 			return rc;
 		if (gzsrc_isal_rewind(s, &in, &avail))
 			return -1;
-		return inflate_zlib(s, in, avail, members);
+		return gzsrc_inflate_zlib(s, in, avail, members);
 	}
 #endif
-	return inflate_zlib(s, s->raw, avail, 0);
+	return gzsrc_inflate_zlib(s, s->raw, avail, 0);
 }
 
 static void *producer(void *arg)
 {
 	struct gzsrc *s = arg;
-	int rc = inflate_all(s, s->prod_avail);
+	int rc = s->rp ? gzindex_inflate(s, s->prod_avail) :
+		 inflate_all(s, s->prod_avail);
 
 	pthread_mutex_lock(&s->mu);
 	s->prod_rc = rc;
@@ -438,7 +495,7 @@ static int read_gzip(struct gzsrc *s, size_t avail)
 		rc = s->prod_rc;
 	} else {
 		s->threaded = 0;
-		rc = inflate_all(s, avail);
+		rc = s->rp ? gzindex_inflate(s, avail) : inflate_all(s, avail);
 	}
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -598,6 +655,26 @@ enum gzsrc_inflate gzsrc_inflate_used(const struct gzsrc *s)
 	return GZSRC_INFLATE_ZLIB;
 }
 
+void gzsrc_index(struct gzsrc *s, uint64_t span, gzsrc_point_fn fn)
+{
+	s->span = span;
+	s->point_fn = fn;
+}
+
+void gzsrc_resume(struct gzsrc *s, const struct gzindex_point *p,
+		  gzsrc_jump_fn jump)
+{
+	if (!s->rp)
+		s->rp = xmalloc(sizeof(*s->rp));
+	*s->rp = *p;
+	s->jump_fn = jump;
+}
+
+int gzsrc_resumed(const struct gzsrc *s)
+{
+	return s->resumed;
+}
+
 void gzsrc_set_read_size(struct gzsrc *s, size_t n)
 {
 	if (n == 0)
@@ -645,8 +722,14 @@ out:
 
 void gzsrc_free(struct gzsrc *s)
 {
+	unsigned i;
+
 	if (!s)
 		return;
+	for (i = 0; i < RING; i++)
+		free(s->ring[i].pt);
+	free(s->slot_pt);
+	free(s->rp);
 	if (s->z_live)
 		inflateEnd(&s->zs);
 #ifdef SETTLE_ISAL
