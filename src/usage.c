@@ -820,6 +820,9 @@ struct usage_reader *usage_open_fd(int fd, const char *path,
 	/* a failed seek shows as a digest that differs */
 	(void)lseek(fd, 0, SEEK_SET);
 	src = gzsrc_open_fd(fd, path, limits(o));
+	/* the decoder asked for (SETTLE_INFLATE) reads ingest's files too */
+	if (o)
+		gzsrc_set_inflate(src, o->inflate);
 	gzsrc_hash(src);
 	return reader_new(path, src);
 }
