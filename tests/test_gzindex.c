@@ -64,7 +64,10 @@ static void member(struct buf *b, const void *text, size_t n, int level)
 }
 
 /* CSV rows after a header, n bytes or a little more (whole rows), from a
- * fixed seed; every 97th row quoted with a comma inside (libcsv's path). */
+ * fixed seed; every 97th row with a quoted cell with a comma inside, and
+ * every 89th with a quoted cell over two lines (libcsv's path), so that
+ * a row spans the place of some points, and every 83rd with a quantity
+ * that is no number (a reject, bad_quantity). */
 static void csv_text(struct buf *b, size_t n)
 {
 	uint32_t x = 777;
@@ -78,6 +81,8 @@ static void csv_text(struct buf *b, size_t n)
 		x = x * 1103515245u + 12345u;
 		i++;
 		k = snprintf(line, sizeof(line),
+			     i % 83 == 0 ? "r%u-%u,t%u,item%u,2026-10-%02uT00:00:00Z,x%u,\n" :
+			     i % 89 == 0 ? "r%u-%u,t%u,item%u,2026-10-%02uT00:00:00Z,%u,\"a=1\nb=2\"\n" :
 			     i % 97 ? "r%u-%u,t%u,item%u,2026-10-%02uT00:00:00Z,%u,\n" :
 			     "r%u-%u,t%u,item%u,2026-10-%02uT00:00:00Z,%u,\"a=1,b=2\"\n",
 			     i, x >> 8, (x >> 3) % 50, (x >> 11) % 300,
@@ -139,11 +144,13 @@ static void got_free(struct got *g)
 
 /* Reads gz with zlib; indexed when span, resumed from p when p. Returns
  * gzsrc_read's value; msg: its message. */
+static const struct gzsrc_limits *lim; /* NULL: the defaults */
+
 static int read_gz(const struct buf *gz, uint64_t span,
 		   const struct gzindex_point *p, size_t rsize, struct got *g,
 		   char *msg, int *resumed)
 {
-	struct gzsrc *s = gzsrc_open_mem(gz->p, gz->n, "f.gz", NULL);
+	struct gzsrc *s = gzsrc_open_mem(gz->p, gz->n, "f.gz", lim);
 	struct err e;
 	int rc;
 
@@ -330,6 +337,92 @@ static void test_bad_end(void)
 	free(cut.p);
 }
 
+/* The limits count the whole file in a resumed read: a file that passes
+ * a limit after a point fails the resumed read with the same message,
+ * after the same text (the default test sizes end on a call boundary
+ * alike: TEXT_SIZE chunks from the point or from byte 0 both reach the
+ * limit within the call that passes it). */
+static void test_limits(void)
+{
+	static const struct gzsrc_limits size_lim = { 0, 2000000 };
+	static const struct gzsrc_limits ratio_lim = { 100, 0 };
+	struct buf text = { 0 }, gz = { 0 }, zeros = { 0 };
+	struct got g;
+	char msg[256];
+	int rc;
+
+	/* size: 2000000 bytes of text allowed, 3 MB in the file */
+	csv_text(&text, 3000000);
+	member(&gz, text.p, text.n, 6);
+	lim = &size_lim;
+	rc = read_gz(&gz, 0, NULL, 0, &g, msg, NULL);
+	TEST_EQ_INT(rc, ST_ERROR);
+	TEST_EQ_STR(msg, "gzip in 'f.gz' inflates past 2000000 bytes (limit SETTLE_GZIP_MAX_BYTES)");
+	/* at most the limit handed over (gzsrc.h) */
+	TEST_TRUE(g.text.n <= 2000000 && g.text.n > 0);
+	got_free(&g);
+	/* resumed: the same failure; the text differs by the chunks'
+	 * boundaries, so only the message is compared here */
+	{
+		struct got ix;
+		size_t i;
+
+		TEST_EQ_INT(read_gz(&gz, SPAN, NULL, 0, &ix, msg, NULL),
+			    ST_ERROR);
+		TEST_TRUE(ix.npts >= 2);
+		for (i = 0; i < ix.npts; i++) {
+			struct gzindex_point p = ix.pts[i];
+			int resumed;
+
+			p.head = 42;
+			p.sync = p.out;
+			rc = read_gz(&gz, SPAN, &p, 0, &g, msg, &resumed);
+			TEST_EQ_INT(rc, ST_ERROR);
+			TEST_EQ_INT(resumed, 1);
+			TEST_EQ_STR(msg, "gzip in 'f.gz' inflates past 2000000 bytes (limit SETTLE_GZIP_MAX_BYTES)");
+			/* never more than the limit's worth of text */
+			TEST_TRUE(g.text.n - g.jump_at + p.sync <= 2000000);
+			got_free(&g);
+		}
+		got_free(&ix);
+	}
+	/* ratio: 1 MB of the CSV (about 3:1, some 0.4 MB of gzip), then a
+	 * member of 64 MiB of zeros (about 1000:1, some 65 KB): the whole
+	 * file is about 65 MB from 0.45 MB, past 100:1 inside the zeros */
+	xgrow((void **)&zeros.p, &zeros.cap, 64u << 20, 1);
+	memset(zeros.p, 0, 64u << 20);
+	gz.n = 0;
+	member(&gz, text.p, 1000000, 6);
+	member(&gz, zeros.p, 64u << 20, 9);
+	lim = &ratio_lim;
+	{
+		struct got ix;
+		size_t i;
+
+		rc = read_gz(&gz, SPAN, NULL, 0, &ix, msg, NULL);
+		TEST_EQ_INT(rc, ST_ERROR);
+		TEST_EQ_STR(msg, "gzip in 'f.gz' inflates past 100 times its size (limit SETTLE_GZIP_MAX_RATIO)");
+		TEST_TRUE(ix.npts >= 2);
+		for (i = 0; i < ix.npts; i++) {
+			struct gzindex_point p = ix.pts[i];
+			int resumed;
+
+			p.head = 42;
+			p.sync = p.out;
+			rc = read_gz(&gz, SPAN, &p, 0, &g, msg, &resumed);
+			TEST_EQ_INT(rc, ST_ERROR);
+			TEST_EQ_INT(resumed, 1);
+			TEST_EQ_STR(msg, "gzip in 'f.gz' inflates past 100 times its size (limit SETTLE_GZIP_MAX_RATIO)");
+			got_free(&g);
+		}
+		got_free(&ix);
+	}
+	lim = NULL;
+	free(text.p);
+	free(gz.p);
+	free(zeros.p);
+}
+
 /* Points that do not fit: the read goes on from byte 0 (text after head,
  * no jump); a damaged packed point is refused. */
 static void test_bad_points(void)
@@ -417,6 +510,18 @@ static int rec_fn(void *ctx, const struct usage_rec *u)
 	return 0;
 }
 
+static int rej_fn(void *ctx, const struct usage_reject *u)
+{
+	struct recs *k = ctx;
+	char line[200];
+	int n = snprintf(line, sizeof(line), "%llu reject %.*s %s\n",
+			 (unsigned long long)u->line, (int)u->record_id.n,
+			 u->record_id.p, usage_reject_name(u->reason));
+
+	buf_add(&k->out, line, (size_t)n);
+	return 0;
+}
+
 static int prog_fn(void *ctx, uint64_t raw, uint64_t records)
 {
 	struct recs *k = ctx;
@@ -443,6 +548,8 @@ static void test_usage_resume(void)
 	TEST_EQ_INT(usage_opts_parse(&o, NULL, NULL, &e), 0);
 	o.inflate = GZSRC_INFLATE_ZLIB;
 	for (at = 5000; at < 90000; at += 21000) {
+		static const size_t rsizes[] = { 0, 4096, 65537, 1000003 };
+		size_t rsize = rsizes[(at / 21000) % 4];
 		struct usage_sink sink;
 		struct usage_reader *r;
 		struct recs full, res;
@@ -452,16 +559,20 @@ static void test_usage_resume(void)
 		memset(&res, 0, sizeof(res));
 		memset(&sink, 0, sizeof(sink));
 		sink.rec = rec_fn;
+		sink.reject = rej_fn;
 		sink.progress = prog_fn;
 		sink.progress_every = 64 * 1024;
 		sink.ctx = &full;
 		full.want_at = at;
 		r = usage_open_mem(gz.p, gz.n, "f.gz", &o);
 		full.r = r;
+		usage_set_read_size(r, rsize);
 		usage_index(r, SPAN);
 		TEST_EQ_INT(usage_read(r, &sink, 0, &e), 0);
 		usage_free(r);
 		TEST_TRUE(full.have);
+		/* rejects are delivered too (every 83rd record) */
+		TEST_TRUE(memmem(full.out.p, full.out.n, " reject ", 8) != NULL);
 		if (!full.have)
 			continue;
 		/* the point's records are at most those numbered when taken */
@@ -471,6 +582,7 @@ static void test_usage_resume(void)
 		sink.ctx = &res;
 		r = usage_open_mem(gz.p, gz.n, "f.gz", &o);
 		res.r = r;
+		usage_set_read_size(r, rsize);
 		usage_index(r, SPAN);
 		usage_resume(r, &full.pt);
 		TEST_EQ_INT(usage_read(r, &sink, full.pt_records, &e), 0);
@@ -497,6 +609,7 @@ int main(void)
 	test_member_boundary();
 	test_bad_end();
 	test_bad_points();
+	test_limits();
 	test_usage_resume();
 	return TEST_REPORT();
 }
