@@ -16,6 +16,12 @@
  *   ring belongs to the producer while k >= made, to the consumer while
  *   taken <= k < made. Whether a chunk is held depends only on the input,
  *   never on timing, so threaded and unthreaded reads hand over the same.
+ * - Access points (gzindex.c) are made inside zlib's calls: with
+ *   gzsrc_index on, a call is inflate(Z_BLOCK) repeated until the input or
+ *   the output runs out, so calls end, and the limits are checked, where
+ *   a read without points would; a point rides with the chunk of the slot
+ *   it was made in and is handed over between the text before it and the
+ *   text after (chunk_take).
  * - igzip never fails a read: on anything but a member it checked whole
  *   it gives up (ESCALATE), and zlib re-inflates from that member's first
  *   byte (its offset and the text before it are exact at a member

@@ -403,7 +403,8 @@ static void test_limits(void)
 		TEST_EQ_INT(rc, ST_ERROR);
 		TEST_EQ_STR(msg, "gzip in 'f.gz' inflates past 100 times its size (limit SETTLE_GZIP_MAX_RATIO)");
 		TEST_TRUE(ix.npts >= 2);
-		for (i = 0; i < ix.npts; i++) {
+		/* the points in the CSV, and one in 16 in the zeros */
+		for (i = 0; i < ix.npts; i += ix.pts[i].out < 1000000 ? 1 : 16) {
 			struct gzindex_point p = ix.pts[i];
 			int resumed;
 
