@@ -53,10 +53,11 @@ TSANOBJ = $(LIBSRC:src/%.c=build/tsan/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTS   = $(TESTSRC:tests/%.c=build/%)
 SANTESTS = $(TESTSRC:tests/%.c=build/san/%)
-# unit tests of the modules that start threads (usage and gzsrc: the gzip
-# inflater thread, zlib's and igzip's; batch: the records the digest
-# threads hand over)
-TSANTESTS = build/tsan/test_usage build/tsan/test_gzsrc build/tsan/test_batch
+# unit tests of the modules that start threads (usage, gzsrc and gzindex:
+# the gzip inflater thread, zlib's and igzip's; batch: the records the
+# digest threads hand over)
+TSANTESTS = build/tsan/test_usage build/tsan/test_gzsrc build/tsan/test_gzindex \
+            build/tsan/test_batch
 # e2e cases that run threads: ingest -j 2 with a gzip file, rating threads
 # on several batches (and the forced walk), and closes (the ledger's render
 # and free threads) with re-settles

@@ -149,6 +149,42 @@ enum gzsrc_inflate gzsrc_inflate_used(const struct gzsrc *s);
 typedef int (*gzsrc_text_fn)(void *ctx, const unsigned char *p, size_t n,
 			     uint64_t raw_read);
 
+struct gzindex_point;
+
+/* An access point (gzindex.h) at text offset p->out, handed to the
+ * consumer on its thread between the text before p->out and the text
+ * after it; p is valid during the call (copy what is kept). */
+typedef void (*gzsrc_point_fn)(void *ctx, const struct gzindex_point *p);
+
+/* A resumed read (gzsrc_resume) jumped: the next text handed over is the
+ * text from the point's sync offset. */
+typedef void (*gzsrc_jump_fn)(void *ctx);
+
+/* Makes the next gzsrc_read of gzip make access points while zlib
+ * inflates (not igzip: it cannot stop at a block boundary), one at the
+ * first deflate block boundary after each `span` bytes of text (at most
+ * one per 256 KiB of text), handing each to fn(ctx) (gzsrc_read's ctx).
+ * The text and the failures are those of a read without points. */
+void gzsrc_index(struct gzsrc *s, uint64_t span, gzsrc_point_fn fn);
+
+/* Makes the next gzsrc_read of gzip a resumed one: it hands over the
+ * text [0, p->head) (inflated from byte 0), then calls jump(ctx) and
+ * hands over the text from p->sync on, inflated from the point with zlib
+ * (the raw bytes before it are read and hashed, not inflated; the
+ * point's member's trailer is still checked whole). When the point does
+ * not fit the file (it cannot be reached, its window does not inflate,
+ * or the text after it does not match its check) nothing wrong is handed
+ * over: the read goes on from byte 0 with zlib, hands over the text after
+ * p->head, and never calls jump. The limits are checked with the counts
+ * of the whole file, at the resumed read's own inflate calls. p is
+ * copied. */
+void gzsrc_resume(struct gzsrc *s, const struct gzindex_point *p,
+		  gzsrc_jump_fn jump);
+
+/* After a read with gzsrc_resume: 1 it jumped, -1 it went on from byte
+ * 0, 0 it was not resumed (plain text, or no point). */
+int gzsrc_resumed(const struct gzsrc *s);
+
 /* Reads the whole source once, handing its text to fn. Returns 0 at its
  * end, fn's negative value when fn stopped it, or ST_ERROR with e filled:
  * "empty file 'F'" (no raw bytes), a read error, bad, corrupt or

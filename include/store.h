@@ -149,6 +149,19 @@ int store_reject_put(struct store *s, int64_t id, uint64_t line,
 int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
 		     uint64_t records, int64_t seq, struct err *e);
 
+/* The access point (gzindex.h, packed) of a LOADING file's checkpoint,
+ * so that a resumed ingest of a gzip file starts near it: n bytes at
+ * blob, or none (blob NULL). Kept in the file row's ck_point column,
+ * which the upgrade step "ck_point" adds; a state without it (an older
+ * one opened without an upgrade) keeps no point: 0, nothing done. */
+int store_checkpoint_point(struct store *s, int64_t id, const void *blob,
+			   size_t n, struct err *e);
+
+/* The access point stored for row id: *blob (the caller frees it), *n
+ * bytes; *blob NULL when there is none. Returns 0, or -1 with e filled. */
+int store_file_point(struct store *s, int64_t id, void **blob, size_t *n,
+		     struct err *e);
+
 /* Lowers the earliest record instant of row id to ts (version 3). */
 int store_file_earliest(struct store *s, int64_t id, int64_t ts,
 			struct err *e);

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "gzindex.h"
 #include "gzsrc.h"
 #include "mem.h"
 #include "record.h"
@@ -121,6 +122,33 @@ void usage_set_read_size(struct usage_reader *r, size_t n);
  * differential tests (tests/test_usage.c, tests/fuzz/) read each input
  * both ways. Call before usage_read. */
 void usage_set_fast(struct usage_reader *r, int on);
+
+/* Access points (gzindex.h), so that a later read of the same file can
+ * resume near a checkpoint instead of inflating gzip from byte 0.
+ *
+ * usage_index: call before usage_read. Where zlib inflates gzip, a point
+ * is made every `span` bytes of text (gzsrc_index); the reader completes
+ * each at the first row boundary at or after it (its sync, with the
+ * records and LFs counted there) and keeps the last one completed.
+ *
+ * usage_point: during usage_read (from a sink callback) or after it, the
+ * last point completed, whose records are at most the records numbered so
+ * far; NULL when none. Valid until the reader's next callback or
+ * usage_free; copy or pack it (gzindex_pack) to keep it.
+ *
+ * usage_resume: call before usage_read(r, sink, skip, e) of the same file
+ * (same bytes); p is copied. When p->records <= skip, the read takes the
+ * header from byte 0, then jumps to the point and parses on from its
+ * sync with its counts; records <= skip are still not delivered, so the
+ * deliveries, failures and messages are those of a read from byte 0
+ * (gzsrc_resume: a point that does not fit goes on from byte 0).
+ *
+ * usage_resumed: after usage_read, gzsrc_resumed's value (1 jumped, -1
+ * fell back to byte 0, 0 not resumed). */
+void usage_index(struct usage_reader *r, uint64_t span);
+const struct gzindex_point *usage_point(const struct usage_reader *r);
+void usage_resume(struct usage_reader *r, const struct gzindex_point *p);
+int usage_resumed(const struct usage_reader *r);
 
 /* Closes the reader; NULL does nothing. */
 void usage_free(struct usage_reader *r);

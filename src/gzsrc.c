@@ -16,6 +16,12 @@
  *   ring belongs to the producer while k >= made, to the consumer while
  *   taken <= k < made. Whether a chunk is held depends only on the input,
  *   never on timing, so threaded and unthreaded reads hand over the same.
+ * - Access points (gzindex.c) are made inside zlib's calls: with
+ *   gzsrc_index on, a call is inflate(Z_BLOCK) repeated until the input or
+ *   the output runs out, so calls end, and the limits are checked, where
+ *   a read without points would; a point rides with the chunk of the slot
+ *   it was made in and is handed over between the text before it and the
+ *   text after (chunk_take).
  * - igzip never fails a read: on anything but a member it checked whole
  *   it gives up (ESCALATE), and zlib re-inflates from that member's first
  *   byte (its offset and the text before it are exact at a member
@@ -34,81 +40,12 @@
 #include <unistd.h>
 
 #include <zlib.h>
-#ifdef SETTLE_ISAL
-#include <isa-l/igzip_lib.h>
-#endif
 
+#include "gzsrc_int.h"
 #include "mem.h"
 #include "sha256.h"
 #include "banned.h"
 
-#define READ_SIZE (256u * 1024u)   /* default raw read size */
-#define MAX_READ_SIZE ((size_t)1 << 30) /* fits zlib's uInt avail_in */
-#define RAW_SLACK 16               /* room to keep a split gzip magic */
-#define TEXT_SIZE (256u * 1024u)   /* inflate output per call */
-#define RING 16                    /* inflated chunks in flight */
-#define HOLD_CHUNKS (GZSRC_HOLD / TEXT_SIZE) /* < RING */
-#define ESCALATE 1                 /* igzip gives the member to zlib */
-/* igzip's input ahead of the text it handed out, at the end of a call
- * (its 64-bit bit buffer, its tmp_in_buffer of ISAL_DEF_MAX_HDR_SIZE,
- * a few literals decoded but not written), rounded up generously */
-#define ISAL_LOOK 1024u
-
-struct chunk {
-	size_t off, n;          /* text at slot + off */
-	uint64_t raw_read;
-};
-
-struct gzsrc {
-	char *path;
-	int fd;              /* -1 for a source over memory */
-	const unsigned char *mem; /* gzsrc_open_mem: the bytes, and */
-	size_t mem_len, mem_pos;  /* how many, and how far read */
-	struct gzsrc_limits lim;
-	enum gzsrc_inflate want;  /* gzsrc_set_inflate */
-	uint64_t gz_in;      /* compressed bytes consumed (the producer's) */
-	uint64_t raw_read;   /* raw bytes read (the producer's, for gzip) */
-	uint64_t raw_hi;     /* the most raw_read was before a seek back */
-	uint64_t prod_out;   /* text inflated, all members (the producer's) */
-	uint64_t skip;       /* a zlib replay drops text below this */
-	uint64_t pub_out;    /* text published */
-	uint64_t mem_gz, mem_text; /* gz_in and prod_out where a member began */
-	struct sha256 *md;   /* gzsrc_hash: every raw byte read, or NULL */
-	size_t read_size;
-	unsigned char *raw;
-	size_t raw_cap;
-	z_stream zs;
-	int z_live;
-#ifdef SETTLE_ISAL
-	struct inflate_state *is;
-	uint64_t is_in1, is_in2;  /* gz_in after the last two igzip calls */
-#endif
-
-	/* the ring of inflated chunks (gzsrc.c's opening comment) */
-	unsigned char *text;
-	struct chunk ring[RING];
-	uint64_t made, taken;   /* chunks published, chunks consumed */
-	unsigned held;          /* chunks made, not yet published, */
-	size_t held_n;          /* with this much text */
-	size_t slot_used;       /* igzip's text in the slot after them */
-	int streaming;          /* igzip's member is being published */
-	int threaded;           /* a producer thread runs */
-	size_t prod_avail;      /* raw bytes read before it started */
-	int done;               /* the producer ended, with prod_rc */
-	int prod_rc;            /* 0, or -1 with perr filled (or cancel) */
-	int cancel;             /* the consumer stopped: the producer ends */
-	struct err perr;        /* the producer's failure */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;      /* made, taken, done or cancel changed */
-
-	/* the consumer's side of one read */
-	gzsrc_text_fn fn;
-	void *ctx;
-	struct err *e;
-	int stopped;            /* fn's negative value */
-	int failed;             /* e is filled */
-};
 
 /* Fails the read on the consumer's side: e filled, nothing more handed
  * over. */
@@ -142,7 +79,7 @@ static int hand(struct gzsrc *s, const unsigned char *p, size_t n,
 /* Moves the unconsumed input [*in, *in + *avail) to the start of the raw
  * buffer and reads up to read_size more bytes after it. Returns the count
  * read (0 at EOF), or -1 with errno set. */
-static ssize_t raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
+ssize_t gzsrc_raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
 {
 	ssize_t n;
 
@@ -198,7 +135,7 @@ static int read_plain(struct gzsrc *s, size_t avail)
 		return -1;
 	for (;;) {
 		avail = 0;
-		n = raw_more(s, &in, &avail);
+		n = gzsrc_raw_more(s, &in, &avail);
 		if (n < 0)
 			return read_fail(s);
 		if (n == 0)
@@ -208,12 +145,7 @@ static int read_plain(struct gzsrc *s, size_t avail)
 	}
 }
 
-/* The producer's failure: kept in perr until the consumer, having taken
- * the text inflated before it, reaches it. */
-static int prod_fail(struct gzsrc *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int prod_fail(struct gzsrc *s, const char *fmt, ...)
+int gzsrc_prod_fail(struct gzsrc *s, const char *fmt, ...)
 {
 	char buf[sizeof(s->perr.msg)];
 	va_list ap;
@@ -233,13 +165,13 @@ static int gz_limits(struct gzsrc *s, size_t more)
 	uint64_t out = s->prod_out + more;
 
 	if (s->lim.max_bytes && out > s->lim.max_bytes)
-		return prod_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
+		return gzsrc_prod_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
 				 s->path, (unsigned long long)s->lim.max_bytes,
 				 GZSRC_ENV_MAX_BYTES);
 	if (s->lim.max_ratio && out > GZSRC_RATIO_FLOOR &&
 	    (unsigned __int128)out >
 	    (unsigned __int128)s->lim.max_ratio * s->gz_in)
-		return prod_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
+		return gzsrc_prod_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
 				 s->path, (unsigned long long)s->lim.max_ratio,
 				 GZSRC_ENV_MAX_RATIO);
 	return 0;
@@ -247,7 +179,7 @@ static int gz_limits(struct gzsrc *s, size_t more)
 
 /* The slot for the next chunk made: waits while the ring is full. NULL
  * when the consumer has stopped. */
-static unsigned char *next_buf(struct gzsrc *s)
+unsigned char *gzsrc_next_buf(struct gzsrc *s)
 {
 	uint64_t k;
 	int cancel = 0;
@@ -267,28 +199,52 @@ static unsigned char *next_buf(struct gzsrc *s)
 /* The consumer's side of one chunk. */
 static int chunk_take(struct gzsrc *s, uint64_t k)
 {
-	const struct chunk *c = &s->ring[k % RING];
+	struct chunk *c = &s->ring[k % RING];
+	const unsigned char *t = s->text + (k % RING) * TEXT_SIZE + c->off;
+	struct gzindex_point *p = c->pt;
+	size_t cut;
 
-	return hand(s, s->text + (k % RING) * TEXT_SIZE + c->off, c->n,
-		    c->raw_read);
+	if (c->jump)
+		s->jump_fn(s->ctx);
+	if (!p)
+		return hand(s, t, c->n, c->raw_read);
+	/* the point goes between the text before it and the text after */
+	c->pt = NULL;
+	cut = p->out > c->pos ? (size_t)(p->out - c->pos) : 0;
+	if (cut > c->n)
+		cut = c->n;
+	if (cut && hand(s, t, cut, c->raw_read)) {
+		free(p);
+		return -1;
+	}
+	s->point_fn(s->ctx, p);
+	free(p);
+	return cut < c->n ? hand(s, t + cut, c->n - cut, c->raw_read) : 0;
 }
 
-/* Makes a chunk of the n bytes at off in next_buf()'s slot, held until
- * publish(). */
-static void make_chunk(struct gzsrc *s, size_t off, size_t n)
+/* Makes a chunk of the n bytes at off in gzsrc_next_buf()'s slot, held until
+ * gzsrc_publish(). */
+void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n)
 {
 	struct chunk *c = &s->ring[(s->made + s->held) % RING];
 
 	c->off = off;
 	c->n = n;
 	c->raw_read = s->raw_read > s->raw_hi ? s->raw_read : s->raw_hi;
+	/* the text made so far ends with this chunk's */
+	c->pos = s->prod_out - n;
+	free(c->pt);            /* of a held chunk a rewind dropped */
+	c->pt = s->slot_pt;
+	s->slot_pt = NULL;
+	c->jump = s->jump_pending;
+	s->jump_pending = 0;
 	s->held++;
 	s->held_n += n;
 }
 
 /* Hands the held chunks over. Returns 0, or -1 when the consumer has
  * stopped. */
-static int publish(struct gzsrc *s)
+int gzsrc_publish(struct gzsrc *s)
 {
 	int stop;
 
@@ -309,23 +265,29 @@ static int publish(struct gzsrc *s)
 	return stop ? -1 : 0;
 }
 
-/* zlib's n bytes of text just inflated into next_buf()'s slot: checks the
+/* zlib's n bytes of text just inflated into gzsrc_next_buf()'s slot: checks the
  * limits, drops what a replay has already published, and hands over the
  * rest. Returns 0, or -1 (failed with perr filled, or stopped). */
-static int zlib_emit(struct gzsrc *s, size_t n)
+int gzsrc_zlib_emit(struct gzsrc *s, size_t n)
 {
 	uint64_t end = s->prod_out + n;
 	size_t off = 0;
 
+	if (s->slot_pt)
+		gzindex_slot_done(s, s->text + ((s->made + s->held) % RING) *
+				  TEXT_SIZE, n);
 	if (gz_limits(s, n))
 		return -1;
 	if (s->skip > s->prod_out)
 		off = s->skip >= end ? n : (size_t)(s->skip - s->prod_out);
 	s->prod_out = end;
-	if (off == n)
+	if (off == n) {
+		free(s->slot_pt);
+		s->slot_pt = NULL;
 		return 0;
-	make_chunk(s, off, n - off);
-	return publish(s);
+	}
+	gzsrc_make_chunk(s, off, n - off);
+	return gzsrc_publish(s);
 }
 
 /* After a member, only another member may follow: reads until two bytes
@@ -340,29 +302,57 @@ static int next_member(struct gzsrc *s, int *eof)
 	int zr;
 
 	while (avail < 2 && !*eof) {
-		n = raw_more(s, &in, &avail);
+		n = gzsrc_raw_more(s, &in, &avail);
 		if (n < 0)
-			return prod_fail(s, "cannot read '%s': %s", s->path,
+			return gzsrc_prod_fail(s, "cannot read '%s': %s", s->path,
 					 strerror(errno));
 		*eof = n == 0;
 	}
 	zs->next_in = in;
 	zs->avail_in = (uInt)avail;
 	if (avail < 2 || in[0] != 0x1f || in[1] != 0x8b)
-		return prod_fail(s, "trailing garbage after gzip data in '%s'",
+		return gzsrc_prod_fail(s, "trailing garbage after gzip data in '%s'",
 				 s->path);
 	zr = inflateReset(zs);
 	if (zr != Z_OK)
-		return prod_fail(s, "bad gzip in '%s': %s", s->path,
+		return gzsrc_prod_fail(s, "bad gzip in '%s': %s", s->path,
 				 zError(zr));
 	return 0;
 }
 
+int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
+		size_t *produced)
+{
+	z_stream *zs = &s->zs;
+	uInt in_before = zs->avail_in;
+	int zr;
+
+	zs->next_out = out;
+	zs->avail_out = (uInt)room;
+	for (;;) {
+		uInt ai = zs->avail_in, ao = zs->avail_out;
+
+		zr = inflate(zs, s->span ? Z_BLOCK : Z_NO_FLUSH);
+		/* Z_NO_FLUSH returns when the input or the output runs out
+		 * (or at the end, or an error): so does this loop, so that
+		 * the limits are checked where they would be */
+		if (!s->span || zr != Z_OK || !zs->avail_out ||
+		    !zs->avail_in || (ai == zs->avail_in && ao == zs->avail_out))
+			break;
+		/* 128: at a block boundary (or just after a gzip header);
+		 * 64: the block before was the last, only a trailer follows */
+		if ((zs->data_type & 128) && !(zs->data_type & 64))
+			gzindex_boundary(s, out, room - zs->avail_out,
+					 s->gz_in + (in_before - zs->avail_in));
+	}
+	s->gz_in += in_before - zs->avail_in;
+	*produced = room - zs->avail_out;
+	return zr;
+}
+
 /* Inflates with zlib every member in turn (RFC 1952 allows
- * concatenation) from the raw bytes at hand (avail of them, at in),
- * `members` of them having ended before, handing the text to zlib_emit().
- * Returns 0, or -1: failed (perr filled) or told to stop. */
-static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
+ * concatenation), handing the text to gzsrc_zlib_emit(). */
+int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 			int members)
 {
 	z_stream *zs = &s->zs;
@@ -374,26 +364,25 @@ static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 		memset(zs, 0, sizeof(*zs));
 		zr = inflateInit2(zs, 15 + 16);
 		if (zr != Z_OK)
-			return prod_fail(s, "cannot start gzip for '%s': %s",
+			return gzsrc_prod_fail(s, "cannot start gzip for '%s': %s",
 					 s->path, zError(zr));
 		s->z_live = 1;
 	} else if ((zr = inflateReset(zs)) != Z_OK) {
-		return prod_fail(s, "bad gzip in '%s': %s", s->path,
+		return gzsrc_prod_fail(s, "bad gzip in '%s': %s", s->path,
 				 zError(zr));
 	}
 	zs->next_in = in;
 	zs->avail_in = (uInt)avail;
 	for (;;) {
-		size_t produced;
-		uInt in_before;
+		size_t produced, room = TEXT_SIZE;
 
 		if (zs->avail_in == 0 && !out_full) {
 			if (eof)
 				break;
 			avail = 0;
-			n = raw_more(s, &in, &avail);
+			n = gzsrc_raw_more(s, &in, &avail);
 			if (n < 0)
-				return prod_fail(s, "cannot read '%s': %s",
+				return gzsrc_prod_fail(s, "cannot read '%s': %s",
 						 s->path, strerror(errno));
 			eof = n == 0;
 			zs->next_in = in;
@@ -403,230 +392,31 @@ static int inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 		if (!in_member && members > 0 && next_member(s, &eof))
 			return -1;
 		in_member = 1;
-		out = next_buf(s);
+		out = gzsrc_next_buf(s);
 		if (!out)
 			return -1;
-		zs->next_out = out;
-		zs->avail_out = TEXT_SIZE;
-		in_before = zs->avail_in;
-		zr = inflate(zs, Z_NO_FLUSH);
-		s->gz_in += in_before - zs->avail_in;
-		produced = TEXT_SIZE - zs->avail_out;
-		out_full = zs->avail_out == 0;
-		if (produced && zlib_emit(s, produced))
+		if (s->stop_at && s->stop_at - s->prod_out < room)
+			room = (size_t)(s->stop_at - s->prod_out);
+		zr = gzsrc_zcall(s, out, room, &produced);
+		out_full = produced == room;
+		if (produced && gzsrc_zlib_emit(s, produced))
 			return -1;
+		if (s->stop_at && s->prod_out == s->stop_at)
+			return STOP_AT;
 		if (zr == Z_STREAM_END) {
 			in_member = 0;
 			members++;
 			out_full = 0;
 		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			return prod_fail(s, "corrupt gzip in '%s': %s", s->path,
+			return gzsrc_prod_fail(s, "corrupt gzip in '%s': %s", s->path,
 					 zs->msg ? zs->msg : zError(zr));
 		}
 	}
 	if (in_member)
-		return prod_fail(s, "truncated gzip in '%s'", s->path);
+		return gzsrc_prod_fail(s, "truncated gzip in '%s'", s->path);
 	return 0;
 }
 
-#ifdef SETTLE_ISAL
-/* Whether zlib, inflating the text up to prod_out + n, could not trip a
- * limit at any of its own checks, nor have failed on one before it. For text past what igzip had written
- * one call ago, zlib must have consumed at least what igzip had two calls
- * ago (is_in2) less ISAL_LOOK: igzip ends a call with the text it decoded
- * all written, or with its output full, and the next call writes what is
- * pending (at most its 64 KiB tmp_out_buffer) before anything else. Bombs
- * and tight limits fail this and go to zlib. */
-static int isal_safe(const struct gzsrc *s, size_t n)
-{
-	uint64_t out = s->prod_out + n;
-	uint64_t in = s->is_in2 > ISAL_LOOK ? s->is_in2 - ISAL_LOOK : 0;
-
-	/* zlib fails the size limit on the call that passes it, and that
-	 * call began after max_bytes - TEXT_SIZE: it has handed over more */
-	if (s->lim.max_bytes && out + TEXT_SIZE > s->lim.max_bytes)
-		return 0;
-	return !s->lim.max_ratio || out <= GZSRC_RATIO_FLOOR ||
-	       (unsigned __int128)out <= (unsigned __int128)s->lim.max_ratio * in;
-}
-
-/* igzip's start of a member at in[0..avail): at least the 4 bytes up to
- * FLG at hand, and FLG without the reserved bits zlib refuses (igzip
- * ignores them). Reads more as needed. Returns 0, ESCALATE (zlib decides:
- * EOF, garbage, reserved flags), or -1 with perr filled. */
-static int isal_member(struct gzsrc *s, unsigned char **in, size_t *avail,
-		       int *eof)
-{
-	ssize_t n;
-
-	s->mem_gz = s->gz_in;        /* exact at a member boundary */
-	s->mem_text = s->prod_out;
-	s->streaming = 0;
-	while (*avail < 4 && !*eof) {
-		n = raw_more(s, in, avail);
-		if (n < 0)
-			return prod_fail(s, "cannot read '%s': %s", s->path,
-					 strerror(errno));
-		*eof = n == 0;
-	}
-	if (*avail < 4 || (*in)[0] != 0x1f || (*in)[1] != 0x8b ||
-	    ((*in)[3] & 0xe0))
-		return ESCALATE;
-	isal_inflate_reset(s->is);
-	s->is->crc_flag = ISAL_GZIP;
-	s->is->next_in = *in;
-	s->is->avail_in = (uint32_t)*avail;
-	return 0;
-}
-
-/* One igzip call into the rest of next_buf()'s slot. A full slot, or the
- * last of a member, becomes a chunk; chunks are held until the member has
- * been checked whole or has GZSRC_HOLD bytes held. Returns 0, ESCALATE, or
- * -1 (stopped). */
-static int isal_step(struct gzsrc *s, int *finished, int *out_full)
-{
-	struct inflate_state *st = s->is;
-	unsigned char *out = next_buf(s);
-	uint32_t in_before = st->avail_in;
-	size_t produced;
-	int ret;
-
-	if (!out)
-		return -1;
-	st->next_out = out + s->slot_used;
-	st->avail_out = (uint32_t)(TEXT_SIZE - s->slot_used);
-	ret = isal_inflate(st);
-	/* igzip may give back bytes it took in an earlier call: 64-bit
-	 * arithmetic keeps the sum right */
-	s->gz_in = s->gz_in + in_before - st->avail_in;
-	produced = TEXT_SIZE - s->slot_used - st->avail_out;
-	*finished = st->block_state == ISAL_BLOCK_FINISH;
-	*out_full = st->avail_out == 0;
-	if (ret != ISAL_DECOMP_OK || (produced && !isal_safe(s, produced)) ||
-	    (!*finished && st->avail_in && st->avail_out))
-		return ESCALATE;
-	s->is_in2 = s->is_in1;
-	s->is_in1 = s->gz_in;
-	s->prod_out += produced;
-	s->slot_used += produced;
-	if (s->slot_used && (*out_full || *finished)) {
-		make_chunk(s, 0, s->slot_used);
-		s->slot_used = 0;
-	}
-	if (*finished || s->streaming || s->held_n >= GZSRC_HOLD) {
-		s->streaming = !*finished;
-		return publish(s);
-	}
-	return 0;
-}
-
-/* igzip over one member, its first bytes given to it by isal_member.
- * Returns 0 when it ended well, ESCALATE, or -1. */
-static int isal_run(struct gzsrc *s, int *eof)
-{
-	struct inflate_state *st = s->is;
-	unsigned char *in;
-	size_t avail;
-	int finished = 0, out_full = 0, rc;
-	ssize_t n;
-
-	for (;;) {
-		if (st->avail_in == 0 && !out_full) {
-			if (*eof)
-				return ESCALATE;     /* truncated: zlib says so */
-			in = s->raw;
-			avail = 0;
-			n = raw_more(s, &in, &avail);
-			if (n < 0)
-				return prod_fail(s, "cannot read '%s': %s",
-						 s->path, strerror(errno));
-			*eof = n == 0;
-			st->next_in = in;
-			st->avail_in = (uint32_t)avail;
-		}
-		rc = isal_step(s, &finished, &out_full);
-		if (rc || finished)
-			return rc;
-	}
-}
-
-/* Inflates with igzip member after member (the first at s->raw, avail
- * bytes), counting those that ended well in *members. Returns 0 at a
- * clean end, ESCALATE when zlib must go on from the member that began at
- * mem_gz, or -1 (failed with perr filled, or stopped). */
-static int inflate_isal(struct gzsrc *s, size_t avail, int *members)
-{
-	unsigned char *in = s->raw;
-	int eof = 0, rc;
-	ssize_t n;
-
-	if (!s->is)
-		s->is = xmalloc(sizeof(*s->is));
-	isal_inflate_init(s->is);
-	for (;;) {
-		if (*members) {
-			in = s->is->next_in;
-			avail = s->is->avail_in;
-			if (avail == 0 && !eof) {
-				n = raw_more(s, &in, &avail);
-				if (n < 0)
-					return prod_fail(s, "cannot read '%s': %s",
-							 s->path, strerror(errno));
-				eof = n == 0;
-			}
-			if (avail == 0)
-				return 0;    /* EOF right after a member */
-		}
-		rc = isal_member(s, &in, &avail, &eof);
-		if (!rc)
-			rc = isal_run(s, &eof);
-		if (rc)
-			return rc;
-		++*members;
-	}
-}
-#endif
-
-#ifdef SETTLE_ISAL
-/* Seeks back to the member that began at mem_gz for zlib, and drops the
- * text igzip made of it but did not publish; zlib_emit drops what was.
- * zlib must see the input in the same pieces as a read by zlib alone
- * (which reads at multiples of read_size), so that it ends its calls, and
- * checks the limits, where that read would: the read restarts at the
- * multiple of read_size before mem_gz, and zlib goes on from mem_gz in it
- * (*in, *avail). Returns 0, or -1 with perr filled. */
-static int rewind_member(struct gzsrc *s, unsigned char **in, size_t *avail)
-{
-	uint64_t base = s->mem_gz - s->mem_gz % s->read_size;
-	size_t skip = (size_t)(s->mem_gz - base);
-
-	if (s->raw_read > s->raw_hi)
-		s->raw_hi = s->raw_read;
-	s->held = 0;
-	s->held_n = 0;
-	s->slot_used = 0;
-	s->skip = s->pub_out;
-	s->gz_in = s->mem_gz;
-	s->raw_read = base;
-	s->prod_out = s->mem_text;
-	if (s->mem)
-		s->mem_pos = (size_t)base;
-	else if (lseek(s->fd, (off_t)base, SEEK_SET) < 0)
-		return prod_fail(s, "cannot read '%s': %s", s->path,
-				 strerror(errno));
-	*in = s->raw;
-	*avail = 0;
-	if (raw_more(s, in, avail) < 0)
-		return prod_fail(s, "cannot read '%s': %s", s->path,
-				 strerror(errno));
-	if (*avail < skip)
-		skip = *avail;
-	*in += skip;
-	*avail -= skip;
-	return 0;
-}
-
-#endif
 
 /* Inflates the whole file: with igzip where it is used, zlib going on
  * from a member igzip gave up; else with zlib. Returns as inflate_zlib. */
@@ -637,21 +427,22 @@ static int inflate_all(struct gzsrc *s, size_t avail)
 	unsigned char *in;
 
 	if (gzsrc_inflate_used(s) == GZSRC_INFLATE_ISAL) {
-		rc = inflate_isal(s, avail, &members);
+		rc = gzsrc_isal_inflate(s, avail, &members);
 		if (rc != ESCALATE)
 			return rc;
-		if (rewind_member(s, &in, &avail))
+		if (gzsrc_isal_rewind(s, &in, &avail))
 			return -1;
-		return inflate_zlib(s, in, avail, members);
+		return gzsrc_inflate_zlib(s, in, avail, members);
 	}
 #endif
-	return inflate_zlib(s, s->raw, avail, 0);
+	return gzsrc_inflate_zlib(s, s->raw, avail, 0);
 }
 
 static void *producer(void *arg)
 {
 	struct gzsrc *s = arg;
-	int rc = inflate_all(s, s->prod_avail);
+	int rc = s->rp ? gzindex_inflate(s, s->prod_avail) :
+		 inflate_all(s, s->prod_avail);
 
 	pthread_mutex_lock(&s->mu);
 	s->prod_rc = rc;
@@ -710,7 +501,7 @@ static int read_gzip(struct gzsrc *s, size_t avail)
 		rc = s->prod_rc;
 	} else {
 		s->threaded = 0;
-		rc = inflate_all(s, avail);
+		rc = s->rp ? gzindex_inflate(s, avail) : inflate_all(s, avail);
 	}
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -870,6 +661,26 @@ enum gzsrc_inflate gzsrc_inflate_used(const struct gzsrc *s)
 	return GZSRC_INFLATE_ZLIB;
 }
 
+void gzsrc_index(struct gzsrc *s, uint64_t span, gzsrc_point_fn fn)
+{
+	s->span = span;
+	s->point_fn = fn;
+}
+
+void gzsrc_resume(struct gzsrc *s, const struct gzindex_point *p,
+		  gzsrc_jump_fn jump)
+{
+	if (!s->rp)
+		s->rp = xmalloc(sizeof(*s->rp));
+	*s->rp = *p;
+	s->jump_fn = jump;
+}
+
+int gzsrc_resumed(const struct gzsrc *s)
+{
+	return s->resumed;
+}
+
 void gzsrc_set_read_size(struct gzsrc *s, size_t n)
 {
 	if (n == 0)
@@ -897,7 +708,7 @@ int gzsrc_read(struct gzsrc *s, gzsrc_text_fn fn, void *ctx, struct err *e)
 	in = s->raw;
 	/* the first two bytes tell gzip from plain */
 	do {
-		n = raw_more(s, &in, &avail);
+		n = gzsrc_raw_more(s, &in, &avail);
 		if (n < 0) {
 			read_fail(s);
 			goto out;
@@ -917,8 +728,14 @@ out:
 
 void gzsrc_free(struct gzsrc *s)
 {
+	unsigned i;
+
 	if (!s)
 		return;
+	for (i = 0; i < RING; i++)
+		free(s->ring[i].pt);
+	free(s->slot_pt);
+	free(s->rp);
 	if (s->z_live)
 		inflateEnd(&s->zs);
 #ifdef SETTLE_ISAL

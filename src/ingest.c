@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "fault.h"
+#include "gzindex.h"
 #include "gzsrc.h"
 #include "mem.h"
 #include "usage.h"
@@ -21,6 +22,9 @@
 /* Descriptors the digest pass keeps open for the load pass; past this a
  * file is opened again by path and must be the same file, unchanged. */
 #define HELD_FDS 64
+/* Text between two access points of a gzip file (gzindex.h): a resumed
+ * ingest inflates at most about this much before its checkpoint. */
+#define POINT_SPAN (1u << 20)
 
 struct job {
 	struct ingest_file *f;
@@ -69,6 +73,10 @@ struct loader {
 	int64_t min_ts;        /* earliest record instant of the batch */
 	int fd;                /* the reader's descriptor (not owned) */
 	int changed;           /* the file changed while read */
+	struct usage_reader *r;
+	uint64_t skip;         /* records done at the checkpoint resumed */
+	struct gzindex_point *pt; /* its access point, or NULL */
+	uint64_t pt_sync;      /* the sync of the last point stored */
 };
 
 /* 1 if the file being read is no longer what was hashed. */
@@ -134,6 +142,8 @@ static int flush(struct loader *l, struct err *e)
 struct step {
 	int finish;             /* 0: a checkpoint; 1: end the LOADING row */
 	uint64_t raw, records;  /* checkpoint position */
+	const unsigned char *pt; /* checkpoint: a new access point, packed, */
+	size_t ptn;             /* or NULL (the one stored stays) */
 	enum file_state state;  /* finish: the row's new state */
 	const char *msg;        /* finish: why it failed */
 };
@@ -151,9 +161,12 @@ static int commit_step(struct loader *l, const struct step *st)
 	if (store_begin(sh->s, &e) ||
 	    (!(st->finish && st->state == FILE_FAILED) && flush(l, &e)) ||
 	    (st->finish ?
-	     store_file_finish(sh->s, l->id, st->state, st->msg, &e) :
+	     store_file_finish(sh->s, l->id, st->state, st->msg, &e) ||
+	     store_checkpoint_point(sh->s, l->id, NULL, 0, &e) :
 	     store_checkpoint(sh->s, l->id, st->raw, st->records, l->seq,
-			      &e))) {
+			      &e) ||
+	     (st->pt &&
+	      store_checkpoint_point(sh->s, l->id, st->pt, st->ptn, &e)))) {
 		rc = -1;
 	} else {
 		fault_point("ingest-commit");
@@ -182,21 +195,34 @@ static int commit_step(struct loader *l, const struct step *st)
 /* Commits what is pending with a checkpoint after `records` records. */
 static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 {
-	struct step st = { 0, raw, records, FILE_LOADING, NULL };
+	struct step st = { 0, raw, records, NULL, 0, FILE_LOADING, NULL };
+	const struct gzindex_point *p = l->r ? usage_point(l->r) : NULL;
+	unsigned char *blob = NULL;
+	int rc;
 
 	/* records of a file that changed under the reader are never
 	 * committed, not even at a checkpoint */
 	if (file_changed(l))
 		return -1;
 	l->last_ck_raw = raw;
-	return commit_step(l, &st);
+	/* the reader's last point, when it is a new one (its records are
+	 * at most these: usage.h) */
+	if (p && p->sync != l->pt_sync) {
+		gzindex_pack(p, &blob, &st.ptn);
+		st.pt = blob;
+	}
+	rc = commit_step(l, &st);
+	if (!rc && p)
+		l->pt_sync = p->sync;
+	free(blob);
+	return rc;
 }
 
 /* Ends the LOADING row: current with state st (a failed file keeps none
  * of its records). */
 static int finish(struct loader *l, enum file_state state, const char *msg)
 {
-	struct step st = { 1, 0, 0, state, msg };
+	struct step st = { 1, 0, 0, NULL, 0, state, msg };
 
 	return commit_step(l, &st);
 }
@@ -244,9 +270,34 @@ static int on_progress(void *ctx, uint64_t raw, uint64_t records)
 	pthread_mutex_unlock(&sh->mu);
 	l->last_raw = raw;
 	l->last_records = records;
+	/* no checkpoint among the records a resumed read skips: it would
+	 * move the checkpoint back before records already committed */
+	if (records <= l->skip)
+		return 0;
 	if (batch_size(l->b) >= BATCH_LIMIT ||
 	    raw - l->last_ck_raw >= sh->o->checkpoint_bytes)
 		return checkpoint(l, raw, records) ? -1 : 0;
+	return 0;
+}
+
+/* The access point stored with the checkpoint resumed, into l->pt (NULL
+ * when none, or when it does not unpack: the read then inflates from
+ * byte 0, as before points). Under the state lock. */
+static int load_point(struct loader *l, struct err *e)
+{
+	struct gzindex_point p;
+	struct err pe;
+	void *blob;
+	size_t n;
+
+	if (store_file_point(l->sh->s, l->id, &blob, &n, e))
+		return -1;
+	err_clear(&pe);
+	if (blob && gzindex_unpack(blob, n, &p, &pe) == 0) {
+		l->pt = xmalloc(sizeof(*l->pt));
+		*l->pt = p;
+	}
+	free(blob);
 	return 0;
 }
 
@@ -270,6 +321,7 @@ static int start(struct loader *l, uint64_t *skip)
 		l->seq = f.ck_seq;
 		*skip = f.ck_records;
 		l->last_ck_raw = f.ck_raw;
+		rc = load_point(l, &e);
 	} else if (!rc) {
 		/* a stale row (other content) goes; then a new one */
 		if (store_begin(sh->s, &e) ||
@@ -313,7 +365,13 @@ static struct usage_reader *open_reader(struct loader *l, struct err *e)
 		}
 	}
 	l->fd = fd;
-	return usage_open_fd(fd, job->f->path, l->sh->o->usage);
+	l->r = usage_open_fd(fd, job->f->path, l->sh->o->usage);
+	/* gzip read by zlib: points for the next resume; and this read
+	 * resumed from the checkpoint's, when there is one */
+	usage_index(l->r, POINT_SPAN);
+	if (l->pt)
+		usage_resume(l->r, l->pt);
+	return l->r;
 }
 
 /* 1 if the bytes the reader parsed are those the digest was of, and the
@@ -347,6 +405,7 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	if (start(&l, &skip))
 		return;
 	job->f->resumed_from = skip;
+	l.skip = skip;
 	l.b = b;
 	memset(&sink, 0, sizeof(sink));
 	sink.rec = on_rec;
@@ -360,6 +419,8 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	if (r && (l.changed || (rc == 0 && !read_same(&l, r))))
 		rc = usage_changed(&e, job->f->path);
 	usage_free(r);
+	l.r = NULL;
+	free(l.pt);
 	if (rc == 0) {
 		finish(&l, FILE_OK, NULL);
 	} else if (!sh->failed) {

@@ -277,6 +277,14 @@ static int upgrade_guards(struct store *s, struct err *e)
 	       add_column(s, "period", "as_of", "INTEGER", e);
 }
 
+/* The access point of a file's checkpoint (store_checkpoint_point): a
+ * step of its own, keyed on the column's presence, so that it runs on
+ * any state that lacks it whatever its version. */
+static int upgrade_ck_point(struct store *s, struct err *e)
+{
+	return add_column(s, "file", "ck_point", "BLOB", e);
+}
+
 /* Brings a state of an older version (0: a new one) to this one, in one
  * transaction. Each part's additions are a function of their own. */
 static int upgrade(struct store *s, struct err *e)
@@ -290,6 +298,7 @@ static int upgrade(struct store *s, struct err *e)
 	if ((s->version == 0 &&
 	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
+	    upgrade_ck_point(s, e) ||
 	    final_upgrade(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;

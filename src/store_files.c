@@ -224,6 +224,55 @@ int store_reject_put(struct store *s, int64_t id, uint64_t line,
 	return store_run(s, st, e);
 }
 
+int store_checkpoint_point(struct store *s, int64_t id, const void *blob,
+			   size_t n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int yes;
+
+	if (store_has_column(s, "file", "ck_point", &yes, e))
+		return -1;
+	if (!yes)
+		return 0;
+	st = store_prep(s, "UPDATE file SET ck_point = ?2 WHERE id = ?1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (blob)
+		sqlite3_bind_blob(st, 2, blob, (int)n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	return store_run(s, st, e);
+}
+
+int store_file_point(struct store *s, int64_t id, void **blob, size_t *n,
+		     struct err *e)
+{
+	sqlite3_stmt *st;
+	int yes, rc;
+
+	*blob = NULL;
+	*n = 0;
+	if (store_has_column(s, "file", "ck_point", &yes, e))
+		return -1;
+	if (!yes)
+		return 0;
+	st = store_prep(s, "SELECT ck_point FROM file WHERE id = ?1", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+		*n = (size_t)sqlite3_column_bytes(st, 0);
+		*blob = xmalloc(*n ? *n : 1);
+		memcpy(*blob, sqlite3_column_blob(st, 0), *n);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
 int store_checkpoint(struct store *s, int64_t id, uint64_t raw,
 		     uint64_t records, int64_t seq, struct err *e)
 {

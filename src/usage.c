@@ -55,6 +55,7 @@
 
 #include <csv.h>
 
+#include "gzindex.h"
 #include "sha256.h"
 #include "banned.h"
 
@@ -111,6 +112,14 @@ struct usage_reader {
 	int bom_pos, bom_done;
 	int stop;   /* a sink's non-zero return */
 	int failed; /* e is filled */
+
+	/* access points (usage_index, usage_resume) */
+	struct gzindex_point *pend;   /* the last one handed, not synced */
+	struct gzindex_point *synced; /* the last one with its sync */
+	struct gzindex_point *rp;     /* usage_resume's */
+	uint64_t head_end;   /* the first row boundary after the header */
+	int track;           /* head_end or a sync is still wanted */
+	int in_bom;          /* parsing a BOM cut short: no offsets */
 };
 
 static int reader_fail(struct usage_reader *r, const char *fmt, ...)
@@ -529,6 +538,33 @@ slow:
 	return line;
 }
 
+/* Between two steps of parse_text, `left` bytes before the end of the
+ * text handed so far: at a row boundary after the header, the first one
+ * is where a resumed read's head ends, and the first one after an access
+ * point is where the reader can take up again (usage_point). */
+static void at_boundary(struct usage_reader *r, size_t left)
+{
+	uint64_t off = r->text_total - left;
+	struct gzindex_point *t;
+
+	if (!r->at_row_start || !r->have_header || r->in_bom)
+		return;
+	if (!r->head_end)
+		r->head_end = off;
+	if (r->pend) {
+		r->pend->head = r->head_end;
+		r->pend->sync = off;
+		r->pend->records = r->records;
+		r->pend->lines = r->lf;
+		t = r->synced;
+		r->synced = r->pend;
+		r->pend = t;
+		free(r->pend);
+		r->pend = NULL;
+	}
+	r->track = 0;
+}
+
 /* Parses text: rows without a '"' by the fast path, the rest (and
  * everything when r->fast is 0) by libcsv, one call per text line.
  * Returns 0, or -1 when the read must end (failed, or a sink asked to
@@ -539,6 +575,8 @@ static int parse_text(struct usage_reader *r, const unsigned char *p,
 	while (n) {
 		size_t k;
 
+		if (r->track)
+			at_boundary(r, n);
 		if (r->fast && r->at_row_start) {
 			k = fast_rows(r, p, n);
 			if (r->stop || r->failed)
@@ -548,13 +586,40 @@ static int parse_text(struct usage_reader *r, const unsigned char *p,
 			if (!n)
 				break;
 		}
+		if (r->track)
+			at_boundary(r, n);
 		k = slow_line(r, p, n);
 		if (!k)
 			return -1;
 		p += k;
 		n -= k;
 	}
+	if (r->track)
+		at_boundary(r, 0);
 	return 0;
+}
+
+/* gzsrc's point, between the text before it and the text after. */
+static void on_point(void *ctx, const struct gzindex_point *p)
+{
+	struct usage_reader *r = ctx;
+
+	if (!r->pend)
+		r->pend = xmalloc(sizeof(*r->pend));
+	*r->pend = *p;
+	r->track = 1;
+	at_boundary(r, 0);
+}
+
+/* A resumed read jumped: the text from here is the text from the point's
+ * sync, with the counts the reader had there. */
+static void on_jump(void *ctx)
+{
+	struct usage_reader *r = ctx;
+
+	r->records = r->rp->records;
+	r->lf = r->rp->lines;
+	r->text_total = r->rp->sync;
 }
 
 /* Decompressed (or plain) text: drops a leading UTF-8 BOM, even when it
@@ -577,8 +642,10 @@ static int feed(void *ctx, const unsigned char *p, size_t n,
 			continue;
 		}
 		r->bom_done = 1;
+		r->in_bom = 1;
 		if (r->bom_pos && parse_text(r, bom, (size_t)r->bom_pos))
 			return -1;
+		r->in_bom = 0;
 	}
 	return n ? parse_text(r, p, n) : 0;
 }
@@ -725,6 +792,9 @@ int usage_read(struct usage_reader *r, const struct usage_sink *sink,
 	r->sink = sink;
 	r->skip = skip;
 	r->at_row_start = 1;
+	/* a point past the records skipped would skip records to deliver */
+	if (r->rp && r->rp->records <= skip)
+		gzsrc_resume(r->src, r->rp, on_jump);
 	rc = gzsrc_read(r->src, feed, r, e);
 	if (rc == ST_ERROR)
 		r->failed = 1;
@@ -742,6 +812,9 @@ void usage_free(struct usage_reader *r)
 	gzsrc_free(r->src);
 	csv_free(&r->csv);
 	record_checker_release(&r->chk);
+	free(r->pend);
+	free(r->synced);
+	free(r->rp);
 	free(r->path);
 	free(r->rec);
 	free(r->colname);
@@ -756,6 +829,9 @@ struct usage_reader *usage_open_fd(int fd, const char *path,
 	/* a failed seek shows as a digest that differs */
 	(void)lseek(fd, 0, SEEK_SET);
 	src = gzsrc_open_fd(fd, path, limits(o));
+	/* the decoder asked for (SETTLE_INFLATE) reads ingest's files too */
+	if (o)
+		gzsrc_set_inflate(src, o->inflate);
 	gzsrc_hash(src);
 	return reader_new(path, src);
 }
@@ -764,4 +840,27 @@ int usage_raw_digest(struct usage_reader *r, unsigned char sha[32],
 		     uint64_t *size)
 {
 	return gzsrc_digest(r->src, sha, size);
+}
+
+void usage_index(struct usage_reader *r, uint64_t span)
+{
+	gzsrc_index(r->src, span, on_point);
+	r->track = 1;
+}
+
+const struct gzindex_point *usage_point(const struct usage_reader *r)
+{
+	return r->synced;
+}
+
+void usage_resume(struct usage_reader *r, const struct gzindex_point *p)
+{
+	if (!r->rp)
+		r->rp = xmalloc(sizeof(*r->rp));
+	*r->rp = *p;
+}
+
+int usage_resumed(const struct usage_reader *r)
+{
+	return gzsrc_resumed(r->src);
 }
