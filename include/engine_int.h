@@ -218,6 +218,18 @@ struct part {
 	int span_p, have_span;
 };
 
+/* A batch holding records, as the duplicate pass lists it. */
+struct eng_batch {
+	const char *path;          /* in g->paths */
+	int64_t max_ts;            /* INT64_MAX when unknown */
+};
+
+/* A duplicate candidate key and a batch holding it (g->batches). */
+struct cand_at {
+	uint64_t key;
+	size_t batch;
+};
+
 struct engine {
 	const struct catalog *cat;
 	struct err *e;
@@ -246,6 +258,19 @@ struct engine {
 	/* lines.c: r->pkgpers grouped by package, made on first use:
 	 * pp_idx[pp_first[pkg] .. pp_first[pkg + 1]) are its indexes */
 	size_t *pp_first, *pp_idx;
+	/* dup.c: every batch with records, and where each candidate key
+	 * is (sorted by key) */
+	struct eng_batch *batches;
+	size_t nbatches, ndecoded;
+	struct cand_at *cand_at;
+	size_t ncand_at;
+	/* rating from a checkpoint (engine.h eng_start): records before
+	 * `from` are not rated; ck_used[pkg] is what each package used
+	 * before it (NULL: nothing) */
+	int64_t from;
+	dec_t *ck_used;
+	int have_skip;
+	size_t skip;
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */

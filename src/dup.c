@@ -21,27 +21,33 @@ struct kstream {
 };
 
 struct kmerge {
+	struct engine *g;
 	struct store *s;
-	struct kstream *ks;
-	size_t n, cap;
+	struct kstream *ks;        /* one per batch of g->batches */
+	size_t n, cap, bcap;
 	struct err *e;
 };
 
-static int on_batch_id(void *ctx, int64_t id, size_t nrec)
+static int on_batch_id(void *ctx, const struct store_batch *b)
 {
 	struct kmerge *m = ctx;
+	struct engine *g = m->g;
 	struct kstream *k;
 
-	if (nrec == 0)
+	if (b->nrec == 0)
 		return 0;
 	xgrow((void **)&m->ks, &m->cap, m->n + 1, sizeof(*m->ks));
+	xgrow((void **)&g->batches, &m->bcap, m->n + 1, sizeof(*g->batches));
 	k = &m->ks[m->n];
 	memset(k, 0, sizeof(*k));
-	k->n = nrec;
-	k->b = store_keys_open(m->s, id, m->e);
+	k->n = b->nrec;
+	k->b = store_keys_open(m->s, b->id, m->e);
 	if (!k->b)
 		return -1;
-	m->n++;
+	g->batches[m->n].path = strtab_str(g->paths, strtab_put(
+		g->paths, b->path, strlen(b->path)));
+	g->batches[m->n].max_ts = b->ranged ? b->max_ts : INT64_MAX;
+	g->nbatches = ++m->n;
 	return 0;
 }
 
@@ -246,6 +252,96 @@ static int run_ranges(struct krange *r, size_t nr)
 	return 0;
 }
 
+/* Notes that batch bi holds candidate key. */
+static void cand_at_add(struct engine *g, size_t *cap, uint64_t key,
+			size_t bi)
+{
+	xgrow((void **)&g->cand_at, cap, g->ncand_at + 1, sizeof(*g->cand_at));
+	g->cand_at[g->ncand_at].key = key;
+	g->cand_at[g->ncand_at++].batch = bi;
+}
+
+static int cmp_cand_at(const void *pa, const void *pb)
+{
+	const struct cand_at *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->batch < b->batch ? -1 : a->batch > b->batch;
+}
+
+/* Which batches hold each candidate key (g->cand_at), so that a close
+ * knows, before decoding, the files holding a candidate and whether
+ * rating from a later instant would miss a copy. Candidates are few: a
+ * batch is searched key by key when that reads less than its keys. */
+static int locate_candidates(struct engine *g, struct kmerge *m)
+{
+	size_t nc = agg_count(g->candkeys), cap = 0, i, c;
+
+	for (i = 0; i < m->n && nc; i++) {
+		struct kstream *k = &m->ks[i];
+
+		if (nc * 512 < k->n) {
+			for (c = 0; c < nc; c++) {
+				uint64_t key = *(const uint64_t *)agg_key(
+					g->candkeys, c), at_key;
+				size_t at;
+
+				if (lower_bound(k, key, &at))
+					return -1;
+				if (at == k->n)
+					continue;
+				if (store_blob_read(k->b, &at_key, sizeof(at_key),
+						    at * sizeof(uint64_t)))
+					return -1;
+				if (at_key == key)
+					cand_at_add(g, &cap, key, i);
+			}
+			continue;
+		}
+		k->pos = k->bn = k->bi = 0;
+		for (;;) {
+			int f = kfill(k);
+			uint64_t key;
+
+			if (f < 0)
+				return -1;
+			if (f)
+				break;
+			key = k->buf[k->bi++];
+			/* a key twice in one batch is noted once */
+			if (agg_get(g->candkeys, &key) != (size_t)-1 &&
+			    !(g->ncand_at && g->cand_at[g->ncand_at - 1].key ==
+			      key && g->cand_at[g->ncand_at - 1].batch == i))
+				cand_at_add(g, &cap, key, i);
+		}
+	}
+	if (g->ncand_at > 1)
+		qsort(g->cand_at, g->ncand_at, sizeof(*g->cand_at),
+		      cmp_cand_at);
+	return 0;
+}
+
+int engine_dups_split(const struct engine *g, int64_t from)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->ncand_at; i = j) {
+		int before = 0, after = 0;
+
+		for (j = i; j < g->ncand_at &&
+			    g->cand_at[j].key == g->cand_at[i].key; j++) {
+			if (g->batches[g->cand_at[j].batch].max_ts < from)
+				before = 1;
+			else
+				after = 1;
+		}
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
 /* Keys seen twice among all batches. Keys are hashes, so the space
  * splits evenly: below 2^63 and from it up are searched on two threads
  * when there are two cores (SQLite serialises the blob reads themselves). */
@@ -259,6 +355,7 @@ int dup_find_candidates(struct engine *g, struct store *s)
 
 	memset(&m, 0, sizeof(m));
 	memset(r, 0, sizeof(r));
+	m.g = g;
 	m.s = s;
 	m.e = g->e;
 	if (store_batch_ids(s, on_batch_id, &m, g->e))
@@ -275,6 +372,10 @@ int dup_find_candidates(struct engine *g, struct store *s)
 	if (nr == 2)
 		for (i = 0; i < agg_count(r[1].dups); i++)
 			agg_put(g->candkeys, agg_key(r[1].dups, i), NULL);
+	if (locate_candidates(g, &m)) {
+		eng_fail(g, "%s", "cannot read record keys in the state");
+		goto out;
+	}
 	rc = 0;
 out:
 	for (i = 0; i < m.n; i++)
@@ -445,12 +546,19 @@ const char **engine_dup_paths(const struct engine *g, size_t *n)
 	size_t i, j;
 
 	*n = 0;
-	/* candidates are few; paths are unique pointers of g->paths */
-	for (i = 0; i < pt->ncands; i++) {
-		for (j = 0; j < *n && v[j] != pt->cands[i].path; j++)
+	/* candidates are few; paths are unique pointers of g->paths. The
+	 * batches holding a candidate key name them all before decoding
+	 * (and when rating skips batches); a decoded candidate's path is
+	 * one of them too */
+	v = xrealloc(v, (pt->ncands + g->ncand_at + 1) * sizeof(*v));
+	for (i = 0; i < pt->ncands + g->ncand_at; i++) {
+		const char *p = i < pt->ncands ? pt->cands[i].path :
+			g->batches[g->cand_at[i - pt->ncands].batch].path;
+
+		for (j = 0; j < *n && v[j] != p; j++)
 			;
 		if (j == *n)
-			v[(*n)++] = pt->cands[i].path;
+			v[(*n)++] = p;
 	}
 	return v;
 }

@@ -435,6 +435,9 @@ int eng_accept(struct part *w, const struct adm *a,
 	size_t tw;
 	struct wrec x;
 
+	/* rating from a checkpoint: what came before is in it */
+	if (r->ts < w->g->from)
+		return 0;
 	memset(&x, 0, sizeof(x));
 	x.period = a->period;
 	pc = eng_period_count(w, x.period);

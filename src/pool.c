@@ -81,6 +81,7 @@ static int on_batch(void *ctx, const char *path, const void *data, size_t len)
 {
 	struct engine *g = ctx;
 
+	g->ndecoded++;
 	return eng_rate_batch(g->r, keep_path(g, path), data, len);
 }
 
@@ -93,6 +94,7 @@ static int on_batch_queue(void *ctx, const char *path, const void *data,
 	struct qjob j;
 	int stop;
 
+	g->ndecoded++;
 	memset(&j, 0, sizeof(j));
 	pthread_mutex_lock(&pl->mu);
 	if (pl->nspare)
@@ -274,10 +276,11 @@ int pool_rate_batches(struct engine *g, struct store *s)
 	g->parts[0] = g->r;
 	g->nparts = 1;
 	if (n == 1)
-		return store_batches(s, on_batch, g, g->e);
+		return store_batches(s, g->from, on_batch, g, g->e);
 	started = start_decoders(g, &pl, tid, n);
-	rc = started ? store_batches(s, on_batch_queue, g, g->e) :
-		       store_batches(s, on_batch, g, g->e);
+	/* batches wholly before g->from are not read (engine.h eng_start) */
+	rc = started ? store_batches(s, g->from, on_batch_queue, g, g->e) :
+		       store_batches(s, g->from, on_batch, g, g->e);
 	stop_decoders(g, &pl, tid, started, rc);
 	/* a stopped pool is an error some part or the reader has said */
 	rc = gather_parts(g, n, rc || pl.stop ? -1 : 0);

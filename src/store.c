@@ -277,6 +277,16 @@ static int upgrade_guards(struct store *s, struct err *e)
 	       add_column(s, "period", "as_of", "INTEGER", e);
 }
 
+/* Version 4 (issue 14): each batch's range of record instants (NULL in
+ * an older batch: rating decodes it whatever it rates from) and the
+ * tables of ckpt.c, what each final period left of every package. */
+static int upgrade_ckpt(struct store *s, struct err *e)
+{
+	return add_column(s, "batch", "min_ts", "INTEGER", e) ||
+	       add_column(s, "batch", "max_ts", "INTEGER", e) ||
+	       store_exec(s, ckpt_schema, e);
+}
+
 /* Brings a state of an older version (0: a new one) to this one, in one
  * transaction. Each part's additions are a function of their own. */
 static int upgrade(struct store *s, struct err *e)
@@ -290,7 +300,8 @@ static int upgrade(struct store *s, struct err *e)
 	if ((s->version == 0 &&
 	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    final_upgrade(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
+	    final_upgrade(s, e) || upgrade_ckpt(s, e) || store_exec(s, sql, e) ||
+	    store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
 	}
