@@ -261,8 +261,9 @@ int engine_pkg_state(struct engine *g, size_t pi, int p,
 	memset(&row, 0, sizeof(row));
 	row.pkg = &g->cat->packages[pi];
 	out->pkg = pi;
-	if (package_use(g, pi, p, &row, e) ||
-	    dec_add(row.used_before, row.used_in, &out->used))
+	if (package_use(g, pi, p, &row, e))
+		return ST_ERROR;
+	if (dec_add(row.used_before, row.used_in, &out->used))
 		return err_set(e, ST_ERROR, "usage overflow for tenant '%s'"
 			       " package '%s' (quantities too large)",
 			       row.pkg->tenant, row.pkg->id);
