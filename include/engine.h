@@ -21,6 +21,11 @@
  * does not depend on the others. engine_opts.force_walk walks every
  * record (tests check both ways agree).
  *
+ * A close may rate from a checkpoint instead of from the start of time
+ * (engine_open, then engine_rate with an eng_start, ckpt.h): only the
+ * batches that may hold a record at or after its instant are decoded,
+ * and every package starts from its state there.
+ *
  * Batches are decoded on engine_opts.threads threads; no result depends
  * on that number. The engine reads no environment: the CLI fills
  * engine_opts (from SETTLE_RATE_THREADS and SETTLE_FORCE_WALK).

@@ -3,13 +3,14 @@
  * nothing else includes it; the engine's API is include/engine.h.
  *
  * The pieces, each calling only those below it:
- *  engine.c  loading (engine_load/engine_free): tenants, accounts and
- *            packages, then dup.c's pass 1, pool.c, dup.c's resolution
- *            and walk.c, in that order;
+ *  engine.c  loading (engine_open: tenants, accounts and packages, the
+ *            stored rejects, dup.c's pass 1; engine_rate: a checkpoint's
+ *            package states, pool.c, dup.c's resolution and walk.c, in
+ *            that order; engine_load both);
  *  pool.c    decoding batches on several threads, one part each, and
  *            merging the parts (pool_*);
- *  dup.c     SPEC 3 duplicates: keys seen twice (pass 1) and resolving
- *            the candidates exactly (dup_*);
+ *  dup.c     SPEC 3 duplicates: keys seen twice and the batches holding
+ *            them (pass 1), resolving the candidates exactly (dup_*);
  *  walk.c    the ordered walk of records that may meet a limited
  *            package (walk_*);
  *  part.c    one thread's share: decoding a batch (eng_rate_batch),
@@ -367,7 +368,9 @@ int pool_rate_batches(struct engine *g, struct store *s);
 /* ---- dup.c ---- */
 
 /* Pass 1: fills g->candkeys with the record keys seen more than once
- * among all batches. Returns 0 or -1 with g->e filled. */
+ * among all batches, g->batches with every batch holding records, and
+ * g->cand_at with the batches holding each such key. Returns 0 or -1
+ * with g->e filled. */
 int dup_find_candidates(struct engine *g, struct store *s);
 /* Resolves g->r's candidates (SPEC 3 duplicates): the winner of each
  * (tenant, record_id) is admitted, identical repeats counted in

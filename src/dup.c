@@ -81,12 +81,17 @@ struct krange {
 	unsigned bits;
 	uint64_t s0, s1;
 	struct agg *dups;
+	struct cand_at *at;     /* (key, batch) of every copy of a key
+				 * seen twice (a batch may repeat) */
+	size_t nat, atcap;
 	int rc;
 };
 
-/* An open-addressing set of nonzero keys; 0 marks an empty slot. */
+/* An open-addressing set of nonzero keys; 0 marks an empty slot. Each
+ * key keeps the stream (batch) it was first seen in. */
 struct kset {
 	uint64_t *slot;
+	uint32_t *first;        /* [cap] */
 	size_t cap, used;       /* cap a power of 2 */
 };
 
@@ -95,9 +100,11 @@ static void kset_grow(struct kset *s)
 {
 	size_t oc = s->cap, m, j;
 	uint64_t *old = s->slot;
+	uint32_t *ofirst = s->first;
 
 	s->cap *= 2;
 	s->slot = xcalloc(s->cap, sizeof(*s->slot));
+	s->first = xmalloc(s->cap * sizeof(*s->first));
 	for (m = 0; m < oc; m++) {
 		if (!old[m])
 			continue;
@@ -105,12 +112,16 @@ static void kset_grow(struct kset *s)
 		while (s->slot[j])
 			j = (j + 1) & (s->cap - 1);
 		s->slot[j] = old[m];
+		s->first[j] = ofirst[m];
 	}
 	free(old);
+	free(ofirst);
 }
 
-/* Adds key (not 0) to s: 1 when it was there already, else 0. */
-static int kset_add(struct kset *s, uint64_t key)
+/* Adds key (not 0), first seen in stream bi, to s: 1 when it was there
+ * already (*first: the stream it was first seen in), else 0. */
+static int kset_add(struct kset *s, uint64_t key, uint32_t bi,
+		    uint32_t *first)
 {
 	size_t j;
 
@@ -119,9 +130,12 @@ static int kset_add(struct kset *s, uint64_t key)
 	j = (size_t)key & (s->cap - 1);
 	while (s->slot[j] && s->slot[j] != key)
 		j = (j + 1) & (s->cap - 1);
-	if (s->slot[j])
+	if (s->slot[j]) {
+		*first = s->first[j];
 		return 1;
+	}
 	s->slot[j] = key;
+	s->first[j] = bi;
 	s->used++;
 	return 0;
 }
@@ -129,9 +143,18 @@ static int kset_add(struct kset *s, uint64_t key)
 /* Reads the keys of stream k below end (0: to the stream's end) into
  * set; a key seen before in the slice goes to dups. *zero counts the
  * keys 0, which the set cannot hold. Returns 0, or -1 on a read error. */
-static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
-			int *zero, struct agg *dups)
+static void at_add(struct krange *r, uint64_t key, size_t bi)
 {
+	xgrow((void **)&r->at, &r->atcap, r->nat + 1, sizeof(*r->at));
+	r->at[r->nat].key = key;
+	r->at[r->nat++].batch = bi;
+}
+
+static int slice_stream(struct krange *r, uint32_t bi, uint64_t end,
+			struct kset *set, int *zero, uint32_t *zfirst)
+{
+	struct kstream *k = &r->ks[bi];
+	uint32_t first = 0;
 	int f;
 
 	while ((f = kfill(k)) == 0) {
@@ -140,8 +163,15 @@ static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
 		if (end && key >= end)
 			break;
 		k->bi++;
-		if (key == 0 ? (*zero)++ > 0 : kset_add(set, key))
-			agg_put(dups, &key, NULL);
+		if (key == 0 && (*zero)++ == 0)
+			*zfirst = bi;
+		if (key == 0 ? *zero > 1 : kset_add(set, key, bi, &first)) {
+			agg_put(r->dups, &key, NULL);
+			/* which batches hold it (the first again for a third
+			 * copy: duplicates are dropped when sorted) */
+			at_add(r, key, key == 0 ? *zfirst : first);
+			at_add(r, key, bi);
+		}
 	}
 	return f < 0 ? -1 : 0;
 }
@@ -154,11 +184,13 @@ static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
 static void *merge_range(void *arg)
 {
 	struct krange *r = arg;
-	struct kset set = { NULL, 1 << 12, 0 };
+	struct kset set = { NULL, NULL, 1 << 12, 0 };
 	uint64_t sl;
+	uint32_t zfirst = 0;
 	size_t i;
 
 	set.slot = xmalloc(set.cap * sizeof(*set.slot));
+	set.first = xmalloc(set.cap * sizeof(*set.first));
 	r->rc = -1;
 	for (sl = r->s0; sl < r->s1; sl++) {
 		/* the slice's end; the last one runs to the streams' end */
@@ -169,12 +201,14 @@ static void *merge_range(void *arg)
 		memset(set.slot, 0, set.cap * sizeof(*set.slot));
 		set.used = 0;
 		for (i = 0; i < r->n; i++)
-			if (slice_stream(&r->ks[i], end, &set, &zero, r->dups))
+			if (slice_stream(r, (uint32_t)i, end, &set, &zero,
+					 &zfirst))
 				goto out;
 	}
 	r->rc = 0;
 out:
 	free(set.slot);
+	free(set.first);
 	return NULL;
 }
 
@@ -252,15 +286,6 @@ static int run_ranges(struct krange *r, size_t nr)
 	return 0;
 }
 
-/* Notes that batch bi holds candidate key. */
-static void cand_at_add(struct engine *g, size_t *cap, uint64_t key,
-			size_t bi)
-{
-	xgrow((void **)&g->cand_at, cap, g->ncand_at + 1, sizeof(*g->cand_at));
-	g->cand_at[g->ncand_at].key = key;
-	g->cand_at[g->ncand_at++].batch = bi;
-}
-
 static int cmp_cand_at(const void *pa, const void *pb)
 {
 	const struct cand_at *a = pa, *b = pb;
@@ -270,56 +295,31 @@ static int cmp_cand_at(const void *pa, const void *pb)
 	return a->batch < b->batch ? -1 : a->batch > b->batch;
 }
 
-/* Which batches hold each candidate key (g->cand_at), so that a close
- * knows, before decoding, the files holding a candidate and whether
- * rating from a later instant would miss a copy. Candidates are few: a
- * batch is searched key by key when that reads less than its keys. */
-static int locate_candidates(struct engine *g, struct kmerge *m)
+/* Which batches hold each candidate key (g->cand_at, sorted, each pair
+ * once), from what the ranges noted, so that a close knows before
+ * decoding the files holding a candidate and whether rating from a
+ * later instant would miss a copy. */
+static void gather_at(struct engine *g, struct krange *r, size_t nr)
 {
-	size_t nc = agg_count(g->candkeys), cap = 0, i, c;
+	size_t j, i, n = 0;
 
-	for (i = 0; i < m->n && nc; i++) {
-		struct kstream *k = &m->ks[i];
-
-		if (nc * 512 < k->n) {
-			for (c = 0; c < nc; c++) {
-				uint64_t key = *(const uint64_t *)agg_key(
-					g->candkeys, c), at_key;
-				size_t at;
-
-				if (lower_bound(k, key, &at))
-					return -1;
-				if (at == k->n)
-					continue;
-				if (store_blob_read(k->b, &at_key, sizeof(at_key),
-						    at * sizeof(uint64_t)))
-					return -1;
-				if (at_key == key)
-					cand_at_add(g, &cap, key, i);
-			}
-			continue;
-		}
-		k->pos = k->bn = k->bi = 0;
-		for (;;) {
-			int f = kfill(k);
-			uint64_t key;
-
-			if (f < 0)
-				return -1;
-			if (f)
-				break;
-			key = k->buf[k->bi++];
-			/* a key twice in one batch is noted once */
-			if (agg_get(g->candkeys, &key) != (size_t)-1 &&
-			    !(g->ncand_at && g->cand_at[g->ncand_at - 1].key ==
-			      key && g->cand_at[g->ncand_at - 1].batch == i))
-				cand_at_add(g, &cap, key, i);
-		}
+	for (j = 0; j < nr; j++)
+		n += r[j].nat;
+	g->cand_at = xmalloc((n ? n : 1) * sizeof(*g->cand_at));
+	for (j = 0; j < nr; j++) {
+		if (r[j].nat)
+			memcpy(g->cand_at + g->ncand_at, r[j].at,
+			       r[j].nat * sizeof(*r[j].at));
+		g->ncand_at += r[j].nat;
 	}
 	if (g->ncand_at > 1)
 		qsort(g->cand_at, g->ncand_at, sizeof(*g->cand_at),
 		      cmp_cand_at);
-	return 0;
+	for (i = n = 0; i < g->ncand_at; i++)
+		if (!n || g->cand_at[n - 1].key != g->cand_at[i].key ||
+		    g->cand_at[n - 1].batch != g->cand_at[i].batch)
+			g->cand_at[n++] = g->cand_at[i];
+	g->ncand_at = n;
 }
 
 int engine_dups_split(const struct engine *g, int64_t from)
@@ -372,17 +372,16 @@ int dup_find_candidates(struct engine *g, struct store *s)
 	if (nr == 2)
 		for (i = 0; i < agg_count(r[1].dups); i++)
 			agg_put(g->candkeys, agg_key(r[1].dups, i), NULL);
-	if (locate_candidates(g, &m)) {
-		eng_fail(g, "%s", "cannot read record keys in the state");
-		goto out;
-	}
+	gather_at(g, r, nr);
 	rc = 0;
 out:
 	for (i = 0; i < m.n; i++)
 		store_blob_close(m.ks[i].b);
 	free(m.ks);
-	for (j = 0; j < nr; j++)
+	for (j = 0; j < nr; j++) {
 		free(r[j].ks);
+		free(r[j].at);
+	}
 	if (nr == 2)
 		agg_free(r[1].dups);
 	return rc;
