@@ -43,7 +43,9 @@ void ckpt_start_release(struct eng_start *st);
 
 /* Inside the close's transaction: for each of periods[0..n) that the
  * engine rated whole (its start at or after engine_from), replaces its
- * rows by the state at its end, with config digest config. */
+ * rows by the state at its end, with config digest config; and keeps the
+ * range of record instants of every batch the engine decoded that had
+ * none (engine_new_ranges: a state upgraded from version 3). */
 int ckpt_record(struct store *s, struct engine *g, const int *periods,
 		size_t n, const unsigned char config[32], struct err *e);
 

@@ -181,6 +181,14 @@ int64_t engine_from(const struct engine *g, size_t *decoded, size_t *all);
  * on an overflow. */
 int engine_pkg_state(struct engine *g, size_t pi, int p,
 		     struct eng_pkgstate *out, struct err *e);
+/* Each decoded batch that had no range of record instants in the state
+ * (stored before version 4) as fn(ctx, batch id, min, max), for the
+ * close to keep (ckpt_record). Returns fn's first non-zero value, or 0. */
+int engine_new_ranges(const struct engine *g,
+		      int (*fn)(void *ctx, int64_t id, int64_t min_ts,
+				int64_t max_ts),
+		      void *ctx);
+
 /* A plan made before rating, for the ledger (resume.h): how many final
  * periods before the one closed are left as they are. */
 void engine_set_skip(struct engine *g, size_t skip);

@@ -161,6 +161,12 @@ struct lslot {
 
 #define ENG_LS_DENSE ((size_t)1 << 18)
 
+/* The range of record instants of a decoded batch that had none in the
+ * state (stored before version 4), for ckpt_record to keep. */
+struct eng_range {
+	int64_t id, min_ts, max_ts;
+};
+
 /* The last (period, index) of one package in pkgpers. */
 struct ppcache {
 	int32_t period;
@@ -210,6 +216,9 @@ struct part {
 	struct ppcache *ppc;       /* [pkg] */
 	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
+	int64_t bmin, bmax;        /* record instants of the batch decoded */
+	struct eng_range *ranges;  /* of decoded batches without one */
+	size_t nranges, ranges_cap;
 	int failed;                /* an error inside a callback */
 	int32_t last_p;            /* the last period counted */
 	size_t last_pi;
@@ -344,10 +353,11 @@ int eng_accept(struct part *w, const struct adm *a,
 int eng_consume(struct part *w, const struct wrec *r);
 /* The period of instant ts (cached per part: records come in runs). */
 int32_t eng_period_of(struct part *w, int64_t ts);
-/* Decodes and rates one batch of the file at path (a string the engine
- * keeps) into w. */
-int eng_rate_batch(struct part *w, const char *path, const void *data,
-		   size_t len);
+/* Decodes and rates one batch (id; ranged: the state knows its range of
+ * record instants, else w->ranges learns it) of the file at path (a
+ * string the engine keeps) into w. */
+int eng_rate_batch(struct part *w, const char *path, int64_t id, int ranged,
+		   const void *data, size_t len);
 /* The index of line k / of (line li, pkg) / of (pkg, period p) / of the
  * counts of period p in w's aggregates, adding it when new. May move
  * the arrays they index (w->la, w->pu, w->pkgper, w->pc). */

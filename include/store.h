@@ -215,11 +215,18 @@ int store_files(struct store *s,
 
 /* Calls fn for every batch of every FILE_OK file that may hold a record
  * at or after instant from (its max_ts >= from, or unknown), in (path,
- * seq) order, with the file's path. INT64_MIN: every batch. */
+ * seq) order, with the batch (b->path its file's path) and its blob.
+ * INT64_MIN: every batch. */
 int store_batches(struct store *s, int64_t from,
-		  int (*fn)(void *ctx, const char *path, const void *data,
-			    size_t len),
+		  int (*fn)(void *ctx, const struct store_batch *b,
+			    const void *data, size_t len),
 		  void *ctx, struct err *e);
+
+/* Sets the range of record instants of batch id when it has none (a
+ * batch stored before version 4; rating learns it when it decodes the
+ * batch). 0 or -1 with e filled. */
+int store_batch_range(struct store *s, int64_t id, int64_t min_ts,
+		      int64_t max_ts, struct err *e);
 
 /* Calls fn for every reject stored for FILE_OK files, in (path, line)
  * order; ts points at the instant of its ts cell, NULL when none. */

@@ -177,9 +177,22 @@ static int put_period(struct store *s, struct engine *g, int p,
 	return 0;
 }
 
+struct range_put {
+	struct store *s;
+	struct err *e;
+};
+
+static int put_range(void *ctx, int64_t id, int64_t min_ts, int64_t max_ts)
+{
+	struct range_put *rp = ctx;
+
+	return store_batch_range(rp->s, id, min_ts, max_ts, rp->e);
+}
+
 int ckpt_record(struct store *s, struct engine *g, const int *periods,
 		size_t n, const unsigned char config[32], struct err *e)
 {
+	struct range_put rp = { s, e };
 	const struct catalog *cat = engine_catalog(g);
 	int64_t from = engine_from(g, NULL, NULL);
 	sqlite3_stmt *ins;
@@ -196,5 +209,9 @@ int ckpt_record(struct store *s, struct engine *g, const int *periods,
 		if (ts_period_start(periods[i], cat->set.tz) >= from)
 			rc = put_period(s, g, periods[i], config, ins, e);
 	sqlite3_finalize(ins);
+	/* batches of an older state get the range this rating learned:
+	 * later closes may skip them */
+	if (!rc && engine_new_ranges(g, put_range, &rp))
+		rc = ST_ERROR;
 	return rc;
 }

@@ -291,6 +291,20 @@ int64_t engine_from(const struct engine *g, size_t *decoded, size_t *all)
 	return g->from;
 }
 
+int engine_new_ranges(const struct engine *g,
+		      int (*fn)(void *ctx, int64_t id, int64_t min_ts,
+				int64_t max_ts),
+		      void *ctx)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < g->r->nranges && !r; i++)
+		r = fn(ctx, g->r->ranges[i].id, g->r->ranges[i].min_ts,
+		       g->r->ranges[i].max_ts);
+	return r;
+}
+
 void engine_set_skip(struct engine *g, size_t skip)
 {
 	g->have_skip = 1;

@@ -143,14 +143,14 @@ static int files_fn(void *ctx, const struct store_file *f)
 }
 
 /* "path:<hex of data>;" per batch */
-static int batches_fn(void *ctx, const char *path, const void *data,
-		      size_t len)
+static int batches_fn(void *ctx, const struct store_batch *b,
+		      const void *data, size_t len)
 {
 	struct text *t = ctx;
 	const unsigned char *p = data;
 	size_t i;
 
-	text_str(t, path);
+	text_str(t, b->path);
 	text_str(t, ":");
 	for (i = 0; i < len; i++) {
 		char h[3];
@@ -965,12 +965,12 @@ static int count_batch(void *ctx, const struct store_batch *b)
 	return 0;
 }
 
-static int count_blob(void *ctx, const char *path, const void *data,
-		      size_t len)
+static int count_blob(void *ctx, const struct store_batch *b,
+		      const void *data, size_t len)
 {
 	int *n = ctx;
 
-	(void)path;
+	(void)b;
 	(void)data;
 	(void)len;
 	(*n)++;
@@ -1034,6 +1034,15 @@ static void test_upgrade_ckpt(void)
 	n = 0;
 	TEST_EQ_INT(store_batches(s, INT64_MAX, count_blob, &n, &e), 0);
 	TEST_EQ_INT(n, 1);
+	/* a close that decodes it keeps its range: from 7 it is skipped */
+	TEST_EQ_INT(store_batch_range(s, q1(s, "SELECT id FROM batch", 0), 5,
+				      6, &e), 0);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 7, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 0);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 6, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
 	/* a new file's batch holds instants 100..200 */
 	sha_fill(sha, 8);
 	TEST_EQ_INT(store_begin(s, &e), 0);
@@ -1043,7 +1052,7 @@ static void test_upgrade_ckpt(void)
 	TEST_EQ_INT(store_file_finish(s, id2, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DELETE FROM batch WHERE"
-				 " max_ts IS NULL", NULL, NULL, NULL),
+				 " max_ts = 6", NULL, NULL, NULL),
 		    SQLITE_OK);
 	n = 0;
 	TEST_EQ_INT(store_batch_ids(s, ranged_batch, &n, &e), 0);
