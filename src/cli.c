@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "ckpt.h"
 #include "engine.h"
 #include "fault.h"
 #include "final.h"
@@ -22,7 +23,6 @@
 #include "mem.h"
 #include "progress.h"
 #include "report.h"
-#include "ckpt.h"
 #include "resume.h"
 #include "store.h"
 #include "suggest.h"
