@@ -245,7 +245,9 @@ static void check_rejects(struct store *s, const char *want, int line)
 /* What version 4 added, dropped again. */
 #define V4_SQL "ALTER TABLE batch DROP COLUMN min_ts;" \
 	"ALTER TABLE batch DROP COLUMN max_ts;" \
-	"DROP TABLE ckpt_period; DROP TABLE ckpt_pkg;"
+	"DROP TABLE ckpt_period; DROP TABLE ckpt_pkg;" \
+	"DROP INDEX invoice_account; CREATE INDEX invoice_account ON" \
+	" invoice(tenant, currency, period);"
 
 /* ---- open, lock, schema ---- */
 
@@ -1029,6 +1031,10 @@ static void test_upgrade_ckpt(void)
 		       " AND max_ts IS NULL", 0), 1);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_period", -1), 0);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_pkg", -1), 0);
+	/* the account index covers what balances read of each invoice */
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_index_info("
+		       "'invoice_account') WHERE name IN ('number', 'total')",
+		       -1), 2);
 	TEST_EQ_INT(store_batch_ids(s, count_batch, &n, &e), 0);
 	TEST_EQ_INT(n, 1);
 	n = 0;
