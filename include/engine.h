@@ -21,6 +21,11 @@
  * does not depend on the others. engine_opts.force_walk walks every
  * record (tests check both ways agree).
  *
+ * A close may rate from a checkpoint instead of from the start of time
+ * (engine_open, then engine_rate with an eng_start, ckpt.h): only the
+ * batches that may hold a record at or after its instant are decoded,
+ * and every package starts from its state there.
+ *
  * Batches are decoded on engine_opts.threads threads; no result depends
  * on that number. The engine reads no environment: the CLI fills
  * engine_opts (from SETTLE_RATE_THREADS and SETTLE_FORCE_WALK).
@@ -123,10 +128,71 @@ struct engine_opts {
 
 /* Loads and rates everything. Returns NULL with e filled on a state error
  * or an arithmetic overflow. cat must outlive the engine; opts is read
- * during the call only. */
+ * during the call only. engine_open then engine_rate(NULL). */
 struct engine *engine_load(struct store *s, const struct catalog *cat,
 			   const struct engine_opts *opts, struct err *e);
 void engine_free(struct engine *g);
+
+/* One package's state at an instant (a checkpoint, ckpt.h): package
+ * units used before it (limited or not), and its alert when it fired
+ * before it. */
+struct eng_pkgstate {
+	size_t pkg;            /* index into cat->packages */
+	dec_t used;
+	int alerted;
+	int64_t alert_ts;
+	dec_t alert_left;
+};
+
+/* Where rating starts (issue 14): records before `from` are not rated
+ * (their periods come out empty: only periods from the one holding
+ * `from` on are exact), and each package starts from its state st[] at
+ * that instant (a package not listed has none: nothing used, no alert).
+ * Exact when st is what rating from the start gives at `from` for the
+ * same records and config (ckpt.h) and no duplicate candidate lies both
+ * in a batch wholly before `from` and in one that is not
+ * (engine_dups_split). */
+struct eng_start {
+	int64_t from;
+	struct eng_pkgstate *st; /* owned by the caller */
+	size_t n;
+};
+
+/* The first half of engine_load: tenants, accounts and packages, the
+ * rejects stored at ingest and the duplicate keys, with the batches
+ * holding each (engine_rejects then has only the stored rejects, and
+ * engine_dup_paths is complete). NULL with e filled on an error. */
+struct engine *engine_open(struct store *s, const struct catalog *cat,
+			   const struct engine_opts *opts, struct err *e);
+/* The second half: decodes every batch that may hold a record at or
+ * after start->from (start NULL: every batch, from the start of time)
+ * and rates. Returns 0, or ST_ERROR with e filled (free g then). */
+int engine_rate(struct engine *g, struct store *s,
+		const struct eng_start *start, struct err *e);
+/* 1 when some duplicate candidate key is held both by a batch wholly
+ * before instant from (its record instants known, all earlier) and by
+ * one that is not: rating from `from` would miss a copy. */
+int engine_dups_split(const struct engine *g, int64_t from);
+/* The instant rating started from (INT64_MIN: the start of time), and
+ * how many batches it decoded of how many. */
+int64_t engine_from(const struct engine *g, size_t *decoded, size_t *all);
+/* The state of package pi at the end of period p (p at or after the
+ * period rating started in), into *out. 0, or ST_ERROR with e filled
+ * on an overflow. */
+int engine_pkg_state(struct engine *g, size_t pi, int p,
+		     struct eng_pkgstate *out, struct err *e);
+/* Each decoded batch that had no range of record instants in the state
+ * (stored before version 4) as fn(ctx, batch id, min, max), for the
+ * close to keep (ckpt_record). Returns fn's first non-zero value, or 0. */
+int engine_new_ranges(const struct engine *g,
+		      int (*fn)(void *ctx, int64_t id, int64_t min_ts,
+				int64_t max_ts),
+		      void *ctx);
+
+/* A plan made before rating, for the ledger (resume.h): how many final
+ * periods before the one closed are left as they are. */
+void engine_set_skip(struct engine *g, size_t skip);
+int engine_skip(const struct engine *g, size_t *skip);
 
 /* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled. */
 int engine_period(struct engine *g, int p, struct eng_period *out,
@@ -147,8 +213,9 @@ struct eng_counts {
 };
 void engine_counts(const struct engine *g, struct eng_counts *c);
 
-/* The options the engine was loaded with. */
+/* The options the engine was loaded with, and its catalog. */
 const struct engine_opts *engine_opts_of(const struct engine *g);
+const struct catalog *engine_catalog(const struct engine *g);
 
 /* The distinct files (paths, strings the engine owns) holding a record
  * whose (tenant, record_id) occurs more than once among current files

@@ -3,13 +3,14 @@
  * nothing else includes it; the engine's API is include/engine.h.
  *
  * The pieces, each calling only those below it:
- *  engine.c  loading (engine_load/engine_free): tenants, accounts and
- *            packages, then dup.c's pass 1, pool.c, dup.c's resolution
- *            and walk.c, in that order;
+ *  engine.c  loading (engine_open: tenants, accounts and packages, the
+ *            stored rejects, dup.c's pass 1; engine_rate: a checkpoint's
+ *            package states, pool.c, dup.c's resolution and walk.c, in
+ *            that order; engine_load both);
  *  pool.c    decoding batches on several threads, one part each, and
  *            merging the parts (pool_*);
- *  dup.c     SPEC 3 duplicates: keys seen twice (pass 1) and resolving
- *            the candidates exactly (dup_*);
+ *  dup.c     SPEC 3 duplicates: keys seen twice and the batches holding
+ *            them (pass 1), resolving the candidates exactly (dup_*);
  *  walk.c    the ordered walk of records that may meet a limited
  *            package (walk_*);
  *  part.c    one thread's share: decoding a batch (eng_rate_batch),
@@ -160,6 +161,12 @@ struct lslot {
 
 #define ENG_LS_DENSE ((size_t)1 << 18)
 
+/* The range of record instants of a decoded batch that had none in the
+ * state (stored before version 4), for ckpt_record to keep. */
+struct eng_range {
+	int64_t id, min_ts, max_ts;
+};
+
 /* The last (period, index) of one package in pkgpers. */
 struct ppcache {
 	int32_t period;
@@ -209,6 +216,9 @@ struct part {
 	struct ppcache *ppc;       /* [pkg] */
 	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
+	int64_t bmin, bmax;        /* record instants of the batch decoded */
+	struct eng_range *ranges;  /* of decoded batches without one */
+	size_t nranges, ranges_cap;
 	int failed;                /* an error inside a callback */
 	int32_t last_p;            /* the last period counted */
 	size_t last_pi;
@@ -216,6 +226,18 @@ struct part {
 	/* the month of the last record: [span_from, span_to) is span_p */
 	int64_t span_from, span_to;
 	int span_p, have_span;
+};
+
+/* A batch holding records, as the duplicate pass lists it. */
+struct eng_batch {
+	const char *path;          /* in g->paths */
+	int64_t max_ts;            /* INT64_MAX when unknown */
+};
+
+/* A duplicate candidate key and a batch holding it (g->batches). */
+struct cand_at {
+	uint64_t key;
+	size_t batch;
 };
 
 struct engine {
@@ -246,6 +268,19 @@ struct engine {
 	/* lines.c: r->pkgpers grouped by package, made on first use:
 	 * pp_idx[pp_first[pkg] .. pp_first[pkg + 1]) are its indexes */
 	size_t *pp_first, *pp_idx;
+	/* dup.c: every batch with records, and where each candidate key
+	 * is (sorted by key) */
+	struct eng_batch *batches;
+	size_t nbatches, ndecoded;
+	struct cand_at *cand_at;
+	size_t ncand_at;
+	/* rating from a checkpoint (engine.h eng_start): records before
+	 * `from` are not rated; ck_used[pkg] is what each package used
+	 * before it (NULL: nothing) */
+	int64_t from;
+	dec_t *ck_used;
+	int have_skip;
+	size_t skip;
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */
@@ -318,10 +353,11 @@ int eng_accept(struct part *w, const struct adm *a,
 int eng_consume(struct part *w, const struct wrec *r);
 /* The period of instant ts (cached per part: records come in runs). */
 int32_t eng_period_of(struct part *w, int64_t ts);
-/* Decodes and rates one batch of the file at path (a string the engine
- * keeps) into w. */
-int eng_rate_batch(struct part *w, const char *path, const void *data,
-		   size_t len);
+/* Decodes and rates one batch (id; ranged: the state knows its range of
+ * record instants, else w->ranges learns it) of the file at path (a
+ * string the engine keeps) into w. */
+int eng_rate_batch(struct part *w, const char *path, int64_t id, int ranged,
+		   const void *data, size_t len);
 /* The index of line k / of (line li, pkg) / of (pkg, period p) / of the
  * counts of period p in w's aggregates, adding it when new. May move
  * the arrays they index (w->la, w->pu, w->pkgper, w->pc). */
@@ -342,7 +378,9 @@ int pool_rate_batches(struct engine *g, struct store *s);
 /* ---- dup.c ---- */
 
 /* Pass 1: fills g->candkeys with the record keys seen more than once
- * among all batches. Returns 0 or -1 with g->e filled. */
+ * among all batches, g->batches with every batch holding records, and
+ * g->cand_at with the batches holding each such key. Returns 0 or -1
+ * with g->e filled. */
 int dup_find_candidates(struct engine *g, struct store *s);
 /* Resolves g->r's candidates (SPEC 3 duplicates): the winner of each
  * (tenant, record_id) is admitted, identical repeats counted in

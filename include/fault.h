@@ -42,5 +42,8 @@ void fault_reload(void);
  * RSS so far, for profiling; fault_phase(NULL) only starts the clock.
  * Without the variable it does nothing. */
 void fault_phase(const char *done);
+/* With SETTLE_TIMING=1, prints "settle: WHAT" to stderr (how a phase
+ * went, e.g. where rating started); otherwise nothing. */
+void fault_note(const char *what);
 
 #endif

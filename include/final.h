@@ -212,6 +212,18 @@ int final_account_invoices(struct final *f, const char *tenant,
 				     dec_t total, const char *prefix),
 			   void *ctx, struct err *e);
 
+/* Every final invoice of periods up to upto, of every account, as
+ * final_account_invoices gives one account's, sorted by (tenant,
+ * currency, period) in SQLite's BINARY order (strcmp's, the catalog's
+ * order of accounts); fn also gets the account. One pass over the
+ * invoices instead of one query per account. fn returns 0 to go on. */
+int final_all_invoices(struct final *f, int upto, const char *prefix_upto,
+		       int (*fn)(void *ctx, const char *tenant,
+				 const char *currency, int period,
+				 int64_t number, dec_t total,
+				 const char *prefix),
+		       void *ctx, struct err *e);
+
 /* A savepoint named after period p, so that one period's writes can be
  * undone (final_savepoint_undo: ROLLBACK TO, the savepoint stays open) or
  * kept (final_savepoint_keep: RELEASE) inside the close's transaction. */

@@ -18,8 +18,9 @@
  * that prefix; the ledger settles only the periods after it, and marks
  * the skipped ones as seen like the rest. resume_record keeps, in the
  * state, what the next close needs to decide: the config digest each
- * period was last closed with, and per file log sequence the files with
- * a placed reject or a duplicate candidate (tables resume_period,
+ * period was last closed with, per file log sequence the files with
+ * a placed reject or a duplicate candidate, and (ckpt_record) what each
+ * period rated whole left of every package (tables resume_period,
  * resume_snap, resume_file, made on first use; an older settle ignores
  * them). A state without them (older closes) skips nothing.
  *
@@ -39,10 +40,25 @@
 #include "store.h"
 
 /* periods[0..n): the final periods before the one being closed, in
- * order. Sets *skip to how many of the first ones need no settling.
+ * order. Sets *skip to how many of the first ones need no settling (what
+ * resume_plan decided, when it ran on g).
  * outdir holds the outputs (their files must be what the state says). */
 int resume_skip(struct store *s, const struct engine *g, const int *periods,
 		size_t n, const char *outdir, size_t *skip, struct err *e);
+
+/* Before a close of p rates (g opened, not rated: engine_open): decides
+ * how many final periods before p it leaves as they are (by the rule
+ * above, from the stored rejects and the batches holding duplicate keys;
+ * resume_skip then gives that number), and where rating may start:
+ * *start is the checkpoint (ckpt.h) at the end of the latest such period
+ * that has one, or from the start of time (from INT64_MIN, no states)
+ * when none has, when a duplicate candidate has a copy in a batch before
+ * it and one after (engine_dups_split), when gap (a non-final period
+ * before p may need rating), or under full_replay. Release *start with
+ * ckpt_start_release after engine_rate. With SETTLE_TIMING=1 a start
+ * from a checkpoint is noted on stderr ("rating from YYYY-MM"). */
+int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
+		int gap, struct eng_start *start, struct err *e);
 
 /* Sets *yes when closing p can change nothing, without rating: p is
  * final, and it and every final period before it pass the rule above,

@@ -39,7 +39,11 @@
  * the tax and dates kept with each final invoice and adjustment
  * (final.h). Rejects of an older state have no ts: they stay unplaced
  * until their file is ingested anew. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
+/* 4 (issue 14) adds each batch's range of record instants (batch.min_ts,
+ * batch.max_ts; NULL in a batch stored before: unknown, so rating always
+ * decodes it) and the tables of ckpt.h (what each final period left of
+ * every package). */
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 
@@ -118,16 +122,27 @@ int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e);
 
 /* Adds one batch blob, as number seq of file id, with the sorted keys of
- * its nrec records (batch_keys). */
+ * its nrec records (batch_keys) and the range [min_ts, max_ts] of their
+ * instants. */
 int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
 		    const void *data, size_t len, const uint64_t *keys,
-		    struct err *e);
+		    int64_t min_ts, int64_t max_ts, struct err *e);
 
-/* Calls fn with the id and record count of every batch of every FILE_OK
- * file, in (path, seq) order. */
+/* A batch as store_batch_ids lists it. */
+struct store_batch {
+	int64_t id;
+	size_t nrec;
+	const char *path;         /* its file's (valid during the call) */
+	int ranged;               /* 1: [min_ts, max_ts] holds every record
+				   * instant; 0: unknown (an older batch) */
+	int64_t min_ts, max_ts;
+};
+
+/* Calls fn with every batch of every FILE_OK file, in (path, seq)
+ * order. */
 int store_batch_ids(struct store *s,
-		    int (*fn)(void *ctx, int64_t id, size_t nrec), void *ctx,
-		    struct err *e);
+		    int (*fn)(void *ctx, const struct store_batch *b),
+		    void *ctx, struct err *e);
 
 /* A batch's sorted keys, read piece by piece (SQLite incremental blob
  * I/O), so they never need to be in memory all at once. */
@@ -211,12 +226,20 @@ int store_files(struct store *s,
 		int (*fn)(void *ctx, const struct store_file *f), void *ctx,
 		struct err *e);
 
-/* Calls fn for every batch of every FILE_OK file, in (path, seq) order,
- * with the file's path. */
-int store_batches(struct store *s,
-		  int (*fn)(void *ctx, const char *path, const void *data,
-			    size_t len),
+/* Calls fn for every batch of every FILE_OK file that may hold a record
+ * at or after instant from (its max_ts >= from, or unknown), in (path,
+ * seq) order, with the batch (b->path its file's path) and its blob.
+ * INT64_MIN: every batch. */
+int store_batches(struct store *s, int64_t from,
+		  int (*fn)(void *ctx, const struct store_batch *b,
+			    const void *data, size_t len),
 		  void *ctx, struct err *e);
+
+/* Sets the range of record instants of batch id when it has none (a
+ * batch stored before version 4; rating learns it when it decodes the
+ * batch). 0 or -1 with e filled. */
+int store_batch_range(struct store *s, int64_t id, int64_t min_ts,
+		      int64_t max_ts, struct err *e);
 
 /* Calls fn for every reject stored for FILE_OK files, in (path, line)
  * order; ts points at the instant of its ts cell, NULL when none. */

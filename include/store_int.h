@@ -1,6 +1,7 @@
 /* store_int: internal to the store layer (store.c, store_files.c; final.c,
  * final_read.c and final_doc.c, which own the tables of final periods and of their
- * documents; resume.c, which owns the tables of resume.h); nothing else
+ * documents; resume.c, which owns the tables of resume.h; ckpt.c, which
+ * owns those of ckpt.h); nothing else
  * includes it but the store's own unit test.
  *
  * The state file is one SQLite database. store.c owns the connection, the
@@ -30,6 +31,10 @@ struct sqlite3 *store_conn(struct store *s);
  * after its own, in the same transaction, when it creates a state: one
  * schema, in one fixed order, whatever the module that owns a table. */
 extern const char final_schema[];
+
+/* The CREATE statements of ckpt.c's tables (ckpt.h), IF NOT EXISTS: run
+ * by store_open's upgrade to version 4, on a new state and an older one. */
+extern const char ckpt_schema[];
 
 /* Adds to final.c's tables the columns of STORE_SCHEMA_VERSION that are
  * missing (an older state, or one just created from final_schema). Run

@@ -291,39 +291,100 @@ static int arrears_row(const struct catalog *cat, const struct walk *w,
 	return 0;
 }
 
+/* balance_arrears walks every account (in the catalog's order) beside
+ * one sorted pass over every final invoice (final_all_invoices). */
+struct arrears {
+	const struct catalog *cat;
+	int p;
+	int64_t as_of;
+	struct err *e;
+	size_t next;        /* the account walked, or the next one */
+	int open;           /* w is accounts[next]'s walk */
+	struct walk w;
+	struct report_arrears **out;
+	size_t *n;
+};
+
+/* Starts the walk of accounts[m->next]: its credits before as_of. */
+static int account_begin(struct arrears *m)
+{
+	const struct account *a = &m->cat->accounts[m->next];
+	dec_t credit = 0;
+
+	if (credits_before(m->cat, a, m->as_of, &credit))
+		return overflow(m->e, a, m->p);
+	memset(&m->w, 0, sizeof(m->w));
+	m->w.a = a;
+	m->w.p = m->p;
+	m->w.e = m->e;
+	m->w.bal = credit;
+	m->w.paid = credit;
+	m->open = 1;
+	return 0;
+}
+
+/* Ends the walk of accounts[m->next]: its arrears row when it owes. */
+static int account_end(struct arrears *m)
+{
+	m->open = 0;
+	m->next++;
+	/* the outstanding amount is -bal */
+	if (m->w.bal == INT64_MIN)
+		return overflow(m->e, m->w.a, m->p);
+	if (m->w.bal >= 0)
+		return 0;
+	*m->out = xrealloc(*m->out, (*m->n + 1) * sizeof(**m->out));
+	return arrears_row(m->cat, &m->w, m->as_of, &(*m->out)[(*m->n)++],
+			   m->e);
+}
+
+/* One final invoice: the walk of its account, after ending those before
+ * it (accounts with no invoice are walked too: credits alone); an
+ * invoice of an account the catalog does not have is no one's walk. */
+static int arrears_invoice(void *ctx, const char *tenant,
+			   const char *currency, int period, int64_t number,
+			   dec_t total, const char *prefix)
+{
+	struct arrears *m = ctx;
+
+	while (m->next < m->cat->naccounts) {
+		const struct account *a = &m->cat->accounts[m->next];
+		int c = strcmp(a->tenant, tenant);
+
+		if (!c)
+			c = strcmp(a->currency, currency);
+		if (c > 0)
+			return 0;
+		if (!m->open && account_begin(m))
+			return ST_ERROR;
+		if (!c)
+			return walk_invoice(&m->w, period, number, total,
+					    prefix);
+		if (account_end(m))
+			return ST_ERROR;
+	}
+	return 0;
+}
+
 int balance_arrears(struct final *f, const struct catalog *cat, int p,
 		    const char *prefix, struct report_arrears **out,
 		    size_t *n, struct err *e)
 {
-	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
-	size_t i;
+	struct arrears m;
 
+	memset(&m, 0, sizeof(m));
+	m.cat = cat;
+	m.p = p;
+	m.as_of = ts_period_start(p + 1, cat->set.tz);
+	m.e = e;
+	m.out = out;
+	m.n = n;
 	*out = NULL;
 	*n = 0;
-	for (i = 0; i < cat->naccounts; i++) {
-		const struct account *a = &cat->accounts[i];
-		struct walk w;
-		dec_t credit = 0;
-
-		if (credits_before(cat, a, as_of, &credit))
-			return overflow(e, a, p);
-		memset(&w, 0, sizeof(w));
-		w.a = a;
-		w.p = p;
-		w.e = e;
-		w.bal = credit;
-		w.paid = credit;
-		if (final_account_invoices(f, a->tenant, a->currency, p,
-					   prefix, walk_invoice, &w, e))
+	if (final_all_invoices(f, p, prefix, arrears_invoice, &m, e))
+		return ST_ERROR;
+	while (m.next < cat->naccounts)
+		if ((!m.open && account_begin(&m)) || account_end(&m))
 			return ST_ERROR;
-		/* the outstanding amount is -bal */
-		if (w.bal == INT64_MIN)
-			return overflow(e, a, p);
-		if (w.bal >= 0)
-			continue;
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		if (arrears_row(cat, &w, as_of, &(*out)[(*n)++], e))
-			return ST_ERROR;
-	}
 	return 0;
 }

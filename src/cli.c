@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "ckpt.h"
 #include "engine.h"
 #include "fault.h"
 #include "final.h"
@@ -489,10 +490,18 @@ static int close_work(struct store *s, const struct opts *o,
 	if (guard_gap_possible(s, o->period, go, &gap, e))
 		goto out;
 	if (!same || gap) {
+		struct eng_start start;
+		int bad;
+
 		fault_phase("config and inputs");
 		eo->have_config = 1;
-		if (parsed(cat, e) || !(g = engine_load(s, cat, eo, e)) ||
-		    guard_gap(s, g, o->period, go, e))
+		if (parsed(cat, e) || !(g = engine_open(s, cat, eo, e)))
+			goto out;
+		/* from the end of the last period left as it is (resume.h) */
+		bad = resume_plan(s, g, o->period, o->out, gap, &start, e) ||
+		      engine_rate(g, s, &start, e);
+		ckpt_start_release(&start);
+		if (bad || guard_gap(s, g, o->period, go, e))
 			goto out;
 	}
 	if (same) {

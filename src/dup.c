@@ -21,27 +21,33 @@ struct kstream {
 };
 
 struct kmerge {
+	struct engine *g;
 	struct store *s;
-	struct kstream *ks;
-	size_t n, cap;
+	struct kstream *ks;        /* one per batch of g->batches */
+	size_t n, cap, bcap;
 	struct err *e;
 };
 
-static int on_batch_id(void *ctx, int64_t id, size_t nrec)
+static int on_batch_id(void *ctx, const struct store_batch *b)
 {
 	struct kmerge *m = ctx;
+	struct engine *g = m->g;
 	struct kstream *k;
 
-	if (nrec == 0)
+	if (b->nrec == 0)
 		return 0;
 	xgrow((void **)&m->ks, &m->cap, m->n + 1, sizeof(*m->ks));
+	xgrow((void **)&g->batches, &m->bcap, m->n + 1, sizeof(*g->batches));
 	k = &m->ks[m->n];
 	memset(k, 0, sizeof(*k));
-	k->n = nrec;
-	k->b = store_keys_open(m->s, id, m->e);
+	k->n = b->nrec;
+	k->b = store_keys_open(m->s, b->id, m->e);
 	if (!k->b)
 		return -1;
-	m->n++;
+	g->batches[m->n].path = strtab_str(g->paths, strtab_put(
+		g->paths, b->path, strlen(b->path)));
+	g->batches[m->n].max_ts = b->ranged ? b->max_ts : INT64_MAX;
+	g->nbatches = ++m->n;
 	return 0;
 }
 
@@ -75,12 +81,17 @@ struct krange {
 	unsigned bits;
 	uint64_t s0, s1;
 	struct agg *dups;
+	struct cand_at *at;     /* (key, batch) of every copy of a key
+				 * seen twice (a batch may repeat) */
+	size_t nat, atcap;
 	int rc;
 };
 
-/* An open-addressing set of nonzero keys; 0 marks an empty slot. */
+/* An open-addressing set of nonzero keys; 0 marks an empty slot. Each
+ * key keeps the stream (batch) it was first seen in. */
 struct kset {
 	uint64_t *slot;
+	uint32_t *first;        /* [cap] */
 	size_t cap, used;       /* cap a power of 2 */
 };
 
@@ -89,9 +100,11 @@ static void kset_grow(struct kset *s)
 {
 	size_t oc = s->cap, m, j;
 	uint64_t *old = s->slot;
+	uint32_t *ofirst = s->first;
 
 	s->cap *= 2;
 	s->slot = xcalloc(s->cap, sizeof(*s->slot));
+	s->first = xmalloc(s->cap * sizeof(*s->first));
 	for (m = 0; m < oc; m++) {
 		if (!old[m])
 			continue;
@@ -99,12 +112,16 @@ static void kset_grow(struct kset *s)
 		while (s->slot[j])
 			j = (j + 1) & (s->cap - 1);
 		s->slot[j] = old[m];
+		s->first[j] = ofirst[m];
 	}
 	free(old);
+	free(ofirst);
 }
 
-/* Adds key (not 0) to s: 1 when it was there already, else 0. */
-static int kset_add(struct kset *s, uint64_t key)
+/* Adds key (not 0), first seen in stream bi, to s: 1 when it was there
+ * already (*first: the stream it was first seen in), else 0. */
+static int kset_add(struct kset *s, uint64_t key, uint32_t bi,
+		    uint32_t *first)
 {
 	size_t j;
 
@@ -113,9 +130,12 @@ static int kset_add(struct kset *s, uint64_t key)
 	j = (size_t)key & (s->cap - 1);
 	while (s->slot[j] && s->slot[j] != key)
 		j = (j + 1) & (s->cap - 1);
-	if (s->slot[j])
+	if (s->slot[j]) {
+		*first = s->first[j];
 		return 1;
+	}
 	s->slot[j] = key;
+	s->first[j] = bi;
 	s->used++;
 	return 0;
 }
@@ -123,9 +143,18 @@ static int kset_add(struct kset *s, uint64_t key)
 /* Reads the keys of stream k below end (0: to the stream's end) into
  * set; a key seen before in the slice goes to dups. *zero counts the
  * keys 0, which the set cannot hold. Returns 0, or -1 on a read error. */
-static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
-			int *zero, struct agg *dups)
+static void at_add(struct krange *r, uint64_t key, size_t bi)
 {
+	xgrow((void **)&r->at, &r->atcap, r->nat + 1, sizeof(*r->at));
+	r->at[r->nat].key = key;
+	r->at[r->nat++].batch = bi;
+}
+
+static int slice_stream(struct krange *r, uint32_t bi, uint64_t end,
+			struct kset *set, int *zero, uint32_t *zfirst)
+{
+	struct kstream *k = &r->ks[bi];
+	uint32_t first = 0;
 	int f;
 
 	while ((f = kfill(k)) == 0) {
@@ -134,8 +163,15 @@ static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
 		if (end && key >= end)
 			break;
 		k->bi++;
-		if (key == 0 ? (*zero)++ > 0 : kset_add(set, key))
-			agg_put(dups, &key, NULL);
+		if (key == 0 && (*zero)++ == 0)
+			*zfirst = bi;
+		if (key == 0 ? *zero > 1 : kset_add(set, key, bi, &first)) {
+			agg_put(r->dups, &key, NULL);
+			/* which batches hold it (the first again for a third
+			 * copy: duplicates are dropped when sorted) */
+			at_add(r, key, key == 0 ? *zfirst : first);
+			at_add(r, key, bi);
+		}
 	}
 	return f < 0 ? -1 : 0;
 }
@@ -148,11 +184,13 @@ static int slice_stream(struct kstream *k, uint64_t end, struct kset *set,
 static void *merge_range(void *arg)
 {
 	struct krange *r = arg;
-	struct kset set = { NULL, 1 << 12, 0 };
+	struct kset set = { NULL, NULL, 1 << 12, 0 };
 	uint64_t sl;
+	uint32_t zfirst = 0;
 	size_t i;
 
 	set.slot = xmalloc(set.cap * sizeof(*set.slot));
+	set.first = xmalloc(set.cap * sizeof(*set.first));
 	r->rc = -1;
 	for (sl = r->s0; sl < r->s1; sl++) {
 		/* the slice's end; the last one runs to the streams' end */
@@ -163,12 +201,14 @@ static void *merge_range(void *arg)
 		memset(set.slot, 0, set.cap * sizeof(*set.slot));
 		set.used = 0;
 		for (i = 0; i < r->n; i++)
-			if (slice_stream(&r->ks[i], end, &set, &zero, r->dups))
+			if (slice_stream(r, (uint32_t)i, end, &set, &zero,
+					 &zfirst))
 				goto out;
 	}
 	r->rc = 0;
 out:
 	free(set.slot);
+	free(set.first);
 	return NULL;
 }
 
@@ -246,6 +286,62 @@ static int run_ranges(struct krange *r, size_t nr)
 	return 0;
 }
 
+static int cmp_cand_at(const void *pa, const void *pb)
+{
+	const struct cand_at *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->batch < b->batch ? -1 : a->batch > b->batch;
+}
+
+/* Which batches hold each candidate key (g->cand_at, sorted, each pair
+ * once), from what the ranges noted, so that a close knows before
+ * decoding the files holding a candidate and whether rating from a
+ * later instant would miss a copy. */
+static void gather_at(struct engine *g, struct krange *r, size_t nr)
+{
+	size_t j, i, n = 0;
+
+	for (j = 0; j < nr; j++)
+		n += r[j].nat;
+	g->cand_at = xmalloc((n ? n : 1) * sizeof(*g->cand_at));
+	for (j = 0; j < nr; j++) {
+		if (r[j].nat)
+			memcpy(g->cand_at + g->ncand_at, r[j].at,
+			       r[j].nat * sizeof(*r[j].at));
+		g->ncand_at += r[j].nat;
+	}
+	if (g->ncand_at > 1)
+		qsort(g->cand_at, g->ncand_at, sizeof(*g->cand_at),
+		      cmp_cand_at);
+	for (i = n = 0; i < g->ncand_at; i++)
+		if (!n || g->cand_at[n - 1].key != g->cand_at[i].key ||
+		    g->cand_at[n - 1].batch != g->cand_at[i].batch)
+			g->cand_at[n++] = g->cand_at[i];
+	g->ncand_at = n;
+}
+
+int engine_dups_split(const struct engine *g, int64_t from)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->ncand_at; i = j) {
+		int before = 0, after = 0;
+
+		for (j = i; j < g->ncand_at &&
+			    g->cand_at[j].key == g->cand_at[i].key; j++) {
+			if (g->batches[g->cand_at[j].batch].max_ts < from)
+				before = 1;
+			else
+				after = 1;
+		}
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
 /* Keys seen twice among all batches. Keys are hashes, so the space
  * splits evenly: below 2^63 and from it up are searched on two threads
  * when there are two cores (SQLite serialises the blob reads themselves). */
@@ -259,6 +355,7 @@ int dup_find_candidates(struct engine *g, struct store *s)
 
 	memset(&m, 0, sizeof(m));
 	memset(r, 0, sizeof(r));
+	m.g = g;
 	m.s = s;
 	m.e = g->e;
 	if (store_batch_ids(s, on_batch_id, &m, g->e))
@@ -275,13 +372,16 @@ int dup_find_candidates(struct engine *g, struct store *s)
 	if (nr == 2)
 		for (i = 0; i < agg_count(r[1].dups); i++)
 			agg_put(g->candkeys, agg_key(r[1].dups, i), NULL);
+	gather_at(g, r, nr);
 	rc = 0;
 out:
 	for (i = 0; i < m.n; i++)
 		store_blob_close(m.ks[i].b);
 	free(m.ks);
-	for (j = 0; j < nr; j++)
+	for (j = 0; j < nr; j++) {
 		free(r[j].ks);
+		free(r[j].at);
+	}
 	if (nr == 2)
 		agg_free(r[1].dups);
 	return rc;
@@ -445,12 +545,19 @@ const char **engine_dup_paths(const struct engine *g, size_t *n)
 	size_t i, j;
 
 	*n = 0;
-	/* candidates are few; paths are unique pointers of g->paths */
-	for (i = 0; i < pt->ncands; i++) {
-		for (j = 0; j < *n && v[j] != pt->cands[i].path; j++)
+	/* candidates are few; paths are unique pointers of g->paths. The
+	 * batches holding a candidate key name them all before decoding
+	 * (and when rating skips batches); a decoded candidate's path is
+	 * one of them too */
+	v = xrealloc(v, (pt->ncands + g->ncand_at + 1) * sizeof(*v));
+	for (i = 0; i < pt->ncands + g->ncand_at; i++) {
+		const char *p = i < pt->ncands ? pt->cands[i].path :
+			g->batches[g->cand_at[i - pt->ncands].batch].path;
+
+		for (j = 0; j < *n && v[j] != p; j++)
 			;
 		if (j == *n)
-			v[(*n)++] = pt->cands[i].path;
+			v[(*n)++] = p;
 	}
 	return v;
 }

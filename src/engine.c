@@ -17,6 +17,7 @@
 
 #include <malloc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,7 +167,7 @@ static void free_parts(struct engine *g)
 	g->nparts = 0;
 }
 
-struct engine *engine_load(struct store *s, const struct catalog *cat,
+struct engine *engine_open(struct store *s, const struct catalog *cat,
 			   const struct engine_opts *opts, struct err *e)
 {
 	struct engine *g = xcalloc(1, sizeof(*g));
@@ -174,6 +175,7 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	g->cat = cat;
 	g->e = e;
 	g->opts = *opts;
+	g->from = INT64_MIN;
 	if (g->opts.threads < 1)
 		g->opts.threads = 1;
 	if (g->opts.threads > ENGINE_MAX_THREADS)
@@ -201,8 +203,54 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	if (dup_find_candidates(g, s))
 		goto fail;
 	fault_phase("duplicate keys");
+	return g;
+fail:
+	if (g->r)
+		eng_part_error(g, g->r);
+	if (e && !e->code)
+		err_set(e, ST_ERROR, "cannot rate");
+	engine_free(g);
+	return NULL;
+}
+
+/* Each package's state at start->from: what it used (every package,
+ * for its packages.csv rows), and, limited, its units left and alert. */
+static void apply_start(struct engine *g, const struct eng_start *start)
+{
+	const struct catalog *cat = g->cat;
+	size_t i;
+
+	g->from = start->from;
+	g->ck_used = xcalloc(cat->npackages + 1, sizeof(*g->ck_used));
+	for (i = 0; i < start->n; i++) {
+		const struct eng_pkgstate *ps = &start->st[i];
+		struct pkg_state *st = &g->book.st[ps->pkg];
+
+		g->ck_used[ps->pkg] = ps->used;
+		if (cat->packages[ps->pkg].unlimited)
+			continue;
+		st->left = cat->packages[ps->pkg].quota - ps->used;
+		st->alerted = ps->alerted;
+		st->alert_ts = ps->alert_ts;
+		st->alert_left = ps->alert_left;
+	}
+}
+
+int engine_rate(struct engine *g, struct store *s,
+		const struct eng_start *start, struct err *e)
+{
+	g->e = e;
+	if (start && start->from > INT64_MIN)
+		apply_start(g, start);
 	if (pool_rate_batches(g, s))
 		goto fail;
+	if (g->from > INT64_MIN) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "decoded %zu of %zu batches",
+			 g->ndecoded, g->nbatches);
+		fault_note(msg);
+	}
 	fault_phase("decode and rate");
 	if (dup_resolve_candidates(g) || walk_run(g) || eng_ls_flush(g->r))
 		goto fail;
@@ -214,14 +262,59 @@ struct engine *engine_load(struct store *s, const struct catalog *cat,
 	free(g->r->walk);
 	g->r->walk = NULL;
 	g->r->nwalk = g->r->nsorted = 0;
-	return g;
+	return 0;
 fail:
-	if (g->r)
-		eng_part_error(g, g->r);
+	eng_part_error(g, g->r);
 	if (e && !e->code)
 		err_set(e, ST_ERROR, "cannot rate");
-	engine_free(g);
-	return NULL;
+	return ST_ERROR;
+}
+
+struct engine *engine_load(struct store *s, const struct catalog *cat,
+			   const struct engine_opts *opts, struct err *e)
+{
+	struct engine *g = engine_open(s, cat, opts, e);
+
+	if (g && engine_rate(g, s, NULL, e)) {
+		engine_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+int64_t engine_from(const struct engine *g, size_t *decoded, size_t *all)
+{
+	if (decoded)
+		*decoded = g->ndecoded;
+	if (all)
+		*all = g->nbatches;
+	return g->from;
+}
+
+int engine_new_ranges(const struct engine *g,
+		      int (*fn)(void *ctx, int64_t id, int64_t min_ts,
+				int64_t max_ts),
+		      void *ctx)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < g->r->nranges && !r; i++)
+		r = fn(ctx, g->r->ranges[i].id, g->r->ranges[i].min_ts,
+		       g->r->ranges[i].max_ts);
+	return r;
+}
+
+void engine_set_skip(struct engine *g, size_t skip)
+{
+	g->have_skip = 1;
+	g->skip = skip;
+}
+
+int engine_skip(const struct engine *g, size_t *skip)
+{
+	*skip = g->skip;
+	return g->have_skip;
 }
 
 void engine_free(struct engine *g)
@@ -246,6 +339,9 @@ void engine_free(struct engine *g)
 	agg_free(g->candkeys);
 	free(g->pp_first);
 	free(g->pp_idx);
+	free(g->batches);
+	free(g->cand_at);
+	free(g->ck_used);
 	free(g);
 }
 
@@ -258,6 +354,11 @@ const struct eng_reject *engine_rejects(const struct engine *g, size_t *n)
 const struct engine_opts *engine_opts_of(const struct engine *g)
 {
 	return &g->opts;
+}
+
+const struct catalog *engine_catalog(const struct engine *g)
+{
+	return g->cat;
 }
 
 void engine_counts(const struct engine *g, struct eng_counts *c)

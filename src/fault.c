@@ -133,3 +133,11 @@ void fault_phase(const char *done)
 		done, d / 1000, d % 1000, peak_rss_mb());
 	last = t;
 }
+
+void fault_note(const char *what)
+{
+	const char *v = getenv("SETTLE_TIMING");
+
+	if (v && strcmp(v, "1") == 0)
+		fprintf(stderr, "settle: %s\n", what);
+}

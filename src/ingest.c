@@ -71,6 +71,8 @@ struct loader {
 	size_t nrej, caprej;
 	uint64_t last_ck_raw, last_raw, last_records;
 	int64_t min_ts;        /* earliest record instant of the batch */
+	int64_t max_ts;        /* latest one (rating skips a batch wholly
+				* before the periods it settles) */
 	int fd;                /* the reader's descriptor (not owned) */
 	int changed;           /* the file changed while read */
 	struct usage_reader *r;
@@ -118,10 +120,11 @@ static int flush(struct loader *l, struct err *e)
 		/* the file's earliest record, committed with its batch so a
 		 * resumed ingest keeps it (status's staleness, store.h) */
 		if (store_batch_put(l->sh->s, l->id, l->seq, nkeys, data, len,
-				    keys, e) ||
+				    keys, l->min_ts, l->max_ts, e) ||
 		    store_file_earliest(l->sh->s, l->id, l->min_ts, e))
 			return -1;
 		l->min_ts = INT64_MAX;
+		l->max_ts = INT64_MIN;
 		l->seq++;
 		batch_reset(l->b);
 	}
@@ -234,6 +237,8 @@ static int on_rec(void *ctx, const struct usage_rec *r)
 	batch_add(l->b, r);
 	if (r->ts < l->min_ts)
 		l->min_ts = r->ts;
+	if (r->ts > l->max_ts)
+		l->max_ts = r->ts;
 	fault_point("ingest-record");
 	return 0;
 }
@@ -400,6 +405,7 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 
 	memset(&l, 0, sizeof(l));
 	l.min_ts = INT64_MAX;
+	l.max_ts = INT64_MIN;
 	l.sh = sh;
 	l.job = job;
 	if (start(&l, &skip))

@@ -226,6 +226,9 @@ static int package_use(struct engine *g, size_t pi, int p,
 
 	if (!g->pp_first)
 		index_pkgpers(g);
+	/* rating from a checkpoint: what it used before (engine.h) */
+	if (g->ck_used)
+		row->used_before = g->ck_used[pi];
 	for (x = g->pp_first[pi]; x < g->pp_first[pi + 1]; x++) {
 		const struct pkgper_key *k;
 		dec_t *sum;
@@ -244,6 +247,32 @@ static int package_use(struct engine *g, size_t pi, int p,
 				       "too large)", row->pkg->tenant,
 				       row->pkg->id, per);
 		}
+	}
+	return 0;
+}
+
+int engine_pkg_state(struct engine *g, size_t pi, int p,
+		     struct eng_pkgstate *out, struct err *e)
+{
+	const struct pkg_state *st = &g->book.st[pi];
+	struct eng_pkgrow row;
+
+	memset(out, 0, sizeof(*out));
+	memset(&row, 0, sizeof(row));
+	row.pkg = &g->cat->packages[pi];
+	out->pkg = pi;
+	if (package_use(g, pi, p, &row, e))
+		return ST_ERROR;
+	if (dec_add(row.used_before, row.used_in, &out->used))
+		return err_set(e, ST_ERROR, "usage overflow for tenant '%s'"
+			       " package '%s' (quantities too large)",
+			       row.pkg->tenant, row.pkg->id);
+	/* an alert fires once: by the end of p when its record is before */
+	if (!row.pkg->unlimited && st->alerted &&
+	    st->alert_ts < ts_period_start(p + 1, g->cat->set.tz)) {
+		out->alerted = 1;
+		out->alert_ts = st->alert_ts;
+		out->alert_left = st->alert_left;
 	}
 	return 0;
 }

@@ -61,6 +61,7 @@ void eng_part_free(struct part *w)
 	for (i = 0; i < w->ncands; i++)
 		for (k = 0; k < 6; k++)
 			free(w->cands[i].s[k]);
+	free(w->ranges);
 	free(w->cands);
 	strtab_free(w->strs);
 	free(w->group_of);
@@ -435,6 +436,9 @@ int eng_accept(struct part *w, const struct adm *a,
 	size_t tw;
 	struct wrec x;
 
+	/* rating from a checkpoint: what came before is in it */
+	if (r->ts < w->g->from)
+		return 0;
 	memset(&x, 0, sizeof(x));
 	x.period = a->period;
 	pc = eng_period_count(w, x.period);
@@ -545,6 +549,10 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 	uint64_t key;
 
 	eng_note_file(w, w->cur_path, eng_period_of(w, r->ts));
+	if (r->ts < w->bmin)
+		w->bmin = r->ts;
+	if (r->ts > w->bmax)
+		w->bmax = r->ts;
 	if (agg_count(g->candkeys)) {
 		key = batch_key(r->tenant, r->record_id);
 		if (agg_get(g->candkeys, &key) != (size_t)-1) {
@@ -576,13 +584,22 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 
 /* Decodes and rates one batch of the file at path (a string the engine
  * keeps) into w. */
-int eng_rate_batch(struct part *w, const char *path, const void *data,
-		   size_t len)
+int eng_rate_batch(struct part *w, const char *path, int64_t id, int ranged,
+		   const void *data, size_t len)
 {
 	int rc;
 
 	w->cur_path = path;
+	w->bmin = INT64_MAX;
+	w->bmax = INT64_MIN;
 	rc = batch_decode_ids(data, len, on_strings, on_rec, w);
+	if (rc == 0 && !ranged && w->bmin <= w->bmax) {
+		xgrow((void **)&w->ranges, &w->ranges_cap, w->nranges + 1,
+		      sizeof(*w->ranges));
+		w->ranges[w->nranges].id = id;
+		w->ranges[w->nranges].min_ts = w->bmin;
+		w->ranges[w->nranges++].max_ts = w->bmax;
+	}
 	if (rc == -1 && !w->failed) {
 		w->failed = 1;
 		if (!w->e->code)

@@ -14,6 +14,8 @@ enum { QUEUE = 2 };        /* batches read ahead of the decoders */
 
 struct qjob {
 	const char *path;
+	int64_t id;
+	int ranged;
 	void *data;
 	size_t len, cap;
 };
@@ -56,7 +58,7 @@ static void *decoder(void *arg)
 		pl->n--;
 		pthread_cond_signal(&pl->room);
 		pthread_mutex_unlock(&pl->mu);
-		rc = eng_rate_batch(w, j.path, j.data, j.len);
+		rc = eng_rate_batch(w, j.path, j.id, j.ranged, j.data, j.len);
 		pthread_mutex_lock(&pl->mu);
 		if (rc) {
 			pl->stop = 1;
@@ -77,22 +79,26 @@ static const char *keep_path(struct engine *g, const char *path)
 }
 
 /* store_batches callback with one decoder: rate in place. */
-static int on_batch(void *ctx, const char *path, const void *data, size_t len)
+static int on_batch(void *ctx, const struct store_batch *b, const void *data,
+		    size_t len)
 {
 	struct engine *g = ctx;
 
-	return eng_rate_batch(g->r, keep_path(g, path), data, len);
+	g->ndecoded++;
+	return eng_rate_batch(g->r, keep_path(g, b->path), b->id, b->ranged,
+			      data, len);
 }
 
 /* store_batches callback with a pool: queue a copy for the decoders. */
-static int on_batch_queue(void *ctx, const char *path, const void *data,
-			  size_t len)
+static int on_batch_queue(void *ctx, const struct store_batch *b,
+			  const void *data, size_t len)
 {
 	struct engine *g = ctx;
 	struct pool *pl = g->pool;
 	struct qjob j;
 	int stop;
 
+	g->ndecoded++;
 	memset(&j, 0, sizeof(j));
 	pthread_mutex_lock(&pl->mu);
 	if (pl->nspare)
@@ -103,7 +109,9 @@ static int on_batch_queue(void *ctx, const char *path, const void *data,
 		j.cap = len;
 		j.data = xmalloc(len ? len : 1);
 	}
-	j.path = keep_path(g, path);
+	j.path = keep_path(g, b->path);
+	j.id = b->id;
+	j.ranged = b->ranged;
 	memcpy(j.data, data, len);
 	j.len = len;
 	pthread_mutex_lock(&pl->mu);
@@ -187,6 +195,13 @@ static int merge_part(struct part *d, struct part *s)
 		       s->ncands * sizeof(*s->cands));
 	d->ncands += s->ncands;
 	s->ncands = 0;
+	xgrow((void **)&d->ranges, &d->ranges_cap, d->nranges + s->nranges,
+	      sizeof(*d->ranges));
+	if (s->nranges)
+		memcpy(d->ranges + d->nranges, s->ranges,
+		       s->nranges * sizeof(*s->ranges));
+	d->nranges += s->nranges;
+	s->nranges = 0;
 	d->live += s->live;
 	rc = 0;
 out:
@@ -274,10 +289,11 @@ int pool_rate_batches(struct engine *g, struct store *s)
 	g->parts[0] = g->r;
 	g->nparts = 1;
 	if (n == 1)
-		return store_batches(s, on_batch, g, g->e);
+		return store_batches(s, g->from, on_batch, g, g->e);
 	started = start_decoders(g, &pl, tid, n);
-	rc = started ? store_batches(s, on_batch_queue, g, g->e) :
-		       store_batches(s, on_batch, g, g->e);
+	/* batches wholly before g->from are not read (engine.h eng_start) */
+	rc = started ? store_batches(s, g->from, on_batch_queue, g, g->e) :
+		       store_batches(s, g->from, on_batch, g, g->e);
 	stop_decoders(g, &pl, tid, started, rc);
 	/* a stopped pool is an error some part or the reader has said */
 	rc = gather_parts(g, n, rc || pl.stop ? -1 : 0);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt.h"
+#include "fault.h"
 #include "mem.h"
 #include "report.h"
 #include "store_int.h"
@@ -254,6 +256,10 @@ int resume_skip(struct store *s, const struct engine *g, const int *periods,
 	int yes, rc;
 
 	*skip = 0;
+	/* decided before rating (resume_plan): rating may have started
+	 * after the periods it leaves */
+	if (engine_skip(g, skip))
+		return 0;
 	if (!n || o->full_replay || !o->have_config)
 		return 0;
 	if (have_table(s, "resume_file", &yes, e))
@@ -425,7 +431,8 @@ int resume_record(struct store *s, const struct engine *g, const int *periods,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(s, "write", e);
-	if (put_snapshot(s, g, seq, e))
+	if (put_snapshot(s, g, seq, e) ||
+	    ckpt_record(s, (struct engine *)g, periods, n, o->config, e))
 		return ST_ERROR;
 	/* a snapshot no period's close saw can never be asked for */
 	if (sqlite3_exec(store_conn(s), "DELETE FROM resume_file WHERE seq NOT"
@@ -449,5 +456,44 @@ int resume_mark(struct store *s, const struct catalog *cat, struct final *fin,
 		if (final_period_mark(fin, periods[i], seq, ts_period_start(
 				      periods[i] + 1, cat->set.tz), e))
 			return ST_ERROR;
+	return 0;
+}
+
+int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
+		int gap, struct eng_start *start, struct err *e)
+{
+	const struct engine_opts *o = engine_opts_of(g);
+	const struct catalog *cat = engine_catalog(g);
+	int *periods = NULL, found = 0;
+	size_t n = 0, skip = 0, k;
+
+	memset(start, 0, sizeof(*start));
+	start->from = INT64_MIN;
+	if (o->full_replay || !o->have_config)
+		return 0;
+	if (final_periods_before(s, p, &periods, &n, e) ||
+	    resume_skip(s, g, periods, n, outdir, &skip, e)) {
+		free(periods);
+		return ST_ERROR;
+	}
+	engine_set_skip(g, skip);
+	/* a non-final earlier period may need rating (guard_gap): all of it */
+	for (k = gap ? 0 : skip; k > 0 && !found; k--)
+		if (ckpt_load(s, cat, periods[k - 1], o->config, start, &found,
+			      e)) {
+			free(periods);
+			return ST_ERROR;
+		}
+	/* a copy of a candidate in a batch not decoded: from the start */
+	if (found && engine_dups_split(g, start->from))
+		ckpt_start_release(start);
+	if (start->from > INT64_MIN) {
+		char ym[16], msg[64];
+
+		ts_period_format(ts_period_of(start->from, cat->set.tz), 1, ym);
+		snprintf(msg, sizeof(msg), "rating from %s", ym);
+		fault_note(msg);
+	}
+	free(periods);
 	return 0;
 }

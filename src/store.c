@@ -277,12 +277,21 @@ static int upgrade_guards(struct store *s, struct err *e)
 	       add_column(s, "period", "as_of", "INTEGER", e);
 }
 
-/* The access point of a file's checkpoint (store_checkpoint_point): a
- * step of its own, keyed on the column's presence, so that it runs on
- * any state that lacks it whatever its version. */
+/* Version 4 (issue 17): the access point of a file's checkpoint
+ * (store_checkpoint_point), keyed on the column's presence. */
 static int upgrade_ck_point(struct store *s, struct err *e)
 {
 	return add_column(s, "file", "ck_point", "BLOB", e);
+}
+
+/* Version 4 (issue 14): each batch's range of record instants (NULL in
+ * an older batch: rating decodes it whatever it rates from) and the
+ * tables of ckpt.c, what each final period left of every package. */
+static int upgrade_ckpt(struct store *s, struct err *e)
+{
+	return add_column(s, "batch", "min_ts", "INTEGER", e) ||
+	       add_column(s, "batch", "max_ts", "INTEGER", e) ||
+	       store_exec(s, ckpt_schema, e);
 }
 
 /* Brings a state of an older version (0: a new one) to this one, in one
@@ -298,8 +307,8 @@ static int upgrade(struct store *s, struct err *e)
 	if ((s->version == 0 &&
 	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    upgrade_ck_point(s, e) ||
-	    final_upgrade(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
+	    upgrade_ck_point(s, e) || final_upgrade(s, e) ||
+	    upgrade_ckpt(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
 	}

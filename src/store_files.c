@@ -133,10 +133,11 @@ int store_file_begin(struct store *s, const char *path, uint64_t size,
 
 int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
 		    const void *data, size_t len, const uint64_t *keys,
-		    struct err *e)
+		    int64_t min_ts, int64_t max_ts, struct err *e)
 {
 	sqlite3_stmt *st = store_prep(s, "INSERT INTO batch(file_id, seq, nrec, data,"
-				" keys) VALUES(?1, ?2, ?3, ?4, ?5)", e);
+				" keys, min_ts, max_ts) VALUES(?1, ?2, ?3, ?4,"
+				" ?5, ?6, ?7)", e);
 
 	if (!st)
 		return -1;
@@ -145,14 +146,17 @@ int store_batch_put(struct store *s, int64_t id, int64_t seq, size_t nrec,
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)nrec);
 	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 5, keys, nrec * sizeof(*keys), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, min_ts);
+	sqlite3_bind_int64(st, 7, max_ts);
 	return store_run(s, st, e);
 }
 
 int store_batch_ids(struct store *s,
-		    int (*fn)(void *ctx, int64_t id, size_t nrec), void *ctx,
-		    struct err *e)
+		    int (*fn)(void *ctx, const struct store_batch *b),
+		    void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = store_prep(s, "SELECT b.id, b.nrec FROM file f"
+	sqlite3_stmt *st = store_prep(s, "SELECT b.id, b.nrec, f.path, b.min_ts,"
+				" b.max_ts FROM file f"
 				" JOIN batch b ON b.file_id = f.id"
 				" WHERE f.state = 1 ORDER BY f.path, b.seq", e);
 	int rc, r = 0;
@@ -160,8 +164,16 @@ int store_batch_ids(struct store *s,
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int64(st, 0),
-		       (size_t)sqlite3_column_int64(st, 1));
+		struct store_batch b;
+
+		b.id = sqlite3_column_int64(st, 0);
+		b.nrec = (size_t)sqlite3_column_int64(st, 1);
+		b.path = store_col_text(st, 2);
+		b.ranged = sqlite3_column_type(st, 3) != SQLITE_NULL &&
+			   sqlite3_column_type(st, 4) != SQLITE_NULL;
+		b.min_ts = b.ranged ? sqlite3_column_int64(st, 3) : INT64_MIN;
+		b.max_ts = b.ranged ? sqlite3_column_int64(st, 4) : INT64_MAX;
+		r = fn(ctx, &b);
 		if (r)
 			break;
 	}
@@ -525,9 +537,24 @@ int store_files(struct store *s,
 	return store_rows_done(s, st, rc, r, e);
 }
 
-int store_batches(struct store *s,
-		  int (*fn)(void *ctx, const char *path, const void *data,
-			    size_t len),
+int store_batch_range(struct store *s, int64_t id, int64_t min_ts,
+		      int64_t max_ts, struct err *e)
+{
+	sqlite3_stmt *st = store_prep(s, "UPDATE batch SET min_ts = ?2,"
+				" max_ts = ?3 WHERE id = ?1 AND (min_ts IS NULL"
+				" OR max_ts IS NULL)", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, min_ts);
+	sqlite3_bind_int64(st, 3, max_ts);
+	return store_run(s, st, e);
+}
+
+int store_batches(struct store *s, int64_t from,
+		  int (*fn)(void *ctx, const struct store_batch *b,
+			    const void *data, size_t len),
 		  void *ctx, struct err *e)
 {
 	/* file by file, each by its (file_id, seq) index: one query with
@@ -535,7 +562,9 @@ int store_batches(struct store *s,
 	 * sorter memory for 1 M records) */
 	sqlite3_stmt *fs = store_prep(s, "SELECT id, path FROM file WHERE state = 1"
 				" ORDER BY path", e);
-	sqlite3_stmt *bs = store_prep(s, "SELECT data FROM batch WHERE file_id = ?1"
+	sqlite3_stmt *bs = store_prep(s, "SELECT data, id, nrec, min_ts, max_ts"
+				" FROM batch WHERE file_id = ?1"
+				" AND (max_ts IS NULL OR max_ts >= ?2)"
 				" ORDER BY seq", e);
 	int rc = SQLITE_DONE, brc, r = 0;
 
@@ -549,8 +578,20 @@ int store_batches(struct store *s,
 
 		sqlite3_reset(bs);
 		sqlite3_bind_int64(bs, 1, sqlite3_column_int64(fs, 0));
+		sqlite3_bind_int64(bs, 2, from);
 		while ((brc = sqlite3_step(bs)) == SQLITE_ROW) {
-			r = fn(ctx, path, sqlite3_column_blob(bs, 0),
+			struct store_batch b;
+
+			b.id = sqlite3_column_int64(bs, 1);
+			b.nrec = (size_t)sqlite3_column_int64(bs, 2);
+			b.path = path;
+			b.ranged = sqlite3_column_type(bs, 3) != SQLITE_NULL &&
+				   sqlite3_column_type(bs, 4) != SQLITE_NULL;
+			b.min_ts = b.ranged ? sqlite3_column_int64(bs, 3) :
+					      INT64_MIN;
+			b.max_ts = b.ranged ? sqlite3_column_int64(bs, 4) :
+					      INT64_MAX;
+			r = fn(ctx, &b, sqlite3_column_blob(bs, 0),
 			       (size_t)sqlite3_column_bytes(bs, 0));
 			if (r)
 				break;

@@ -143,14 +143,14 @@ static int files_fn(void *ctx, const struct store_file *f)
 }
 
 /* "path:<hex of data>;" per batch */
-static int batches_fn(void *ctx, const char *path, const void *data,
-		      size_t len)
+static int batches_fn(void *ctx, const struct store_batch *b,
+		      const void *data, size_t len)
 {
 	struct text *t = ctx;
 	const unsigned char *p = data;
 	size_t i;
 
-	text_str(t, path);
+	text_str(t, b->path);
 	text_str(t, ":");
 	for (i = 0; i < len; i++) {
 		char h[3];
@@ -206,7 +206,7 @@ static void check_batches(struct store *s, const char *want, int line)
 	struct err e;
 
 	err_clear(&e);
-	TEST_EQ_INT(store_batches(s, batches_fn, &t, &e), 0);
+	TEST_EQ_INT(store_batches(s, INT64_MIN, batches_fn, &t, &e), 0);
 	if (strcmp(text_get(&t), want) != 0)
 		fprintf(stderr, "batches at line %d\n", line);
 	TEST_EQ_STR(text_get(&t), want);
@@ -230,8 +230,8 @@ static void check_rejects(struct store *s, const char *want, int line)
 #define CHECK_BATCHES(s, w) check_batches(s, w, __LINE__)
 #define CHECK_REJECTS(s, w) check_rejects(s, w, __LINE__)
 
-/* What version 3 added, dropped again: an older state's tables. */
-#define OLD_SCHEMA_SQL "ALTER TABLE reject DROP COLUMN ts;" \
+/* What versions 3 and 4 added, dropped again: an older state's tables. */
+#define OLD_SCHEMA_SQL V4_SQL "ALTER TABLE reject DROP COLUMN ts;" \
 	"ALTER TABLE invoice DROP COLUMN net;" \
 	"ALTER TABLE invoice DROP COLUMN tax;" \
 	"ALTER TABLE invoice DROP COLUMN tax_rate;" \
@@ -241,6 +241,13 @@ static void check_rejects(struct store *s, const char *want, int line)
 	"ALTER TABLE adjustment DROP COLUMN issue_date;" \
 	"INSERT INTO invoice(period, tenant, currency, number, version," \
 	" total) VALUES(1, 't', 'CNY', 1, 1, 5000000);"
+
+/* What version 4 added, dropped again. */
+#define V4_SQL "ALTER TABLE batch DROP COLUMN min_ts;" \
+	"ALTER TABLE batch DROP COLUMN max_ts;" \
+	"DROP TABLE ckpt_period; DROP TABLE ckpt_pkg;" \
+	"DROP INDEX invoice_account; CREATE INDEX invoice_account ON" \
+	" invoice(tenant, currency, period);"
 
 /* ---- open, lock, schema ---- */
 
@@ -264,7 +271,7 @@ static void test_open(void)
 	}
 	TEST_EQ_INT(stat(db, &st), 0);
 	TEST_EQ_INT(st.st_mode & 07777, 0600);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
 		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
 		    3);
@@ -296,7 +303,7 @@ static void test_open(void)
 	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 		TEST_EQ_INT(stat(db, &st), 0);
 		TEST_EQ_INT(st.st_mode & 07777, 0600);
 		store_close(s);
@@ -433,9 +440,9 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 123, sha_a, &id1, &e), 0);
 	TEST_TRUE(id1 > 0);
-	TEST_EQ_INT(store_batch_put(s, id1, 2, 2, blob2, sizeof(blob2), zk, &e),
+	TEST_EQ_INT(store_batch_put(s, id1, 2, 2, blob2, sizeof(blob2), zk, INT64_MIN, INT64_MAX, &e),
 		    0);
-	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), zk, &e),
+	TEST_EQ_INT(store_batch_put(s, id1, 1, 3, blob1, sizeof(blob1), zk, INT64_MIN, INT64_MAX, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, id1, 7, "r7", 2, "t1", 2, "bad_ts",
 				     NULL, &e), 0);
@@ -520,7 +527,7 @@ static void test_roundtrip(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 200, sha_b, &id2, &e), 0);
 	TEST_TRUE(id2 > 0 && id2 != id1);
-	TEST_EQ_INT(store_batch_put(s, id2, 1, 4, blob3, sizeof(blob3), zk, &e),
+	TEST_EQ_INT(store_batch_put(s, id2, 1, 4, blob3, sizeof(blob3), zk, INT64_MIN, INT64_MAX, &e),
 		    0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/a.csv:0:0:0:;u/a.csv:1:5:2:;");
@@ -591,7 +598,7 @@ static void test_failed_file(void)
 	/* u/b.csv fails: its own batches and rejects go, nothing counts */
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 10, sha, &bad, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, bad, 1, 3, blob, sizeof(blob), zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, bad, 2, "r", 1, "t", 1, "bad_ts",
 				     NULL, &e), 0);
 	TEST_EQ_INT(store_checkpoint(s, bad, 100, 4, 1, &e), 0);
@@ -621,7 +628,7 @@ static void test_failed_file(void)
 	 * row replaces the old one, whose data goes too */
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 20, sha2, &first, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), zk, &e),
+	TEST_EQ_INT(store_batch_put(s, first, 1, 2, blob, sizeof(blob), zk, INT64_MIN, INT64_MAX, &e),
 		    0);
 	TEST_EQ_INT(store_reject_put(s, first, 5, "r5", 2, "t", 1, "no_price",
 				     NULL, &e), 0);
@@ -638,7 +645,7 @@ static void test_failed_file(void)
 
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 21, sha3, &ok, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, ok, 1, 9, blob, sizeof(blob), zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, ok, 1, 9, blob, sizeof(blob), zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, ok, FILE_FAILED, "bad", &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	CHECK_FILES(s, "u/b.csv:2:0:0:truncated gzip in 'u/b.csv';"
@@ -673,17 +680,17 @@ static void test_forget_drop(void)
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	/* u/a.csv: current and loading; u/b.csv: current; u/c.csv: loading */
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha, &a, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a, 1, 1, blob, 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, a, 1, "x", 1, "t", 1, "bad_ts",
 				     NULL, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, a, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 2, sha, &a2, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, a2, 1, 1, blob, 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 3, sha, &b, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, b, 1, 1, blob, 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, b, 1, 1, blob, 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, b, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 4, sha, &c, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_checkpoint(s, c, 10, 1, 1, &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
 	TEST_EQ_INT(e.code, 0);
@@ -726,7 +733,7 @@ static void test_forget_drop(void)
 
 	/* drop a stale LOADING row */
 	TEST_EQ_INT(store_file_begin(s, "u/d.csv", 5, sha, &c, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, c, 1, 1, blob, 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	TEST_EQ_INT(store_reject_put(s, c, 1, "x", 1, "t", 1, "bad_ts",
 				     NULL, &e), 0);
 	TEST_EQ_INT(store_file_drop(s, c, &e), 0);
@@ -761,7 +768,7 @@ static void test_rollback(void)
 	}
 	TEST_EQ_INT(store_begin(s, &e), 0);
 	TEST_EQ_INT(store_file_begin(s, "u/r.csv", 1, sha, &id, &e), 0);
-	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, zk, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, zk, INT64_MIN, INT64_MAX, &e), 0);
 	store_rollback(s);
 	TEST_EQ_INT(store_file_loading(s, "u/r.csv", &f, &e), 0);
 	CHECK_FILES(s, "");
@@ -788,7 +795,7 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 	/* make it a version-1 state: none of version 3's additions */
 	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DROP TABLE file_log;"
 				 " DROP TABLE written;"
@@ -813,8 +820,8 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(store_schema(s), 3);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+	TEST_EQ_INT(store_schema(s), 4);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE name IN"
 		       " ('file_log', 'written')", 0), 2);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('period')"
@@ -857,7 +864,7 @@ static void test_modes(void)
 	TEST_TRUE(r != NULL);
 	if (r) {
 		TEST_EQ_INT(store_snapshot(r, &e), 0);
-		TEST_EQ_INT(store_schema(r), 3);
+		TEST_EQ_INT(store_schema(r), 4);
 		store_rollback(r);
 		store_close(r);
 	}
@@ -921,7 +928,7 @@ static void test_upgrade_periods(void)
 			free(db);
 			continue;
 		}
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
 			       "'reject') WHERE name = 'ts'", 0), 1);
 		CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
@@ -942,12 +949,129 @@ static void test_upgrade_periods(void)
 		s = store_open(db, STORE_WRITE, &e);
 		TEST_TRUE(s != NULL);
 		if (s) {
-			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 3);
+			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
 			CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
 			store_close(s);
 		}
 		free(db);
 	}
+}
+
+static int count_batch(void *ctx, const struct store_batch *b)
+{
+	int *n = ctx;
+
+	/* a batch stored before version 4 has no range: unknown */
+	TEST_EQ_INT(b->ranged, 0);
+	(*n)++;
+	return 0;
+}
+
+static int count_blob(void *ctx, const struct store_batch *b,
+		      const void *data, size_t len)
+{
+	int *n = ctx;
+
+	(void)b;
+	(void)data;
+	(void)len;
+	(*n)++;
+	return 0;
+}
+
+static int ranged_batch(void *ctx, const struct store_batch *b)
+{
+	int *n = ctx;
+
+	TEST_EQ_INT(b->ranged, 1);
+	TEST_EQ_INT(b->min_ts, 100);
+	TEST_EQ_INT(b->max_ts, 200);
+	(*n)++;
+	return 0;
+}
+
+/* Version 4: a version-3 state gets the batch ranges (NULL for its
+ * batches: rating decodes them from any instant) and the checkpoint
+ * tables; a batch stored now keeps its range, and store_batches skips
+ * it only when it is wholly before the instant asked for. */
+static void test_upgrade_ckpt(void)
+{
+	char *db = path_in("v3.db");
+	struct store *s;
+	struct err e;
+	unsigned char sha[32];
+	int64_t id = -1, id2 = -1;
+	int n = 0;
+
+	sha_fill(sha, 7);
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/a.csv", 1, sha, &id, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, zk, 5, 6, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, id, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), V4_SQL
+				 " PRAGMA user_version=3", NULL, NULL, NULL),
+		    SQLITE_OK);
+	store_close(s);
+	s = store_open(db, STORE_WRITE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(store_schema(s), 4);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE min_ts IS NULL"
+		       " AND max_ts IS NULL", 0), 1);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_period", -1), 0);
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_pkg", -1), 0);
+	/* the account index covers what balances read of each invoice */
+	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_index_info("
+		       "'invoice_account') WHERE name IN ('number', 'total')",
+		       -1), 2);
+	TEST_EQ_INT(store_batch_ids(s, count_batch, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, INT64_MAX, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
+	/* a close that decodes it keeps its range: from 7 it is skipped */
+	TEST_EQ_INT(store_batch_range(s, q1(s, "SELECT id FROM batch", 0), 5,
+				      6, &e), 0);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 7, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 0);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 6, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
+	/* a new file's batch holds instants 100..200 */
+	sha_fill(sha, 8);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/b.csv", 1, sha, &id2, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id2, 1, 1, "y", 1, zk, 100, 200, &e),
+		    0);
+	TEST_EQ_INT(store_file_finish(s, id2, FILE_OK, NULL, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DELETE FROM batch WHERE"
+				 " max_ts = 6", NULL, NULL, NULL),
+		    SQLITE_OK);
+	n = 0;
+	TEST_EQ_INT(store_batch_ids(s, ranged_batch, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
+	/* from 200 it is read (its last record), from 201 not */
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 200, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 1);
+	n = 0;
+	TEST_EQ_INT(store_batches(s, 201, count_blob, &n, &e), 0);
+	TEST_EQ_INT(n, 0);
+	store_close(s);
+	free(db);
 }
 
 int main(void)
@@ -969,6 +1093,7 @@ int main(void)
 	test_rollback();
 	test_upgrade_guards();
 	test_upgrade_periods();
+	test_upgrade_ckpt();
 	test_modes();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	TEST_TRUE(stat(tmpdir, &st) != 0);
