@@ -514,9 +514,16 @@ static int close_work(struct store *s, const struct opts *o,
 		if (ledger_close(s, cat, g, o->period, inputs, o->out,
 				 o->dry_run, &res, e)) {
 			/* committed, but files not in place: what the close
-			 * did, then the error (exit 3) */
-			if (e->code == ST_PARTIAL)
+			 * did, then the error (exit 3); the unplaced rejects
+			 * are written all the same (the close was not
+			 * refused), a failure there behind this error */
+			if (e->code == ST_PARTIAL) {
+				struct err ue;
+
 				print_close(&res, 0);
+				err_clear(&ue);
+				(void)report_put_unplaced(s, o->out, &ue);
+			}
 			goto out;
 		}
 		fault_phase("settle and write");
