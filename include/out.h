@@ -71,7 +71,8 @@ int out_finish_file(char *tmp, const char *path, struct err *e);
 void out_abandon_file(char *tmp);
 
 /* Reads the whole file at path into *data (malloc'd, NUL-terminated) and
- * *len. Returns 0, or -1 when it cannot be opened or read. */
+ * *len. Returns 0, or -1 when it cannot be opened or read or is no
+ * regular file (a FIFO is not waited on). */
 int out_read_file(const char *path, char **data, size_t *len);
 
 /* Creates directory path and its parents (mode 0755). */

@@ -472,6 +472,18 @@ static int close_decide(struct store *s, const struct opts *o,
 					   eo->full_replay, o->out, same, e));
 }
 
+/* e, an error after the close committed period p: ST_PARTIAL, saying
+ * that p is final all the same. */
+static void after_commit(struct err *e, int p)
+{
+	char ym[16], why[sizeof(e->msg)];
+
+	ts_period_format(p, 1, ym);
+	snprintf(why, sizeof(why), "%s", e->msg);
+	err_set(e, ST_PARTIAL, "%s is final in the state, but %s; the next "
+		"close writes it", ym, why);
+}
+
 /* The close after its guards: a skip when nothing can change (same),
  * else rating and settling. */
 static int close_work(struct store *s, const struct opts *o,
@@ -511,17 +523,29 @@ static int close_work(struct store *s, const struct opts *o,
 		if (ledger_close(s, cat, g, o->period, inputs, o->out,
 				 o->dry_run, &res, e)) {
 			/* committed, but files not in place: what the close
-			 * did, then the error (exit 3) */
-			if (e->code == ST_PARTIAL)
+			 * did, then the error (exit 3); the unplaced rejects
+			 * are written all the same (the close was not
+			 * refused), a failure there behind this error */
+			if (e->code == ST_PARTIAL) {
+				struct err ue;
+
 				print_close(&res, 0);
+				err_clear(&ue);
+				(void)report_put_unplaced(s, o->out, &ue);
+			}
 			goto out;
 		}
 		fault_phase("settle and write");
 	}
 	/* the unplaced rejects belong to no period: every close that is
-	 * neither refused nor a dry run writes them, from the state alone */
-	if (!o->dry_run && report_put_unplaced(s, o->out, e))
+	 * neither refused nor a dry run writes them, from the state alone.
+	 * The state is committed by now (the close, or ledger_mark), so a
+	 * failure here is exit 3, not 1 ("nothing committed") */
+	if (!o->dry_run && report_put_unplaced(s, o->out, e)) {
+		print_close(&res, 0);
+		after_commit(e, o->period);
 		goto out;
+	}
 	print_close(&res, o->dry_run);
 	rc = ST_OK;
 out:

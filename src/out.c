@@ -390,13 +390,22 @@ int out_read_file(const char *path, char **data, size_t *len)
 	struct obuf b = { NULL, 0, 0 };
 	char buf[65536];
 	size_t k;
-	int bad;
-	FILE *f = fopen(path, "rb");
+	int bad, fd;
+	struct stat sb;
+	FILE *f;
 
 	*data = NULL;
 	*len = 0;
-	if (!f)
+	/* O_NONBLOCK and a regular file only: a FIFO or a device planted
+	 * under an output's name is refused at once, never waited on or
+	 * read without end (a regular file ignores the flag) */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return -1;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    !(f = fdopen(fd, "rb"))) {
+		close(fd);
+		return -1;
+	}
 	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
 		ob_put(&b, buf, k);
 	bad = ferror(f);
