@@ -51,7 +51,9 @@ int outswap_begin(struct outswap *w, const char *dir, struct err *e);
  * w->dir as described above, removes the old set and w->stage.
  * Returns 0; or ST_ERROR with e filled (`cannot put the new files in
  * place in 'DIR': REASON`), after moving back what it carried and
- * removing the staging folder, so that w->dir holds what it held. */
+ * removing the staging folder, so that w->dir holds what it held (when
+ * something carried cannot go back, the staging folder is kept for the
+ * next close's sweep rather than removed with it). */
 int outswap_finish(struct outswap *w, const char *const *names, size_t n,
 		   struct err *e);
 
@@ -61,10 +63,12 @@ void outswap_abandon(struct outswap *w);
 /* The leftovers of killed runs in outdir: every entry named
  * .BASE.new-XXXXXX for which ours(BASE) is 1. A directory: each of its
  * entries that is not in names (nor NAME.tmp of one) is moved back into
- * outdir/BASE when that is a directory lacking the name; then it is
+ * outdir/BASE when that lacks the name (outdir/BASE is made again when
+ * it was removed, so a carried draft/ is never lost); then it is
  * removed. Anything else there (a symlink, a file) is unlinked, never
  * followed. A missing outdir has none. Returns 0, or ST_ERROR with e
- * filled when one cannot be removed. */
+ * filled when an entry cannot be moved back (the leftover is kept) or
+ * a leftover cannot be removed. */
 int outswap_sweep(const char *outdir, int (*ours)(const char *base),
 		  const char *const *names, size_t n, struct err *e);
 

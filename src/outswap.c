@@ -294,14 +294,17 @@ static int carry(struct outswap *w, const char *const *names, size_t n,
 	return rc;
 }
 
-/* Moves the carried entries back from from into to (best effort). */
-static void carry_back(const char *from, const char *to, char **moved,
-		       size_t nmoved)
+/* Moves the carried entries back from from into to; how many could not
+ * be moved (they are the user's: the caller then keeps from). */
+static size_t carry_back(const char *from, const char *to, char **moved,
+			 size_t nmoved)
 {
-	size_t i;
+	size_t i, left = 0;
 
 	for (i = 0; i < nmoved; i++)
-		(void)move_entry(from, to, moved[i]);
+		if (move_entry(from, to, moved[i]) != 0)
+			left++;
+	return left;
 }
 
 /* No RENAME_EXCHANGE here: the staged files renamed one by one over
@@ -328,7 +331,7 @@ int outswap_finish(struct outswap *w, const char *const *names, size_t n,
 	char **moved = NULL;
 	size_t nmoved = 0;
 	struct stat st;
-	int rc = 0, saved = 0;
+	int rc = 0, saved = 0, keep = 0;
 
 	split(w->dir, parent, sizeof(parent), base, sizeof(base));
 	sync_dir(w->stage);
@@ -358,16 +361,24 @@ int outswap_finish(struct outswap *w, const char *const *names, size_t n,
 		/* the staging name now holds the old set */
 		fault_point("out-swapped");
 		sync_dir(parent);
-	} else if (saved == EINVAL || saved == ENOSYS) {
-		carry_back(w->stage, w->dir, moved, nmoved);
-		rc = per_file(w, names, n, e);
-		sync_dir(w->dir);
 	} else {
-		carry_back(w->stage, w->dir, moved, nmoved);
-		rc = err_set(e, ST_ERROR, "cannot put the new files in place "
-			     "in '%s': %s", w->dir, strerror(saved));
+		/* a draft/ or documents/ that cannot go back stays in the
+		 * staging folder for the next sweep (outswap_sweep), never
+		 * removed with it */
+		if (carry_back(w->stage, w->dir, moved, nmoved))
+			keep = 1;
+		if (saved == EINVAL || saved == ENOSYS) {
+			rc = per_file(w, names, n, e);
+			sync_dir(w->dir);
+		} else {
+			rc = err_set(e, ST_ERROR, "cannot put the new files "
+				     "in place in '%s': %s", w->dir,
+				     strerror(saved));
+		}
 	}
 	free_names(moved, nmoved);
+	if (keep)
+		w->stage[0] = '\0';
 	/* a leftover that cannot be removed now is the next sweep's */
 	outswap_abandon(w);
 	return rc;
@@ -397,26 +408,43 @@ static int leftover_name(const char *name, int (*ours)(const char *),
 }
 
 /* Moves back from leftover into dir what dir lacks of the entries that
- * are not set files. */
-static void recover(const char *leftover, const char *dir,
-		    const char *const *names, size_t n)
+ * are not set files; a dir removed since (by hand, after a kill between
+ * the carry and the exchange) is made again for them, so that a user's
+ * draft/ or documents/ is never removed with the leftover. -1 when an
+ * entry could not go back (the caller keeps the leftover). */
+static int recover(const char *leftover, const char *dir,
+		   const char *const *names, size_t n)
 {
 	char **all, path[8192];
 	struct stat st;
 	size_t nall, i;
+	int missing, rc = 0;
 
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return;
+	if (lstat(dir, &st) == 0)
+		missing = 0;
+	else if (errno == ENOENT)
+		missing = 1;
+	else
+		return -1;
+	if (!missing && !S_ISDIR(st.st_mode))
+		return -1;
 	if (list_dir(leftover, &all, &nall))
-		return;
-	for (i = 0; i < nall; i++) {
+		return -1;
+	for (i = 0; i < nall && !rc; i++) {
 		if (in_set(all[i], names, n) || set_tmp(all[i], names, n))
 			continue;
-		if (join(path, sizeof(path), dir, all[i]) == 0 &&
-		    lstat(path, &st) != 0 && errno == ENOENT)
-			(void)move_entry(leftover, dir, all[i]);
+		if (missing) {
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				rc = -1;
+			missing = 0;
+		}
+		if (!rc && join(path, sizeof(path), dir, all[i]) == 0 &&
+		    lstat(path, &st) != 0 && errno == ENOENT &&
+		    move_entry(leftover, dir, all[i]) != 0)
+			rc = -1;
 	}
 	free_names(all, nall);
+	return rc;
 }
 
 int outswap_sweep(const char *outdir, int (*ours)(const char *base),
@@ -437,9 +465,13 @@ int outswap_sweep(const char *outdir, int (*ours)(const char *base),
 		if (join(path, sizeof(path), outdir, all[i]) ||
 		    join(dir, sizeof(dir), outdir, base))
 			continue;
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			recover(path, dir, names, n);
-		if (outswap_remove(path) != 0)
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    recover(path, dir, names, n) != 0)
+			rc = err_set(e, ST_ERROR, "cannot move back what '%s' "
+				     "holds of '%s' (left by an interrupted "
+				     "close; move it by hand): %s", path, dir,
+				     strerror(errno));
+		else if (outswap_remove(path) != 0)
 			rc = err_set(e, ST_ERROR, "cannot remove '%s' (left by "
 				     "an interrupted close): %s", path,
 				     strerror(errno));

@@ -418,6 +418,32 @@ static void test_sweep(void)
 	TEST_EQ_INT(chmod(a, 0755), 0);
 }
 
+/* A close killed after carrying draft/ into its staging folder, whose
+ * month folder was then removed by hand: the sweep makes the month
+ * folder again for draft/ instead of removing it with the leftover;
+ * the staged set files are not carried (the next close writes them). */
+static void test_sweep_month_gone(void)
+{
+	struct err e;
+	char a[512];
+
+	reset();
+	err_clear(&e);
+	mkd("out");
+	mkd("out/.2026-10.new-aB3xY9");
+	put("out/.2026-10.new-aB3xY9/invoices.csv", "new inv");
+	mkd("out/.2026-10.new-aB3xY9/draft");
+	put("out/.2026-10.new-aB3xY9/draft/invoices.csv", "draft inv");
+	path_of(a, sizeof(a), "out");
+	TEST_EQ_INT(outswap_sweep(a, period, set, 2, &e), 0);
+	TEST_EQ_INT(e.code, 0);
+	TEST_TRUE(holds("out/2026-10/draft/invoices.csv", "draft inv"));
+	TEST_TRUE(!there("out/2026-10/invoices.csv"));
+	TEST_TRUE(!there("out/.2026-10.new-aB3xY9"));
+	TEST_EQ_INT(count("out", ""), 1);
+	TEST_EQ_INT(count("out/2026-10", ""), 1);
+}
+
 static void test_remove(void)
 {
 	char a[512], b[512];
@@ -548,6 +574,7 @@ int main(void)
 	test_fallback();
 	test_exchange_fails();
 	test_sweep();
+	test_sweep_month_gone();
 	test_remove();
 	test_report_steps();
 	TEST_EQ_INT(outswap_remove(top), 0);
