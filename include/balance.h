@@ -68,9 +68,11 @@ int balance_header(struct report_invoice *h, const struct final_terms *t,
 /* The accounts of cat in arrears after period p's close, in cat's
  * account order, into *out and *n: *out is malloc'd for the caller, who
  * frees it also on error (NULL when none); its tenant and currency point
- * into cat. Reads the final invoices of periods up to p through f; prefix
- * is p's invoice-number prefix (p may have no period row yet). */
-int balance_arrears(struct final *f, const struct catalog *cat, int p,
+ * into cat. Reads the final invoices of periods up to p through s's
+ * connection (one statement, merged with cat's accounts: both are in
+ * (tenant, currency) order); prefix is p's invoice-number prefix (p may
+ * have no period row yet). */
+int balance_arrears(struct store *s, const struct catalog *cat, int p,
 		    const char *prefix, struct report_arrears **out,
 		    size_t *n, struct err *e);
 

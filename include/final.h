@@ -212,6 +212,19 @@ int final_account_invoices(struct final *f, const char *tenant,
 				     dec_t total, const char *prefix),
 			   void *ctx, struct err *e);
 
+/* Calls fn for each final invoice of periods up to `upto`, in (tenant,
+ * currency) order as bytes (strcmp's), then period order: the walk of
+ * final_account_invoices for every account in one statement. prefix is
+ * the row's period's, NULL for a period with no row yet (the one being
+ * closed). Reads through s's connection, so it sees the close's writes.
+ * fn returns 0 to go on; anything else stops the walk and is returned. */
+int final_invoices_upto(struct store *s, int upto,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, int period,
+				  int64_t number, dec_t total,
+				  const char *prefix),
+			void *ctx, struct err *e);
+
 /* A savepoint named after period p, so that one period's writes can be
  * undone (final_savepoint_undo: ROLLBACK TO, the savepoint stays open) or
  * kept (final_savepoint_keep: RELEASE) inside the close's transaction. */

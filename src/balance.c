@@ -291,39 +291,109 @@ static int arrears_row(const struct catalog *cat, const struct walk *w,
 	return 0;
 }
 
-int balance_arrears(struct final *f, const struct catalog *cat, int p,
+/* balance_arrears' merge of the accounts (sorted by tenant, currency)
+ * with the final invoices in the same order: account i is the next one
+ * not finished, w its walk while open. */
+struct arrears {
+	const struct catalog *cat;
+	int p;
+	int64_t as_of;
+	const char *prefix;   /* of p: its period may have no row yet */
+	struct err *e;
+	size_t i;
+	int open;
+	struct walk w;
+	struct report_arrears *out;
+	size_t n, cap;
+};
+
+static int account_cmp(const struct account *a, const char *tenant,
+		       const char *currency)
+{
+	int k = strcmp(a->tenant, tenant);
+
+	return k ? k : strcmp(a->currency, currency);
+}
+
+/* Opens account i's walk: its credits before as_of pay its invoices. */
+static int arrears_open(struct arrears *r)
+{
+	const struct account *a = &r->cat->accounts[r->i];
+	dec_t credit = 0;
+
+	if (credits_before(r->cat, a, r->as_of, &credit))
+		return overflow(r->e, a, r->p);
+	memset(&r->w, 0, sizeof(r->w));
+	r->w.a = a;
+	r->w.p = r->p;
+	r->w.e = r->e;
+	r->w.bal = credit;
+	r->w.paid = credit;
+	r->open = 1;
+	return 0;
+}
+
+/* Ends account i's walk (opened first when it has no invoice) and adds
+ * its row when it is in arrears. */
+static int arrears_close(struct arrears *r)
+{
+	if (!r->open && arrears_open(r))
+		return ST_ERROR;
+	r->open = 0;
+	r->i++;
+	/* the outstanding amount is -bal */
+	if (r->w.bal == INT64_MIN)
+		return overflow(r->e, r->w.a, r->p);
+	if (r->w.bal >= 0)
+		return 0;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->out = xrealloc(r->out, r->cap * sizeof(*r->out));
+	}
+	return arrears_row(r->cat, &r->w, r->as_of, &r->out[r->n++], r->e) ?
+	       ST_ERROR : 0;
+}
+
+static int arrears_invoice(void *ctx, const char *tenant,
+			   const char *currency, int period, int64_t number,
+			   dec_t total, const char *prefix)
+{
+	struct arrears *r = ctx;
+	const struct catalog *cat = r->cat;
+	int k = 1;
+
+	/* the accounts before this invoice's have no more invoices */
+	while (r->i < cat->naccounts &&
+	       (k = account_cmp(&cat->accounts[r->i], tenant, currency)) < 0)
+		if (arrears_close(r))
+			return ST_ERROR;
+	if (k != 0)
+		return 0;   /* an account no longer in the catalog */
+	if (!r->open && arrears_open(r))
+		return ST_ERROR;
+	return walk_invoice(&r->w, period, number, total,
+			    prefix ? prefix : r->prefix);
+}
+
+int balance_arrears(struct store *s, const struct catalog *cat, int p,
 		    const char *prefix, struct report_arrears **out,
 		    size_t *n, struct err *e)
 {
-	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
-	size_t i;
+	struct arrears r;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	for (i = 0; i < cat->naccounts; i++) {
-		const struct account *a = &cat->accounts[i];
-		struct walk w;
-		dec_t credit = 0;
-
-		if (credits_before(cat, a, as_of, &credit))
-			return overflow(e, a, p);
-		memset(&w, 0, sizeof(w));
-		w.a = a;
-		w.p = p;
-		w.e = e;
-		w.bal = credit;
-		w.paid = credit;
-		if (final_account_invoices(f, a->tenant, a->currency, p,
-					   prefix, walk_invoice, &w, e))
-			return ST_ERROR;
-		/* the outstanding amount is -bal */
-		if (w.bal == INT64_MIN)
-			return overflow(e, a, p);
-		if (w.bal >= 0)
-			continue;
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		if (arrears_row(cat, &w, as_of, &(*out)[(*n)++], e))
-			return ST_ERROR;
-	}
-	return 0;
+	memset(&r, 0, sizeof(r));
+	r.cat = cat;
+	r.p = p;
+	r.as_of = ts_period_start(p + 1, cat->set.tz);
+	r.prefix = prefix;
+	r.e = e;
+	/* one statement for every account (not one per account: 10% of
+	 * the 500 000-tenant close) */
+	rc = final_invoices_upto(s, p, arrears_invoice, &r, e);
+	while (!rc && r.i < cat->naccounts)
+		rc = arrears_close(&r);
+	*out = r.out;
+	*n = r.n;
+	return rc ? ST_ERROR : 0;
 }

@@ -249,6 +249,41 @@ int final_totals_before(struct store *s, int before,
 	return rc;
 }
 
+struct invoice_walk {
+	int (*fn)(void *ctx, const char *tenant, const char *currency,
+		  int period, int64_t number, dec_t total, const char *prefix);
+	void *ctx;
+};
+
+static int row_invoice(sqlite3_stmt *st, void *ctx)
+{
+	struct invoice_walk *w = ctx;
+	const char *prefix = sqlite3_column_type(st, 5) == SQLITE_NULL ?
+			     NULL : col_text(st, 5);
+
+	return w->fn(w->ctx, col_text(st, 0), col_text(st, 1),
+		     sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3),
+		     sqlite3_column_int64(st, 4), prefix);
+}
+
+int final_invoices_upto(struct store *s, int upto,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, int period,
+				  int64_t number, dec_t total,
+				  const char *prefix),
+			void *ctx, struct err *e)
+{
+	struct invoice_walk w = { fn, ctx };
+
+	/* the invoice_account index gives the order */
+	return each_row(s, "SELECT i.tenant, i.currency, i.period, i.number,"
+			" i.total, p.prefix FROM invoice i"
+			" LEFT JOIN period p ON p.period = i.period"
+			" WHERE i.period <= ?1"
+			" ORDER BY i.tenant, i.currency, i.period", upto,
+			"invoices in state file", row_invoice, &w, e);
+}
+
 struct account_walk {
 	int (*fn)(void *ctx, const char *tenant, const char *currency,
 		  const char *invoice_no);

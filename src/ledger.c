@@ -476,7 +476,7 @@ static int record_and_render(struct pctx *c)
 	if (!threaded)
 		render_lines(&job);
 	failed = record_invoices(c) ||
-		 balance_arrears(c->fin, c->cat, c->p, c->stored.prefix,
+		 balance_arrears(c->s, c->cat, c->p, c->stored.prefix,
 				 &c->arr, &c->narr, c->e) ||
 		 final_adjustments(c->fin, c->p, add_adjustment, c, c->e);
 	if (threaded)
