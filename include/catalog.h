@@ -81,20 +81,30 @@ struct item {
 	size_t ngroups;
 };
 
+/* (v2) The buyer on documents, all "" when not given: most accounts give
+ * none, and share account_no_doc (8 bytes an account, not 64). */
+struct account_doc {
+	const char *address, *city, *postal_code, *country, *email, *tax_id;
+	const char *endpoint;       /* "scheme:id" */
+	const char *tax_exemption;  /* reason text for E, AE, K, G, O */
+};
+
+/* Every field "": the doc of an account that gives none. */
+extern const struct account_doc account_no_doc;
+
 struct account {
 	char *tenant;
 	char currency[4];
-	dec_t opening_balance;   /* may be negative */
 	int postpaid;
+	dec_t opening_balance;   /* may be negative */
 	int64_t grace_days;      /* default 15 */
 	int64_t retention_days;  /* default 15 */
 	char *name;              /* "" when not given */
-	/* (v2) the buyer on documents: "" when not given */
-	char *address, *city, *postal_code, *country, *email, *tax_id;
-	char *endpoint;          /* "scheme:id" */
+	/* never NULL: &account_no_doc when the row gives none (also for
+	 * an account made up outside a catalog) */
+	const struct account_doc *doc;
 	dec_t tax_rate;          /* percent 0..100 of the invoice's net */
 	char tax_category[3];    /* UNCL5305: S Z E AE K G O */
-	char *tax_exemption;     /* reason text for E, AE, K, G, O */
 };
 
 struct package {

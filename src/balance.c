@@ -160,23 +160,50 @@ int balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
 	return dec_sub(before, total, &inv->balance_after) ? -1 : 0;
 }
 
+/* The dates of the last (period, zone, terms) asked for: every invoice
+ * of a close asks for the same ones, and formatting them was 5% of the
+ * 500 000-tenant close. Per thread, keyed by the values that make them,
+ * so any catalog may ask. */
+static _Thread_local struct {
+	int valid, p, tz;
+	int64_t terms;
+	int due_rc;         /* -1: the due date overflows */
+	char issue[11], due[11];
+} memo;
+
 int balance_dates(const struct catalog *cat, int p, char issue[11],
 		  char due[11])
 {
-	int64_t as_of = ts_period_start(p + 1, cat->set.tz), d;
+	int64_t as_of, d;
 	char buf[TS_MAX_TEXT];
 
-	ts_format(as_of, cat->set.tz, buf);
-	snprintf(issue, 11, "%.10s", buf);
+	if (!memo.valid || memo.p != p || memo.tz != cat->set.tz ||
+	    memo.terms != cat->set.payment_terms_days) {
+		memo.valid = 1;
+		memo.p = p;
+		memo.tz = cat->set.tz;
+		memo.terms = cat->set.payment_terms_days;
+		as_of = ts_period_start(p + 1, cat->set.tz);
+		ts_format(as_of, cat->set.tz, buf);
+		snprintf(memo.issue, sizeof(memo.issue), "%.10s", buf);
+		/* days are 24 h: offsets are fixed, there is no DST */
+		memo.due_rc = 0;
+		memo.due[0] = '\0';
+		if (__builtin_mul_overflow(cat->set.payment_terms_days,
+					   (int64_t)86400 * 1000000000, &d) ||
+		    __builtin_add_overflow(as_of, d, &d)) {
+			memo.due_rc = -1;
+		} else {
+			ts_format(d, cat->set.tz, buf);
+			snprintf(memo.due, sizeof(memo.due), "%.10s", buf);
+		}
+	}
+	memcpy(issue, memo.issue, sizeof(memo.issue));
 	if (!due)
 		return 0;
-	/* days are 24 h: offsets are fixed, there is no DST */
-	if (__builtin_mul_overflow(cat->set.payment_terms_days,
-				   (int64_t)86400 * 1000000000, &d) ||
-	    __builtin_add_overflow(as_of, d, &d))
+	if (memo.due_rc)
 		return -1;
-	ts_format(d, cat->set.tz, buf);
-	snprintf(due, 11, "%.10s", buf);
+	memcpy(due, memo.due, sizeof(memo.due));
 	return 0;
 }
 

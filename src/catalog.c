@@ -325,8 +325,6 @@ static int account_tax(struct sheet *s, const struct sheet_row *r,
 	return 0;
 }
 
-/* The empty text every empty optional cell of an account shares: most
- * are empty, and a copy each cost 32 bytes of heap, 9 per account. */
 /* A block of account and package texts: one malloc per 1 MiB instead
  * of one per text (a malloc'd "t000123" takes 32 bytes, as much as the
  * text of most accounts' row). */
@@ -360,7 +358,33 @@ static char *cat_str(struct cat_block **strs, const char *v)
 	return o;
 }
 
+/* The empty text every empty optional cell of an account shares: most
+ * are empty, and a copy each cost 32 bytes of heap. */
 static char empty_str[1];
+
+/* The document fields of every account that gives none. */
+const struct account_doc account_no_doc = { "", "", "", "", "", "", "", "" };
+
+/* n bytes aligned for a struct of pointers in cat's blocks, freed with
+ * the catalog. */
+static void *cat_alloc(struct cat_block **strs, size_t n)
+{
+	struct cat_block *b = *strs;
+	size_t at = b ? (b->used + 7) & ~(size_t)7 : 0;
+	void *o;
+
+	if (!b || at > b->cap || b->cap - at < n) {
+		b = xmalloc(sizeof(*b) + CAT_BLOCK);
+		b->next = *strs;
+		b->used = 0;
+		b->cap = CAT_BLOCK;
+		*strs = b;
+		at = 0;
+	}
+	o = b->text + at;
+	b->used = at + n;
+	return o;
+}
 
 static char *opt_str(struct cat_block **strs, const char *v)
 {
@@ -375,19 +399,35 @@ static int parse_account_v2(struct sheet *s, const struct sheet_row *r,
 	struct sheet_val xc = sheet_col(s, r, AC_COUNTRY);
 	struct sheet_val xe = sheet_col(s, r, AC_ENDPOINT);
 	const char *colon = strchr(xe.v, ':');
+	struct account_doc v;
 
 	if (*xc.v && !sheet_country_ok(xc.v))
 		return sheet_bad_note(xc, "ISO 3166-1 alpha-2, e.g. DE");
 	if (*xe.v && (!colon || colon == xe.v || !colon[1]))
 		return sheet_bad_note(xe, "scheme:id, e.g. 0088:5790000435975");
-	a->address = opt_str(strs, sheet_col(s, r, AC_ADDRESS).v);
-	a->city = opt_str(strs, sheet_col(s, r, AC_CITY).v);
-	a->postal_code = opt_str(strs, sheet_col(s, r, AC_POSTAL).v);
-	a->country = opt_str(strs, xc.v);
-	a->email = opt_str(strs, sheet_col(s, r, AC_EMAIL).v);
-	a->tax_id = opt_str(strs, sheet_col(s, r, AC_TAXID).v);
-	a->endpoint = opt_str(strs, xe.v);
-	a->tax_exemption = opt_str(strs, sheet_col(s, r, AC_EXEMPT).v);
+	v.address = sheet_col(s, r, AC_ADDRESS).v;
+	v.city = sheet_col(s, r, AC_CITY).v;
+	v.postal_code = sheet_col(s, r, AC_POSTAL).v;
+	v.country = xc.v;
+	v.email = sheet_col(s, r, AC_EMAIL).v;
+	v.tax_id = sheet_col(s, r, AC_TAXID).v;
+	v.endpoint = xe.v;
+	v.tax_exemption = sheet_col(s, r, AC_EXEMPT).v;
+	a->doc = &account_no_doc;
+	if (*v.address || *v.city || *v.postal_code || *v.country ||
+	    *v.email || *v.tax_id || *v.endpoint || *v.tax_exemption) {
+		struct account_doc *d = cat_alloc(strs, sizeof(*d));
+
+		d->address = opt_str(strs, v.address);
+		d->city = opt_str(strs, v.city);
+		d->postal_code = opt_str(strs, v.postal_code);
+		d->country = opt_str(strs, v.country);
+		d->email = opt_str(strs, v.email);
+		d->tax_id = opt_str(strs, v.tax_id);
+		d->endpoint = opt_str(strs, v.endpoint);
+		d->tax_exemption = opt_str(strs, v.tax_exemption);
+		a->doc = d;
+	}
 	return account_tax(s, r, a, set);
 }
 

@@ -18,6 +18,9 @@ struct kstream {
 	size_t n, pos;          /* keys in the batch, keys read */
 	uint64_t buf[1024];
 	size_t bn, bi;          /* keys in buf, next one */
+	/* with two ranges, their streams share the connection: each read
+	 * takes mu (store.c opens it SQLITE_OPEN_NOMUTEX); else NULL */
+	pthread_mutex_t *mu;
 };
 
 struct kmerge {
@@ -56,6 +59,7 @@ static int on_batch_id(void *ctx, const struct store_batch *b)
 static int kfill(struct kstream *k)
 {
 	size_t take = k->n - k->pos;
+	int f;
 
 	if (k->bi < k->bn)
 		return 0;
@@ -63,8 +67,13 @@ static int kfill(struct kstream *k)
 		return 1;
 	if (take > sizeof(k->buf) / sizeof(k->buf[0]))
 		take = sizeof(k->buf) / sizeof(k->buf[0]);
-	if (store_blob_read(k->b, k->buf, take * sizeof(uint64_t),
-			    k->pos * sizeof(uint64_t)))
+	if (k->mu)
+		pthread_mutex_lock(k->mu);
+	f = store_blob_read(k->b, k->buf, take * sizeof(uint64_t),
+			    k->pos * sizeof(uint64_t));
+	if (k->mu)
+		pthread_mutex_unlock(k->mu);
+	if (f)
 		return -1;
 	k->pos += take;
 	k->bn = take;
@@ -234,10 +243,12 @@ static int lower_bound(struct kstream *k, uint64_t v, size_t *at)
 }
 
 /* Shares the streams of m between the nr (1 or 2) ranges r: keys below
- * 2^63 to r[0], the others to r[1], in slices of 2^bits. r[0] gathers
- * its duplicates into dups0. Returns 0, or -1 on a read error. */
+ * 2^63 to r[0], the others to r[1], in slices of 2^bits; with two, their
+ * reads take mu. r[0] gathers its duplicates into dups0. Returns 0, or
+ * -1 on a read error. */
 static int share_streams(struct kmerge *m, struct krange *r, size_t nr,
-			 unsigned bits, struct agg *dups0)
+			 unsigned bits, struct agg *dups0,
+			 pthread_mutex_t *mu)
 {
 	size_t i, j;
 
@@ -255,6 +266,7 @@ static int share_streams(struct kmerge *m, struct krange *r, size_t nr,
 		if (nr == 2 && lower_bound(&m->ks[i], 1ULL << 63, &mid))
 			return -1;
 		r[0].ks[i].b = r[1 % nr].ks[i].b = m->ks[i].b;
+		r[0].ks[i].mu = r[1 % nr].ks[i].mu = nr == 2 ? mu : NULL;
 		r[0].ks[i].pos = 0;
 		r[0].ks[i].n = mid;
 		if (nr == 2) {
@@ -344,11 +356,13 @@ int engine_dups_split(const struct engine *g, int64_t from)
 
 /* Keys seen twice among all batches. Keys are hashes, so the space
  * splits evenly: below 2^63 and from it up are searched on two threads
- * when there are two cores (SQLite serialises the blob reads themselves). */
+ * when there are two cores (a mutex of ours serialises the blob reads:
+ * the connection has no mutex of its own, store.c). */
 int dup_find_candidates(struct engine *g, struct store *s)
 {
 	struct kmerge m;
 	struct krange r[2];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	size_t nr = g->opts.threads > 1 ? 2 : 1, i, j, total = 0;
 	unsigned bits = 1;
 	int rc = -1;
@@ -365,7 +379,7 @@ int dup_find_candidates(struct engine *g, struct store *s)
 		total += m.ks[i].n;
 	while (bits < 40 && (total >> bits) > (1 << 14))
 		bits++;
-	if (share_streams(&m, r, nr, bits, g->candkeys) || run_ranges(r, nr)) {
+	if (share_streams(&m, r, nr, bits, g->candkeys, &mu) || run_ranges(r, nr)) {
 		eng_fail(g, "%s", "cannot read record keys in the state");
 		goto out;
 	}
@@ -384,6 +398,7 @@ out:
 	}
 	if (nr == 2)
 		agg_free(r[1].dups);
+	pthread_mutex_destroy(&mu);
 	return rc;
 }
 

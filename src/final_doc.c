@@ -196,14 +196,14 @@ static void bind_account(struct rec *r, sqlite3_stmt *st, int b,
 	bind_text(st, b + 2, a->tenant);
 	bind_text(st, b + 3, a->currency);
 	bind_text(st, b + 4, a->name);
-	bind_text(st, b + 5, a->address);
-	bind_text(st, b + 6, a->city);
-	bind_text(st, b + 7, a->postal_code);
-	bind_text(st, b + 8, a->country);
-	bind_text(st, b + 9, a->tax_id);
-	bind_text(st, b + 10, a->email);
-	bind_text(st, b + 11, a->endpoint);
-	bind_text(st, b + 12, a->tax_exemption);
+	bind_text(st, b + 5, a->doc->address);
+	bind_text(st, b + 6, a->doc->city);
+	bind_text(st, b + 7, a->doc->postal_code);
+	bind_text(st, b + 8, a->doc->country);
+	bind_text(st, b + 9, a->doc->tax_id);
+	bind_text(st, b + 10, a->doc->email);
+	bind_text(st, b + 11, a->doc->endpoint);
+	bind_text(st, b + 12, a->doc->tax_exemption);
 	sqlite3_bind_int64(st, b + 13, h->balance_before);
 	sqlite3_bind_int64(st, b + 14, h->paid_from_balance);
 }

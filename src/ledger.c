@@ -291,6 +291,7 @@ static void add_ghosts(struct pctx *c)
 				     sizeof(*c->ghosts));
 		memset(&c->ghosts[c->nghosts], 0, sizeof(*c->ghosts));
 		c->ghosts[c->nghosts].tenant = xstrdup(c->st[i].tenant);
+		c->ghosts[c->nghosts].doc = &account_no_doc;
 		memcpy(c->ghosts[c->nghosts].currency, c->st[i].currency, 4);
 		c->nghosts++;
 	}

@@ -1250,10 +1250,10 @@ static void test_v2_defaults(void)
 		a = &cat.accounts[0];
 		TEST_EQ_INT(a->tax_rate, 0);
 		TEST_EQ_STR(a->tax_category, "O");   /* rate 0: outside scope */
-		TEST_EQ_STR(a->address, "");
-		TEST_EQ_STR(a->country, "");
-		TEST_EQ_STR(a->endpoint, "");
-		TEST_EQ_STR(a->tax_exemption, "");
+		TEST_EQ_STR(a->doc->address, "");
+		TEST_EQ_STR(a->doc->country, "");
+		TEST_EQ_STR(a->doc->endpoint, "");
+		TEST_EQ_STR(a->doc->tax_exemption, "");
 		TEST_EQ_INT(cat.nwarnings, 0);
 		catalog_release(&cat);
 	}
@@ -1296,19 +1296,19 @@ static void test_v2_defaults(void)
 		TEST_EQ_INT(cat.naccounts, 6);
 		if (cat.naccounts == 6) {
 			a = &cat.accounts[0];  /* a1: settings' 19, so S */
-			TEST_EQ_STR(a->address, "Main St 1");
-			TEST_EQ_STR(a->city, "Berlin");
-			TEST_EQ_STR(a->postal_code, "10115");
-			TEST_EQ_STR(a->country, "DE");
-			TEST_EQ_STR(a->email, "a@x.de");
-			TEST_EQ_STR(a->tax_id, "DE123");
-			TEST_EQ_STR(a->endpoint, "9930:DE123");
+			TEST_EQ_STR(a->doc->address, "Main St 1");
+			TEST_EQ_STR(a->doc->city, "Berlin");
+			TEST_EQ_STR(a->doc->postal_code, "10115");
+			TEST_EQ_STR(a->doc->country, "DE");
+			TEST_EQ_STR(a->doc->email, "a@x.de");
+			TEST_EQ_STR(a->doc->tax_id, "DE123");
+			TEST_EQ_STR(a->doc->endpoint, "9930:DE123");
 			TEST_EQ_INT(a->tax_rate, D("19"));
 			TEST_EQ_STR(a->tax_category, "S");
 			a = &cat.accounts[1];  /* a2: E, so 0 */
 			TEST_EQ_INT(a->tax_rate, 0);
 			TEST_EQ_STR(a->tax_category, "E");
-			TEST_EQ_STR(a->tax_exemption, "Medical services");
+			TEST_EQ_STR(a->doc->tax_exemption, "Medical services");
 			a = &cat.accounts[2];  /* a3: its own 8.1, so S */
 			TEST_EQ_INT(a->tax_rate, D("8.1"));
 			TEST_EQ_STR(a->tax_category, "S");
