@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "engine.h"
 #include "err.h"
+#include "outdig.h"
 #include "store.h"
 
 struct guard_opts {
@@ -41,6 +42,9 @@ struct guard_opts {
 	 * account of the config a close last passed this check with, and
 	 * that close's config is this one) */
 	int unchanged;
+	/* the close's folder digests (outdig.h), shared with resume; NULL:
+	 * each folder is hashed here for itself */
+	struct outdig *seen;
 };
 
 /* A registered usage file that is not complete. */

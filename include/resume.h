@@ -37,14 +37,19 @@
 #include "engine.h"
 #include "err.h"
 #include "final.h"
+#include "outdig.h"
 #include "store.h"
 
 /* periods[0..n): the final periods before the one being closed, in
  * order. Sets *skip to how many of the first ones need no settling (what
  * resume_plan decided, when it ran on g).
- * outdir holds the outputs (their files must be what the state says). */
+ * outdir holds the outputs (their files must be what the state says);
+ * seen: the close's folder digests (outdig.h: each folder hashed once a
+ * close, shared with the guard), or NULL (hashed here). The same in
+ * resume_plan and resume_unchanged. */
 int resume_skip(struct store *s, const struct engine *g, const int *periods,
-		size_t n, const char *outdir, size_t *skip, struct err *e);
+		size_t n, const char *outdir, struct outdig *seen, size_t *skip,
+		struct err *e);
 
 /* Before a close of p rates (g opened, not rated: engine_open): decides
  * how many final periods before p it leaves as they are (by the rule
@@ -58,7 +63,8 @@ int resume_skip(struct store *s, const struct engine *g, const int *periods,
  * ckpt_start_release after engine_rate. With SETTLE_TIMING=1 a start
  * from a checkpoint is noted on stderr ("rating from YYYY-MM"). */
 int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
-		int gap, struct eng_start *start, struct err *e);
+		struct outdig *seen, int gap, struct eng_start *start,
+		struct err *e);
 
 /* Sets *yes when closing p can change nothing, without rating: p is
  * final, and it and every final period before it pass the rule above,
@@ -67,8 +73,8 @@ int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
  * *yes is 0). Then the close is a no-op as ledger_unchanged's. Reads
  * only. full_replay: *yes 0. */
 int resume_unchanged(struct store *s, int p, const unsigned char config[32],
-		     int full_replay, const char *outdir, int *yes,
-		     struct err *e);
+		     int full_replay, const char *outdir, struct outdig *seen,
+		     int *yes, struct err *e);
 
 /* Sets *yes when a close recorded this config digest (as resume_record
  * does, the engine's config) for some period: a config with these bytes

@@ -21,6 +21,7 @@
 #include "help.h"
 #include "ledger.h"
 #include "mem.h"
+#include "outdig.h"
 #include "progress.h"
 #include "report.h"
 #include "resume.h"
@@ -462,14 +463,16 @@ static int parsed(struct catalog *cat, struct err *e)
  * Reads only, before the guards, which need not read again what it
  * proved (guard_opts.unchanged). */
 static int close_decide(struct store *s, const struct opts *o,
-			const struct catalog *cat, struct engine_opts *eo,
-			unsigned char inputs[32], int *same, struct err *e)
+			const struct catalog *cat, struct outdig *seen,
+			struct engine_opts *eo, unsigned char inputs[32],
+			int *same, struct err *e)
 {
 	cli_engine_opts(eo);
 	return ledger_inputs_cfg(s, cat->digest, inputs, eo->config, e) ||
 	       ledger_unchanged(s, o->period, inputs, o->out, same, e) ||
 	       (!*same && resume_unchanged(s, o->period, eo->config,
-					   eo->full_replay, o->out, same, e));
+					   eo->full_replay, o->out, seen, same,
+					   e));
 }
 
 /* e, an error after the close committed period p: ST_PARTIAL, saying
@@ -510,7 +513,8 @@ static int close_work(struct store *s, const struct opts *o,
 		if (parsed(cat, e) || !(g = engine_open(s, cat, eo, e)))
 			goto out;
 		/* from the end of the last period left as it is (resume.h) */
-		bad = resume_plan(s, g, o->period, o->out, gap, &start, e) ||
+		bad = resume_plan(s, g, o->period, o->out, go->seen, gap,
+				  &start, e) ||
 		      engine_rate(g, s, &start, e);
 		ckpt_start_release(&start);
 		if (bad || guard_gap(s, g, o->period, go, e))
@@ -567,6 +571,9 @@ static int cmd_close(struct store *s, const struct opts *o,
 
 	err_clear(&e);
 	guard_opts_of(o, &go);
+	/* each output folder hashed once by this close, whichever check asks
+	 * first (outdig.h) */
+	go.seen = outdig_new(o->out);
 	if (guard_incomplete(s, &inc, &ninc, &e))
 		goto out;
 	if (guard_files(o->period, ninc, &go, &e)) {
@@ -574,7 +581,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 		print_incomplete(inc, ninc);
 		goto done;
 	}
-	if (close_decide(s, o, cat, &eo, inputs, &same, &e))
+	if (close_decide(s, o, cat, go.seen, &eo, inputs, &same, &e))
 		goto out;
 	go.unchanged = same;
 	if (guard_accounts_proved(s, o->period, &go, &proved, &e) ||
@@ -597,6 +604,7 @@ out:
 		rc = cli_report_err(&e);
 done:
 	guard_files_release(inc, ninc);
+	outdig_free(go.seen);
 	return rc;
 }
 

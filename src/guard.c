@@ -10,6 +10,7 @@
 #include "final.h"
 #include "mem.h"
 #include "out.h"
+#include "outdig.h"
 #include "report.h"
 #include "sha256.h"
 #include "ts.h"
@@ -187,10 +188,20 @@ static int is_foreign(struct store *s, int q, const char *dir,
 /* One period q (final, or p itself): its files in OUT/Q/. */
 static int check_folder(struct foreign *c, int q, const unsigned char *digest)
 {
+	unsigned char disk[32];
 	char dir[4096], ym[16];
 	size_t i;
 	int any;
 
+	/* the folder is what the close that last changed q rendered: that
+	 * close recorded each of its files as written (ledger.c:
+	 * record_period stores the digest of the files record_close
+	 * records, in one transaction), or, with no written row for q, it
+	 * is the legacy_own case. Then no file is foreign, and the digest
+	 * is the one resume_skip needs (outdig.h: hashed once) */
+	if (digest && outdig_folder(c->o->seen, c->o->outdir, q, disk) == 0 &&
+	    memcmp(disk, digest, 32) == 0)
+		return 0;
 	ts_period_format(q, 1, ym);
 	snprintf(dir, sizeof(dir), "%s/%s", c->o->outdir, ym);
 	any = store_written_has(c->s, q, NULL, NULL, c->e);

@@ -741,7 +741,9 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	periods[n++] = p;
 	/* earlier final periods that cannot have changed are not settled
 	 * again, only marked as seen by this close (resume.h) */
-	if (resume_skip(s, g, periods, n - 1, outdir, &skip, e)) {
+	/* a close decided it in resume_plan (engine_skip), with each folder
+	 * hashed once (outdig.h) */
+	if (resume_skip(s, g, periods, n - 1, outdir, NULL, &skip, e)) {
 		free(periods);
 		return ST_ERROR;
 	}

@@ -12,7 +12,7 @@
 #include "ckpt.h"
 #include "fault.h"
 #include "mem.h"
-#include "report.h"
+#include "outdig.h"
 #include "store_int.h"
 #include "ts.h"
 #include "banned.h"
@@ -212,15 +212,14 @@ static int q_files(struct store *s, struct now *w, int q,
 	return 0;
 }
 
-/* Q's files on disk are what the state says it wrote last. */
-static int q_disk(const char *outdir, int q, const struct qrow *r)
+/* Q's files on disk are what the state says it wrote last (hashed once
+ * per close: seen, outdig.h). */
+static int q_disk(const char *outdir, struct outdig *seen, int q,
+		  const struct qrow *r)
 {
 	unsigned char disk[32];
-	char dir[4096], ym[16];
 
-	ts_period_format(q, 1, ym);
-	snprintf(dir, sizeof(dir), "%s/%s", outdir, ym);
-	return report_digest_dir(dir, disk) == 0 &&
+	return outdig_folder(seen, outdir, q, disk) == 0 &&
 	       memcmp(disk, r->digest, 32) == 0;
 }
 
@@ -228,7 +227,8 @@ static int q_disk(const char *outdir, int q, const struct qrow *r)
  * w being what the current files hold, into *k. */
 static int skip_prefix(struct store *s, struct now *w,
 		       const unsigned char config[32], const int *periods,
-		       size_t n, const char *outdir, size_t *k, struct err *e)
+		       size_t n, const char *outdir, struct outdig *seen,
+		       size_t *k, struct err *e)
 {
 	size_t i;
 	int ok, rc = 0;
@@ -241,7 +241,7 @@ static int skip_prefix(struct store *s, struct now *w,
 		    memcmp(r.config, config, 32) != 0)
 			break;
 		if ((rc = q_files(s, w, periods[i], &r, &ok, e)) || !ok ||
-		    !q_disk(outdir, periods[i], &r))
+		    !q_disk(outdir, seen, periods[i], &r))
 			break;
 		*k = i + 1;
 	}
@@ -249,7 +249,8 @@ static int skip_prefix(struct store *s, struct now *w,
 }
 
 int resume_skip(struct store *s, const struct engine *g, const int *periods,
-		size_t n, const char *outdir, size_t *skip, struct err *e)
+		size_t n, const char *outdir, struct outdig *seen, size_t *skip,
+		struct err *e)
 {
 	const struct engine_opts *o = engine_opts_of(g);
 	struct now w;
@@ -267,7 +268,7 @@ int resume_skip(struct store *s, const struct engine *g, const int *periods,
 	if (!yes)
 		return 0;
 	now_load(g, &w);
-	rc = skip_prefix(s, &w, o->config, periods, n, outdir, skip, e);
+	rc = skip_prefix(s, &w, o->config, periods, n, outdir, seen, skip, e);
 	now_free(&w);
 	return rc;
 }
@@ -307,8 +308,8 @@ static int now_read(struct store *s, int64_t seq, struct now *w, int *have,
 }
 
 int resume_unchanged(struct store *s, int p, const unsigned char config[32],
-		     int full_replay, const char *outdir, int *yes,
-		     struct err *e)
+		     int full_replay, const char *outdir, struct outdig *seen,
+		     int *yes, struct err *e)
 {
 	struct now w = { NULL, 0, 1 };
 	int *periods = NULL, have, rc;
@@ -331,7 +332,8 @@ int resume_unchanged(struct store *s, int p, const unsigned char config[32],
 	rc = 0;
 	/* p itself must be final, and pass the rule like every earlier one */
 	if (have && n && periods[n - 1] == p)
-		rc = skip_prefix(s, &w, config, periods, n, outdir, &k, e);
+		rc = skip_prefix(s, &w, config, periods, n, outdir, seen, &k,
+				 e);
 	*yes = !rc && have && n && periods[n - 1] == p && k == n;
 	now_free(&w);
 	free(periods);
@@ -460,7 +462,8 @@ int resume_mark(struct store *s, const struct catalog *cat, struct final *fin,
 }
 
 int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
-		int gap, struct eng_start *start, struct err *e)
+		struct outdig *seen, int gap, struct eng_start *start,
+		struct err *e)
 {
 	const struct engine_opts *o = engine_opts_of(g);
 	const struct catalog *cat = engine_catalog(g);
@@ -472,7 +475,7 @@ int resume_plan(struct store *s, struct engine *g, int p, const char *outdir,
 	if (o->full_replay || !o->have_config)
 		return 0;
 	if (final_periods_before(s, p, &periods, &n, e) ||
-	    resume_skip(s, g, periods, n, outdir, &skip, e)) {
+	    resume_skip(s, g, periods, n, outdir, seen, &skip, e)) {
 		free(periods);
 		return ST_ERROR;
 	}
