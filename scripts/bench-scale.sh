@@ -40,16 +40,18 @@ out=$work/out
 failed=0
 
 # timed NAME CMD...: runs CMD with SETTLE_TIMING=1 under GNU time; sets
-# secs and rss_mb; its stderr is kept in $data/timing-NAME.txt.
+# secs (wall), cpu (user + sys: the figure to trust on a shared machine)
+# and rss_mb; its stderr is kept in $data/timing-NAME.txt.
 timed() {
 	tname=$1
 	shift
-	SETTLE_TIMING=1 $TIME -f '%e %M' -o "$work/time.out" "$@" \
+	SETTLE_TIMING=1 $TIME -f '%e %M %U %S' -o "$work/time.out" "$@" \
 		>"$work/log" 2>"$data/timing-$tname.txt"
 	rc=$?
 	tm=$(tail -n 1 "$work/time.out")
-	secs=${tm% *}
-	rss_mb=$(awk -v k="${tm#* }" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
+	secs=${tm%% *}
+	rss_mb=$(echo "$tm" | awk '{ printf "%.1f", $2 * 1024 / 1e6 }')
+	cpu=$(echo "$tm" | awk '{ printf "%.2f", $3 + $4 }')
 	if [ "$rc" -ne 0 ]; then
 		say "$tname: exit $rc; $(tail -n 3 "$data/timing-$tname.txt" | tr '\n' ' ')"
 		failed=1
@@ -66,44 +68,45 @@ header() {
 
 run_months() {
 	header
-	printf '%-8s %9s %9s %9s %9s %9s %9s\n' month "ingest s" "close s" \
-		"RSS MB" "time x" "RSS x" "state MB"
+	echo "(ingest and close: CPU s = user + sys, wall s; time x is close CPU / month 1's)"
+	printf '%-8s %9s %9s %9s %9s %9s %9s %9s %9s\n' month "ing CPU" "ing wall" \
+		"close CPU" "wall" "RSS MB" "time x" "RSS x" "state MB"
 	t1="" r1=""
 	for dir in "$data"/usage/*/; do
 		ym=$(basename "$dir")
 		timed "ingest-$ym" "$settle" ingest --db "$db" "$dir"part-*.csv.gz ||
 			return 1
-		ing=$secs
+		ing=$secs icpu=$cpu
 		timed "close-$ym" "$settle" close --db "$db" --config "$config" \
 			--period "$ym" --out "$out" || return 1
-		[ -n "$t1" ] || { t1=$secs; r1=$rss_mb; }
+		[ -n "$t1" ] || { t1=$cpu; r1=$rss_mb; }
 		size=$(du -k "$db" | awk '{ printf "%.1f", $1 * 1024 / 1e6 }')
-		awk -v m="$ym" -v i="$ing" -v s="$secs" -v r="$rss_mb" -v t1="$t1" \
-			-v r1="$r1" -v z="$size" 'BEGIN {
-			printf "%-8s %9s %9.2f %9.1f %9.2f %9.2f %9s\n", m, i, s, r,
-				s / (t1 > 0 ? t1 : 0.01), r / r1, z }'
+		awk -v m="$ym" -v ic="$icpu" -v i="$ing" -v c="$cpu" -v s="$secs" \
+			-v r="$rss_mb" -v t1="$t1" -v r1="$r1" -v z="$size" 'BEGIN {
+			printf "%-8s %9.2f %9.2f %9.2f %9.2f %9.1f %9.2f %9.2f %9s\n", m, ic,
+				i, c, s, r, c / (t1 > 0 ? t1 : 0.01), r / r1, z }'
 	done
 	# the last month closed again with nothing changed
 	timed "noop-$ym" "$settle" close --db "$db" --config "$config" \
 		--period "$ym" --out "$out" || return 1
-	awk -v s="$secs" -v r="$rss_mb" -v t1="$t1" -v r1="$r1" -v l="$(head -n 1 "$work/log")" 'BEGIN {
-		printf "%-8s %9s %9.2f %9.1f %9.2f %9.2f   (%s)\n", "again", "", s, r,
-			s / (t1 > 0 ? t1 : 0.01), r / r1, l }'
+	awk -v c="$cpu" -v s="$secs" -v r="$rss_mb" -v t1="$t1" -v r1="$r1" -v l="$(head -n 1 "$work/log")" 'BEGIN {
+		printf "%-8s %9s %9s %9.2f %9.2f %9.1f %9.2f %9.2f   (%s)\n", "again", "", "",
+			c, s, r, c / (t1 > 0 ? t1 : 0.01), r / r1, l }'
 }
 
 run_tenants() {
 	header
 	ym=2025-01
-	printf '%-22s %9s %9s\n' measurement "s" "RSS MB"
+	printf '%-22s %9s %9s %9s\n' measurement "CPU s" "wall s" "RSS MB"
 	timed ingest "$settle" ingest --db "$db" "$data"/usage/part-*.csv.gz || return 1
-	printf '%-22s %9.2f %9.1f\n' "ingest" "$secs" "$rss_mb"
+	printf '%-22s %9.2f %9.2f %9.1f\n' "ingest" "$cpu" "$secs" "$rss_mb"
 	timed close "$settle" close --db "$db" --config "$config" \
 		--period "$ym" --out "$out" || return 1
-	printf '%-22s %9.2f %9.1f   (%s)\n' "close" "$secs" "$rss_mb" \
+	printf '%-22s %9.2f %9.2f %9.1f   (%s)\n' "close" "$cpu" "$secs" "$rss_mb" \
 		"$(head -n 1 "$work/log")"
 	timed noop "$settle" close --db "$db" --config "$config" \
 		--period "$ym" --out "$out" || return 1
-	printf '%-22s %9.2f %9.1f   (%s)\n' "close (no change)" "$secs" \
+	printf '%-22s %9.2f %9.2f %9.1f   (%s)\n' "close (no change)" "$cpu" "$secs" \
 		"$rss_mb" "$(head -n 1 "$work/log")"
 }
 

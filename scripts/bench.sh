@@ -10,9 +10,11 @@
 # 12) from 2025-01, N records a month (default 300000) in 3 files, T
 # tenants (default 50000), year-long packages; then, on one state, for
 # each month in turn: ingest its files, close it. One row per month: the
-# close's wall time and peak RSS, both also as a ratio to month 1's (the
-# goal: every month within 1.5x of month 1), and the state file's size;
-# then a row "again": the last month closed again, nothing changed.
+# ingest's and the close's CPU seconds (user + sys: the figure on a
+# shared machine) and wall time, the close's peak RSS, its CPU and RSS as
+# a ratio to month 1's (the goal: every month within 1.5x of month 1),
+# and the state file's size; then a row "again": the last month closed
+# again, nothing changed. --mode tenants shows CPU and wall seconds too.
 # --mode tenants (issue 14, many tenants): build/gen-usage --tenants T
 # (default 500000: ~520 k accounts, ~100 k packages) and N records
 # (default 2000000) in 10 files, one month (2025-01); rows: ingest, the
