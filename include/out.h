@@ -13,6 +13,8 @@
 #define OUT_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -69,6 +71,11 @@ int out_prepare_file(const char *path, const char *data, size_t len,
 		     char **tmp, struct err *e);
 int out_finish_file(char *tmp, const char *path, struct err *e);
 void out_abandon_file(char *tmp);
+
+/* path opened for reading when it is a regular file (*sb its stat), or
+ * NULL: a FIFO or device planted under an output's name is refused at
+ * once, never waited on (the open does not block). */
+FILE *out_open_regular(const char *path, struct stat *sb);
 
 /* Reads the whole file at path into *data (malloc'd, NUL-terminated) and
  * *len. Returns 0, or -1 when it cannot be opened or read or is no

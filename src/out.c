@@ -385,27 +385,37 @@ void table_render(struct table *t, char **data, size_t *len)
 	*len = b.n;
 }
 
+FILE *out_open_regular(const char *path, struct stat *sb)
+{
+	FILE *f;
+	int fd;
+
+	/* O_NONBLOCK and a regular file only: a FIFO or a device planted
+	 * under an output's name is refused at once, never waited on or
+	 * read without end (a regular file ignores the flag) */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) ||
+	    !(f = fdopen(fd, "rb"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 int out_read_file(const char *path, char **data, size_t *len)
 {
 	struct obuf b = { NULL, 0, 0 };
 	char buf[65536];
 	size_t k;
-	int bad, fd;
+	int bad;
 	struct stat sb;
 	FILE *f;
 
 	*data = NULL;
 	*len = 0;
-	/* O_NONBLOCK and a regular file only: a FIFO or a device planted
-	 * under an output's name is refused at once, never waited on or
-	 * read without end (a regular file ignores the flag) */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if (!(f = out_open_regular(path, &sb)))
 		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    !(f = fdopen(fd, "rb"))) {
-		close(fd);
-		return -1;
-	}
 	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
 		ob_put(&b, buf, k);
 	bad = ferror(f);

@@ -3,7 +3,6 @@
 
 #include <stdarg.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,20 +630,12 @@ static int digest_file(struct sha256 *md, const char *dir, const char *name)
 	struct stat sb;
 	uint64_t len, got = 0;
 	size_t k;
-	int bad, fd;
+	int bad;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	/* O_NONBLOCK: a FIFO planted under the name is refused by the
-	 * fstat below, not waited on at the open (a regular file ignores
-	 * the flag) */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if (!(f = out_open_regular(path, &sb)))
 		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    !(f = fdopen(fd, "rb"))) {
-		close(fd);
-		return -1;
-	}
 	len = (uint64_t)sb.st_size;
 	sha256_update(md, name, strlen(name) + 1);
 	sha256_update(md, &len, sizeof(len));
