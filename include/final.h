@@ -200,23 +200,13 @@ int final_adjustments(struct final *f, int p,
 		      int (*fn)(void *ctx, const struct final_adjustment *a),
 		      void *ctx, struct err *e);
 
-/* Calls fn for each final invoice of (tenant, currency) of periods up to
- * `upto`, in period order, with its period, number, total and the prefix
- * of its period (prefix_upto for a period with no row yet: the one being
- * closed). fn returns 0 to go on; anything else stops the walk and is
- * returned. */
-int final_account_invoices(struct final *f, const char *tenant,
-			   const char *currency, int upto,
-			   const char *prefix_upto,
-			   int (*fn)(void *ctx, int period, int64_t number,
-				     dec_t total, const char *prefix),
-			   void *ctx, struct err *e);
-
-/* Every final invoice of periods up to upto, of every account, as
- * final_account_invoices gives one account's, sorted by (tenant,
- * currency, period) in SQLite's BINARY order (strcmp's, the catalog's
- * order of accounts); fn also gets the account. One pass over the
- * invoices instead of one query per account. fn returns 0 to go on. */
+/* Calls fn for every final invoice of periods up to upto, of every
+ * account, sorted by (tenant, currency, period) in SQLite's BINARY order
+ * (strcmp's, the catalog's order of accounts), with its period, number,
+ * total and the prefix of its period (prefix_upto for a period with no
+ * row yet: the one being closed). One pass over the invoices instead of
+ * one query per account. fn returns 0 to go on; anything else stops the
+ * walk and is returned. */
 int final_all_invoices(struct final *f, int upto, const char *prefix_upto,
 		       int (*fn)(void *ctx, const char *tenant,
 				 const char *currency, int period,

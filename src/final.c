@@ -445,15 +445,6 @@ static const char sql_adjustment[] =
 	"INSERT INTO adjustment(period, tenant, currency, seq, item,"
 	" price_group, old_amount, new_amount, issue_date)"
 	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
-/* each invoice with the prefix of its period's first close (the period
- * being closed may have no row yet: ?4 stands in) */
-static const char sql_account_invoices[] =
-	"SELECT i.period, i.number, i.total,"
-	" coalesce(p.prefix, ?4) FROM invoice i"
-	" LEFT JOIN period p ON p.period = i.period"
-	" WHERE i.tenant = ?1 AND i.currency = ?2 AND"
-	" i.period <= ?3 ORDER BY i.period";
-
 /* The statement that inserts 1 << k lines of one invoice: ?1, ?2, ?3 are
  * the period, tenant and currency, then 9 values per line. One step per
  * statement instead of one per line, and the invoice's key bound once:
@@ -741,37 +732,6 @@ int final_adjustments(struct final *f, int p,
 	if (r)
 		return r;
 	return rc == SQLITE_DONE ? 0 : db_err(f, "read adjustments", e);
-}
-
-int final_account_invoices(struct final *f, const char *tenant,
-			   const char *currency, int upto,
-			   const char *prefix_upto,
-			   int (*fn)(void *ctx, int period, int64_t number,
-				     dec_t total, const char *prefix),
-			   void *ctx, struct err *e)
-{
-	/* prepared once per close: it runs once per account */
-	sqlite3_stmt *st = cached(f, sql_account_invoices, e);
-	int rc, r = 0;
-
-	if (!st)
-		return ST_ERROR;
-	sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, currency, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, upto);
-	sqlite3_bind_text(st, 4, prefix_upto, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int(st, 0),
-		       sqlite3_column_int64(st, 1),
-		       sqlite3_column_int64(st, 2), col_text(st, 3));
-		if (r)
-			break;
-	}
-	if (!r && rc != SQLITE_DONE)
-		r = db_err(f, "read invoices", e);
-	/* never left half-walked: the close's transaction may end next */
-	sqlite3_reset(st);
-	return r;
 }
 
 int final_all_invoices(struct final *f, int upto, const char *prefix_upto,
