@@ -68,13 +68,19 @@ void store_file_release(struct store_file *f);
 enum store_mode {
 	STORE_CREATE,  /* read and write; create the file when missing */
 	STORE_WRITE,   /* read and write an existing file */
-	STORE_READ     /* read only, without the lock (status) */
+	STORE_READ,    /* read only, without the lock (status) */
+	STORE_PEEK     /* as STORE_READ, but never waits: a state that a run
+			* beside holds busy fails at once */
 };
 
 /* Opens the state file at path. STORE_CREATE and STORE_WRITE lock it and
  * bring its schema to this version (STORE_CREATE creates a missing file,
  * mode 0600); STORE_READ takes no lock and changes nothing, so it works
- * beside a run (use store_snapshot for a consistent view). Without
+ * beside a run (use store_snapshot for a consistent view); it waits up
+ * to 5 s for SQLite's locks, which a run holds for a moment at a
+ * checkpoint. STORE_PEEK waits for nothing: it is for a glance that may
+ * fail (the config-digest check before a close), never for a command's
+ * answer. Without
  * STORE_CREATE a missing file is ST_ERROR `no state file 'X' (settle
  * ingest creates one)` and nothing is created. Returns NULL with e
  * filled: ST_BUSY when another run holds the lock, ST_ERROR otherwise (a

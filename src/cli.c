@@ -660,7 +660,10 @@ static int cmd_export(struct store *s, const struct opts *o,
  * something, and 500 000 accounts are not parsed to find that nothing
  * can. Anything else is parsed here, before the state is opened for the
  * command, as catalog_load does. The state is asked read-only, so
- * nothing happens to it before the config is known to load. */
+ * nothing happens to it before the config is known to load, and without
+ * waiting (STORE_PEEK): a state a run beside holds is parsed in full
+ * here, and the open that follows says the state is busy (exit 4) at
+ * once instead of after SQLite's busy wait. */
 static int load_config(const struct opts *o, int lazy, struct catalog *cat,
 		       struct err *e)
 {
@@ -670,7 +673,7 @@ static int load_config(const struct opts *o, int lazy, struct catalog *cat,
 	int known = 0;
 
 	if (catalog_read(o->config, cat) == 0 && lazy &&
-	    (s = store_open(o->db, STORE_READ, &se))) {
+	    (s = store_open(o->db, STORE_PEEK, &se))) {
 		ledger_config(cat->digest, cfg);
 		if (resume_config_known(s, cfg, &known, &se))
 			known = 0;

@@ -404,7 +404,8 @@ static int open_immutable(struct store *s, const char *path, struct err *e)
 	return read_version(s, path, e);
 }
 
-static int open_read(struct store *s, const char *path, struct err *e)
+static int open_read(struct store *s, const char *path, int wait_ms,
+		     struct err *e)
 {
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
@@ -412,7 +413,7 @@ static int open_read(struct store *s, const char *path, struct err *e)
 	if (store_exec(s, "PRAGMA query_only=1", e))
 		return -1;
 	/* a run may hold SQLite's write lock for a moment at a checkpoint */
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, wait_ms);
 	if (read_version(s, path, e)) {
 		if (!may_read_immutable(s, path))
 			return -1;
@@ -440,8 +441,8 @@ struct store *store_open(const char *path, enum store_mode mode,
 			"creates one)", path);
 		goto fail;
 	}
-	if (mode == STORE_READ) {
-		if (open_read(s, path, e))
+	if (mode == STORE_READ || mode == STORE_PEEK) {
+		if (open_read(s, path, mode == STORE_READ ? 5000 : 0, e))
 			goto fail;
 		return s;
 	}

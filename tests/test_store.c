@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -872,6 +873,50 @@ static void test_modes(void)
 	free(db);
 }
 
+/* STORE_PEEK never waits (the close's glance at the config digest, which
+ * made a run beside a stopped one wait SQLite's 5 s before saying "busy",
+ * exit 124 under `timeout 5` in e2e settle-busy). A raw connection in
+ * locking_mode=EXCLUSIVE holds the state's write lock, which in WAL mode
+ * also shuts out readers: STORE_PEEK fails, and does so before
+ * STORE_READ's 5000 ms busy wait could have run out (2000 ms is the
+ * bound checked, well above an open's cost even under the sanitizers). */
+static void test_peek_no_wait(void)
+{
+	char *db = path_in("held.db");
+	struct store *s, *r;
+	struct timespec t0, t1;
+	sqlite3 *raw = NULL;
+	struct err e;
+	long long ms;
+
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	store_close(s);
+	TEST_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+	TEST_EQ_INT(sqlite3_exec(raw, "PRAGMA locking_mode=EXCLUSIVE;"
+				 "BEGIN EXCLUSIVE; CREATE TABLE peek_t(x);",
+				 NULL, NULL, NULL), SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = store_open(db, STORE_PEEK, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TEST_TRUE(r == NULL);
+	store_close(r);
+	ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TEST_TRUE(ms < 2000);
+	sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	/* the lock gone, the same peek reads the state */
+	err_clear(&e);
+	r = store_open(db, STORE_PEEK, &e);
+	TEST_TRUE(r != NULL);
+	if (r)
+		TEST_EQ_INT(store_schema(r), 4);
+	store_close(r);
+	free(db);
+}
+
 /* Makes db an older state: a new one with version 3's columns dropped
  * (SQLite 3.35+ drops columns) and user_version set to `version`, and
  * one file with a reject of no ts. */
@@ -1095,6 +1140,7 @@ int main(void)
 	test_upgrade_periods();
 	test_upgrade_ckpt();
 	test_modes();
+	test_peek_no_wait();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	TEST_TRUE(stat(tmpdir, &st) != 0);
 	return TEST_REPORT();
