@@ -303,6 +303,15 @@ static int upgrade_ckpt(struct store *s, struct err *e)
 	       store_exec(s, ckpt_schema, e);
 }
 
+/* Version 5 (issue 14): the stat stamps of each final period's files
+ * (stamp.h), so that a close reads an earlier folder only when one may
+ * have changed. A state upgraded has none: its next close hashes every
+ * folder once, as before, and records them. */
+static int upgrade_stamps(struct store *s, struct err *e)
+{
+	return store_exec(s, stamp_schema, e);
+}
+
 /* Brings a state of an older version (0: a new one) to this one, in one
  * transaction. Each part's additions are a function of their own. */
 static int upgrade(struct store *s, struct err *e)
@@ -317,7 +326,8 @@ static int upgrade(struct store *s, struct err *e)
 	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
 	    upgrade_ck_point(s, e) || final_upgrade(s, e) ||
-	    upgrade_ckpt(s, e) || store_exec(s, sql, e) || store_commit(s, e)) {
+	    upgrade_ckpt(s, e) || upgrade_stamps(s, e) ||
+	    store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
 	}

@@ -231,8 +231,9 @@ static void check_rejects(struct store *s, const char *want, int line)
 #define CHECK_BATCHES(s, w) check_batches(s, w, __LINE__)
 #define CHECK_REJECTS(s, w) check_rejects(s, w, __LINE__)
 
-/* What versions 3 and 4 added, dropped again: an older state's tables. */
-#define OLD_SCHEMA_SQL V4_SQL "ALTER TABLE reject DROP COLUMN ts;" \
+/* What versions 3, 4 and 5 added, dropped again: an older state's
+ * tables. */
+#define OLD_SCHEMA_SQL V5_SQL V4_SQL "ALTER TABLE reject DROP COLUMN ts;" \
 	"ALTER TABLE invoice DROP COLUMN net;" \
 	"ALTER TABLE invoice DROP COLUMN tax;" \
 	"ALTER TABLE invoice DROP COLUMN tax_rate;" \
@@ -242,6 +243,9 @@ static void check_rejects(struct store *s, const char *want, int line)
 	"ALTER TABLE adjustment DROP COLUMN issue_date;" \
 	"INSERT INTO invoice(period, tenant, currency, number, version," \
 	" total) VALUES(1, 't', 'CNY', 1, 1, 5000000);"
+
+/* What version 5 added, dropped again. */
+#define V5_SQL "DROP TABLE out_stamp;"
 
 /* What version 4 added, dropped again. */
 #define V4_SQL "ALTER TABLE batch DROP COLUMN min_ts;" \
@@ -272,7 +276,7 @@ static void test_open(void)
 	}
 	TEST_EQ_INT(stat(db, &st), 0);
 	TEST_EQ_INT(st.st_mode & 07777, 0600);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
 		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
 		    3);
@@ -304,7 +308,7 @@ static void test_open(void)
 	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 		TEST_EQ_INT(stat(db, &st), 0);
 		TEST_EQ_INT(st.st_mode & 07777, 0600);
 		store_close(s);
@@ -796,7 +800,7 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	/* make it a version-1 state: none of version 3's additions */
 	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DROP TABLE file_log;"
 				 " DROP TABLE written;"
@@ -821,8 +825,8 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(store_schema(s), 4);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(store_schema(s), 5);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE name IN"
 		       " ('file_log', 'written')", 0), 2);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('period')"
@@ -865,7 +869,7 @@ static void test_modes(void)
 	TEST_TRUE(r != NULL);
 	if (r) {
 		TEST_EQ_INT(store_snapshot(r, &e), 0);
-		TEST_EQ_INT(store_schema(r), 4);
+		TEST_EQ_INT(store_schema(r), 5);
 		store_rollback(r);
 		store_close(r);
 	}
@@ -912,7 +916,7 @@ static void test_peek_no_wait(void)
 	r = store_open(db, STORE_PEEK, &e);
 	TEST_TRUE(r != NULL);
 	if (r)
-		TEST_EQ_INT(store_schema(r), 4);
+		TEST_EQ_INT(store_schema(r), 5);
 	store_close(r);
 	free(db);
 }
@@ -973,7 +977,7 @@ static void test_upgrade_periods(void)
 			free(db);
 			continue;
 		}
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
 			       "'reject') WHERE name = 'ts'", 0), 1);
 		CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
@@ -994,7 +998,7 @@ static void test_upgrade_periods(void)
 		s = store_open(db, STORE_WRITE, &e);
 		TEST_TRUE(s != NULL);
 		if (s) {
-			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 			CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
 			store_close(s);
 		}
@@ -1061,7 +1065,7 @@ static void test_upgrade_ckpt(void)
 	TEST_EQ_INT(store_batch_put(s, id, 1, 1, "x", 1, zk, 5, 6, &e), 0);
 	TEST_EQ_INT(store_file_finish(s, id, FILE_OK, NULL, &e), 0);
 	TEST_EQ_INT(store_commit(s, &e), 0);
-	TEST_EQ_INT(sqlite3_exec(store_conn(s), V4_SQL
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), V5_SQL V4_SQL
 				 " PRAGMA user_version=3", NULL, NULL, NULL),
 		    SQLITE_OK);
 	store_close(s);
@@ -1071,7 +1075,7 @@ static void test_upgrade_ckpt(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(store_schema(s), 4);
+	TEST_EQ_INT(store_schema(s), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE min_ts IS NULL"
 		       " AND max_ts IS NULL", 0), 1);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_period", -1), 0);
@@ -1119,6 +1123,47 @@ static void test_upgrade_ckpt(void)
 	free(db);
 }
 
+/* Version 5: a version-4 state gets the table of output stamps
+ * (stamp.h), empty: its next close hashes every folder, as before; a
+ * second open changes nothing. */
+static void test_upgrade_stamps(void)
+{
+	char *db = path_in("v4.db");
+	struct store *s;
+	struct err e;
+	int k;
+
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(sqlite3_exec(store_conn(s), V5_SQL
+				 " PRAGMA user_version=4", NULL, NULL, NULL),
+		    SQLITE_OK);
+	store_close(s);
+	for (k = 0; k < 2; k++) {
+		err_clear(&e);
+		s = store_open(db, STORE_WRITE, &e);
+		TEST_TRUE(s != NULL);
+		if (!s)
+			break;
+		TEST_EQ_INT(store_schema(s), 5);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM out_stamp", -1), 0);
+		/* its nine columns, period and name the key */
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
+			       "'out_stamp')", -1), 9);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
+			       "'out_stamp') WHERE pk > 0 AND name IN"
+			       " ('period', 'name')", -1), 2);
+		store_close(s);
+	}
+	free(db);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
@@ -1139,6 +1184,7 @@ int main(void)
 	test_upgrade_guards();
 	test_upgrade_periods();
 	test_upgrade_ckpt();
+	test_upgrade_stamps();
 	test_modes();
 	test_peek_no_wait();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
