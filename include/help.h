@@ -26,7 +26,8 @@ enum help_opt {
 	HOPT_OPEN_EARLIER = 1u << 9,
 	HOPT_FORCE = 1u << 10,
 	HOPT_JSON = 1u << 11,
-	HOPT_FORMAT = 1u << 12
+	HOPT_FORMAT = 1u << 12,
+	HOPT_VERIFY = 1u << 13
 };
 
 /* The options command takes (help_opt bits), or 0 for a name that is no

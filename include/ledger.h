@@ -17,6 +17,7 @@
 #include "dec.h"
 #include "engine.h"
 #include "err.h"
+#include "outdig.h"
 #include "store.h"
 
 /* The adjustment total of one currency in one period. */
@@ -74,9 +75,12 @@ void ledger_config(const unsigned char cat[32], unsigned char cfg[32]);
  * and their files in outdir/YYYY-MM/ are exactly what the state says.
  * Lets a rerun with no change skip rating altogether. (A close that
  * changes nothing leaves the state untouched, inputs included, so after
- * an input change that changes no output the next close rates again.) */
+ * an input change that changes no output the next close rates again.)
+ * seen: the close's folder digests (outdig.h: each folder hashed once, or
+ * taken by its stamps), or NULL (hashed here). */
 int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
-		     const char *outdir, int *yes, struct err *e);
+		     const char *outdir, struct outdig *seen, int *yes,
+		     struct err *e);
 
 /* Closes period p: re-settles every earlier final period whose outputs
  * changed (in period order), then settles p, in one transaction; records

@@ -91,6 +91,10 @@ void report_digest(const struct report_files *f, unsigned char sha[32]);
  * one is missing or unreadable (out left empty). */
 int report_load_final(const char *dir, struct report_files *out);
 
+/* The names of a final period's files, the ones report_load_final and
+ * report_digest_dir read, into *n of them (not in name order). */
+const char *const *report_final_names(size_t *n);
+
 /* report_digest of what report_load_final would load from dir, reading
  * each file a block at a time instead of holding the folder: 0, or -1
  * when a file is missing, is no regular file, cannot be read, or does

@@ -42,6 +42,7 @@ struct opts {
 	int jobs;
 	uint64_t checkpoint_bytes;
 	int allow_failed, early, allow_open_earlier, force, dry_run, json;
+	int verify;             /* close --verify: hash every folder */
 	const char *format;       /* export's --format, NULL for all */
 	unsigned formats;         /* EXPORT_* bits of format */
 	int64_t now;              /* SETTLE_NOW (tests) or the clock */
@@ -70,7 +71,7 @@ static int die_usage(const char *cmd, const char *fmt, ...)
 
 enum { OPT_DB = 256, OPT_CONFIG, OPT_PERIOD, OPT_OUT, OPT_ALLOW_FAILED,
        OPT_CHECKPOINT, OPT_HELP, OPT_VERSION, OPT_EARLY, OPT_OPEN_EARLIER,
-       OPT_FORCE, OPT_DRY_RUN, OPT_JSON, OPT_FORMAT };
+       OPT_FORCE, OPT_DRY_RUN, OPT_JSON, OPT_FORMAT, OPT_VERIFY };
 
 static int parse_uint(const char *s, long max, long *out)
 {
@@ -115,6 +116,7 @@ static unsigned opt_bit(int c)
 	case OPT_OPEN_EARLIER: return HOPT_OPEN_EARLIER;
 	case OPT_FORCE: return HOPT_FORCE;
 	case OPT_DRY_RUN: return HOPT_DRY_RUN;
+	case OPT_VERIFY: return HOPT_VERIFY;
 	case OPT_JSON: return HOPT_JSON;
 	case OPT_FORMAT: return HOPT_FORMAT;
 	case OPT_CHECKPOINT: return HOPT_CHECKPOINT;
@@ -133,6 +135,7 @@ static const struct option longopts[] = {
 	{ "allow-open-earlier", no_argument, NULL, OPT_OPEN_EARLIER },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "checkpoint-mib", required_argument, NULL, OPT_CHECKPOINT },
@@ -183,6 +186,7 @@ static int set_opt(struct opts *o, int c)
 	case OPT_OPEN_EARLIER: o->allow_open_earlier = 1; break;
 	case OPT_FORCE: o->force = 1; break;
 	case OPT_DRY_RUN: o->dry_run = 1; break;
+	case OPT_VERIFY: o->verify = 1; break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_FORMAT: o->format = optarg; break;
 	case OPT_CHECKPOINT:
@@ -469,7 +473,7 @@ static int close_decide(struct store *s, const struct opts *o,
 {
 	cli_engine_opts(eo);
 	return ledger_inputs_cfg(s, cat->digest, inputs, eo->config, e) ||
-	       ledger_unchanged(s, o->period, inputs, o->out, same, e) ||
+	       ledger_unchanged(s, o->period, inputs, o->out, seen, same, e) ||
 	       (!*same && resume_unchanged(s, o->period, eo->config,
 					   eo->full_replay, o->out, seen, same,
 					   e));
@@ -551,6 +555,16 @@ static int close_work(struct store *s, const struct opts *o,
 		goto out;
 	}
 	print_close(&res, o->dry_run);
+	/* the stamps of the folders hashed now, so that the next close need
+	 * not read them (a cache: a failure costs only that); only by a close
+	 * that changed the state: one that changes nothing, a repair too,
+	 * leaves the state as it was (SPEC 7) */
+	if (!o->dry_run && res.changed) {
+		struct err se;
+
+		err_clear(&se);
+		(void)outdig_save(go->seen, &se);
+	}
 	rc = ST_OK;
 out:
 	ledger_result_release(&res);
@@ -572,8 +586,8 @@ static int cmd_close(struct store *s, const struct opts *o,
 	err_clear(&e);
 	guard_opts_of(o, &go);
 	/* each output folder hashed once by this close, whichever check asks
-	 * first (outdig.h) */
-	go.seen = outdig_new(o->out);
+	 * first, or taken by its stamps unless --verify (outdig.h) */
+	go.seen = outdig_new(o->out, s, o->verify);
 	if (guard_incomplete(s, &inc, &ninc, &e))
 		goto out;
 	if (guard_files(o->period, ninc, &go, &e)) {
@@ -590,6 +604,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	    close_work(s, o, cat, &go, &eo, inputs, same, &e))
 		goto out;
 	rc = ST_OK;
+	outdig_note(go.seen);
 	if (ninc) {
 		fprintf(stderr, "settle: warning: %zu usage file%s not "
 			"complete; none of %s records count\n", ninc,

@@ -34,12 +34,14 @@ static const struct {
 	  "close while an earlier month with usage is open" },
 	{ HOPT_FORCE, "--force", NULL,
 	  "replace output files this state did not write" },
+	{ HOPT_VERIFY, "--verify", NULL,
+	  "read every earlier month's files, even unchanged ones" },
 	{ HOPT_FORMAT, "--format", "LIST",
 	  "documents to write: json, html, ubl, comma-separated (default all)" },
 };
 
 #define CLOSE_FLAGS (HOPT_DRY_RUN | HOPT_ALLOW_FAILED | HOPT_EARLY | \
-		     HOPT_OPEN_EARLIER | HOPT_FORCE)
+		     HOPT_OPEN_EARLIER | HOPT_FORCE | HOPT_VERIFY)
 #define CFG (HOPT_CONFIG | HOPT_PERIOD | HOPT_OUT)
 
 /* One command: its name, options, synopsis (its arguments, one line
@@ -72,7 +74,7 @@ static const struct command {
 	{ "close", HOPT_DB | CFG | CLOSE_FLAGS,
 	  "[--db FILE] --config DIR --period YYYY-MM --out DIR\n"
 	  "[--dry-run] [--allow-failed] [--early]\n"
-	  "[--allow-open-earlier] [--force]\n",
+	  "[--allow-open-earlier] [--force] [--verify]\n",
 	  "make a month final",
 	  "Makes the month final in OUT/YYYY-MM/: numbers its invoices, writes\n"
 	  "its adjustments and arrears, and first re-settles every earlier\n"

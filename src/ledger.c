@@ -11,9 +11,11 @@
 #include "final.h"
 #include "final_doc.h"
 #include "mem.h"
+#include "outdig.h"
 #include "report.h"
 #include "resume.h"
 #include "sha256.h"
+#include "stamp.h"
 #include "ts.h"
 #include "banned.h"
 
@@ -58,6 +60,7 @@ struct pctx {
 	struct ledger_sum *sums;     /* adjustment totals per currency */
 	size_t nsums;
 	struct report_files files;
+	unsigned char digest[32];    /* of files (record_period) */
 };
 
 static void pctx_release(struct pctx *c)
@@ -497,7 +500,7 @@ static int record_and_render(struct pctx *c)
  * Sets *changed. */
 static int record_period(struct pctx *c, int *changed)
 {
-	unsigned char digest[32];
+	unsigned char *digest = c->digest;
 
 	report_digest(&c->files, digest);
 	if (c->was_final && memcmp(digest, c->stored.digest, 32) == 0) {
@@ -593,17 +596,18 @@ static int prepare_outputs(const struct pctx *ctx, size_t n,
  * committed") but ST_PARTIAL, naming the period and why; every period is
  * tried. A crash or failure here is repaired by the same close, which
  * renders the files from the committed state (`repaired N files`). */
-static int finish_outputs(const struct pctx *ctx, struct report_pending *pend,
+static int finish_outputs(struct store *s, const char *outdir, int64_t at,
+			  const struct pctx *ctx, struct report_pending *pend,
 			  size_t n, struct ledger_result *res, struct err *e)
 {
-	struct err first;
-	size_t i, w, failed = 0;
+	struct err first, why;
+	size_t i, w, failed = 0, k = 0;
+	unsigned char (*digest)[32] = xcalloc(n, sizeof(*digest));
+	int *placed = xcalloc(n, sizeof(*placed));
 	char ym[16];
 
 	err_clear(&first);
 	for (i = 0; i < n; i++) {
-		struct err why;
-
 		err_clear(&why);
 		if (report_finish(&pend[i], &w, &why)) {
 			if (!failed++) {
@@ -613,7 +617,19 @@ static int finish_outputs(const struct pctx *ctx, struct report_pending *pend,
 			continue;
 		}
 		res->files_written += w;
+		placed[k] = ctx[i].p;
+		memcpy(digest[k++], ctx[i].digest, 32);
 	}
+	/* each folder in place holds its digest, read or written after at:
+	 * its stamps (outdig.h); a failure costs the next close a read. Only
+	 * when the close changed the state: one that changes nothing, a
+	 * repair too, leaves the state as it was (SPEC 7) */
+	err_clear(&why);
+	if (res->changed)
+		(void)outdig_put_written(s, outdir, placed, (const unsigned
+					 char (*)[32])digest, k, at, &why);
+	free(placed);
+	free(digest);
 	if (!failed)
 		return 0;
 	if (failed == 1)
@@ -722,6 +738,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	struct report_pending *pend = NULL;
 	struct final *fin;
 	struct release_job rel;
+	int64_t at = 0;
 	pthread_t rtid;
 	int *periods = NULL, latest, found;
 	size_t n = 0, i, skip, all;
@@ -782,6 +799,8 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		goto out;
 	}
 	pend = xcalloc(n, sizeof(*pend));
+	/* before any file is read or written: what the stamps vouch from */
+	at = stamp_clock();
 	if (prepare_outputs(ctx, n, outdir, pend, e))
 		goto out;
 	fault_point("close-commit");
@@ -789,7 +808,7 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		goto out;
 	/* swapped in after the commit: a crash here leaves the old set, or
 	 * the new one, which a rerun puts right from the committed state */
-	rc = finish_outputs(ctx, pend, n, res, e);
+	rc = finish_outputs(s, outdir, at, ctx, pend, n, res, e);
 out:
 	for (i = 0; pend && i < n; i++)
 		report_abandon(&pend[i]);

@@ -10,6 +10,7 @@
 
 #include "final.h"
 #include "mem.h"
+#include "outdig.h"
 #include "report.h"
 #include "sha256.h"
 #include "ts.h"
@@ -110,6 +111,7 @@ struct unchanged {
 	int p;
 	const unsigned char *inputs;
 	const char *outdir;
+	struct outdig *seen;
 	int have;     /* p itself is final */
 	int same;     /* every final period so far: same inputs, same files */
 };
@@ -121,16 +123,13 @@ static int check_close(void *ctx, int q, const unsigned char *digest,
 {
 	struct unchanged *u = ctx;
 	unsigned char disk[32];
-	char dir[4096], ym[16];
 
 	if (!inputs || memcmp(inputs, u->inputs, 32) != 0 || !digest) {
 		u->same = 0;
 		return 1;
 	}
 	u->have |= q == u->p;
-	ts_period_format(q, 1, ym);
-	snprintf(dir, sizeof(dir), "%s/%s", u->outdir, ym);
-	if (report_digest_dir(dir, disk) != 0 ||
+	if (outdig_folder(u->seen, u->outdir, q, disk) != 0 ||
 	    memcmp(disk, digest, 32) != 0) {
 		u->same = 0;
 		return 1;
@@ -139,7 +138,8 @@ static int check_close(void *ctx, int q, const unsigned char *digest,
 }
 
 int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
-		     const char *outdir, int *yes, struct err *e)
+		     const char *outdir, struct outdig *seen, int *yes,
+		     struct err *e)
 {
 	struct unchanged u;
 	int rc;
@@ -149,6 +149,7 @@ int ledger_unchanged(struct store *s, int p, const unsigned char inputs[32],
 	u.p = p;
 	u.inputs = inputs;
 	u.outdir = outdir;
+	u.seen = seen;
 	u.same = 1;
 	rc = final_closes(s, p, check_close, &u, e);
 	if (rc && u.same)

@@ -616,6 +616,12 @@ static const char *const final_names[] = {
 	"adjustments.csv", "arrears.csv", "summary.txt" };
 #define NFINAL (sizeof(final_names) / sizeof(final_names[0]))
 
+const char *const *report_final_names(size_t *n)
+{
+	*n = NFINAL;
+	return final_names;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

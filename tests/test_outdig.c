@@ -108,7 +108,7 @@ int main(void)
 	TEST_EQ_INT(outdig_folder(NULL, out, q3, got), 0);
 	TEST_TRUE(memcmp(got, want3, 32) == 0);
 
-	c = outdig_new(out);
+	c = outdig_new(out, NULL, 0);
 	TEST_EQ_INT(outdig_folder(c, out, q3, got), 0);
 	TEST_TRUE(memcmp(got, want3, 32) == 0);
 	/* 2025-03 changed after the first ask: the cache keeps what it read
@@ -141,7 +141,7 @@ int main(void)
 	outdig_free(NULL);
 
 	/* a new cache (the next close) reads again */
-	c = outdig_new(out);
+	c = outdig_new(out, NULL, 0);
 	TEST_EQ_INT(outdig_folder(c, out, q3, got), 0);
 	TEST_TRUE(memcmp(got, want3b, 32) == 0);
 	outdig_free(c);
