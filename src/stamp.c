@@ -50,7 +50,8 @@ int stamp_trusted(const struct stamp *rec, int64_t at,
 		  const struct stamp *now)
 {
 	/* racy: changed too close to at for its stamp to show a change */
-	if (at < INT64_MIN + STAMP_SLACK_NS || rec->mtime >= at - STAMP_SLACK_NS ||
+	if (at < INT64_MIN + STAMP_SLACK_NS ||
+	    rec->mtime >= at - STAMP_SLACK_NS ||
 	    rec->ctime >= at - STAMP_SLACK_NS)
 		return 0;
 	return rec->dev == now->dev && rec->ino == now->ino &&

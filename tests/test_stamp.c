@@ -33,7 +33,7 @@ static void test_trusted(void)
 	const int64_t OLD = b - 3600 * (int64_t)1000000000;
 	const struct {
 		int64_t mtime, ctime;
-		int diff;     /* 0 none; 1 dev, 2 ino, 3 size, 4 mtime, 5 ctime */
+		int diff;     /* 1 dev 2 ino 3 size 4 mtime 5 ctime; 0 none */
 		int want;
 		const char *why;
 	} t[] = {
