@@ -259,6 +259,10 @@ static int load_period(struct pctx *c)
 
 	if (engine_period(c->g, c->p, &c->rp, c->e))
 		return -1;
+	/* the period closed is the last one built: free the engine's line
+	 * aggregates before settling it (issue 14) */
+	if (c->target)
+		engine_trim(c->g);
 	found = final_period_get(c->fin, c->p, &c->stored, c->e);
 	if (found < 0)
 		return -1;
@@ -822,8 +826,10 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 	memset(res, 0, sizeof(*res));
 	memset(&rp, 0, sizeof(rp));
 	memset(&rf, 0, sizeof(rf));
-	if (engine_period(g, p, &rp, e) ||
-	    !(bbs = balances_of(s, cat, &rp, p, e)))
+	if (engine_period(g, p, &rp, e))
+		goto out;
+	engine_trim(g);
+	if (!(bbs = balances_of(s, cat, &rp, p, e)))
 		goto out;
 	inv = xcalloc(rp.ninv ? rp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < rp.ninv; i++) {

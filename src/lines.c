@@ -1,6 +1,7 @@
 /* lines: what one period gives (SPEC 5, 6, 7): its invoice lines from the
  * line aggregates, rated and grouped per account, its package rows and
  * its alerts. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,6 +351,7 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 	int64_t end = ts_period_start(p + 1, cat->set.tz);
 	int rc;
 
+	assert(!g->trimmed);
 	memset(out, 0, sizeof(*out));
 	out->period = p;
 	g->e = e;
