@@ -480,7 +480,12 @@ static int record_and_render(struct pctx *c)
 	threaded = pthread_create(&tid, NULL, render_lines, &job) == 0;
 	if (!threaded)
 		render_lines(&job);
-	failed = record_invoices(c) ||
+	failed = record_invoices(c);
+	/* the plan is read by record_invoices alone: freed before the
+	 * rendering ends, where the close's memory peaks (issue 14) */
+	free(c->pl);
+	c->pl = NULL;
+	failed = failed ||
 		 balance_arrears(c->fin, c->cat, c->p, c->stored.prefix,
 				 &c->arr, &c->narr, c->e) ||
 		 final_adjustments(c->fin, c->p, add_adjustment, c, c->e);

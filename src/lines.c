@@ -192,10 +192,16 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 {
 	size_t nl = agg_count(g->r->lines), i;
 	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
-	struct eng_line *lines = NULL;
-	size_t n = 0, cap = 0;
+	struct eng_line *lines;
+	size_t n = 0;
 	int rc = 0;
 
+	/* counted first: the array is the period's to keep, at its size */
+	for (i = 0; i < nl; i++)
+		n += ((const struct line_key *)agg_key(g->r->lines, i))->period
+			== p && g->r->la[i].usage > 0;
+	lines = xmalloc((n ? n : 1) * sizeof(*lines));
+	n = 0;
 	for (i = 0; i < nl; i++) {
 		const struct line_key *k = agg_key(g->r->lines, i);
 		const struct line_agg *a = &g->r->la[i];
@@ -203,7 +209,6 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 		slot[i] = (size_t)-1;
 		if (k->period != p || a->usage <= 0)
 			continue;
-		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
 		rc = make_line(g, k, a, &lines[n], bp);
 		if (rc)
 			goto out;
