@@ -52,7 +52,9 @@ struct eng_pusage {
 struct eng_line {
 	const struct account *acct;
 	const struct item *item;
-	size_t group;          /* index into item->groups */
+	uint32_t group;        /* index into item->groups */
+	uint32_t npu;          /* package usages in pu (beside group: 96
+				* bytes a line, not 104) */
 	/* SPEC 5: U, C, F, N and B = U - C - F - N, in price units */
 	dec_t usage, covered, forgiven, uncovered, billable;
 	dec_t amount;          /* rounded line amount */
@@ -60,7 +62,6 @@ struct eng_line {
 	const char *tiers;     /* `tiers` column text (the period's) */
 	struct eng_pusage *pu; /* package usage, sorted by package id (the
 				* period's); NULL when npu is 0 */
-	size_t npu;
 };
 
 /* One (tenant, currency) with at least one line in the period. */
