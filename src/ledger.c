@@ -563,8 +563,9 @@ struct release_job {
 	size_t n;
 };
 
-/* Frees the rated periods (10^5 scattered tiers texts and package usage
- * arrays take ~30 ms), which nothing reads once the files are rendered. */
+/* Frees the rated periods, which nothing reads once the files are
+ * rendered (a few large blocks each now: lines, texts and usages are
+ * pooled per period, lines.c). */
 static void *release_periods(void *arg)
 {
 	struct release_job *j = arg;
