@@ -110,7 +110,8 @@ struct account {
 struct package {
 	char *id;
 	char *tenant;
-	char **items;            /* NULL when all_items */
+	char **items;            /* the items' codes, in the catalog's
+				  * blocks; NULL when all_items */
 	size_t nitems;
 	int all_items;           /* items = "*" */
 	int unlimited;           /* quota empty */

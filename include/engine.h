@@ -52,20 +52,23 @@ struct eng_pusage {
 struct eng_line {
 	const struct account *acct;
 	const struct item *item;
-	size_t group;          /* index into item->groups */
+	uint32_t group;        /* index into item->groups */
+	uint32_t npu;          /* package usages in pu (beside group: 96
+				* bytes a line, not 104) */
 	/* SPEC 5: U, C, F, N and B = U - C - F - N, in price units */
 	dec_t usage, covered, forgiven, uncovered, billable;
 	dec_t amount;          /* rounded line amount */
 	dec_t flat;            /* flat fees in it, exact (rate.h) */
-	char *tiers;           /* `tiers` column text (owned) */
-	struct eng_pusage *pu; /* package usage, sorted by package id (owned) */
-	size_t npu;
+	const char *tiers;     /* `tiers` column text (the period's) */
+	struct eng_pusage *pu; /* package usage, sorted by package id (the
+				* period's); NULL when npu is 0 */
 };
 
 /* One (tenant, currency) with at least one line in the period. */
 struct eng_invoice {
 	const struct account *acct;
-	struct eng_line *lines; /* sorted by (item, price group) (owned) */
+	struct eng_line *lines; /* sorted by (item, price group), in the
+				 * period's lines (NULL when nlines is 0) */
 	size_t nlines;
 	dec_t total;            /* sum of the rounded line amounts */
 };
@@ -93,11 +96,19 @@ struct eng_reject {
 	int32_t period;         /* ... of this period (SPEC 8 rejects.csv) */
 };
 
-/* What one period gives. */
+struct eng_block;
+
+/* What one period gives. Its invoices' lines are one array, their tiers
+ * texts and package usages a few blocks (issue 14: a malloc per line,
+ * text and invoice cost ~40 MB at 600 000 lines); all owned by it and
+ * freed by engine_period_release. */
 struct eng_period {
 	int period;
 	struct eng_invoice *inv; /* sorted by (tenant, currency) */
 	size_t ninv;
+	struct eng_line *lines;  /* every invoice's lines, in invoice order */
+	size_t nlines_all;
+	struct eng_block *blocks; /* tiers texts and package usages */
 	struct eng_pkgrow *pkgs; /* every package valid in the period */
 	size_t npkgs;
 	struct eng_alert *alerts;
@@ -198,6 +209,13 @@ int engine_skip(const struct engine *g, size_t *skip);
 int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e);
 void engine_period_release(struct eng_period *rp);
+
+/* Frees the line and package-usage aggregates (the largest part of the
+ * engine after rating: ~75 MB at 500 000 accounts) once the caller has
+ * built the last period it needs: engine_period may not be called again.
+ * Package states (engine_pkg_state), rejects, counts and duplicate paths
+ * stay. */
+void engine_trim(struct engine *g);
 
 /* Every rejected record of every current file, in no set order (the
  * outputs sort their rows); a reject with placed 0 belongs to no period

@@ -281,6 +281,7 @@ struct engine {
 	dec_t *ck_used;
 	int have_skip;
 	size_t skip;
+	int trimmed;               /* engine_trim: no line aggregates left */
 };
 
 /* Fills the err of g (an engine or a part) with ST_ERROR; returns it. */

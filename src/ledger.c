@@ -262,6 +262,10 @@ static int load_period(struct pctx *c)
 
 	if (engine_period(c->g, c->p, &c->rp, c->e))
 		return -1;
+	/* the period closed is the last one built: free the engine's line
+	 * aggregates before settling it (issue 14) */
+	if (c->target)
+		engine_trim(c->g);
 	found = final_period_get(c->fin, c->p, &c->stored, c->e);
 	if (found < 0)
 		return -1;
@@ -479,7 +483,12 @@ static int record_and_render(struct pctx *c)
 	threaded = pthread_create(&tid, NULL, render_lines, &job) == 0;
 	if (!threaded)
 		render_lines(&job);
-	failed = record_invoices(c) ||
+	failed = record_invoices(c);
+	/* the plan is read by record_invoices alone: freed before the
+	 * rendering ends, where the close's memory peaks (issue 14) */
+	free(c->pl);
+	c->pl = NULL;
+	failed = failed ||
 		 balance_arrears(c->fin, c->cat, c->p, c->stored.prefix,
 				 &c->arr, &c->narr, c->e) ||
 		 final_adjustments(c->fin, c->p, add_adjustment, c, c->e);
@@ -557,8 +566,9 @@ struct release_job {
 	size_t n;
 };
 
-/* Frees the rated periods (10^5 scattered tiers texts and package usage
- * arrays take ~30 ms), which nothing reads once the files are rendered. */
+/* Frees the rated periods, which nothing reads once the files are
+ * rendered (a few large blocks each now: lines, texts and usages are
+ * pooled per period, lines.c). */
 static void *release_periods(void *arg)
 {
 	struct release_job *j = arg;
@@ -841,8 +851,10 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 	memset(res, 0, sizeof(*res));
 	memset(&rp, 0, sizeof(rp));
 	memset(&rf, 0, sizeof(rf));
-	if (engine_period(g, p, &rp, e) ||
-	    !(bbs = balances_of(s, cat, &rp, p, e)))
+	if (engine_period(g, p, &rp, e))
+		goto out;
+	engine_trim(g);
+	if (!(bbs = balances_of(s, cat, &rp, p, e)))
 		goto out;
 	inv = xcalloc(rp.ninv ? rp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < rp.ninv; i++) {

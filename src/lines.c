@@ -1,6 +1,7 @@
 /* lines: what one period gives (SPEC 5, 6, 7): its invoice lines from the
  * line aggregates, rated and grouped per account, its package rows and
  * its alerts. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,53 @@
 #include "mem.h"
 #include "ts.h"
 #include "banned.h"
+
+/* The period's tiers texts and package usages, in 1 MiB blocks: one
+ * malloc per block instead of one per text and per line's usages. */
+struct eng_block {
+	struct eng_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define ENG_BLOCK ((size_t)1 << 20)
+
+/* n bytes, aligned for dec_t and pointers, at the end of the newest
+ * block of *bp (a new block when they do not fit). Until the next call,
+ * block_trim may give back the bytes after the first m of them. */
+static void *block_take(struct eng_block **bp, size_t n)
+{
+	struct eng_block *b = *bp;
+	size_t at = b ? (b->used + 7) & ~(size_t)7 : 0;
+
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = n > ENG_BLOCK ? n : ENG_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = *bp;
+		b->cap = cap;
+		*bp = b;
+		at = 0;
+	}
+	b->used = at + n;
+	return b->data + at;
+}
+
+/* Keeps m of the n bytes block_take(bp, n) just gave at p. */
+static void block_trim(struct eng_block *b, const void *p, size_t m)
+{
+	b->used = (size_t)((const char *)p - b->data) + m;
+}
+
+static void blocks_free(struct eng_block *b)
+{
+	while (b) {
+		struct eng_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
 
 /* Sorting lines of a period: (account, item code, price group). */
 static int cmp_line(const void *pa, const void *pb)
@@ -55,16 +103,18 @@ static void sort_pu(const struct catalog *cat, struct eng_pusage *pu,
 	free(v);
 }
 
-/* Fills line l from the aggregate a of key k, and rates it. Returns 0,
- * or ST_ERROR with g->e filled (l->tiers is then NULL). */
+/* Fills line l from the aggregate a of key k, and rates it; its tiers
+ * text goes into the blocks *bp. Returns 0, or ST_ERROR with g->e
+ * filled (l->tiers is then NULL). */
 static int make_line(struct engine *g, const struct line_key *k,
-		     const struct line_agg *a, struct eng_line *l)
+		     const struct line_agg *a, struct eng_line *l,
+		     struct eng_block **bp)
 {
 	const struct catalog *cat = g->cat;
 	const struct price_group *pg;
 	struct rated rt;
 	size_t tcap;
-	char p[8];
+	char p[8], *t;
 
 	memset(l, 0, sizeof(*l));
 	l->acct = &cat->accounts[k->acct];
@@ -91,19 +141,35 @@ static int make_line(struct engine *g, const struct line_key *k,
 	l->flat = rt.flat;
 	/* "qty@price" per slice, ';' between: always fits */
 	tcap = rt.nslices * (2 * DEC_MAX_TEXT + 2) + 1;
-	l->tiers = xmalloc(tcap);
-	rate_format_tiers(rt.slices, rt.nslices, l->tiers, tcap);
+	t = block_take(bp, tcap);
+	rate_format_tiers(rt.slices, rt.nslices, t, tcap);
+	block_trim(*bp, t, strlen(t) + 1);
+	l->tiers = t;
 	free(rt.slices);
 	return 0;
 }
 
-/* Gives each of lines[] its package usages, sorted by package id. slot
- * maps a line aggregate to its index in lines, or (size_t)-1. */
+/* Gives each of lines[] its package usages (in the blocks *bp), sorted
+ * by package id. slot maps a line aggregate to its index in lines, or
+ * (size_t)-1. Counted first, so each line's usages are one array of
+ * their size, in the aggregate's order as before. */
 static void attach_pu(const struct engine *g, const size_t *slot,
-		      struct eng_line *lines, size_t n)
+		      struct eng_line *lines, size_t n, struct eng_block **bp)
 {
 	size_t npu = agg_count(g->r->pus), i;
 
+	for (i = 0; i < npu; i++) {
+		const struct pu_key *k = agg_key(g->r->pus, i);
+
+		if (slot[k->line] != (size_t)-1)
+			lines[slot[k->line]].npu++;
+	}
+	for (i = 0; i < n; i++)
+		if (lines[i].npu) {
+			lines[i].pu = block_take(bp, lines[i].npu *
+						 sizeof(*lines[i].pu));
+			lines[i].npu = 0;
+		}
 	for (i = 0; i < npu; i++) {
 		const struct pu_key *k = agg_key(g->r->pus, i);
 		struct eng_line *l;
@@ -111,7 +177,6 @@ static void attach_pu(const struct engine *g, const size_t *slot,
 		if (slot[k->line] == (size_t)-1)
 			continue;
 		l = &lines[slot[k->line]];
-		l->pu = xrealloc(l->pu, (l->npu + 1) * sizeof(*l->pu));
 		l->pu[l->npu++] = g->r->pu[i];
 	}
 	for (i = 0; i < n; i++)
@@ -123,14 +188,20 @@ static void attach_pu(const struct engine *g, const size_t *slot,
  * by (account, item, price group). On ST_ERROR, *out still holds the
  * *nout lines made before (the caller frees them). */
 static int period_lines(struct engine *g, int p, struct eng_line **out,
-			size_t *nout)
+			size_t *nout, struct eng_block **bp)
 {
 	size_t nl = agg_count(g->r->lines), i;
 	size_t *slot = xmalloc((nl ? nl : 1) * sizeof(*slot));
-	struct eng_line *lines = NULL;
-	size_t n = 0, cap = 0;
+	struct eng_line *lines;
+	size_t n = 0;
 	int rc = 0;
 
+	/* counted first: the array is the period's to keep, at its size */
+	for (i = 0; i < nl; i++)
+		n += ((const struct line_key *)agg_key(g->r->lines, i))->period
+			== p && g->r->la[i].usage > 0;
+	lines = xmalloc((n ? n : 1) * sizeof(*lines));
+	n = 0;
 	for (i = 0; i < nl; i++) {
 		const struct line_key *k = agg_key(g->r->lines, i);
 		const struct line_agg *a = &g->r->la[i];
@@ -138,13 +209,12 @@ static int period_lines(struct engine *g, int p, struct eng_line **out,
 		slot[i] = (size_t)-1;
 		if (k->period != p || a->usage <= 0)
 			continue;
-		xgrow((void **)&lines, &cap, n + 1, sizeof(*lines));
-		rc = make_line(g, k, a, &lines[n]);
+		rc = make_line(g, k, a, &lines[n], bp);
 		if (rc)
 			goto out;
 		slot[i] = n++;
 	}
-	attach_pu(g, slot, lines, n);
+	attach_pu(g, slot, lines, n, bp);
 	if (n > 1)
 		qsort(lines, n, sizeof(*lines), cmp_line);
 out:
@@ -154,30 +224,33 @@ out:
 	return rc;
 }
 
-/* Moves lines[0..nlines) (sorted by account) into invoices of out, one
- * per account, and sums their totals unless rc already says an error.
+/* Groups out->lines (sorted by account) into invoices of out, one per
+ * account, and sums their totals unless rc already says an error.
  * Returns rc, or ST_ERROR with e filled when a total overflows. */
-static int group_invoices(struct eng_period *out, struct eng_line *lines,
-			  size_t nlines, int rc, struct err *e)
+static int group_invoices(struct eng_period *out, int rc, struct err *e)
 {
-	size_t i, j, k;
+	struct eng_line *lines = out->lines;
+	size_t i, j, k, n = 0, nlines = out->nlines_all;
 	char p[8];
 
 	ts_period_format(out->period, 1, p);
+	for (i = 0; i < nlines; i = j) {
+		for (j = i + 1; j < nlines && lines[j].acct == lines[i].acct;
+		     j++)
+			;
+		n++;
+	}
+	out->inv = xmalloc((n ? n : 1) * sizeof(*out->inv));
 	for (i = 0; i < nlines; i = j) {
 		struct eng_invoice *inv;
 
 		for (j = i + 1; j < nlines && lines[j].acct == lines[i].acct;
 		     j++)
 			;
-		out->inv = xrealloc(out->inv, (out->ninv + 1) *
-				    sizeof(*out->inv));
 		inv = &out->inv[out->ninv++];
 		inv->acct = lines[i].acct;
 		inv->nlines = j - i;
-		inv->lines = xmalloc(inv->nlines * sizeof(*inv->lines));
-		memcpy(inv->lines, &lines[i], inv->nlines * sizeof(*lines));
-		/* each line now belongs to its invoice */
+		inv->lines = &lines[i];
 		inv->total = 0;
 		if (rc)
 			continue;
@@ -344,18 +417,17 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e)
 {
 	const struct catalog *cat = g->cat;
-	struct eng_line *lines;
-	size_t nlines, i, pci;
+	size_t i, pci;
 	int64_t start = ts_period_start(p, cat->set.tz);
 	int64_t end = ts_period_start(p + 1, cat->set.tz);
 	int rc;
 
+	assert(!g->trimmed);
 	memset(out, 0, sizeof(*out));
 	out->period = p;
 	g->e = e;
-	rc = period_lines(g, p, &lines, &nlines);
-	rc = group_invoices(out, lines, nlines, rc, e);
-	free(lines);
+	rc = period_lines(g, p, &out->lines, &out->nlines_all, &out->blocks);
+	rc = group_invoices(out, rc, e);
 	if (rc)
 		return rc;
 	for (i = 0; i < cat->npackages; i++) {
@@ -377,15 +449,8 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 
 void engine_period_release(struct eng_period *rp)
 {
-	size_t i, j;
-
-	for (i = 0; i < rp->ninv; i++) {
-		for (j = 0; j < rp->inv[i].nlines; j++) {
-			free(rp->inv[i].lines[j].tiers);
-			free(rp->inv[i].lines[j].pu);
-		}
-		free(rp->inv[i].lines);
-	}
+	free(rp->lines);
+	blocks_free(rp->blocks);
 	free(rp->inv);
 	free(rp->pkgs);
 	free(rp->alerts);
