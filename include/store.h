@@ -123,6 +123,16 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 			 const char *path, char ***paths, size_t *n,
 			 struct err *e);
 
+/* 1 if some file row (of any path, in any state) has this size, 0 if
+ * none, -1 with e filled. A file whose size no row has holds content no
+ * row holds (ingest reads it before it knows its SHA-256). */
+int store_size_known(struct store *s, uint64_t size, struct err *e);
+
+/* Sets the SHA-256 of row id (a LOADING row begun before its file's
+ * digest was known). 0 or -1. */
+int store_file_set_sha(struct store *s, int64_t id,
+		       const unsigned char sha[32], struct err *e);
+
 /* Inserts a LOADING row; sets *id. 0 or -1. */
 int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e);
