@@ -113,6 +113,24 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 	return 0;
 }
 
+int store_wal_pages(struct store *s, int pages, int *old, struct err *e)
+{
+	sqlite3_stmt *st = store_prep(s, "PRAGMA wal_autocheckpoint", e);
+	char sql[64];
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*old = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_db_fail(s, e, "cannot read"), -1;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d", pages);
+	return store_exec(s, sql, e);
+}
+
 int store_size_known(struct store *s, uint64_t size, struct err *e)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT 1 FROM file WHERE size = ?1"
