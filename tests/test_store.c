@@ -1121,7 +1121,8 @@ static void test_upgrade_ckpt(void)
 
 /* store_size_known: any row of any path and state counts; and
  * store_file_set_sha gives a LOADING row begun with zeros its digest
- * (what ingest does for a file read before it was hashed). */
+ * (what ingest does for a file read before it was hashed); and
+ * store_wal_pages, which ingest sets for its run. */
 static void test_size_known(void)
 {
 	char *db = path_in("size.db");
@@ -1158,6 +1159,19 @@ static void test_size_known(void)
 	TEST_EQ_INT(f.size, 300);
 	store_file_release(&f);
 	TEST_EQ_INT(store_size_known(s, 300, &e), 1);
+	/* store_wal_pages: SQLite's default is 1000 pages (its
+	 * SQLITE_DEFAULT_WAL_AUTOCHECKPOINT); each call gives the value the
+	 * one before set */
+	{
+		int old = -1;
+
+		TEST_EQ_INT(store_wal_pages(s, 16384, &old, &e), 0);
+		TEST_EQ_INT(old, 1000);
+		TEST_EQ_INT(store_wal_pages(s, old, &old, &e), 0);
+		TEST_EQ_INT(old, 16384);
+		TEST_EQ_INT(store_wal_pages(s, 1000, &old, &e), 0);
+		TEST_EQ_INT(old, 1000);
+	}
 	store_close(s);
 	free(db);
 }
