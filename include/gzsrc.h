@@ -100,7 +100,7 @@ struct gzsrc;
 
 /* Opens path read-only if it is a regular file (after symlinks). A FIFO
  * or a device (/dev/zero, /dev/stdin) is refused at once, never waited on
- * or read without end: settle reads each file twice (digest, then
+ * or read without end: settle may read each file twice (digest, then
  * records) and must see it end. Returns the fd (the caller closes it), or
  * -1 with e filled ("cannot open 'F': ...", "cannot read 'F': is a
  * directory", "cannot read 'F': not a regular file"). */

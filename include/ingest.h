@@ -11,13 +11,20 @@
  * after it. Up to `jobs` files are read at once; nothing in the result
  * depends on that number.
  *
- * A file is read for its records from the descriptor its digest was taken
- * from (or, past a few dozen files, opened again by path and checked to be
- * the same file with the same size and mtime), and the bytes the reader
- * parses are hashed as they are read: when they differ from the digest,
- * or the file's size or mtime changed (checked at every checkpoint too),
- * the file fails with usage_changed's message and none of its records
- * count. A file that changes during its digest is not registered. */
+ * A file's bytes are hashed once where they can be. Its digest is taken
+ * before it is read only when its size is that of some file row or of
+ * another file of the call (it may be content seen before); a file of any
+ * other size is new content, and its reader's hash of the bytes it parses
+ * is its digest (a large file is hashed whole once more before its first
+ * intermediate checkpoint, whose row a resumed ingest matches by digest).
+ * A file is read for its records from the descriptor opened first (or,
+ * past a few dozen files, opened again by path and checked to be the same
+ * file with the same size and mtime), and the bytes the reader parses are
+ * hashed as they are read: when they differ from the digest, or are not
+ * the whole file, or the file's size or mtime changed (checked at every
+ * checkpoint too), the file fails with usage_changed's message and none
+ * of its records count. A file that changes during its digest is not
+ * registered. */
 #ifndef INGEST_H
 #define INGEST_H
 

@@ -126,6 +126,22 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 			 const char *path, char ***paths, size_t *n,
 			 struct err *e);
 
+/* Sets how many pages the WAL holds before a commit copies it into the
+ * state file (SQLite's wal_autocheckpoint; each such checkpoint syncs
+ * the WAL and then the state file); *old gets the value it had. 0 or
+ * -1. */
+int store_wal_pages(struct store *s, int pages, int *old, struct err *e);
+
+/* 1 if some file row (of any path, in any state) has this size, 0 if
+ * none, -1 with e filled. A file whose size no row has holds content no
+ * row holds (ingest reads it before it knows its SHA-256). */
+int store_size_known(struct store *s, uint64_t size, struct err *e);
+
+/* Sets the SHA-256 of row id (a LOADING row begun before its file's
+ * digest was known). 0 or -1. */
+int store_file_set_sha(struct store *s, int64_t id,
+		       const unsigned char sha[32], struct err *e);
+
 /* Inserts a LOADING row; sets *id. 0 or -1. */
 int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e);

@@ -174,6 +174,23 @@ int usage_stamp_same(const struct usage_stamp *a, const struct usage_stamp *b);
  * bytes); nothing of it counts: ingest it again once it is complete". */
 int usage_changed(struct err *e, const char *path);
 
+/* Opens path as gzsrc_open_regular does (its checks and messages) and
+ * takes its stamp. Returns the descriptor (the caller owns it), or -1
+ * with e filled. */
+int usage_file_open(const char *path, struct usage_stamp *st, struct err *e);
+
+/* usage_file_open of a file that must still be the one stamped st: -1
+ * with usage_changed's message when it is not. */
+int usage_file_reopen(const char *path, const struct usage_stamp *st,
+		      struct err *e);
+
+/* SHA-256 of fd's bytes from offset 0 (read by pread: fd's offset does
+ * not move), of the file stamped st at its open: they must be st->size
+ * bytes and the stamp the same after the read, or it fails with
+ * usage_changed's message. Returns 0, or ST_ERROR with e filled. */
+int usage_file_hash(int fd, const char *path, const struct usage_stamp *st,
+		    unsigned char sha[32], struct err *e);
+
 /* SHA-256 (sha256.h) and size of the file's raw bytes, and its stamp
  * (taken at open; a file whose stamp differs after the read fails with
  * usage_changed's message). fd NULL: the file is closed; else *fd is the

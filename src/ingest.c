@@ -25,15 +25,25 @@
 /* Text between two access points of a gzip file (gzindex.h): a resumed
  * ingest inflates at most about this much before its checkpoint. */
 #define POINT_SPAN (1u << 20)
+/* WAL pages (4 KiB) between two copies of the WAL into the state file
+ * while ingest reads: at SQLite's 1000 every commit of a 4 MiB batch
+ * copied the WAL and synced both files (two fdatasyncs, ~15 ms) with the
+ * state lock held, and the other reader waited on it. */
+#define WAL_PAGES 16384
 
 struct job {
 	struct ingest_file *f;
 	uint64_t size;
 	unsigned char sha[32];
-	struct usage_stamp stamp; /* the file when hashed */
-	int fd;                /* kept from the digest pass, or -1 */
+	struct usage_stamp stamp; /* the file when opened first */
+	int fd;                /* kept from the open pass, or -1 */
 	int load;              /* to be read */
-	int digest_failed;
+	int digest_failed;     /* could not be opened or hashed */
+	/* sha is known: from the digest pass, taken only of a file whose
+	 * size some file row or another file of the run has (it may be a
+	 * file seen before); of any other file, from the bytes its reader
+	 * parses, or before its first mid-file commit (ensure_sha) */
+	int hashed;
 	int repeat;            /* the same path given earlier: ignored */
 };
 
@@ -43,7 +53,11 @@ struct shared {
 	struct job *jobs;
 	size_t n;
 	size_t next;           /* next job to take */
-	pthread_mutex_t mu;    /* guards s, next, totals, err */
+	pthread_mutex_t mu;    /* guards s, next, err */
+	/* guards bytes, records and the progress callback: a reader never
+	 * waits on another's commit (its SQLite writes, a WAL checkpoint's
+	 * fsync) just to count progress */
+	pthread_mutex_t pmu;
 	uint64_t bytes, records;
 	uint64_t total;        /* sizes of the files to read (progress) */
 	int held;              /* jobs' fds kept open */
@@ -75,7 +89,13 @@ struct loader {
 				* before the periods it settles) */
 	int fd;                /* the reader's descriptor (not owned) */
 	int changed;           /* the file changed while read */
+	int row_sha;           /* the row holds the file's digest */
 	struct usage_reader *r;
+	/* the pending batch encoded and its keys sorted (prepare), before
+	 * the state lock is taken */
+	const void *data;
+	size_t len, nkeys;
+	const uint64_t *keys;
 	uint64_t skip;         /* records done at the checkpoint resumed */
 	struct gzindex_point *pt; /* its access point, or NULL */
 	uint64_t pt_sync;      /* the sync of the last point stored */
@@ -103,24 +123,27 @@ static void free_rejects(struct loader *l)
 	l->nrej = 0;
 }
 
-/* Writes the pending batch and rejects (inside the caller's transaction). */
+/* Encodes the pending batch and sorts its keys, for flush: work of the
+ * reader's own, done before it takes the state lock. */
+static void prepare(struct loader *l)
+{
+	if (!batch_count(l->b))
+		return;
+	batch_encode(l->b, &l->data, &l->len);
+	batch_keys(l->b, &l->keys, &l->nkeys);
+}
+
+/* Writes the pending batch (prepare()d) and rejects (inside the
+ * caller's transaction). */
 static int flush(struct loader *l, struct err *e)
 {
 	size_t i;
 
 	if (batch_count(l->b)) {
-		const void *data;
-		size_t len;
-
-		const uint64_t *keys;
-		size_t nkeys;
-
-		batch_encode(l->b, &data, &len);
-		batch_keys(l->b, &keys, &nkeys);
 		/* the file's earliest record, committed with its batch so a
 		 * resumed ingest keeps it (status's staleness, store.h) */
-		if (store_batch_put(l->sh->s, l->id, l->seq, nkeys, data, len,
-				    keys, l->min_ts, l->max_ts, e) ||
+		if (store_batch_put(l->sh->s, l->id, l->seq, l->nkeys, l->data,
+				    l->len, l->keys, l->min_ts, l->max_ts, e) ||
 		    store_file_earliest(l->sh->s, l->id, l->min_ts, e))
 			return -1;
 		l->min_ts = INT64_MAX;
@@ -151,6 +174,20 @@ struct step {
 	const char *msg;        /* finish: why it failed */
 };
 
+/* The digest into the LOADING row of a file read before it was known
+ * (made with zeros, a digest no file has, so that an ingest cut short
+ * before it leaves a row: unfinished, never resumed), in the caller's
+ * transaction, once job->sha is known. */
+static int row_sha(struct loader *l, struct err *e)
+{
+	if (l->row_sha || !l->job->hashed)
+		return 0;
+	if (store_file_set_sha(l->sh->s, l->id, l->job->sha, e))
+		return -1;
+	l->row_sha = 1;
+	return 0;
+}
+
 /* Runs one ingest transaction under the state lock; on failure records
  * the first state error for the whole run. */
 static int commit_step(struct loader *l, const struct step *st)
@@ -160,8 +197,10 @@ static int commit_step(struct loader *l, const struct step *st)
 	int rc = 0;
 
 	err_clear(&e);
+	if (!(st->finish && st->state == FILE_FAILED))
+		prepare(l);
 	pthread_mutex_lock(&sh->mu);
-	if (store_begin(sh->s, &e) ||
+	if (store_begin(sh->s, &e) || row_sha(l, &e) ||
 	    (!(st->finish && st->state == FILE_FAILED) && flush(l, &e)) ||
 	    (st->finish ?
 	     store_file_finish(sh->s, l->id, st->state, st->msg, &e) ||
@@ -195,6 +234,27 @@ static int commit_step(struct loader *l, const struct step *st)
 	return rc;
 }
 
+/* Before the first checkpoint of a file read without its digest: its
+ * LOADING row is what a resumed ingest matches by digest, so the whole
+ * file is hashed here (from the reader's
+ * descriptor; its reader still hashes what it parses, and read_same
+ * compares the two at the end). 0, or -1 when the file changed. */
+static int ensure_sha(struct loader *l)
+{
+	struct err e;
+
+	if (l->job->hashed)
+		return 0;
+	err_clear(&e);
+	if (usage_file_hash(l->fd, l->job->f->path, &l->job->stamp,
+			    l->job->sha, &e) != ST_OK) {
+		l->changed = 1;
+		return -1;
+	}
+	l->job->hashed = 1;
+	return 0;
+}
+
 /* Commits what is pending with a checkpoint after `records` records. */
 static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 {
@@ -205,7 +265,7 @@ static int checkpoint(struct loader *l, uint64_t raw, uint64_t records)
 
 	/* records of a file that changed under the reader are never
 	 * committed, not even at a checkpoint */
-	if (file_changed(l))
+	if (file_changed(l) || ensure_sha(l))
 		return -1;
 	l->last_ck_raw = raw;
 	/* the reader's last point, when it is a new one (its records are
@@ -266,13 +326,13 @@ static int on_progress(void *ctx, uint64_t raw, uint64_t records)
 	struct loader *l = ctx;
 	struct shared *sh = l->sh;
 
-	pthread_mutex_lock(&sh->mu);
+	pthread_mutex_lock(&sh->pmu);
 	sh->bytes += raw - l->last_raw;
 	sh->records += records - l->last_records;
 	if (sh->o->progress)
 		sh->o->progress(sh->o->progress_ctx, sh->bytes, sh->total,
 				sh->records);
-	pthread_mutex_unlock(&sh->mu);
+	pthread_mutex_unlock(&sh->pmu);
 	l->last_raw = raw;
 	l->last_records = records;
 	/* no checkpoint among the records a resumed read skips: it would
@@ -320,8 +380,11 @@ static int start(struct loader *l, uint64_t *skip)
 	found = store_file_loading(sh->s, l->job->f->path, &f, &e);
 	if (found < 0)
 		rc = -1;
-	if (found == 1 && memcmp(f.sha, l->job->sha, 32) == 0 &&
-	    f.size == l->job->size) {
+	/* a file not hashed yet has a size no row has, and its row gets
+	 * zeros for its digest until it is (row_sha) */
+	l->row_sha = l->job->hashed;
+	if (found == 1 && l->job->hashed &&
+	    memcmp(f.sha, l->job->sha, 32) == 0 && f.size == l->job->size) {
 		l->id = f.id;
 		l->seq = f.ck_seq;
 		*skip = f.ck_records;
@@ -348,26 +411,20 @@ static int start(struct loader *l, uint64_t *skip)
 	return rc;
 }
 
-/* The reader of the job's file: over the descriptor its digest was taken
- * from, or the path opened again when it was not kept, which must then be
- * the same file with the same size and mtime. */
+/* The reader of the job's file: over the descriptor opened first (its
+ * digest was taken from it, when it was), or the path opened again when
+ * it was not kept, which must then be the same file with the same size
+ * and mtime. */
 static struct usage_reader *open_reader(struct loader *l, struct err *e)
 {
 	struct job *job = l->job;
-	struct usage_stamp now;
 	int fd = job->fd;
 
 	job->fd = -1;
 	if (fd < 0) {
-		fd = gzsrc_open_regular(job->f->path, e);
+		fd = usage_file_reopen(job->f->path, &job->stamp, e);
 		if (fd < 0)
 			return NULL;
-		if (usage_stamp_of(fd, &now) != 0 ||
-		    !usage_stamp_same(&now, &job->stamp)) {
-			close(fd);
-			usage_changed(e, job->f->path);
-			return NULL;
-		}
 	}
 	l->fd = fd;
 	l->r = usage_open_fd(fd, job->f->path, l->sh->o->usage);
@@ -380,16 +437,23 @@ static struct usage_reader *open_reader(struct loader *l, struct err *e)
 }
 
 /* 1 if the bytes the reader parsed are those the digest was of, and the
- * file is still what was hashed. */
+ * file is still what was hashed; of a file read before its digest was
+ * known, the digest of the bytes parsed is the file's when they are all
+ * of it, unchanged: the one pass hashes what it parses. */
 static int read_same(struct loader *l, struct usage_reader *r)
 {
 	unsigned char sha[32];
 	uint64_t size;
 
 	if (usage_raw_digest(r, sha, &size) != 0 || size != l->job->size ||
-	    memcmp(sha, l->job->sha, 32) != 0)
+	    (l->job->hashed && memcmp(sha, l->job->sha, 32) != 0) ||
+	    file_changed(l))
 		return 0;
-	return !file_changed(l);
+	if (!l->job->hashed) {
+		memcpy(l->job->sha, sha, 32);
+		l->job->hashed = 1;
+	}
+	return 1;
 }
 
 /* b: the worker's batch, empty; kept across files so that its buffers
@@ -424,6 +488,18 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	rc = r ? usage_read(r, &sink, skip, &e) : ST_ERROR;
 	if (r && (l.changed || (rc == 0 && !read_same(&l, r))))
 		rc = usage_changed(&e, job->f->path);
+	/* a failed file read before its digest was known is registered
+	 * under the digest of the file (read again); when that cannot be
+	 * had (unreadable, or changed), under none a file has: zeros */
+	if (rc != 0 && !job->hashed) {
+		struct err he;
+
+		err_clear(&he);
+		if (!r || usage_file_hash(l.fd, job->f->path, &job->stamp,
+					  job->sha, &he) != ST_OK)
+			memset(job->sha, 0, sizeof(job->sha));
+		job->hashed = 1;
+	}
 	usage_free(r);
 	l.r = NULL;
 	free(l.pt);
@@ -443,6 +519,80 @@ static void load_file(struct shared *sh, struct job *job, struct batch *b)
 	batch_reset(l.b);
 }
 
+/* Opens each file and takes its stamp (its size), keeping the first
+ * HELD_FDS descriptors for the passes after. */
+static void open_files(struct shared *sh)
+{
+	size_t i;
+
+	for (i = 0; i < sh->n; i++) {
+		struct job *job = &sh->jobs[i];
+		struct err e;
+
+		if (job->repeat)
+			continue;
+		err_clear(&e);
+		job->fd = usage_file_open(job->f->path, &job->stamp, &e);
+		if (job->fd < 0) {
+			job->digest_failed = 1;
+			snprintf(job->f->msg, sizeof(job->f->msg), "%s", e.msg);
+			continue;
+		}
+		job->size = job->stamp.size;
+		if (sh->held < HELD_FDS) {
+			sh->held++;
+		} else {
+			close(job->fd);
+			job->fd = -1;
+		}
+	}
+}
+
+static int by_size(const void *a, const void *b)
+{
+	const struct job *x = *(struct job *const *)a;
+	const struct job *y = *(struct job *const *)b;
+
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Marks (hashed = -1) the files whose digest decide() needs before
+ * they are read: those whose size another file of the run or some file
+ * row has. Any other file holds content no row and no other file of the
+ * run holds (whatever its bytes): it is new or replaced, read in one
+ * pass that hashes what it parses. 0, or -1 with e filled. */
+static int need_digests(struct shared *sh, struct err *e)
+{
+	struct job **by = xmalloc((sh->n ? sh->n : 1) * sizeof(*by));
+	size_t i, k = 0;
+	int rc = 0;
+
+	for (i = 0; i < sh->n; i++)
+		if (!sh->jobs[i].repeat && !sh->jobs[i].digest_failed)
+			by[k++] = &sh->jobs[i];
+	qsort(by, k, sizeof(*by), by_size);
+	for (i = 0; i < k; i++) {
+		int known;
+
+		if ((i > 0 && by[i - 1]->size == by[i]->size) ||
+		    (i + 1 < k && by[i + 1]->size == by[i]->size)) {
+			by[i]->hashed = -1;
+			continue;
+		}
+		known = store_size_known(sh->s, by[i]->size, e);
+		if (known < 0) {
+			rc = -1;
+			break;
+		}
+		if (known)
+			by[i]->hashed = -1;
+	}
+	free(by);
+	return rc;
+}
+
+/* The digest pass over the files need_digests marked, from the
+ * descriptor kept, or the path opened again (the same file, unchanged). */
 static void *worker_digest(void *arg)
 {
 	struct shared *sh = arg;
@@ -451,6 +601,7 @@ static void *worker_digest(void *arg)
 		struct job *job;
 		struct err e;
 		size_t i;
+		int fd;
 
 		pthread_mutex_lock(&sh->mu);
 		i = sh->next++;
@@ -458,23 +609,21 @@ static void *worker_digest(void *arg)
 		if (i >= sh->n)
 			return NULL;
 		job = &sh->jobs[i];
-		if (job->repeat)
+		if (job->repeat || job->digest_failed || job->hashed != -1)
 			continue;
 		err_clear(&e);
-		if (usage_file_digest(job->f->path, job->sha, &job->size,
-				      &job->stamp, &job->fd, &e)) {
+		fd = job->fd >= 0 ? job->fd :
+		     usage_file_reopen(job->f->path, &job->stamp, &e);
+		if (fd < 0 || usage_file_hash(fd, job->f->path, &job->stamp,
+					      job->sha, &e) != ST_OK) {
 			job->digest_failed = 1;
+			job->hashed = 0;
 			snprintf(job->f->msg, sizeof(job->f->msg), "%s", e.msg);
-			continue;
-		}
-		pthread_mutex_lock(&sh->mu);
-		if (sh->held < HELD_FDS) {
-			sh->held++;
 		} else {
-			close(job->fd);
-			job->fd = -1;
+			job->hashed = 1;
 		}
-		pthread_mutex_unlock(&sh->mu);
+		if (fd >= 0 && fd != job->fd)
+			close(fd);
 	}
 }
 
@@ -531,9 +680,9 @@ static void run_workers(struct shared *sh, void *(*fn)(void *), int k)
 	free(t);
 }
 
-/* Decides, in argument order, what happens to each file. */
 /* The sha a registered path holds once this run is done: its new content
- * when this run reads it, else what it holds now. */
+ * when this run reads it, else what it holds now; NULL when that is not
+ * known yet (a content no row has). */
 static const unsigned char *final_sha(const struct shared *sh,
 				      const char *path,
 				      const unsigned char *now)
@@ -543,7 +692,8 @@ static const unsigned char *final_sha(const struct shared *sh,
 	for (j = 0; j < sh->n; j++)
 		if (!sh->jobs[j].repeat && !sh->jobs[j].digest_failed &&
 		    strcmp(sh->jobs[j].f->path, path) == 0)
-			return sh->jobs[j].sha;
+			/* not hashed: a size no row has, so not now's */
+			return sh->jobs[j].hashed ? sh->jobs[j].sha : NULL;
 	return now;
 }
 
@@ -572,6 +722,14 @@ static int decide(struct shared *sh, struct err *e)
 		has_cur = store_file_current(sh->s, job->f->path, &cur, e);
 		if (has_cur < 0)
 			return -1;
+		if (!job->hashed) {
+			/* a size no row and no other file has: new content */
+			if (has_cur)
+				store_file_release(&cur);
+			job->f->outcome = has_cur ? ING_REPLACED : ING_NEW;
+			job->load = 1;
+			continue;
+		}
 		if (has_cur && memcmp(cur.sha, job->sha, 32) == 0 &&
 		    cur.size == job->size) {
 			if (cur.state == FILE_FAILED) {
@@ -594,10 +752,13 @@ static int decide(struct shared *sh, struct err *e)
 		if (store_paths_with_sha(sh->s, job->sha, job->f->path, &paths,
 					 &npaths, e))
 			return -1;
-		for (k = 0; k < npaths; k++)
-			if (memcmp(final_sha(sh, paths[k], job->sha), job->sha,
-				   32) == 0)
+		for (k = 0; k < npaths; k++) {
+			const unsigned char *fs = final_sha(sh, paths[k],
+							    job->sha);
+
+			if (fs && memcmp(fs, job->sha, 32) == 0)
 				break;
+		}
 		if (k < npaths) {
 			job->f->outcome = ING_DUPLICATE;
 			job->f->dup_of = xstrdup(paths[k]);
@@ -609,6 +770,7 @@ static int decide(struct shared *sh, struct err *e)
 			continue;
 		for (j = 0; j < i; j++)
 			if (!sh->jobs[j].digest_failed && !sh->jobs[j].repeat &&
+			    sh->jobs[j].hashed &&
 			    memcmp(sh->jobs[j].sha, job->sha, 32) == 0)
 				break;
 		if (j < i) {
@@ -627,6 +789,7 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 {
 	struct shared sh;
 	size_t i, j;
+	int wal = 0, wal_set;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.s = s;
@@ -634,6 +797,7 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 	sh.n = n;
 	sh.jobs = xcalloc(n ? n : 1, sizeof(*sh.jobs));
 	pthread_mutex_init(&sh.mu, NULL);
+	pthread_mutex_init(&sh.pmu, NULL);
 	for (i = 0; i < n; i++) {
 		sh.jobs[i].f = &files[i];
 		sh.jobs[i].fd = -1;
@@ -647,10 +811,21 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 		for (j = 0; j < i; j++)
 			if (strcmp(files[i].path, files[j].path) == 0)
 				sh.jobs[i].repeat = 1;
-	/* digests take a core each and a small buffer: even one worker
-	 * (whose reader inflates on a second thread) gets two */
-	run_workers(&sh, worker_digest, o->jobs < 2 ? 2 : o->jobs);
-	if (decide(&sh, &sh.err) == 0) {
+	/* each file's bytes are hashed once: by the digest pass when decide
+	 * needs its digest before it is read (a size seen before), else by
+	 * its reader, which hashes the bytes it parses */
+	open_files(&sh);
+	if (need_digests(&sh, &sh.err) == 0) {
+		/* digests take a core each and a small buffer: even one
+		 * worker (whose reader inflates on a second thread) gets
+		 * two */
+		run_workers(&sh, worker_digest, o->jobs < 2 ? 2 : o->jobs);
+	} else
+		sh.failed = 1;
+	if (!sh.failed && decide(&sh, &sh.err) == 0 &&
+	    store_wal_pages(s, WAL_PAGES, &wal, &sh.err) == 0) {
+		struct err we;
+
 		/* a resumed file is read from its start too */
 		for (i = 0; i < n; i++)
 			if (sh.jobs[i].load)
@@ -658,6 +833,10 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 			else
 				close_job(&sh.jobs[i]);
 		run_workers(&sh, worker_load, o->jobs < 1 ? 1 : o->jobs);
+		/* SQLite's again for what follows (a close in `settle run`);
+		 * a failure here changes no data */
+		err_clear(&we);
+		(void)store_wal_pages(s, wal, &wal_set, &we);
 	} else
 		sh.failed = 1;
 	for (i = 0; i < n; i++)
@@ -675,6 +854,7 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 				break;
 			}
 	pthread_mutex_destroy(&sh.mu);
+	pthread_mutex_destroy(&sh.pmu);
 	free(sh.jobs);
 	if (sh.failed) {
 		if (e)

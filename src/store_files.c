@@ -113,6 +113,55 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
 	return 0;
 }
 
+int store_wal_pages(struct store *s, int pages, int *old, struct err *e)
+{
+	sqlite3_stmt *st = store_prep(s, "PRAGMA wal_autocheckpoint", e);
+	char sql[64];
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*old = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_db_fail(s, e, "cannot read"), -1;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d", pages);
+	return store_exec(s, sql, e);
+}
+
+int store_size_known(struct store *s, uint64_t size, struct err *e)
+{
+	sqlite3_stmt *st = store_prep(s, "SELECT 1 FROM file WHERE size = ?1"
+				      " LIMIT 1", e);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return store_db_fail(s, e, "cannot read"), -1;
+	return 0;
+}
+
+int store_file_set_sha(struct store *s, int64_t id,
+		       const unsigned char sha[32], struct err *e)
+{
+	sqlite3_stmt *st = store_prep(s, "UPDATE file SET sha256 = ?2"
+				      " WHERE id = ?1", e);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob(st, 2, sha, 32, SQLITE_STATIC);
+	return store_run(s, st, e);
+}
+
 int store_file_begin(struct store *s, const char *path, uint64_t size,
 		     const unsigned char sha[32], int64_t *id, struct err *e)
 {

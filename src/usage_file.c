@@ -44,31 +44,51 @@ int usage_changed(struct err *e, const char *path)
 		       "ingest it again once it is complete", path);
 }
 
-int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
-		      struct usage_stamp *st, int *fdp, struct err *e)
+int usage_file_open(const char *path, struct usage_stamp *st, struct err *e)
 {
-	unsigned char *buf = NULL;
-	struct usage_stamp after;
-	struct sha256 md;
-	uint64_t total = 0;
-	int fd, rc = ST_ERROR;
-	ssize_t n;
+	int fd = gzsrc_open_regular(path, e);
 
-	if (fdp)
-		*fdp = -1;
-	fd = gzsrc_open_regular(path, e);
 	if (fd < 0)
-		return ST_ERROR;
+		return -1;
 	if (usage_stamp_of(fd, st) != 0) {
 		err_set(e, ST_ERROR, "cannot read '%s': %s", path,
 			strerror(errno));
-		goto out;
+		close(fd);
+		return -1;
 	}
+	return fd;
+}
+
+int usage_file_reopen(const char *path, const struct usage_stamp *st,
+		      struct err *e)
+{
+	struct usage_stamp now;
+	int fd = usage_file_open(path, &now, e);
+
+	if (fd >= 0 && !usage_stamp_same(&now, st)) {
+		close(fd);
+		usage_changed(e, path);
+		return -1;
+	}
+	return fd;
+}
+
+int usage_file_hash(int fd, const char *path, const struct usage_stamp *st,
+		    unsigned char sha[32], struct err *e)
+{
+	unsigned char *buf = xmalloc(READ_SIZE);
+	struct usage_stamp after;
+	struct sha256 md;
+	uint64_t total = 0;
+	int rc = ST_ERROR;
+	ssize_t n;
+
 	sha256_init(&md);
-	buf = xmalloc(READ_SIZE);
 	for (;;) {
+		/* pread: the descriptor's offset stays where its reader
+		 * wants it */
 		do
-			n = read(fd, buf, READ_SIZE);
+			n = pread(fd, buf, READ_SIZE, (off_t)total);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
 			err_set(e, ST_ERROR, "cannot read '%s': %s", path,
@@ -81,20 +101,35 @@ int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
 		total += (uint64_t)n;
 	}
 	sha256_final(&md, sha);
-	*size = total;
 	if (usage_stamp_of(fd, &after) != 0 || !usage_stamp_same(st, &after) ||
 	    total != st->size) {
 		usage_changed(e, path);
 		goto out;
 	}
 	rc = ST_OK;
-	if (fdp) {
-		*fdp = fd;
-		fd = -1;
-	}
 out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return rc;
+}
+
+int usage_file_digest(const char *path, unsigned char sha[32], uint64_t *size,
+		      struct usage_stamp *st, int *fdp, struct err *e)
+{
+	int fd;
+
+	if (fdp)
+		*fdp = -1;
+	fd = usage_file_open(path, st, e);
+	if (fd < 0)
+		return ST_ERROR;
+	if (usage_file_hash(fd, path, st, sha, e) != ST_OK) {
+		close(fd);
+		return ST_ERROR;
+	}
+	*size = st->size;
+	if (fdp)
+		*fdp = fd;
+	else
+		close(fd);
+	return ST_OK;
 }

@@ -1164,6 +1164,63 @@ static void test_upgrade_stamps(void)
 	free(db);
 }
 
+/* store_size_known: any row of any path and state counts; and
+ * store_file_set_sha gives a LOADING row begun with zeros its digest
+ * (what ingest does for a file read before it was hashed); and
+ * store_wal_pages, which ingest sets for its run. */
+static void test_size_known(void)
+{
+	char *db = path_in("size.db");
+	struct store *s;
+	struct store_file f;
+	struct err e;
+	unsigned char zero[32], sha[32];
+	int64_t id = -1;
+
+	memset(zero, 0, sizeof(zero));
+	sha_fill(sha, 7);
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(db);
+		return;
+	}
+	TEST_EQ_INT(store_size_known(s, 300, &e), 0);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/z.csv", 300, zero, &id, &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	/* a LOADING row counts; other sizes do not */
+	TEST_EQ_INT(store_size_known(s, 300, &e), 1);
+	TEST_EQ_INT(store_size_known(s, 299, &e), 0);
+	TEST_EQ_INT(store_size_known(s, 301, &e), 0);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_set_sha(s, id, sha, &e), 0);
+	TEST_EQ_INT(store_file_finish(s, id, FILE_FAILED, "bad", &e), 0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	/* the row holds the digest set, and counts once failed too */
+	TEST_EQ_INT(store_file_current(s, "u/z.csv", &f, &e), 1);
+	TEST_TRUE(memcmp(f.sha, sha, 32) == 0);
+	TEST_EQ_INT(f.size, 300);
+	store_file_release(&f);
+	TEST_EQ_INT(store_size_known(s, 300, &e), 1);
+	/* store_wal_pages: SQLite's default is 1000 pages (its
+	 * SQLITE_DEFAULT_WAL_AUTOCHECKPOINT); each call gives the value the
+	 * one before set */
+	{
+		int old = -1;
+
+		TEST_EQ_INT(store_wal_pages(s, 16384, &old, &e), 0);
+		TEST_EQ_INT(old, 1000);
+		TEST_EQ_INT(store_wal_pages(s, old, &old, &e), 0);
+		TEST_EQ_INT(old, 16384);
+		TEST_EQ_INT(store_wal_pages(s, 1000, &old, &e), 0);
+		TEST_EQ_INT(old, 1000);
+	}
+	store_close(s);
+	free(db);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
@@ -1179,6 +1236,7 @@ int main(void)
 	test_not_sqlite();
 	test_roundtrip();
 	test_failed_file();
+	test_size_known();
 	test_forget_drop();
 	test_rollback();
 	test_upgrade_guards();

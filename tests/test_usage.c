@@ -1664,6 +1664,50 @@ static void test_digest(void)
 	TEST_EQ_INT(usage_raw_digest(r, sha2, &size2), -1);
 	usage_free(r);
 	free(c.log.p);
+
+	/* usage_file_open, then usage_file_hash by pread: the same digest as
+	 * above (`sha256sum testdata/usage/digest.csv.gz`), and the
+	 * descriptor's offset does not move */
+	fd = usage_file_open("testdata/usage/digest.csv.gz", &st, &e);
+	TEST_TRUE(fd >= 0);
+	TEST_EQ_INT(st.size, 176);
+	TEST_EQ_INT(usage_file_hash(fd, "d.gz", &st, sha2, &e), 0);
+	hex(sha2, h);
+	TEST_EQ_STR(h, "0d9980945e3aa053086c276c8b88eea63f0ad9df0fe459bc4e4a8f5d5619c78f");
+	TEST_EQ_INT(lseek(fd, 0, SEEK_CUR), 0);
+	/* a stamp that is not the file's: changed */
+	st2 = st;
+	st2.mtime_ns++;
+	TEST_EQ_INT(usage_file_hash(fd, "d.gz", &st2, sha2, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "usage file 'd.gz' changed while settle read it "
+		    "(size, mtime or bytes); nothing of it counts: ingest it "
+		    "again once it is complete");
+	close(fd);
+	/* reopened: the same file, unchanged, or refused as changed */
+	fd = usage_file_reopen("testdata/usage/digest.csv.gz", &st, &e);
+	TEST_TRUE(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	TEST_EQ_INT(usage_file_reopen("testdata/usage/digest.csv.gz", &st2,
+				      &e), -1);
+	TEST_EQ_STR(e.msg, "usage file 'testdata/usage/digest.csv.gz' changed "
+		    "while settle read it (size, mtime or bytes); nothing of "
+		    "it counts: ingest it again once it is complete");
+	TEST_EQ_INT(usage_file_open("/dev/zero", &st2, &e), -1);
+	TEST_EQ_STR(e.msg, "cannot read '/dev/zero': not a regular file");
+	/* a file cut after it was stamped (same mtime put back): 289 bytes
+	 * stamped, 10 read: changed */
+	write_tmp("abcdefghij", 10);
+	fd = usage_file_open(tmp_path, &st, &e);
+	TEST_TRUE(fd >= 0);
+	st.size = 289;
+	TEST_EQ_INT(usage_file_hash(fd, "cut.csv", &st, sha2, &e), ST_ERROR);
+	TEST_EQ_STR(e.msg, "usage file 'cut.csv' changed while settle read it "
+		    "(size, mtime or bytes); nothing of it counts: ingest it "
+		    "again once it is complete");
+	close(fd);
+	unlink(tmp_path);
+
 	TEST_EQ_INT(usage_changed(&e, "a.csv"), ST_ERROR);
 	TEST_EQ_STR(e.msg, "usage file 'a.csv' changed while settle read it "
 		    "(size, mtime or bytes); nothing of it counts: ingest it "
