@@ -39,11 +39,12 @@
  * the tax and dates kept with each final invoice and adjustment
  * (final.h). Rejects of an older state have no ts: they stay unplaced
  * until their file is ingested anew. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* 4 (issue 14) adds each batch's range of record instants (batch.min_ts,
  * batch.max_ts; NULL in a batch stored before: unknown, so rating always
  * decodes it) and the tables of ckpt.h (what each final period left of
- * every package). */
+ * every package). 5 (issue 14) adds the tables of carry.h (what each
+ * final period leaves of the balances and arrears to the next close). */
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 

@@ -36,6 +36,11 @@ extern const char final_schema[];
  * by store_open's upgrade to version 4, on a new state and an older one. */
 extern const char ckpt_schema[];
 
+/* The CREATE statements of carry.c's tables (carry.h), IF NOT EXISTS:
+ * run by store_open's upgrade to version 5, on a new state and an older
+ * one. */
+extern const char carry_schema[];
+
 /* Adds to final.c's tables the columns of STORE_SCHEMA_VERSION that are
  * missing (an older state, or one just created from final_schema). Run
  * by store_open inside its upgrade transaction. 0 or -1 with e filled. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carry.h"
 #include "mem.h"
 #include "ts.h"
 #include "banned.h"
@@ -147,6 +148,31 @@ int balance_before(struct store *s, const struct catalog *cat,
 	}
 	finals_release(&f);
 	return rc;
+}
+
+int balance_before_carry(const struct catalog *cat, const struct carry *prev,
+			 const struct account *const *accts, size_t n, int p,
+			 dec_t *out, int *declined)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	size_t i;
+
+	*declined = 0;
+	for (i = 0; i < n; i++) {
+		const struct account *a = accts[i];
+		const struct carry_acct *c = prev ? carry_find(prev, a->tenant,
+							       a->currency) : NULL;
+		dec_t b = 0;
+
+		/* an overflow is the history's to report, with its words */
+		if (credits_before(cat, a, as_of, &b) ||
+		    (c && dec_sub(b, c->total, &b))) {
+			*declined = 1;
+			return 0;
+		}
+		out[i] = b;
+	}
+	return 0;
 }
 
 int balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
@@ -413,5 +439,96 @@ int balance_arrears(struct final *f, const struct catalog *cat, int p,
 	while (m.next < cat->naccounts)
 		if ((!m.open && account_begin(&m)) || account_end(&m))
 			return ST_ERROR;
+	return 0;
+}
+
+/* The prefix of final period q (p's own is prefix: it may have no row
+ * yet), into buf; the last one asked for is kept in *pmemo_p. */
+static int prefix_of(struct final *f, int q, int p, const char *prefix,
+		     int *pmemo_p, char pmemo[80], struct err *e)
+{
+	struct final_period row;
+	int r;
+
+	if (q == p) {
+		snprintf(pmemo, 80, "%s", prefix);
+		*pmemo_p = q;
+		return 0;
+	}
+	if (*pmemo_p == q)
+		return 0;
+	if ((r = final_period_get(f, q, &row, e)) < 0)
+		return ST_ERROR;
+	snprintf(pmemo, 80, "%s", r ? row.prefix : prefix);
+	*pmemo_p = q;
+	return 0;
+}
+
+int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
+			  const char *prefix, struct carry *next,
+			  struct report_arrears **out, size_t *n,
+			  int *declined, struct err *e)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	size_t i, j = 0;
+	int pmemo_p = INT32_MIN;
+	char pmemo[80] = "";
+
+	*declined = 0;
+	if (out) {
+		*out = NULL;
+		*n = 0;
+	}
+	for (i = 0; i < cat->naccounts; i++) {
+		const struct account *a = &cat->accounts[i];
+		struct carry_acct *c = NULL;
+		struct walk w;
+		dec_t credit;
+		int k = 1, r;
+
+		/* both sorted by (tenant, currency) as strcmp's */
+		while (j < next->n) {
+			k = strcmp(next->a[j].tenant, a->tenant);
+			if (!k)
+				k = strcmp(next->a[j].currency, a->currency);
+			if (k >= 0)
+				break;
+			j++;
+		}
+		if (j < next->n && !k)
+			c = &next->a[j];
+		if (credits_before(cat, a, as_of, &credit)) {
+			*declined = 1;
+			return 0;
+		}
+		memset(&w, 0, sizeof(w));
+		w.a = a;
+		w.p = p;
+		w.bal = credit;
+		if (c && ((r = carry_trim(c, credit)) != 0 ||
+			  dec_sub(credit, c->total, &w.bal))) {
+			*declined = 1;
+			return 0;
+		}
+		if (!out || w.bal >= 0)
+			continue;
+		if (w.bal == INT64_MIN) {
+			*declined = 1;
+			return 0;
+		}
+		if (c && c->nopen) {
+			w.found = 1;
+			w.oldest_p = c->open[0].period;
+			w.oldest_no = c->open[0].number;
+			if (prefix_of(f, w.oldest_p, p, prefix, &pmemo_p, pmemo,
+				      e))
+				return ST_ERROR;
+			snprintf(w.oldest_prefix, sizeof(w.oldest_prefix), "%s",
+				 pmemo);
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		if (arrears_row(cat, &w, as_of, &(*out)[(*n)++], e))
+			return ST_ERROR;
+	}
 	return 0;
 }

@@ -272,7 +272,7 @@ static void test_open(void)
 	}
 	TEST_EQ_INT(stat(db, &st), 0);
 	TEST_EQ_INT(st.st_mode & 07777, 0600);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE type ="
 		       " 'table' AND name IN ('file', 'batch', 'reject')", 0),
 		    3);
@@ -304,7 +304,7 @@ static void test_open(void)
 	s = store_open(db, STORE_CREATE, &e);
 	TEST_TRUE(s != NULL);
 	if (s) {
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 		TEST_EQ_INT(stat(db, &st), 0);
 		TEST_EQ_INT(st.st_mode & 07777, 0600);
 		store_close(s);
@@ -796,7 +796,7 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	/* make it a version-1 state: none of version 3's additions */
 	TEST_EQ_INT(sqlite3_exec(store_conn(s), "DROP TABLE file_log;"
 				 " DROP TABLE written;"
@@ -821,8 +821,8 @@ static void test_upgrade_guards(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(store_schema(s), 4);
-	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+	TEST_EQ_INT(store_schema(s), 5);
+	TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM sqlite_master WHERE name IN"
 		       " ('file_log', 'written')", 0), 2);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info('period')"
@@ -865,7 +865,7 @@ static void test_modes(void)
 	TEST_TRUE(r != NULL);
 	if (r) {
 		TEST_EQ_INT(store_snapshot(r, &e), 0);
-		TEST_EQ_INT(store_schema(r), 4);
+		TEST_EQ_INT(store_schema(r), 5);
 		store_rollback(r);
 		store_close(r);
 	}
@@ -912,7 +912,7 @@ static void test_peek_no_wait(void)
 	r = store_open(db, STORE_PEEK, &e);
 	TEST_TRUE(r != NULL);
 	if (r)
-		TEST_EQ_INT(store_schema(r), 4);
+		TEST_EQ_INT(store_schema(r), 5);
 	store_close(r);
 	free(db);
 }
@@ -973,7 +973,7 @@ static void test_upgrade_periods(void)
 			free(db);
 			continue;
 		}
-		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
 			       "'reject') WHERE name = 'ts'", 0), 1);
 		CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
@@ -994,7 +994,7 @@ static void test_upgrade_periods(void)
 		s = store_open(db, STORE_WRITE, &e);
 		TEST_TRUE(s != NULL);
 		if (s) {
-			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 4);
+			TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 			CHECK_REJECTS(s, "u/v.csv:2:r:t:bad_field;");
 			store_close(s);
 		}
@@ -1071,7 +1071,7 @@ static void test_upgrade_ckpt(void)
 		free(db);
 		return;
 	}
-	TEST_EQ_INT(store_schema(s), 4);
+	TEST_EQ_INT(store_schema(s), 5);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch WHERE min_ts IS NULL"
 		       " AND max_ts IS NULL", 0), 1);
 	TEST_EQ_INT(q1(s, "SELECT count(*) FROM ckpt_period", -1), 0);
