@@ -29,7 +29,9 @@
  * rows of a period whose outputs changed and of every later one are dropped
  * in the same transaction, because their sums include its old totals. So
  * a row is there only while every invoice up to its period is what it
- * was made from; no row (a state upgraded from 4, a stale later period)
+ * was made from. Only the carries of the last 3 months up to the period
+ * closed are kept (ledger.c: closing the next month or a recent one
+ * again); no row (a state upgraded from 4, a stale later period)
  * means: read the history (final.h), as SETTLE_FULL_REPLAY=1 always does.
  *
  * Functions touching the state return 0 or ST_ERROR with e filled. */
@@ -116,10 +118,35 @@ int carry_load(struct store *s, int q, struct carry *c, int *found,
 int carry_load_before(struct store *s, int before, struct carry *c,
 		      int *found, int *none, struct err *e);
 
+/* The invoice-number prefix of final period q, asked once per period
+ * (final_period_get) and kept in px; prefix when q has no row yet (the
+ * period being closed the first time). NULL with e filled on a state error. */
+struct carry_prefixes {
+	int *period;
+	char (*prefix)[80];
+	size_t n;
+};
+const char *carry_prefix(struct final *f, struct carry_prefixes *px, int q,
+			 const char *prefix, struct err *e);
+void carry_prefixes_release(struct carry_prefixes *px);
+
+/* final_accounts (final.h) from the carry of the latest final period
+ * when it has one (one row per account instead of every invoice), else
+ * final_accounts itself: the same calls in the same order. */
+int carry_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e);
+
 /* Inside the close's transaction: drops the carry of p and of every
  * period after it (p's outputs changed: their sums include its old
  * totals). */
 int carry_drop_from(struct store *s, int p, struct err *e);
+
+/* Inside the close's transaction: drops the carry of every period
+ * before p (no longer needed: a close that would read one reads the
+ * history instead). */
+int carry_drop_before(struct store *s, int p, struct err *e);
 
 /* Inside the close's transaction: replaces the carry of c->period by c. */
 int carry_save(struct store *s, const struct carry *c, struct err *e);

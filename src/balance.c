@@ -442,28 +442,6 @@ int balance_arrears(struct final *f, const struct catalog *cat, int p,
 	return 0;
 }
 
-/* The prefix of final period q (p's own is prefix: it may have no row
- * yet), into buf; the last one asked for is kept in *pmemo_p. */
-static int prefix_of(struct final *f, int q, int p, const char *prefix,
-		     int *pmemo_p, char pmemo[80], struct err *e)
-{
-	struct final_period row;
-	int r;
-
-	if (q == p) {
-		snprintf(pmemo, 80, "%s", prefix);
-		*pmemo_p = q;
-		return 0;
-	}
-	if (*pmemo_p == q)
-		return 0;
-	if ((r = final_period_get(f, q, &row, e)) < 0)
-		return ST_ERROR;
-	snprintf(pmemo, 80, "%s", r ? row.prefix : prefix);
-	*pmemo_p = q;
-	return 0;
-}
-
 int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
 			  const char *prefix, struct carry *next,
 			  struct report_arrears **out, size_t *n,
@@ -471,20 +449,22 @@ int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
 {
 	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
 	size_t i, j = 0;
-	int pmemo_p = INT32_MIN;
-	char pmemo[80] = "";
+	struct carry_prefixes px;
+	const char *pre;
+	int rc = 0;
 
 	*declined = 0;
 	if (out) {
 		*out = NULL;
 		*n = 0;
 	}
-	for (i = 0; i < cat->naccounts; i++) {
+	memset(&px, 0, sizeof(px));
+	for (i = 0; i < cat->naccounts && !rc && !*declined; i++) {
 		const struct account *a = &cat->accounts[i];
 		struct carry_acct *c = NULL;
 		struct walk w;
 		dec_t credit;
-		int k = 1, r;
+		int k = 1;
 
 		/* both sorted by (tenant, currency) as strcmp's */
 		while (j < next->n) {
@@ -499,36 +479,35 @@ int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
 			c = &next->a[j];
 		if (credits_before(cat, a, as_of, &credit)) {
 			*declined = 1;
-			return 0;
+			break;
 		}
 		memset(&w, 0, sizeof(w));
 		w.a = a;
 		w.p = p;
 		w.bal = credit;
-		if (c && ((r = carry_trim(c, credit)) != 0 ||
-			  dec_sub(credit, c->total, &w.bal))) {
+		if ((c && (carry_trim(c, credit) != 0 ||
+			   dec_sub(credit, c->total, &w.bal))) ||
+		    w.bal == INT64_MIN) {
 			*declined = 1;
-			return 0;
+			break;
 		}
 		if (!out || w.bal >= 0)
 			continue;
-		if (w.bal == INT64_MIN) {
-			*declined = 1;
-			return 0;
-		}
 		if (c && c->nopen) {
 			w.found = 1;
 			w.oldest_p = c->open[0].period;
 			w.oldest_no = c->open[0].number;
-			if (prefix_of(f, w.oldest_p, p, prefix, &pmemo_p, pmemo,
-				      e))
-				return ST_ERROR;
+			pre = carry_prefix(f, &px, w.oldest_p, prefix, e);
+			if (!pre) {
+				rc = ST_ERROR;
+				break;
+			}
 			snprintf(w.oldest_prefix, sizeof(w.oldest_prefix), "%s",
-				 pmemo);
+				 pre);
 		}
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		if (arrears_row(cat, &w, as_of, &(*out)[(*n)++], e))
-			return ST_ERROR;
+		rc = arrears_row(cat, &w, as_of, &(*out)[(*n)++], e);
 	}
-	return 0;
+	carry_prefixes_release(&px);
+	return rc;
 }

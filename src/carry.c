@@ -3,6 +3,7 @@
  * tables carry_period and carry_acct (store_int.h: the store layer). */
 #include "carry.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,34 @@ int carry_next(struct final *f, const struct carry *prev, int p,
 
 /* ---- the state ---- */
 
+void carry_prefixes_release(struct carry_prefixes *px)
+{
+	free(px->period);
+	free(px->prefix);
+	memset(px, 0, sizeof(*px));
+}
+
+const char *carry_prefix(struct final *f, struct carry_prefixes *px, int q,
+			 const char *prefix, struct err *e)
+{
+	struct final_period row;
+	size_t i;
+	int r;
+
+	for (i = 0; i < px->n; i++)
+		if (px->period[i] == q)
+			return px->prefix[i];
+	if ((r = final_period_get(f, q, &row, e)) < 0)
+		return NULL;
+	px->period = xrealloc(px->period, (px->n + 1) * sizeof(*px->period));
+	px->prefix = xrealloc(px->prefix, (px->n + 1) * sizeof(*px->prefix));
+	px->period[px->n] = q;
+	/* the period closed has no row yet the first time */
+	snprintf(px->prefix[px->n], sizeof(px->prefix[0]), "%s",
+		 r ? row.prefix : prefix);
+	return px->prefix[px->n++];
+}
+
 static int db_err(struct store *s, const char *what, struct err *e)
 {
 	return err_set(e, ST_ERROR, "cannot %s the carry in the state: %s",
@@ -360,17 +389,20 @@ int carry_load_before(struct store *s, int before, struct carry *c,
 	return rc;
 }
 
-int carry_drop_from(struct store *s, int p, struct err *e)
+/* Deletes the carry rows of the periods from p on (later) or before p. */
+static int drop(struct store *s, int p, int later, struct err *e)
 {
 	sqlite3_stmt *st;
-	static const char *const sql[] = {
-		"DELETE FROM carry_period WHERE period >= ?1",
-		"DELETE FROM carry_acct WHERE period >= ?1",
+	static const char *const sql[2][2] = {
+		{ "DELETE FROM carry_period WHERE period < ?1",
+		  "DELETE FROM carry_acct WHERE period < ?1" },
+		{ "DELETE FROM carry_period WHERE period >= ?1",
+		  "DELETE FROM carry_acct WHERE period >= ?1" },
 	};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (sqlite3_prepare_v2(store_conn(s), sql[i], -1, &st,
+		if (sqlite3_prepare_v2(store_conn(s), sql[later][i], -1, &st,
 				       NULL) != SQLITE_OK)
 			return db_err(s, "drop", e);
 		sqlite3_bind_int(st, 1, p);
@@ -381,6 +413,16 @@ int carry_drop_from(struct store *s, int p, struct err *e)
 		sqlite3_finalize(st);
 	}
 	return 0;
+}
+
+int carry_drop_from(struct store *s, int p, struct err *e)
+{
+	return drop(s, p, 1, e);
+}
+
+int carry_drop_before(struct store *s, int p, struct err *e)
+{
+	return drop(s, p, 0, e);
 }
 
 static int put_period(struct store *s, int p, int present, struct err *e)
@@ -460,4 +502,62 @@ int carry_save(struct store *s, const struct carry *c, struct err *e)
 	sqlite3_finalize(st);
 	free(blob);
 	return rc ? rc : put_period(s, c->period, 1, e);
+}
+
+int carry_accounts(struct store *s,
+		   int (*fn)(void *ctx, const char *tenant,
+			     const char *currency, const char *invoice_no),
+		   void *ctx, struct err *e)
+{
+	struct carry_prefixes px;
+	struct final *f;
+	sqlite3_stmt *st;
+	int *ps = NULL, q, have, rc, r = 0;
+	size_t n = 0;
+
+	if (final_periods_before(s, INT_MAX, &ps, &n, e))
+		return ST_ERROR;
+	q = n ? ps[n - 1] : 0;
+	free(ps);
+	if (!n)
+		return 0;  /* no final period, no final invoice */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT 1 FROM carry_period"
+			       " WHERE period = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, "read", e);
+	sqlite3_bind_int(st, 1, q);
+	rc = sqlite3_step(st);
+	have = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, "read", e);
+	if (!have)
+		return final_accounts(s, fn, ctx, e);
+	/* only what the check asks of each account, in the key's order */
+	if (sqlite3_prepare_v2(store_conn(s), "SELECT tenant, currency,"
+			       " first_period, first_number FROM carry_acct"
+			       " WHERE period = ?1 ORDER BY tenant, currency",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, "read", e);
+	sqlite3_bind_int(st, 1, q);
+	f = final_new(s);
+	memset(&px, 0, sizeof(px));
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *prefix;
+		int fp = sqlite3_column_int(st, 2);
+		char no[96];
+
+		if (!(prefix = carry_prefix(f, &px, fp, "", e))) {
+			r = ST_ERROR;
+			break;
+		}
+		final_invoice_no(prefix, fp, sqlite3_column_int64(st, 3), no,
+				 sizeof(no));
+		r = fn(ctx, store_col_text(st, 0), store_col_text(st, 1), no);
+	}
+	sqlite3_finalize(st);
+	final_free(f);
+	carry_prefixes_release(&px);
+	if (!r && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, "read", e);
+	return r;
 }

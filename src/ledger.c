@@ -709,7 +709,10 @@ static int record_close(struct store *s, const struct catalog *cat,
 /* Inside the transaction of a close that changed something: drops the
  * carry of every period whose outputs changed and of every later one
  * (their sums hold its old totals), then keeps the carry of every period
- * settled that has one (carry.h). */
+ * settled that has one (carry.h), and only those of the CARRY_KEEP
+ * months up to the period closed. */
+#define CARRY_KEEP 3
+
 static int keep_carries(struct store *s, const struct pctx *ctx, size_t n,
 			const struct ledger_result *res, struct err *e)
 {
@@ -724,7 +727,10 @@ static int keep_carries(struct store *s, const struct pctx *ctx, size_t n,
 	for (i = 0; i < n; i++)
 		if (ctx[i].have_next && carry_save(s, &ctx[i].next, e))
 			return ST_ERROR;
-	return 0;
+	/* a close reads the carry of the period before the first one it
+	 * settles: the last few cover closing the next month and closing
+	 * a recent one again; an older one is read from the history */
+	return carry_drop_before(s, ctx[n - 1].p - CARRY_KEEP + 1, e);
 }
 
 /* What one settled period tells the caller; takes over c->sums. */
