@@ -498,8 +498,18 @@ static int arrears_of(struct pctx *c)
 		from = NULL;
 	}
 	c->have_next = !declined;
-	if (c->use_carry && !declined)
+	if (c->use_carry && !declined) {
+		if (from && from->n) {
+			char ym[16], msg[64];
+
+			/* SETTLE_TIMING=1: which path (tests) */
+			ts_period_format(from->period, 1, ym);
+			snprintf(msg, sizeof(msg), "balances from the carry "
+				 "of %s", ym);
+			fault_note(msg);
+		}
 		return 0;
+	}
 	free(c->arr);
 	c->arr = NULL;
 	c->narr = 0;
