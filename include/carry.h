@@ -100,10 +100,11 @@ const struct carry_acct *carry_find(const struct carry *c,
  * own invoices as the state holds them now, read through f. An account's
  * new positive invoice is appended to its open list, which keeps the
  * list a suffix of its positive invoices that holds every one not fully
- * paid at `credit` (carry_trim then walks it). 0 (*overflow 1 when a
- * sum overflows: no carry, read the history) or ST_ERROR. Release *out
- * also on error. */
-int carry_next(struct final *f, const struct carry *prev, int p,
+ * paid at `credit` (carry_trim then walks it). take: prev's accounts
+ * are moved into *out, not copied (prev is left with empty accounts:
+ * release it, use it no more). 0 (*overflow 1 when a sum overflows: no
+ * carry, read the history) or ST_ERROR. Release *out also on error. */
+int carry_next(struct final *f, struct carry *prev, int take, int p,
 	       struct carry *out, int *overflow, struct err *e);
 
 /* ---- the state ---- */

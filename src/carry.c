@@ -133,7 +133,8 @@ const struct carry_acct *carry_find(const struct carry *c,
 /* ---- building one ---- */
 
 struct builder {
-	const struct carry *prev;
+	struct carry *prev;
+	int take;             /* move prev's accounts instead of copying */
 	size_t next;          /* prev's next account to copy */
 	struct carry *out;
 	size_t cap;
@@ -153,11 +154,18 @@ static struct carry_acct *push(struct builder *b)
 	return a;
 }
 
-static void copy_acct(struct builder *b, const struct carry_acct *src)
+static void copy_acct(struct builder *b, struct carry_acct *src)
 {
 	struct carry_acct *a = push(b);
 
 	*a = *src;
+	if (b->take) {
+		/* prev gives up its strings and list */
+		src->tenant = NULL;
+		src->open = NULL;
+		src->nopen = src->capopen = 0;
+		return;
+	}
 	a->tenant = xstrdup(src->tenant);
 	a->capopen = src->nopen;
 	a->open = NULL;
@@ -212,7 +220,7 @@ static int any_period(void *ctx, const char *tenant, const char *currency,
 	return add_invoice(ctx, tenant, currency, period, number, total);
 }
 
-int carry_next(struct final *f, const struct carry *prev, int p,
+int carry_next(struct final *f, struct carry *prev, int take, int p,
 	       struct carry *out, int *overflow, struct err *e)
 {
 	struct builder b;
@@ -222,6 +230,7 @@ int carry_next(struct final *f, const struct carry *prev, int p,
 	out->period = p;
 	memset(&b, 0, sizeof(b));
 	b.prev = prev;
+	b.take = take;
 	b.out = out;
 	rc = prev ? final_period_totals(f, p, one_period, &b, e) :
 		    final_all_invoices(f, p, "", any_period, &b, e);

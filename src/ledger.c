@@ -60,8 +60,10 @@ struct pctx {
 	size_t nsums;
 	struct report_files files;
 	int use_carry;               /* 0: SETTLE_FULL_REPLAY, the history */
-	const struct carry *prev;    /* of the final period before, or NULL:
+	struct carry *prev;          /* of the final period before, or NULL:
 				      * read the history (carry.h) */
+	int own_prev;                /* prev is no other period's next: its
+				      * accounts may be moved into next */
 	struct carry next;           /* of this period, once settled */
 	int have_next;
 };
@@ -477,11 +479,13 @@ static void *render_lines(void *arg)
  * the arrears always from the history, the oracle, and the carry too. */
 static int arrears_of(struct pctx *c)
 {
-	const struct carry *from = c->use_carry ? c->prev : NULL;
-	int over, declined = 1;
+	struct carry *from = c->use_carry ? c->prev : NULL;
+	int over, declined = 1, period = from ? from->period : 0;
+	size_t had = from ? from->n : 0;
 
 	for (;;) {
-		if (carry_next(c->fin, from, c->p, &c->next, &over, c->e))
+		if (carry_next(c->fin, from, from && c->own_prev, c->p,
+			       &c->next, &over, c->e))
 			return -1;
 		if (!over && balance_arrears_carry(c->fin, c->cat, c->p,
 				c->stored.prefix, &c->next,
@@ -499,11 +503,11 @@ static int arrears_of(struct pctx *c)
 	}
 	c->have_next = !declined;
 	if (c->use_carry && !declined) {
-		if (from && from->n) {
+		if (from && had) {
 			char ym[16], msg[64];
 
 			/* SETTLE_TIMING=1: which path (tests) */
-			ts_period_format(from->period, 1, ym);
+			ts_period_format(period, 1, ym);
 			snprintf(msg, sizeof(msg), "balances from the carry "
 				 "of %s", ym);
 			fault_note(msg);
@@ -813,6 +817,7 @@ static int load_prev(struct store *s, struct pctx *ctx, struct carry *prev,
 	if (carry_load_before(s, ctx[0].p, prev, &found, &none, e))
 		return ST_ERROR;
 	ctx[0].prev = found || none ? prev : NULL;
+	ctx[0].own_prev = 1;
 	return 0;
 }
 
