@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "carry.h"
 #include "catalog.h"
 #include "dec.h"
 #include "err.h"
@@ -31,6 +32,14 @@
 int balance_before(struct store *s, const struct catalog *cat,
 		   const struct account *const *accts, size_t n, int p,
 		   dec_t *out, struct err *e);
+
+/* balance_before from the carry prev of the last final period before p
+ * (carry.h; NULL: there is none, no final invoice to subtract) instead of
+ * the history: the same values. *declined 1 (out partly set) when a sum
+ * overflows: then call balance_before, whose error names it. */
+int balance_before_carry(const struct catalog *cat, const struct carry *prev,
+			 const struct account *const *accts, size_t n, int p,
+			 dec_t *out, int *declined);
 
 /* Fills the four balance fields of inv (balance_before, paid_from_balance,
  * amount_due, balance_after) from the invoice's balance_before and total;
@@ -73,5 +82,19 @@ int balance_header(struct report_invoice *h, const struct final_terms *t,
 int balance_arrears(struct final *f, const struct catalog *cat, int p,
 		    const char *prefix, struct report_arrears **out,
 		    size_t *n, struct err *e);
+
+/* balance_arrears from next, the carry of p (carry_next: the carry of
+ * the last final period before p plus p's invoices as recorded) instead
+ * of the history: the same rows. Trims next at p's credits for every
+ * account of cat (carry_trim), so that it can be kept for the next close;
+ * out NULL: only that. *declined 1 (rows and next's trimming partial,
+ * still valid carries) when the carry cannot say (credits below those it
+ * was trimmed with) or a sum overflows: then build next from the history
+ * (carry_next with no prev) and call this again, and failing that call
+ * balance_arrears. Otherwise as balance_arrears. */
+int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
+			  const char *prefix, struct carry *next,
+			  struct report_arrears **out, size_t *n,
+			  int *declined, struct err *e);
 
 #endif

@@ -214,6 +214,16 @@ int final_all_invoices(struct final *f, int upto, const char *prefix_upto,
 				 const char *prefix),
 		       void *ctx, struct err *e);
 
+/* Calls fn for every final invoice of period p, sorted by (tenant,
+ * currency) as strcmp's, with its number and current total (one period's
+ * rows: what carry.h adds to the carry of the period before). fn returns
+ * 0 to go on; anything else stops the walk and is returned. */
+int final_period_totals(struct final *f, int p,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, int64_t number,
+				  dec_t total),
+			void *ctx, struct err *e);
+
 /* A savepoint named after period p, so that one period's writes can be
  * undone (final_savepoint_undo: ROLLBACK TO, the savepoint stays open) or
  * kept (final_savepoint_keep: RELEASE) inside the close's transaction. */

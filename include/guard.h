@@ -45,6 +45,9 @@ struct guard_opts {
 	/* the close's folder digests (outdig.h), shared with resume; NULL:
 	 * each folder is hashed here for itself */
 	struct outdig *seen;
+	/* SETTLE_FULL_REPLAY=1: the accounts from every final invoice, not
+	 * the carry of the latest final period (carry.h) */
+	int full_replay;
 };
 
 /* A registered usage file that is not complete. */

@@ -43,10 +43,10 @@
 /* 4 (issue 14) adds each batch's range of record instants (batch.min_ts,
  * batch.max_ts; NULL in a batch stored before: unknown, so rating always
  * decodes it) and the tables of ckpt.h (what each final period left of
- * every package). */
-/* 5 (issue 14) adds the stat stamps of each final period's output files
- * (out_stamp, stamp.h): a close hashes an earlier folder only when a
- * stamp differs. */
+ * every package). 5 (issue 14) adds the tables of carry.h (what each
+ * final period leaves of the balances and arrears to the next close) and
+ * the stat stamps of each final period's output files (out_stamp,
+ * stamp.h: a close hashes an earlier folder only when a stamp differs). */
 
 enum file_state { FILE_LOADING = 0, FILE_OK = 1, FILE_FAILED = 2 };
 

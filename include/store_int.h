@@ -39,6 +39,10 @@ extern const char ckpt_schema[];
 /* stamp.c's table (stamp.h), IF NOT EXISTS: run by the upgrade to
  * version 5. */
 extern const char stamp_schema[];
+/* The CREATE statements of carry.c's tables (carry.h), IF NOT EXISTS:
+ * run by store_open's upgrade to version 5, on a new state and an older
+ * one. */
+extern const char carry_schema[];
 
 /* Adds to final.c's tables the columns of STORE_SCHEMA_VERSION that are
  * missing (an older state, or one just created from final_schema). Run

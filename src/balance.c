@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carry.h"
 #include "mem.h"
 #include "ts.h"
 #include "banned.h"
@@ -147,6 +148,31 @@ int balance_before(struct store *s, const struct catalog *cat,
 	}
 	finals_release(&f);
 	return rc;
+}
+
+int balance_before_carry(const struct catalog *cat, const struct carry *prev,
+			 const struct account *const *accts, size_t n, int p,
+			 dec_t *out, int *declined)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	size_t i;
+
+	*declined = 0;
+	for (i = 0; i < n; i++) {
+		const struct account *a = accts[i];
+		const struct carry_acct *c = prev ? carry_find(prev, a->tenant,
+							       a->currency) : NULL;
+		dec_t b = 0;
+
+		/* an overflow is the history's to report, with its words */
+		if (credits_before(cat, a, as_of, &b) ||
+		    (c && dec_sub(b, c->total, &b))) {
+			*declined = 1;
+			return 0;
+		}
+		out[i] = b;
+	}
+	return 0;
 }
 
 int balance_invoice(struct report_invoice *inv, dec_t before, dec_t total)
@@ -414,4 +440,74 @@ int balance_arrears(struct final *f, const struct catalog *cat, int p,
 		if ((!m.open && account_begin(&m)) || account_end(&m))
 			return ST_ERROR;
 	return 0;
+}
+
+int balance_arrears_carry(struct final *f, const struct catalog *cat, int p,
+			  const char *prefix, struct carry *next,
+			  struct report_arrears **out, size_t *n,
+			  int *declined, struct err *e)
+{
+	int64_t as_of = ts_period_start(p + 1, cat->set.tz);
+	size_t i, j = 0;
+	struct carry_prefixes px;
+	const char *pre;
+	int rc = 0;
+
+	*declined = 0;
+	if (out) {
+		*out = NULL;
+		*n = 0;
+	}
+	memset(&px, 0, sizeof(px));
+	for (i = 0; i < cat->naccounts && !rc && !*declined; i++) {
+		const struct account *a = &cat->accounts[i];
+		struct carry_acct *c = NULL;
+		struct walk w;
+		dec_t credit;
+		int k = 1;
+
+		/* both sorted by (tenant, currency) as strcmp's */
+		while (j < next->n) {
+			k = strcmp(next->a[j].tenant, a->tenant);
+			if (!k)
+				k = strcmp(next->a[j].currency, a->currency);
+			if (k >= 0)
+				break;
+			j++;
+		}
+		if (j < next->n && !k)
+			c = &next->a[j];
+		if (credits_before(cat, a, as_of, &credit)) {
+			*declined = 1;
+			break;
+		}
+		memset(&w, 0, sizeof(w));
+		w.a = a;
+		w.p = p;
+		w.bal = credit;
+		if ((c && (carry_trim(c, credit) != 0 ||
+			   dec_sub(credit, c->total, &w.bal))) ||
+		    w.bal == INT64_MIN) {
+			*declined = 1;
+			break;
+		}
+		if (!out || w.bal >= 0)
+			continue;
+		if (c && c->nopen) {
+			w.found = 1;
+			w.oldest_p = c->open[0].period;
+			w.oldest_no = c->open[0].number;
+			pre = carry_prefix(f, &px, w.oldest_p, prefix, e);
+			if (!pre) {
+				rc = ST_ERROR;
+				break;
+			}
+			snprintf(w.oldest_prefix, sizeof(w.oldest_prefix), "%s",
+				 pre);
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		rc = arrears_row(cat, &w, as_of, &(*out)[(*n)++], e);
+	}
+	carry_prefixes_release(&px);
+	return rc;
 }

@@ -598,6 +598,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	if (close_decide(s, o, cat, go.seen, &eo, inputs, &same, &e))
 		goto out;
 	go.unchanged = same;
+	go.full_replay = eo.full_replay;
 	if (guard_accounts_proved(s, o->period, &go, &proved, &e) ||
 	    (!proved && parsed(cat, &e)) ||
 	    guard_close(s, cat, o->period, &go, &e) ||

@@ -765,6 +765,33 @@ int final_all_invoices(struct final *f, int upto, const char *prefix_upto,
 	return r;
 }
 
+int final_period_totals(struct final *f, int p,
+			int (*fn)(void *ctx, const char *tenant,
+				  const char *currency, int64_t number,
+				  dec_t total),
+			void *ctx, struct err *e)
+{
+	/* the primary key's order: (period, tenant, currency) */
+	sqlite3_stmt *st = prep(f, "SELECT tenant, currency, number, total"
+				" FROM invoice WHERE period = ?1"
+				" ORDER BY tenant, currency", e);
+	int rc, r = 0;
+
+	if (!st)
+		return ST_ERROR;
+	sqlite3_bind_int(st, 1, p);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, col_text(st, 0), col_text(st, 1),
+		       sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = db_err(f, "read invoices", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int final_period_mark(struct final *f, int p, int64_t log_seq, int64_t as_of,
 		      struct err *e)
 {

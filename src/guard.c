@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "carry.h"
 #include "final.h"
 #include "mem.h"
 #include "out.h"
@@ -282,7 +283,9 @@ int guard_close(struct store *s, const struct catalog *cat, int p,
 	a.ym = ym;
 	a.e = e;
 	if (guard_accounts_proved(s, p, o, &proved, e) ||
-	    (!proved && final_accounts(s, check_account, &a, e)) ||
+	    (!proved && (o->full_replay ?
+			 final_accounts(s, check_account, &a, e) :
+			 carry_accounts(s, check_account, &a, e))) ||
 	    check_time(s, cat, p, o, ym, e) ||
 	    (!o->unchanged && check_outputs(s, p, o, ym, e)))
 		return ST_ERROR;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "balance.h"
+#include "carry.h"
 #include "fault.h"
 #include "final.h"
 #include "final_doc.h"
@@ -61,6 +62,13 @@ struct pctx {
 	size_t nsums;
 	struct report_files files;
 	unsigned char digest[32];    /* of files (record_period) */
+	int use_carry;               /* 0: SETTLE_FULL_REPLAY, the history */
+	struct carry *prev;          /* of the final period before, or NULL:
+				      * read the history (carry.h) */
+	int own_prev;                /* prev is no other period's next: its
+				      * accounts may be moved into next */
+	struct carry next;           /* of this period, once settled */
+	int have_next;
 };
 
 static void pctx_release(struct pctx *c)
@@ -85,6 +93,7 @@ static void pctx_release(struct pctx *c)
 	free(c->nos);
 	engine_period_release(&c->rp);
 	report_files_release(&c->files);
+	carry_release(&c->next);
 }
 
 /* The stored invoice of (tenant, currency): they are sorted so (SQLite's
@@ -318,19 +327,25 @@ static void add_ghosts(struct pctx *c)
 }
 
 /* balance_before of each invoice of rp (of period p), malloc'd; NULL on
- * error. */
+ * error: from prev, the carry of the final period before p (carry.h),
+ * unless it is NULL or a sum overflows, else from the history. */
 static dec_t *balances_of(struct store *s, const struct catalog *cat,
-			  const struct eng_period *rp, int p, struct err *e)
+			  const struct carry *prev, const struct eng_period *rp,
+			  int p, struct err *e)
 {
 	const struct account **accts = xmalloc((rp->ninv + 1) *
 					       sizeof(*accts));
 	dec_t *bbs = xmalloc((rp->ninv + 1) * sizeof(*bbs));
 	size_t i;
-	int rc;
+	int rc = 0, declined = 1;
 
 	for (i = 0; i < rp->ninv; i++)
 		accts[i] = rp->inv[i].acct;
-	rc = balance_before(s, cat, accts, rp->ninv, p, bbs, e);
+	if (prev)
+		balance_before_carry(cat, prev, accts, rp->ninv, p, bbs,
+				     &declined);
+	if (declined)
+		rc = balance_before(s, cat, accts, rp->ninv, p, bbs, e);
 	free(accts);
 	if (rc) {
 		free(bbs);
@@ -355,7 +370,8 @@ static int plan_invoices(struct pctx *c)
 			maxnum = c->st[i].number;
 	c->rinv = xcalloc(c->rp.ninv ? c->rp.ninv : 1, sizeof(*c->rinv));
 	c->nos = xmalloc((c->rp.ninv ? c->rp.ninv : 1) * most);
-	if (!(bbs = balances_of(c->s, c->cat, &c->rp, c->p, c->e)))
+	if (!(bbs = balances_of(c->s, c->cat, c->use_carry ? c->prev : NULL,
+				&c->rp, c->p, c->e)))
 		return -1;
 	c->pl = xmalloc((c->rp.ninv + 1) * sizeof(*c->pl));
 	for (i = 0; i < c->rp.ninv; i++) {
@@ -464,6 +480,54 @@ static void *render_lines(void *arg)
 	return NULL;
 }
 
+/* The arrears after p's close and the carry of p (c->next, c->have_next):
+ * from the carry of the period before and p's invoices, else (no carry,
+ * or it cannot say) from the history (carry.h); under SETTLE_FULL_REPLAY
+ * the arrears always from the history, the oracle, and the carry too. */
+static int arrears_of(struct pctx *c)
+{
+	struct carry *from = c->use_carry ? c->prev : NULL;
+	int over, declined = 1, period = from ? from->period : 0;
+	size_t had = from ? from->n : 0;
+
+	for (;;) {
+		if (carry_next(c->fin, from, from && c->own_prev, c->p,
+			       &c->next, &over, c->e))
+			return -1;
+		if (!over && balance_arrears_carry(c->fin, c->cat, c->p,
+				c->stored.prefix, &c->next,
+				c->use_carry ? &c->arr : NULL, &c->narr,
+				&declined, c->e))
+			return -1;
+		if (!declined || !from)
+			break;
+		/* the carry cannot say: from the history */
+		free(c->arr);
+		c->arr = NULL;
+		c->narr = 0;
+		carry_release(&c->next);
+		from = NULL;
+	}
+	c->have_next = !declined;
+	if (c->use_carry && !declined) {
+		if (from && had) {
+			char ym[16], msg[64];
+
+			/* SETTLE_TIMING=1: which path (tests) */
+			ts_period_format(period, 1, ym);
+			snprintf(msg, sizeof(msg), "balances from the carry "
+				 "of %s", ym);
+			fault_note(msg);
+		}
+		return 0;
+	}
+	free(c->arr);
+	c->arr = NULL;
+	c->narr = 0;
+	return balance_arrears(c->fin, c->cat, c->p, c->stored.prefix,
+			       &c->arr, &c->narr, c->e);
+}
+
 /* Records the invoices, then reads back the arrears and adjustments, and
  * renders every file. The files that need no adjustments or arrears are
  * rendered on a second thread meanwhile (nothing else touches the
@@ -488,9 +552,7 @@ static int record_and_render(struct pctx *c)
 	 * rendering ends, where the close's memory peaks (issue 14) */
 	free(c->pl);
 	c->pl = NULL;
-	failed = failed ||
-		 balance_arrears(c->fin, c->cat, c->p, c->stored.prefix,
-				 &c->arr, &c->narr, c->e) ||
+	failed = failed || arrears_of(c) ||
 		 final_adjustments(c->fin, c->p, add_adjustment, c, c->e);
 	if (threaded)
 		pthread_join(tid, NULL);
@@ -684,6 +746,33 @@ static int record_close(struct store *s, const struct catalog *cat,
 	return 0;
 }
 
+/* Inside the transaction of a close that changed something: drops the
+ * carry of every period whose outputs changed and of every later one
+ * (their sums hold its old totals), then keeps the carry of every period
+ * settled that has one (carry.h), and only those of the CARRY_KEEP
+ * months up to the period closed. */
+#define CARRY_KEEP 3
+
+static int keep_carries(struct store *s, const struct pctx *ctx, size_t n,
+			const struct ledger_result *res, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (res->periods[i].changed) {
+			if (carry_drop_from(s, ctx[i].p, e))
+				return ST_ERROR;
+			break;
+		}
+	for (i = 0; i < n; i++)
+		if (ctx[i].have_next && carry_save(s, &ctx[i].next, e))
+			return ST_ERROR;
+	/* a close reads the carry of the period before the first one it
+	 * settles: the last few cover closing the next month and closing
+	 * a recent one again; an older one is read from the history */
+	return carry_drop_before(s, ctx[n - 1].p - CARRY_KEEP + 1, e);
+}
+
 /* What one settled period tells the caller; takes over c->sums. */
 static void period_result(struct pctx *c, int changed,
 			  struct ledger_period *r)
@@ -723,6 +812,8 @@ static int settle_all(struct pctx *ctx, size_t n, struct ledger_result *res)
 	for (i = 0; i < n; i++) {
 		struct pctx *c = &ctx[i];
 
+		if (i)
+			c->prev = ctx[i - 1].have_next ? &ctx[i - 1].next : NULL;
 		if (settle(c, &changed))
 			return ST_ERROR;
 		period_result(c, changed, &res->periods[res->nperiods++]);
@@ -736,6 +827,23 @@ static int settle_all(struct pctx *ctx, size_t n, struct ledger_result *res)
 	res->was_final = ctx[n - 1].was_final;
 	res->invoices = ctx[n - 1].rp.ninv;
 	res->arrears = ctx[n - 1].narr;
+	return 0;
+}
+
+/* The carry of the final period before the first period this close
+ * settles into *prev, and ctx[0].prev: prev, or NULL when it has none
+ * (read the history); an empty carry when no final period is before it. */
+static int load_prev(struct store *s, struct pctx *ctx, struct carry *prev,
+		     struct err *e)
+{
+	int found, none;
+
+	if (!ctx[0].use_carry)
+		return 0;
+	if (carry_load_before(s, ctx[0].p, prev, &found, &none, e))
+		return ST_ERROR;
+	ctx[0].prev = found || none ? prev : NULL;
+	ctx[0].own_prev = 1;
 	return 0;
 }
 
@@ -754,8 +862,10 @@ int ledger_close(struct store *s, const struct catalog *cat,
 	size_t n = 0, i, skip, all;
 	int rc = ST_ERROR, releasing = 0;
 	char adj_date[11];
+	struct carry prev;
 
 	memset(res, 0, sizeof(*res));
+	memset(&prev, 0, sizeof(prev));
 	if (final_periods_before(s, p, &periods, &n, e) ||
 	    final_latest(s, &latest, &found, e))
 		return ST_ERROR;
@@ -790,11 +900,15 @@ int ledger_close(struct store *s, const struct catalog *cat,
 		ctx[i].inputs = inputs;
 		ctx[i].adj_date = adj_date;
 		ctx[i].target = i == n - 1;
+		ctx[i].use_carry = !engine_opts_of(g)->full_replay;
 	}
+	if (n && load_prev(s, ctx, &prev, e))
+		goto out;
 	if (settle_all(ctx, n, res) || record_close(s, cat, fin, ctx, n, e) ||
 	    resume_mark(s, cat, fin, periods, skip, e) ||
 	    /* a close that changes nothing leaves the state as it was */
-	    (res->changed && resume_record(s, g, periods, all, e)))
+	    (res->changed && (resume_record(s, g, periods, all, e) ||
+			      keep_carries(s, ctx, n, res, e))))
 		goto out;
 	/* freed on a second thread during the commit and the writes */
 	rel.ctx = ctx;
@@ -832,6 +946,7 @@ out:
 		pctx_release(&ctx[i]);
 	free(ctx);
 	free(periods);
+	carry_release(&prev);
 	return rc;
 }
 
@@ -844,17 +959,22 @@ int ledger_draft(struct store *s, const struct catalog *cat,
 	struct report_files rf;
 	struct report r;
 	dec_t *bbs = NULL;
+	struct carry prev;
 	char ym[16];
 	size_t i;
-	int rc = ST_ERROR;
+	int rc = ST_ERROR, found = 0, none = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&rp, 0, sizeof(rp));
 	memset(&rf, 0, sizeof(rf));
+	memset(&prev, 0, sizeof(prev));
 	if (engine_period(g, p, &rp, e))
 		goto out;
 	engine_trim(g);
-	if (!(bbs = balances_of(s, cat, &rp, p, e)))
+	if ((!engine_opts_of(g)->full_replay &&
+	     carry_load_before(s, p, &prev, &found, &none, e)) ||
+	    !(bbs = balances_of(s, cat, found || none ? &prev : NULL, &rp, p,
+				e)))
 		goto out;
 	inv = xcalloc(rp.ninv ? rp.ninv : 1, sizeof(*inv));
 	for (i = 0; i < rp.ninv; i++) {
@@ -887,5 +1007,6 @@ out:
 	free(bbs);
 	free(inv);
 	engine_period_release(&rp);
+	carry_release(&prev);
 	return rc;
 }

@@ -312,6 +312,14 @@ static int upgrade_stamps(struct store *s, struct err *e)
 	return store_exec(s, stamp_schema, e);
 }
 
+/* Version 5 (issue 14): the tables of carry.c, what each final period
+ * leaves of the history to the next close (none yet: an upgraded state
+ * reads the history until a close keeps one). */
+static int upgrade_carry(struct store *s, struct err *e)
+{
+	return store_exec(s, carry_schema, e);
+}
+
 /* Brings a state of an older version (0: a new one) to this one, in one
  * transaction. Each part's additions are a function of their own. */
 static int upgrade(struct store *s, struct err *e)
@@ -327,6 +335,7 @@ static int upgrade(struct store *s, struct err *e)
 	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
 	    upgrade_ck_point(s, e) || final_upgrade(s, e) ||
 	    upgrade_ckpt(s, e) || upgrade_stamps(s, e) ||
+	    upgrade_carry(s, e) ||
 	    store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;

@@ -245,7 +245,8 @@ static void check_rejects(struct store *s, const char *want, int line)
 	" total) VALUES(1, 't', 'CNY', 1, 1, 5000000);"
 
 /* What version 5 added, dropped again. */
-#define V5_SQL "DROP TABLE out_stamp;"
+#define V5_SQL "DROP TABLE out_stamp; DROP TABLE carry_acct;" \
+	"DROP TABLE carry_period;"
 
 /* What version 4 added, dropped again. */
 #define V4_SQL "ALTER TABLE batch DROP COLUMN min_ts;" \
@@ -1124,8 +1125,9 @@ static void test_upgrade_ckpt(void)
 }
 
 /* Version 5: a version-4 state gets the table of output stamps
- * (stamp.h), empty: its next close hashes every folder, as before; a
- * second open changes nothing. */
+ * (stamp.h) and the carry's tables (carry.h), empty: its next close
+ * hashes every folder and reads the history, as before; a second open
+ * changes nothing. */
 static void test_upgrade_stamps(void)
 {
 	char *db = path_in("v4.db");
@@ -1153,6 +1155,9 @@ static void test_upgrade_stamps(void)
 		TEST_EQ_INT(store_schema(s), 5);
 		TEST_EQ_INT(q1(s, "PRAGMA user_version", 0), 5);
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM out_stamp", -1), 0);
+		/* and carry.h's two tables, empty */
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM carry_period", -1), 0);
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM carry_acct", -1), 0);
 		/* its nine columns, period and name the key */
 		TEST_EQ_INT(q1(s, "SELECT count(*) FROM pragma_table_info("
 			       "'out_stamp')", -1), 9);
