@@ -73,7 +73,8 @@ enum store_mode {
 	STORE_WRITE,   /* read and write an existing file */
 	STORE_READ,    /* read only, without the lock (status) */
 	STORE_PEEK     /* as STORE_READ, but never waits: a state that a run
-			* beside holds busy fails at once */
+			* beside holds fails at once (ST_BUSY); holds a
+			* shared flock while open */
 };
 
 /* Opens the state file at path. STORE_CREATE and STORE_WRITE lock it and

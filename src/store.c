@@ -193,6 +193,27 @@ static int lock_wal(const char *path, struct err *e)
 	return fd;
 }
 
+/* STORE_PEEK's shared flock: taken only when no run holds the state
+ * (settle's runs hold LOCK_EX from open to close), so the glance never
+ * meets a writer stopped halfway, whose WAL index SQLite's reader would
+ * retry for up to ~10 s whatever the busy timeout (walTryBeginRead's
+ * WAL_RETRY sleeps); a run starting during the glance finds the lock
+ * taken and exits 4, as for any other run. */
+static int peek_lock(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, ST_ERROR, "cannot open state file '%s': %s",
+			       path, strerror(errno)), -1;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		close(fd);
+		return err_set(e, ST_BUSY, "state file '%s' is in use by "
+			       "another run", path), -1;
+	}
+	return fd;
+}
+
 static int lock_file(const char *path, struct err *e)
 {
 	struct stat sb;
@@ -460,6 +481,8 @@ struct store *store_open(const char *path, enum store_mode mode,
 			"creates one)", path);
 		goto fail;
 	}
+	if (mode == STORE_PEEK && (s->lockfd = peek_lock(path, e)) < 0)
+		goto fail;
 	if (mode == STORE_READ || mode == STORE_PEEK) {
 		if (open_read(s, path, mode == STORE_READ ? 5000 : 0, e))
 			goto fail;

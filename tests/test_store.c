@@ -919,6 +919,30 @@ static void test_peek_no_wait(void)
 	if (r)
 		TEST_EQ_INT(store_schema(r), 5);
 	store_close(r);
+	/* a run holds the state (its flock): the peek does not touch
+	 * SQLite at all and says busy, so a writer stopped halfway
+	 * through its WAL index (which SQLite's readers retry ~10 s
+	 * whatever the busy timeout) is never met */
+	err_clear(&e);
+	s = store_open(db, STORE_WRITE, &e);
+	TEST_TRUE(s != NULL);
+	err_clear(&e);
+	r = store_open(db, STORE_PEEK, &e);
+	TEST_TRUE(r == NULL);
+	TEST_EQ_INT(e.code, ST_BUSY);
+	store_close(r);
+	store_close(s);
+	/* and while a peek is open, a run is refused (exit 4), as beside
+	 * any other run */
+	err_clear(&e);
+	r = store_open(db, STORE_PEEK, &e);
+	TEST_TRUE(r != NULL);
+	err_clear(&e);
+	s = store_open(db, STORE_WRITE, &e);
+	TEST_TRUE(s == NULL);
+	TEST_EQ_INT(e.code, ST_BUSY);
+	store_close(s);
+	store_close(r);
 	free(db);
 }
 
