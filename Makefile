@@ -138,7 +138,7 @@ build/tsan/settle: $(TSANOBJ) build/tsan/main.o | deps
 # each fuzz target for FUZZ_TEST_SECONDS. Always with -Werror (DEVELOPER=1).
 FUZZ_TEST_SECONDS ?= 3
 test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
-		build/tsan/settle $(TSANTESTS)
+		build/tsan/settle $(TSANTESTS) build/readbench
 	@sh tests/run-unit.sh $(TESTS)
 	@sh tests/e2e-selftest.sh
 	@sh tests/install-test.sh
@@ -222,6 +222,11 @@ clean:
 build/gen-usage: scripts/gen-usage.c build/FLAGS
 	@mkdir -p build
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $< -lz
+
+# the usage reader alone, for timing and profiling it (scripts/readbench.c)
+build/readbench: scripts/readbench.c $(LIBOBJ)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 build/zfloor: scripts/zfloor.c build/FLAGS
 	@mkdir -p build

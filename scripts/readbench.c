@@ -11,10 +11,8 @@
  * path of the reader's differential tests. A file that fails prints its
  * message on stderr; the exit status is then 1.
  *
- * Build, from the top of the tree:
- *   cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -o build/readbench \
- *      scripts/readbench.c src/usage.c src/ts.c src/dec.c src/err.c \
- *      src/mem.c src/sha256.c -lcsv -lz */
+ * Build: `make build/readbench` (make test builds it too, so that it
+ * follows the reader's interface). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +86,7 @@ int main(int argc, char **argv)
 			struct err e;
 
 			err_clear(&e);
-			r = usage_open(argv[i], &e);
+			r = usage_open(argv[i], NULL, &e);
 			if (r) {
 				usage_set_fast(r, fast);
 				if (usage_read(r, &sink, 0, &e) == 0) {
