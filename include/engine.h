@@ -205,7 +205,8 @@ int engine_new_ranges(const struct engine *g,
 void engine_set_skip(struct engine *g, size_t skip);
 int engine_skip(const struct engine *g, size_t *skip);
 
-/* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled. */
+/* Builds period p. Returns 0, or ST_ERROR (overflow) with e filled and
+ * out released (engine_period_release), holding nothing. */
 int engine_period(struct engine *g, int p, struct eng_period *out,
 		  struct err *e);
 void engine_period_release(struct eng_period *rp);

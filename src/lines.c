@@ -428,14 +428,18 @@ int engine_period(struct engine *g, int p, struct eng_period *out,
 	g->e = e;
 	rc = period_lines(g, p, &out->lines, &out->nlines_all, &out->blocks);
 	rc = group_invoices(out, rc, e);
-	if (rc)
-		return rc;
-	for (i = 0; i < cat->npackages; i++) {
+	for (i = 0; !rc && i < cat->npackages; i++) {
 		const struct package *pk = &cat->packages[i];
 
 		if (pk->valid_from < end && pk->valid_to > start &&
 		    package_row(g, i, p, out, e))
-			return ST_ERROR;
+			rc = ST_ERROR;
+	}
+	if (rc) {
+		/* a failed period holds nothing (guard_gap's loop relies on
+		 * it) */
+		engine_period_release(out);
+		return rc;
 	}
 	pci = agg_get(g->r->pcounts, &(int32_t){ p });
 	if (pci != (size_t)-1) {
