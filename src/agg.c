@@ -197,12 +197,31 @@ size_t agg_count(const struct agg *a)
 	return a->count;
 }
 
+/* A strtab keeps its texts, each NUL-terminated, in blocks that never
+ * move (strtab_str's pointers stay valid), one malloc per block rather
+ * than per string; a block is at least STRTAB_BLOCK0 bytes and doubles up
+ * to STRTAB_BLOCK_MAX, a longer text gets a block of its own. A slot is
+ * (32-bit hash tag << 32) | (id + 1), 0 = empty, as in agg: a probe
+ * compares the tag first, so it rarely reads lens[] or a text that is
+ * not the one looked for (each a cache miss in a large table). */
+#define STRTAB_BLOCK0 ((size_t)4 << 10)
+#define STRTAB_BLOCK_MAX ((size_t)1 << 20)
+#define STRTAB_SEED 0x73747274u
+
+struct strtab_block {
+	struct strtab_block *next;
+	char text[];
+};
+
 struct strtab {
 	char **strs;
 	size_t *lens;
 	size_t count, cap, lcap;
-	uint32_t *slots;
+	uint64_t *slots;
 	size_t nslots;
+	struct strtab_block *blocks;  /* newest first */
+	char *at;                     /* free room in the newest block */
+	size_t left, blocksize;
 };
 
 struct strtab *strtab_new(void)
@@ -212,16 +231,50 @@ struct strtab *strtab_new(void)
 
 void strtab_free(struct strtab *t)
 {
-	size_t i;
+	struct strtab_block *b, *next;
 
 	if (!t)
 		return;
-	for (i = 0; i < t->count; i++)
-		free(t->strs[i]);
+	for (b = t->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(t->strs);
 	free(t->lens);
 	free(t->slots);
 	free(t);
+}
+
+static uint64_t str_hash(const char *p, size_t n)
+{
+	return agg_hash64(p, n, STRTAB_SEED);
+}
+
+/* A copy of p[0..n) and a NUL in t's blocks. */
+static char *strtab_copy(struct strtab *t, const char *p, size_t n)
+{
+	char *s;
+
+	if (n + 1 > t->left) {
+		size_t size;
+		struct strtab_block *b;
+
+		t->blocksize = !t->blocksize ? STRTAB_BLOCK0 :
+			       t->blocksize < STRTAB_BLOCK_MAX ?
+			       t->blocksize * 2 : t->blocksize;
+		size = n + 1 > t->blocksize ? n + 1 : t->blocksize;
+		b = xmalloc(sizeof(*b) + size);
+		b->next = t->blocks;
+		t->blocks = b;
+		t->at = b->text;
+		t->left = size;
+	}
+	s = t->at;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	t->at += n + 1;
+	t->left -= n + 1;
+	return s;
 }
 
 static void strtab_rehash(struct strtab *t)
@@ -232,54 +285,64 @@ static void strtab_rehash(struct strtab *t)
 	t->slots = xcalloc(ns, sizeof(*t->slots));
 	t->nslots = ns;
 	for (i = 0; i < t->count; i++) {
-		size_t j = agg_hash(t->strs[i], t->lens[i]) & (ns - 1);
+		uint64_t h = str_hash(t->strs[i], t->lens[i]);
+		size_t j = h & (ns - 1);
 
 		while (t->slots[j])
 			j = (j + 1) & (ns - 1);
-		t->slots[j] = (uint32_t)(i + 1);
+		t->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
 	}
 }
 
-/* The slot holding p[0..n), or the empty slot where it would go. */
-static size_t strtab_slot(const struct strtab *t, const char *p, size_t n)
+/* The slot holding p[0..n), or the empty slot where it would go; *h is
+ * its hash. */
+static size_t strtab_slot(const struct strtab *t, const char *p, size_t n,
+			  uint64_t *h)
 {
-	size_t j = agg_hash(p, n) & (t->nslots - 1);
+	uint64_t tag;
+	size_t j;
 
-	while (t->slots[j]) {
-		size_t i = t->slots[j] - 1;
+	*h = str_hash(p, n);
+	tag = *h >> 32 << 32;
+	for (j = *h & (t->nslots - 1); t->slots[j];
+	     j = (j + 1) & (t->nslots - 1)) {
+		uint64_t v = t->slots[j];
+		size_t i = (size_t)(v & 0xffffffffu) - 1;
 
-		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
+		if ((v >> 32 << 32) == tag && t->lens[i] == n &&
+		    memcmp(t->strs[i], p, n) == 0)
 			break;
-		j = (j + 1) & (t->nslots - 1);
 	}
 	return j;
 }
 
 uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
 {
+	uint64_t h;
 	size_t j;
 
 	if ((t->count + 1) * 2 > t->nslots)
 		strtab_rehash(t);
-	j = strtab_slot(t, p, n);
+	j = strtab_slot(t, p, n, &h);
 	if (t->slots[j])
-		return t->slots[j] - 1;
+		return (uint32_t)(t->slots[j] & 0xffffffffu) - 1;
 	xgrow((void **)&t->strs, &t->cap, t->count + 1, sizeof(*t->strs));
 	xgrow((void **)&t->lens, &t->lcap, t->count + 1, sizeof(*t->lens));
-	t->strs[t->count] = xstrndup(p, n);
+	t->strs[t->count] = strtab_copy(t, p, n);
 	t->lens[t->count] = n;
-	t->slots[j] = (uint32_t)(t->count + 1);
+	t->slots[j] = (h >> 32 << 32) | (uint64_t)(t->count + 1);
 	return (uint32_t)t->count++;
 }
 
 long strtab_get(const struct strtab *t, const char *p, size_t n)
 {
+	uint64_t h;
 	size_t j;
 
 	if (!t->nslots)
 		return -1;
-	j = strtab_slot(t, p, n);
-	return t->slots[j] ? (long)t->slots[j] - 1 : -1;
+	j = strtab_slot(t, p, n, &h);
+	return t->slots[j] ? (long)(t->slots[j] & 0xffffffffu) - 1 : -1;
 }
 
 const char *strtab_str(const struct strtab *t, uint32_t id)
