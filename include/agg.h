@@ -4,8 +4,9 @@
  * order keys were first added, so the caller keeps its aggregates in a
  * plain array indexed the same way. A strtab does the same for strings.
  * Both use open addressing with linear probing and grow by doubling; a
- * slot holds a 32-bit tag of the key's hash beside its index, so a probe
- * rarely reads a key that is not the one looked for. */
+ * slot holds the key's hash (an agg's a 32-bit tag of it) beside where
+ * the key is, so a probe rarely reads a key that is not the one looked
+ * for. */
 #ifndef AGG_H
 #define AGG_H
 

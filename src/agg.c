@@ -197,27 +197,36 @@ size_t agg_count(const struct agg *a)
 	return a->count;
 }
 
-/* A strtab keeps its texts, each NUL-terminated, in blocks that never
- * move (strtab_str's pointers stay valid), one malloc per block rather
- * than per string; a block is at least STRTAB_BLOCK0 bytes and doubles up
- * to STRTAB_BLOCK_MAX, a longer text gets a block of its own. A slot is
- * (32-bit hash tag << 32) | (id + 1), 0 = empty, as in agg: a probe
- * compares the tag first, so it rarely reads lens[] or a text that is
- * not the one looked for (each a cache miss in a large table). */
+/* A strtab keeps its texts in blocks that never move (strtab_str's
+ * pointers stay valid), one malloc per block rather than per string; a
+ * block is at least STRTAB_BLOCK0 bytes and doubles up to
+ * STRTAB_BLOCK_MAX, a longer text gets a block of its own. Each text is
+ * stored as its length and id (STRTAB_HEAD bytes, unaligned), then its
+ * bytes and a NUL. A slot holds a text's 64-bit hash and a pointer to
+ * its bytes (NULL = empty): a probe compares the hash first, and a hit
+ * then reads one place, the header beside the text (in a large table the
+ * slot and the text are a cache miss each; an id array and a length array
+ * would be two more). A rehash moves slots by their stored hashes without
+ * reading a text. */
 #define STRTAB_BLOCK0 ((size_t)4 << 10)
 #define STRTAB_BLOCK_MAX ((size_t)1 << 20)
 #define STRTAB_SEED 0x73747274u
+#define STRTAB_HEAD (sizeof(size_t) + sizeof(uint32_t))
 
 struct strtab_block {
 	struct strtab_block *next;
 	char text[];
 };
 
+struct strtab_slot {
+	uint64_t hash;
+	const char *text;
+};
+
 struct strtab {
-	char **strs;
-	size_t *lens;
-	size_t count, cap, lcap;
-	uint64_t *slots;
+	const char **strs;            /* by id */
+	size_t count, cap;
+	struct strtab_slot *slots;
 	size_t nslots;
 	struct strtab_block *blocks;  /* newest first */
 	char *at;                     /* free room in the newest block */
@@ -240,58 +249,74 @@ void strtab_free(struct strtab *t)
 		free(b);
 	}
 	free(t->strs);
-	free(t->lens);
 	free(t->slots);
 	free(t);
 }
 
-static uint64_t str_hash(const char *p, size_t n)
+static size_t text_len(const char *text)
 {
-	return agg_hash64(p, n, STRTAB_SEED);
+	size_t n;
+
+	memcpy(&n, text - STRTAB_HEAD, sizeof(n));
+	return n;
 }
 
-/* A copy of p[0..n) and a NUL in t's blocks. */
-static char *strtab_copy(struct strtab *t, const char *p, size_t n)
+static uint32_t text_id(const char *text)
 {
+	uint32_t id;
+
+	memcpy(&id, text - sizeof(id), sizeof(id));
+	return id;
+}
+
+/* A copy of p[0..n), its header before and a NUL after, in t's blocks. */
+static char *strtab_copy(struct strtab *t, const char *p, size_t n,
+			 uint32_t id)
+{
+	size_t need = STRTAB_HEAD + n + 1;
 	char *s;
 
-	if (n + 1 > t->left) {
+	if (need > t->left) {
 		size_t size;
 		struct strtab_block *b;
 
 		t->blocksize = !t->blocksize ? STRTAB_BLOCK0 :
 			       t->blocksize < STRTAB_BLOCK_MAX ?
 			       t->blocksize * 2 : t->blocksize;
-		size = n + 1 > t->blocksize ? n + 1 : t->blocksize;
+		size = need > t->blocksize ? need : t->blocksize;
 		b = xmalloc(sizeof(*b) + size);
 		b->next = t->blocks;
 		t->blocks = b;
 		t->at = b->text;
 		t->left = size;
 	}
-	s = t->at;
+	memcpy(t->at, &n, sizeof(n));
+	memcpy(t->at + sizeof(n), &id, sizeof(id));
+	s = t->at + STRTAB_HEAD;
 	memcpy(s, p, n);
 	s[n] = '\0';
-	t->at += n + 1;
-	t->left -= n + 1;
+	t->at += need;
+	t->left -= need;
 	return s;
 }
 
 static void strtab_rehash(struct strtab *t)
 {
 	size_t i, ns = t->nslots ? t->nslots * 2 : 64;
+	struct strtab_slot *old = t->slots;
 
-	free(t->slots);
 	t->slots = xcalloc(ns, sizeof(*t->slots));
-	t->nslots = ns;
-	for (i = 0; i < t->count; i++) {
-		uint64_t h = str_hash(t->strs[i], t->lens[i]);
-		size_t j = h & (ns - 1);
+	for (i = 0; i < t->nslots; i++) {
+		size_t j = old[i].hash & (ns - 1);
 
-		while (t->slots[j])
+		if (!old[i].text)
+			continue;
+		while (t->slots[j].text)
 			j = (j + 1) & (ns - 1);
-		t->slots[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+		t->slots[j] = old[i];
 	}
+	free(old);
+	t->nslots = ns;
 }
 
 /* The slot holding p[0..n), or the empty slot where it would go; *h is
@@ -299,18 +324,15 @@ static void strtab_rehash(struct strtab *t)
 static size_t strtab_slot(const struct strtab *t, const char *p, size_t n,
 			  uint64_t *h)
 {
-	uint64_t tag;
 	size_t j;
 
-	*h = str_hash(p, n);
-	tag = *h >> 32 << 32;
-	for (j = *h & (t->nslots - 1); t->slots[j];
+	*h = agg_hash64(p, n, STRTAB_SEED);
+	for (j = *h & (t->nslots - 1); t->slots[j].text;
 	     j = (j + 1) & (t->nslots - 1)) {
-		uint64_t v = t->slots[j];
-		size_t i = (size_t)(v & 0xffffffffu) - 1;
+		const char *s = t->slots[j].text;
 
-		if ((v >> 32 << 32) == tag && t->lens[i] == n &&
-		    memcmp(t->strs[i], p, n) == 0)
+		if (t->slots[j].hash == *h && text_len(s) == n &&
+		    memcmp(s, p, n) == 0)
 			break;
 	}
 	return j;
@@ -324,13 +346,12 @@ uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
 	if ((t->count + 1) * 2 > t->nslots)
 		strtab_rehash(t);
 	j = strtab_slot(t, p, n, &h);
-	if (t->slots[j])
-		return (uint32_t)(t->slots[j] & 0xffffffffu) - 1;
+	if (t->slots[j].text)
+		return text_id(t->slots[j].text);
 	xgrow((void **)&t->strs, &t->cap, t->count + 1, sizeof(*t->strs));
-	xgrow((void **)&t->lens, &t->lcap, t->count + 1, sizeof(*t->lens));
-	t->strs[t->count] = strtab_copy(t, p, n);
-	t->lens[t->count] = n;
-	t->slots[j] = (h >> 32 << 32) | (uint64_t)(t->count + 1);
+	t->strs[t->count] = strtab_copy(t, p, n, (uint32_t)t->count);
+	t->slots[j].hash = h;
+	t->slots[j].text = t->strs[t->count];
 	return (uint32_t)t->count++;
 }
 
@@ -342,7 +363,7 @@ long strtab_get(const struct strtab *t, const char *p, size_t n)
 	if (!t->nslots)
 		return -1;
 	j = strtab_slot(t, p, n, &h);
-	return t->slots[j] ? (long)(t->slots[j] & 0xffffffffu) - 1 : -1;
+	return t->slots[j].text ? (long)text_id(t->slots[j].text) : -1;
 }
 
 const char *strtab_str(const struct strtab *t, uint32_t id)
@@ -352,7 +373,7 @@ const char *strtab_str(const struct strtab *t, uint32_t id)
 
 size_t strtab_len(const struct strtab *t, uint32_t id)
 {
-	return t->lens[id];
+	return text_len(t->strs[id]);
 }
 
 size_t strtab_count(const struct strtab *t)
