@@ -235,10 +235,11 @@ static void test_strtab_many(void)
 
 /* agg.h: a text stays where strtab_put copied it while more follow. The
  * texts go into blocks of 4 KiB doubling to 1 MiB, a longer one alone in
- * its own, so these cross every case: 3 000 texts of 100 bytes (300 kB:
- * blocks of 4, 8, ..., 256 KiB fill and are left with less than 101
- * bytes over), then one of 2 MiB (longer than any block: a block of its
- * own), then 0-byte ones (only the NUL each). Every pointer taken when
+ * its own, so these cross every case: 3 000 texts of 100 bytes (with
+ * the NUL and a 12-byte header, 64-bit, ~339 kB: blocks of 4, ..., 128 KiB
+ * fill up to less than one text's room and a 256 KiB one takes the
+ * rest), then one of 2 MiB (longer than any block: a block of its own),
+ * then a 0-byte one (the NUL alone). Every pointer taken when
  * its text was added must still be that text, with the length put, at
  * the end; each text is its index in decimal padded with 'x' to its
  * length, so no two are equal and ids are 0, 1, 2, ... in order. */
