@@ -3,7 +3,10 @@
  * An agg maps fixed-size binary keys to dense indexes 0, 1, 2, ... in the
  * order keys were first added, so the caller keeps its aggregates in a
  * plain array indexed the same way. A strtab does the same for strings.
- * Both use open addressing with linear probing and grow by doubling. */
+ * Both use open addressing with linear probing and grow by doubling; a
+ * slot holds the key's hash (an agg's a 32-bit tag of it) beside where
+ * the key is, so a probe rarely reads a key that is not the one looked
+ * for. */
 #ifndef AGG_H
 #define AGG_H
 
@@ -33,7 +36,9 @@ struct strtab;
 struct strtab *strtab_new(void);
 void strtab_free(struct strtab *t);
 
-/* The id of the string p[0..n), adding a copy when new. */
+/* The id of the string p[0..n), adding a copy when new. The copy (with
+ * a NUL after it) stays where it is until strtab_free: strtab_str's
+ * pointers are valid while the table lives, however many strings follow. */
 uint32_t strtab_put(struct strtab *t, const char *p, size_t n);
 
 /* The id of the string p[0..n), or -1 when it was never added. */

@@ -197,12 +197,40 @@ size_t agg_count(const struct agg *a)
 	return a->count;
 }
 
+/* A strtab keeps its texts in blocks that never move (strtab_str's
+ * pointers stay valid), one malloc per block rather than per string; a
+ * block is at least STRTAB_BLOCK0 bytes and doubles up to
+ * STRTAB_BLOCK_MAX, a longer text gets a block of its own. Each text is
+ * stored as its length and id (STRTAB_HEAD bytes, unaligned), then its
+ * bytes and a NUL. A slot holds a text's 64-bit hash and a pointer to
+ * its bytes (NULL = empty): a probe compares the hash first, and a hit
+ * then reads one place, the header beside the text (in a large table the
+ * slot and the text are a cache miss each; an id array and a length array
+ * would be two more). A rehash moves slots by their stored hashes without
+ * reading a text. */
+#define STRTAB_BLOCK0 ((size_t)4 << 10)
+#define STRTAB_BLOCK_MAX ((size_t)1 << 20)
+#define STRTAB_SEED 0x73747274u
+#define STRTAB_HEAD (sizeof(size_t) + sizeof(uint32_t))
+
+struct strtab_block {
+	struct strtab_block *next;
+	char text[];
+};
+
+struct strtab_slot {
+	uint64_t hash;
+	const char *text;
+};
+
 struct strtab {
-	char **strs;
-	size_t *lens;
-	size_t count, cap, lcap;
-	uint32_t *slots;
+	const char **strs;            /* by id */
+	size_t count, cap;
+	struct strtab_slot *slots;
 	size_t nslots;
+	struct strtab_block *blocks;  /* newest first */
+	char *at;                     /* free room in the newest block */
+	size_t left, blocksize;
 };
 
 struct strtab *strtab_new(void)
@@ -212,74 +240,130 @@ struct strtab *strtab_new(void)
 
 void strtab_free(struct strtab *t)
 {
-	size_t i;
+	struct strtab_block *b, *next;
 
 	if (!t)
 		return;
-	for (i = 0; i < t->count; i++)
-		free(t->strs[i]);
+	for (b = t->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(t->strs);
-	free(t->lens);
 	free(t->slots);
 	free(t);
+}
+
+static size_t text_len(const char *text)
+{
+	size_t n;
+
+	memcpy(&n, text - STRTAB_HEAD, sizeof(n));
+	return n;
+}
+
+static uint32_t text_id(const char *text)
+{
+	uint32_t id;
+
+	memcpy(&id, text - sizeof(id), sizeof(id));
+	return id;
+}
+
+/* A copy of p[0..n), its header before and a NUL after, in t's blocks. */
+static char *strtab_copy(struct strtab *t, const char *p, size_t n,
+			 uint32_t id)
+{
+	size_t need = STRTAB_HEAD + n + 1;
+	char *s;
+
+	if (need > t->left) {
+		size_t size;
+		struct strtab_block *b;
+
+		t->blocksize = !t->blocksize ? STRTAB_BLOCK0 :
+			       t->blocksize < STRTAB_BLOCK_MAX ?
+			       t->blocksize * 2 : t->blocksize;
+		size = need > t->blocksize ? need : t->blocksize;
+		b = xmalloc(sizeof(*b) + size);
+		b->next = t->blocks;
+		t->blocks = b;
+		t->at = b->text;
+		t->left = size;
+	}
+	memcpy(t->at, &n, sizeof(n));
+	memcpy(t->at + sizeof(n), &id, sizeof(id));
+	s = t->at + STRTAB_HEAD;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	t->at += need;
+	t->left -= need;
+	return s;
 }
 
 static void strtab_rehash(struct strtab *t)
 {
 	size_t i, ns = t->nslots ? t->nslots * 2 : 64;
+	struct strtab_slot *old = t->slots;
 
-	free(t->slots);
 	t->slots = xcalloc(ns, sizeof(*t->slots));
-	t->nslots = ns;
-	for (i = 0; i < t->count; i++) {
-		size_t j = agg_hash(t->strs[i], t->lens[i]) & (ns - 1);
+	for (i = 0; i < t->nslots; i++) {
+		size_t j = old[i].hash & (ns - 1);
 
-		while (t->slots[j])
+		if (!old[i].text)
+			continue;
+		while (t->slots[j].text)
 			j = (j + 1) & (ns - 1);
-		t->slots[j] = (uint32_t)(i + 1);
+		t->slots[j] = old[i];
 	}
+	free(old);
+	t->nslots = ns;
 }
 
-/* The slot holding p[0..n), or the empty slot where it would go. */
-static size_t strtab_slot(const struct strtab *t, const char *p, size_t n)
+/* The slot holding p[0..n), or the empty slot where it would go; *h is
+ * its hash. */
+static size_t strtab_slot(const struct strtab *t, const char *p, size_t n,
+			  uint64_t *h)
 {
-	size_t j = agg_hash(p, n) & (t->nslots - 1);
+	size_t j;
 
-	while (t->slots[j]) {
-		size_t i = t->slots[j] - 1;
+	*h = agg_hash64(p, n, STRTAB_SEED);
+	for (j = *h & (t->nslots - 1); t->slots[j].text;
+	     j = (j + 1) & (t->nslots - 1)) {
+		const char *s = t->slots[j].text;
 
-		if (t->lens[i] == n && memcmp(t->strs[i], p, n) == 0)
+		if (t->slots[j].hash == *h && text_len(s) == n &&
+		    memcmp(s, p, n) == 0)
 			break;
-		j = (j + 1) & (t->nslots - 1);
 	}
 	return j;
 }
 
 uint32_t strtab_put(struct strtab *t, const char *p, size_t n)
 {
+	uint64_t h;
 	size_t j;
 
 	if ((t->count + 1) * 2 > t->nslots)
 		strtab_rehash(t);
-	j = strtab_slot(t, p, n);
-	if (t->slots[j])
-		return t->slots[j] - 1;
+	j = strtab_slot(t, p, n, &h);
+	if (t->slots[j].text)
+		return text_id(t->slots[j].text);
 	xgrow((void **)&t->strs, &t->cap, t->count + 1, sizeof(*t->strs));
-	xgrow((void **)&t->lens, &t->lcap, t->count + 1, sizeof(*t->lens));
-	t->strs[t->count] = xstrndup(p, n);
-	t->lens[t->count] = n;
-	t->slots[j] = (uint32_t)(t->count + 1);
+	t->strs[t->count] = strtab_copy(t, p, n, (uint32_t)t->count);
+	t->slots[j].hash = h;
+	t->slots[j].text = t->strs[t->count];
 	return (uint32_t)t->count++;
 }
 
 long strtab_get(const struct strtab *t, const char *p, size_t n)
 {
+	uint64_t h;
 	size_t j;
 
 	if (!t->nslots)
 		return -1;
-	j = strtab_slot(t, p, n);
-	return t->slots[j] ? (long)t->slots[j] - 1 : -1;
+	j = strtab_slot(t, p, n, &h);
+	return t->slots[j].text ? (long)text_id(t->slots[j].text) : -1;
 }
 
 const char *strtab_str(const struct strtab *t, uint32_t id)
@@ -289,7 +373,7 @@ const char *strtab_str(const struct strtab *t, uint32_t id)
 
 size_t strtab_len(const struct strtab *t, uint32_t id)
 {
-	return t->lens[id];
+	return text_len(t->strs[id]);
 }
 
 size_t strtab_count(const struct strtab *t)

@@ -432,16 +432,56 @@ static int parse_account_v2(struct sheet *s, const struct sheet_row *r,
 }
 
 /* prev: the tenant of the account before, or NULL. */
-static int parse_account(struct sheet *s, const struct sheet_row *r,
-			 struct account *a, struct strset *seen,
-			 const struct settings *set, const char *prev,
-			 struct cat_block **strs)
+/* The duplicate check of accounts.csv. While every account so far came
+ * after the one before it in cmp_account's order, a new one that comes
+ * after the last cannot equal any earlier one and needs no set (nor, at
+ * the end, a sort): most files list their accounts sorted. At the first
+ * account out of that order every earlier key goes into the set, and from
+ * there on each account is checked against the set, as if it had been
+ * used from the first row. */
+struct account_seen {
+	struct strset set;
+	int ordered;  /* accounts[0..n) strictly ascending */
+};
+
+/* Adds "tenant,currency" of a (tenant ids hold no comma) to u's set: 1
+ * when it was there. */
+static int account_key_add(struct account_seen *u, const struct account *a)
 {
+	char keybuf[SHEET_MAX_CODE + 8];
+
+	snprintf(keybuf, sizeof(keybuf), "%s,%s", a->tenant, a->currency);
+	return cat_strset_add(&u->set, keybuf);
+}
+
+/* 1 when accounts[n] (its tenant and currency set) repeats one of
+ * accounts[0..n). */
+static int account_dup(struct account_seen *u, const struct account *accounts,
+		       size_t n)
+{
+	size_t i;
+
+	if (u->ordered) {
+		if (!n || cmp_account(&accounts[n - 1], &accounts[n]) < 0)
+			return 0;
+		u->ordered = 0;
+		for (i = 0; i < n; i++)
+			(void)account_key_add(u, &accounts[i]);
+	}
+	return account_key_add(u, &accounts[n]);
+}
+
+static int parse_account(struct sheet *s, const struct sheet_row *r,
+			 struct account *accounts, size_t n,
+			 struct account_seen *seen,
+			 const struct settings *set, struct cat_block **strs)
+{
+	struct account *a = &accounts[n];
+	const char *prev = n ? accounts[n - 1].tenant : NULL;
 	static const char *const yesno[] = { "yes", "no", NULL };
 	struct sheet_val xt = sheet_col(s, r, AC_TENANT);
 	struct sheet_val xc = sheet_col(s, r, AC_CURRENCY);
 	struct sheet_val xo = sheet_col(s, r, AC_OPENING);
-	char keybuf[SHEET_MAX_CODE + 8];
 	int m;
 
 	if (sheet_need(xt))
@@ -453,8 +493,7 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 		    cat_str(strs, xt.v);
 	if (sheet_val_currency(xc, a->currency))
 		return ST_ERROR;
-	snprintf(keybuf, sizeof(keybuf), "%s,%s", a->tenant, a->currency);
-	if (cat_strset_add(seen, keybuf))
+	if (account_dup(seen, accounts, n))
 		return sheet_fail(xc.c, xc.name, "duplicate account for tenant '%s' "
 			    "in '%s'", SHEET_Q(a->tenant), a->currency);
 	if (*xo.v) {
@@ -477,9 +516,8 @@ static int parse_account(struct sheet *s, const struct sheet_row *r,
 
 static int load_accounts(struct sheet *s, struct catalog *cat)
 {
-	struct strset seen = { 0 };
+	struct account_seen seen = { { 0 }, 1 };
 	const struct sheet_row *r;
-	struct account *a;
 	size_t cap = 0, i;
 	int rc = 0;
 
@@ -488,14 +526,14 @@ static int load_accounts(struct sheet *s, struct catalog *cat)
 			break;
 		xgrow((void **)&cat->accounts, &cap, cat->naccounts + 1,
 		      sizeof(*cat->accounts));
-		a = &cat->accounts[cat->naccounts++];
-		memset(a, 0, sizeof(*a));
-		rc = parse_account(s, r, a, &seen, &cat->set,
-				   cat->naccounts > 1 ? a[-1].tenant : NULL,
-				   &cat->strs);
+		memset(&cat->accounts[cat->naccounts], 0,
+		       sizeof(*cat->accounts));
+		rc = parse_account(s, r, cat->accounts, cat->naccounts++,
+				   &seen, &cat->set, &cat->strs);
 	}
-	cat_strset_free(&seen);
-	if (!rc && cat->naccounts)
+	cat_strset_free(&seen.set);
+	/* strictly ascending already: the sort would leave it as it is */
+	if (!rc && cat->naccounts && !seen.ordered)
 		qsort(cat->accounts, cat->naccounts, sizeof(*cat->accounts),
 		      cmp_account);
 	return rc;

@@ -233,6 +233,64 @@ static void test_strtab_many(void)
 	strtab_free(t);
 }
 
+/* agg.h: a text stays where strtab_put copied it while more follow. The
+ * texts go into blocks of 4 KiB doubling to 1 MiB, a longer one alone in
+ * its own, so these cross every case: 3 000 texts of 100 bytes (with
+ * the NUL and a 12-byte header, 64-bit, ~339 kB: blocks of 4, ..., 128 KiB
+ * fill up to less than one text's room and a 256 KiB one takes the
+ * rest), then one of 2 MiB (longer than any block: a block of its own),
+ * then a 0-byte one (the NUL alone). Every pointer taken when
+ * its text was added must still be that text, with the length put, at
+ * the end; each text is its index in decimal padded with 'x' to its
+ * length, so no two are equal and ids are 0, 1, 2, ... in order. */
+static void test_strtab_blocks(void)
+{
+	enum { N = 3000, LEN = 100, BIG = 2 << 20 };
+	struct strtab *t = strtab_new();
+	const char *ptr[N + 2];
+	char s[LEN + 1], *big = xmalloc(BIG);
+	size_t i;
+	int bad_id = 0, bad_ptr = 0;
+
+	for (i = 0; i < N; i++) {
+		memset(s, 'x', LEN);
+		s[snprintf(s, sizeof(s), "%zu", i)] = 'x';
+		if (strtab_put(t, s, LEN) != i)
+			bad_id++;
+		ptr[i] = strtab_str(t, (uint32_t)i);
+	}
+	memset(big, 'b', BIG);
+	TEST_EQ_INT(strtab_put(t, big, BIG), N);
+	ptr[N] = strtab_str(t, N);
+	TEST_EQ_INT(strtab_put(t, "", 0), N + 1);
+	ptr[N + 1] = strtab_str(t, N + 1);
+	/* the empty text again is the same id, not a second copy */
+	TEST_EQ_INT(strtab_put(t, "x", 0), N + 1);
+	TEST_EQ_INT(strtab_count(t), N + 2);
+	for (i = 0; i < N; i++) {
+		memset(s, 'x', LEN);
+		s[snprintf(s, sizeof(s), "%zu", i)] = 'x';
+		s[LEN] = '\0';
+		if (ptr[i] != strtab_str(t, (uint32_t)i) ||
+		    strtab_len(t, (uint32_t)i) != LEN || strcmp(ptr[i], s) != 0)
+			bad_ptr++;
+		if (strtab_get(t, s, LEN) != (long)i)
+			bad_id++;
+	}
+	TEST_EQ_INT(bad_id, 0);
+	TEST_EQ_INT(bad_ptr, 0);
+	TEST_TRUE(ptr[N] == strtab_str(t, N));
+	TEST_EQ_INT(strtab_len(t, N), BIG);
+	TEST_TRUE(memcmp(ptr[N], big, BIG) == 0 && ptr[N][BIG] == '\0');
+	TEST_EQ_STR(ptr[N + 1], "");
+	/* a text that differs only in its last byte is absent */
+	big[BIG - 1] = 'c';
+	TEST_EQ_INT(strtab_get(t, big, BIG), -1);
+	TEST_EQ_INT(strtab_get(t, big, BIG - 1), -1);
+	free(big);
+	strtab_free(t);
+}
+
 /* agg.h documents agg_hash as the 64-bit FNV-1a of the bytes; these are
  * the published FNV-1a test vectors (offset basis for "", and the values
  * for "a" and "foobar" from the FNV reference test suite). */
@@ -305,6 +363,7 @@ int main(void)
 	test_agg_many();
 	test_strtab();
 	test_strtab_many();
+	test_strtab_blocks();
 	test_hash();
 	test_hash64_stable();
 	return TEST_REPORT();

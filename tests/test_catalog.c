@@ -875,6 +875,70 @@ static void test_accounts_errors(void)
 	    .accounts = "tenant_id,currency,retention_days\nacme,CNY,1.5\n");
 }
 
+/* accounts.csv's duplicate check (catalog.c, account_dup) needs no set
+ * while the rows come in ascending (tenant, currency) order, byte order
+ * as strcmp: a row after the last cannot repeat any row before it. The
+ * first row out of order puts every earlier key into the set. Each case
+ * names the row (text line) whose key repeats an earlier one: the first
+ * such row, whichever path finds it. */
+static void test_accounts_order(void)
+{
+	struct catalog cat;
+	size_t i;
+	/* ascending throughout; the repeat is of the row just before it */
+	ERR("duplicate account for tenant 'b' in 'USD' at cfg/accounts.csv:4 "
+	    "(column currency)",
+	    .accounts = "tenant_id,currency\na,USD\nb,USD\nb,USD\n");
+	/* 'b' < 'a' breaks the order at line 3; line 4 repeats line 2, which
+	 * the set only holds if the rows before the break were added */
+	ERR("duplicate account for tenant 'b' in 'USD' at cfg/accounts.csv:4 "
+	    "(column currency)",
+	    .accounts = "tenant_id,currency\nb,USD\na,USD\nb,USD\n");
+	/* the break at line 5 (b after c); line 6 repeats line 2, the first
+	 * row of the ascending part */
+	ERR("duplicate account for tenant 'a' in 'EUR' at cfg/accounts.csv:6 "
+	    "(column currency)",
+	    .accounts = "tenant_id,currency\na,EUR\na,USD\nc,EUR\nb,EUR\n"
+			"a,EUR\n");
+	/* same tenant, currencies descending: EUR < USD, so line 3 breaks
+	 * the order but repeats nothing; line 4 repeats line 3 */
+	ERR("duplicate account for tenant 'a' in 'EUR' at cfg/accounts.csv:4 "
+	    "(column currency)",
+	    .accounts = "tenant_id,currency\na,USD\na,EUR\na,EUR\n");
+	/* tenant "a-" < "a0" < "aa" in byte order ('-' 0x2d, '0' 0x30, 'a'
+	 * 0x61) and "a" < "a-" (a prefix first): these come sorted, load,
+	 * and stay in file order */
+	if (load_ok(&(struct files){ .accounts = "tenant_id,currency\n"
+			"a,CNY\na,USD\na-,USD\na0,EUR\naa,CNY\n" }, &cat) == 0) {
+		static const char *const want[][2] = {
+			{ "a", "CNY" }, { "a", "USD" }, { "a-", "USD" },
+			{ "a0", "EUR" }, { "aa", "CNY" },
+		};
+
+		TEST_EQ_INT(cat.naccounts, 5);
+		for (i = 0; i < cat.naccounts && i < 5; i++) {
+			TEST_EQ_STR(cat.accounts[i].tenant, want[i][0]);
+			TEST_EQ_STR(cat.accounts[i].currency, want[i][1]);
+		}
+		catalog_release(&cat);
+	}
+	/* the same accounts out of order come out sorted the same way */
+	if (load_ok(&(struct files){ .accounts = "tenant_id,currency\n"
+			"aa,CNY\na0,EUR\na,USD\na-,USD\na,CNY\n" }, &cat) == 0) {
+		static const char *const want[][2] = {
+			{ "a", "CNY" }, { "a", "USD" }, { "a-", "USD" },
+			{ "a0", "EUR" }, { "aa", "CNY" },
+		};
+
+		TEST_EQ_INT(cat.naccounts, 5);
+		for (i = 0; i < cat.naccounts && i < 5; i++) {
+			TEST_EQ_STR(cat.accounts[i].tenant, want[i][0]);
+			TEST_EQ_STR(cat.accounts[i].currency, want[i][1]);
+		}
+		catalog_release(&cat);
+	}
+}
+
 static void test_packages_errors(void)
 {
 	ERR("missing column 'valid_to' at cfg/packages.csv:1",
@@ -1644,6 +1708,7 @@ int main(void)
 	test_items_errors();
 	test_prices_errors();
 	test_accounts_errors();
+	test_accounts_order();
 	test_packages_errors();
 	test_payments_errors();
 	test_v2_defaults();
