@@ -193,40 +193,28 @@ static int lock_wal(const char *path, struct err *e)
 	return fd;
 }
 
-/* STORE_PEEK's shared flock: taken only when no run holds the state
- * (settle's runs hold LOCK_EX from open to close), so the glance never
- * meets a writer stopped halfway, whose WAL index SQLite's reader would
- * retry for up to ~10 s whatever the busy timeout (walTryBeginRead's
- * WAL_RETRY sleeps); a run starting during the glance finds the lock
- * taken and exits 4, as for any other run. */
-static int peek_lock(const char *path, struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(e, ST_ERROR, "cannot open state file '%s': %s",
-			       path, strerror(errno)), -1;
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
-		close(fd);
-		return err_set(e, ST_BUSY, "state file '%s' is in use by "
-			       "another run", path), -1;
-	}
-	return fd;
-}
-
-static int lock_file(const char *path, struct err *e)
+/* flock(op | LOCK_NB) on path: LOCK_EX for a run, which holds it from
+ * open to close (the file created when missing); LOCK_SH for STORE_PEEK,
+ * taken only when no run holds the state, so the glance never meets a
+ * writer stopped halfway, whose WAL index SQLite's reader would retry for
+ * up to ~10 s whatever the busy timeout (walTryBeginRead's WAL_RETRY
+ * sleeps); a run starting during the glance finds the lock taken and
+ * exits 4, as beside any other run. Returns the fd, or -1 with e filled
+ * (ST_BUSY when another holds the lock). */
+static int lock_file(const char *path, int op, struct err *e)
 {
 	struct stat sb;
 
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = op == LOCK_SH ? open(path, O_RDONLY | O_CLOEXEC) :
+		 open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		err_set(e, ST_ERROR, "cannot open state file '%s': %s", path,
 			strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		int busy = errno == EWOULDBLOCK;
+	if (flock(fd, op | LOCK_NB) != 0) {
+		int err = errno, busy = err == EWOULDBLOCK;
 
 		close(fd);
 		if (busy)
@@ -235,7 +223,7 @@ static int lock_file(const char *path, struct err *e)
 				path);
 		else
 			err_set(e, ST_ERROR, "cannot lock state file '%s': %s",
-				path, strerror(errno));
+				path, strerror(err));
 		return -1;
 	}
 	if (fstat(fd, &sb) == 0 && sb.st_nlink > 1) {
@@ -481,14 +469,14 @@ struct store *store_open(const char *path, enum store_mode mode,
 			"creates one)", path);
 		goto fail;
 	}
-	if (mode == STORE_PEEK && (s->lockfd = peek_lock(path, e)) < 0)
+	if (mode == STORE_PEEK && (s->lockfd = lock_file(path, LOCK_SH, e)) < 0)
 		goto fail;
 	if (mode == STORE_READ || mode == STORE_PEEK) {
 		if (open_read(s, path, mode == STORE_READ ? 5000 : 0, e))
 			goto fail;
 		return s;
 	}
-	s->lockfd = lock_file(path, e);
+	s->lockfd = lock_file(path, LOCK_EX, e);
 	if (s->lockfd < 0 || (s->walfd = lock_wal(path, e)) == -2)
 		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
