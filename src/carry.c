@@ -329,26 +329,38 @@ static int read_row(sqlite3_stmt *st, struct carry_acct *a)
 	return 0;
 }
 
-int carry_load(struct store *s, int q, struct carry *c, int *found,
-	       struct err *e)
+/* *yes 1 when period q's carry is complete (a row of carry_period). */
+static int have_carry(struct store *s, int q, int *yes, struct err *e)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0;
 	int rc;
 
-	memset(c, 0, sizeof(*c));
-	c->period = q;
-	*found = 0;
 	if (sqlite3_prepare_v2(store_conn(s), "SELECT 1 FROM carry_period"
 			       " WHERE period = ?1", -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, "read", e);
 	sqlite3_bind_int(st, 1, q);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
+	*yes = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, "read", e);
+	return 0;
+}
+
+int carry_load(struct store *s, int q, struct carry *c, int *found,
+	       struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, have;
+
+	memset(c, 0, sizeof(*c));
+	c->period = q;
+	*found = 0;
+	if (have_carry(s, q, &have, e))
+		return ST_ERROR;
+	if (!have)
+		return 0;
 	if (sqlite3_prepare_v2(store_conn(s), "SELECT tenant, currency, total,"
 			       " first_period, first_number, credit, left, open"
 			       " FROM carry_acct WHERE period = ?1"
@@ -530,15 +542,8 @@ int carry_accounts(struct store *s,
 	free(ps);
 	if (!n)
 		return 0;  /* no final period, no final invoice */
-	if (sqlite3_prepare_v2(store_conn(s), "SELECT 1 FROM carry_period"
-			       " WHERE period = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, "read", e);
-	sqlite3_bind_int(st, 1, q);
-	rc = sqlite3_step(st);
-	have = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, "read", e);
+	if (have_carry(s, q, &have, e))
+		return ST_ERROR;
 	if (!have)
 		return final_accounts(s, fn, ctx, e);
 	/* only what the check asks of each account, in the key's order */
