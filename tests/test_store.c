@@ -878,6 +878,26 @@ static void test_modes(void)
 	free(db);
 }
 
+/* Opens db with `first` (which must succeed), then with `second` while
+ * the first is open: second's error code (0 when it opened too). */
+static int second_open(const char *db, enum store_mode first,
+		       enum store_mode second)
+{
+	struct store *a, *b;
+	struct err e;
+	int code;
+
+	err_clear(&e);
+	a = store_open(db, first, &e);
+	TEST_TRUE(a != NULL);
+	err_clear(&e);
+	b = store_open(db, second, &e);
+	code = b ? 0 : e.code;
+	store_close(b);
+	store_close(a);
+	return code;
+}
+
 /* STORE_PEEK never waits (the close's glance at the config digest, which
  * made a run beside a stopped one wait SQLite's 5 s before saying "busy",
  * exit 124 under `timeout 5` in e2e settle-busy). A raw connection in
@@ -923,26 +943,10 @@ static void test_peek_no_wait(void)
 	 * SQLite at all and says busy, so a writer stopped halfway
 	 * through its WAL index (which SQLite's readers retry ~10 s
 	 * whatever the busy timeout) is never met */
-	err_clear(&e);
-	s = store_open(db, STORE_WRITE, &e);
-	TEST_TRUE(s != NULL);
-	err_clear(&e);
-	r = store_open(db, STORE_PEEK, &e);
-	TEST_TRUE(r == NULL);
-	TEST_EQ_INT(e.code, ST_BUSY);
-	store_close(r);
-	store_close(s);
+	TEST_EQ_INT(second_open(db, STORE_WRITE, STORE_PEEK), ST_BUSY);
 	/* and while a peek is open, a run is refused (exit 4), as beside
 	 * any other run */
-	err_clear(&e);
-	r = store_open(db, STORE_PEEK, &e);
-	TEST_TRUE(r != NULL);
-	err_clear(&e);
-	s = store_open(db, STORE_WRITE, &e);
-	TEST_TRUE(s == NULL);
-	TEST_EQ_INT(e.code, ST_BUSY);
-	store_close(s);
-	store_close(r);
+	TEST_EQ_INT(second_open(db, STORE_PEEK, STORE_WRITE), ST_BUSY);
 	free(db);
 }
 
