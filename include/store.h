@@ -133,6 +133,14 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
  * -1. */
 int store_wal_pages(struct store *s, int pages, int *old, struct err *e);
 
+/* How many pages of a transaction may be written to the WAL before its
+ * commit (SQLite's cache_spill; 0 for SQLite's own threshold, the cache
+ * size, about 2 MiB). A transaction that spills writes its pages with
+ * provisional checksums and, at its commit, reads every frame back and
+ * writes its header again (a 4 MiB batch: ~1000 reads and writes more,
+ * with the ingest's state lock held). 0 or -1 with e filled. */
+int store_spill_pages(struct store *s, int pages, struct err *e);
+
 /* 1 if some file row (of any path, in any state) has this size, 0 if
  * none, -1 with e filled. A file whose size no row has holds content no
  * row holds (ingest reads it before it knows its SHA-256). */

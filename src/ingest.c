@@ -30,6 +30,12 @@
  * copied the WAL and synced both files (two fdatasyncs, ~15 ms) with the
  * state lock held, and the other reader waited on it. */
 #define WAL_PAGES 16384
+/* Pages of a transaction held in SQLite's cache before it may write them
+ * to the WAL ahead of the commit (16 MiB: a batch of BATCH_LIMIT, its
+ * keys and the file's rows fit): a commit that spilled read every frame
+ * of its transaction back to write its header again, with the state lock
+ * held (store_spill_pages). */
+#define SPILL_PAGES 4096
 
 struct job {
 	struct ingest_file *f;
@@ -823,7 +829,8 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 	} else
 		sh.failed = 1;
 	if (!sh.failed && decide(&sh, &sh.err) == 0 &&
-	    store_wal_pages(s, WAL_PAGES, &wal, &sh.err) == 0) {
+	    store_wal_pages(s, WAL_PAGES, &wal, &sh.err) == 0 &&
+	    store_spill_pages(s, SPILL_PAGES, &sh.err) == 0) {
 		struct err we;
 
 		/* a resumed file is read from its start too */
@@ -837,6 +844,7 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 		 * a failure here changes no data */
 		err_clear(&we);
 		(void)store_wal_pages(s, wal, &wal_set, &we);
+		(void)store_spill_pages(s, 0, &we);
 	} else
 		sh.failed = 1;
 	for (i = 0; i < n; i++)

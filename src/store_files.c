@@ -131,6 +131,14 @@ int store_wal_pages(struct store *s, int pages, int *old, struct err *e)
 	return store_exec(s, sql, e);
 }
 
+int store_spill_pages(struct store *s, int pages, struct err *e)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_spill=%d", pages);
+	return store_exec(s, sql, e);
+}
+
 int store_size_known(struct store *s, uint64_t size, struct err *e)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT 1 FROM file WHERE size = ?1"
