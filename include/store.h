@@ -133,13 +133,32 @@ int store_paths_with_sha(struct store *s, const unsigned char sha[32],
  * -1. */
 int store_wal_pages(struct store *s, int pages, int *old, struct err *e);
 
-/* How many pages of a transaction may be written to the WAL before its
- * commit (SQLite's cache_spill; 0 for SQLite's own threshold, the cache
- * size, about 2 MiB). A transaction that spills writes its pages with
- * provisional checksums and, at its commit, reads every frame back and
- * writes its header again (a 4 MiB batch: ~1000 reads and writes more,
- * with the ingest's state lock held). 0 or -1 with e filled. */
+/* How many pages a transaction may hold in SQLite's cache before it
+ * writes some to the WAL ahead of its commit (SQLite's cache_spill=N,
+ * pages > 0, a multiple of 256 made one more; the cache size when that
+ * is larger: 1 gives SQLite's default, about 2 MiB). A transaction that spills writes those pages
+ * with provisional checksums and, at its commit, reads every frame of
+ * it back and writes its header again (a 4 MiB batch: ~1000 reads and
+ * as many writes more, with ingest's state lock held). 0 or -1 with e
+ * filled. */
 int store_spill_pages(struct store *s, int pages, struct err *e);
+
+/* A WAL copier: a second connection to the state, on a thread of its
+ * own, that copies the pages committed so far from the WAL into the
+ * state file (a passive checkpoint: it never waits for or blocks a
+ * writer, and never changes what the state holds) each time it is
+ * kicked, so that the copy and its two fdatasyncs run beside the work
+ * that follows a commit instead of all at once when the state is closed.
+ * A checkpoint that cannot run (busy, or any error) is left to the next
+ * kick or to store_close, which copies what is left as it always did.
+ * store_copier_start returns NULL when no copier can be had (then
+ * nothing changes); kick and stop do nothing with NULL. Kick may be
+ * called from any thread; stop once, before store_close: it serves a
+ * kick still pending, then joins the thread and closes the connection. */
+struct store_copier;
+struct store_copier *store_copier_start(struct store *s);
+void store_copier_kick(struct store_copier *c);
+void store_copier_stop(struct store_copier *c);
 
 /* 1 if some file row (of any path, in any state) has this size, 0 if
  * none, -1 with e filled. A file whose size no row has holds content no

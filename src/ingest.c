@@ -69,6 +69,9 @@ struct shared {
 	int held;              /* jobs' fds kept open */
 	struct err err;        /* first state error */
 	int failed;
+	/* copies each commit's pages into the state file beside the
+	 * readers (store.h), or NULL */
+	struct store_copier *copier;
 };
 
 struct pending_reject {
@@ -237,6 +240,8 @@ static int commit_step(struct loader *l, const struct step *st)
 		}
 	}
 	pthread_mutex_unlock(&sh->mu);
+	if (!rc)
+		store_copier_kick(sh->copier);
 	return rc;
 }
 
@@ -839,12 +844,17 @@ int ingest_run(struct store *s, struct ingest_file *files, size_t n,
 				sh.total += sh.jobs[i].size;
 			else
 				close_job(&sh.jobs[i]);
+		/* the WAL is copied into the state file as the readers go,
+		 * not all of it when the state is closed */
+		sh.copier = store_copier_start(s);
 		run_workers(&sh, worker_load, o->jobs < 1 ? 1 : o->jobs);
+		store_copier_stop(sh.copier);
+		sh.copier = NULL;
 		/* SQLite's again for what follows (a close in `settle run`);
 		 * a failure here changes no data */
 		err_clear(&we);
 		(void)store_wal_pages(s, wal, &wal_set, &we);
-		(void)store_spill_pages(s, 0, &we);
+		(void)store_spill_pages(s, 1, &we);
 	} else
 		sh.failed = 1;
 	for (i = 0; i < n; i++)

@@ -5,6 +5,7 @@
  * runs statements on them, through store_int.h. */
 #include "store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,8 +136,107 @@ int store_spill_pages(struct store *s, int pages, struct err *e)
 {
 	char sql[64];
 
+	/* SQLite also reads N as a boolean, by its low byte (its
+	 * getSafetyLevel): 4096 would turn spilling off altogether */
+	if (pages < 1)
+		pages = 1;
+	if ((pages & 0xff) == 0)
+		pages++;
 	snprintf(sql, sizeof(sql), "PRAGMA cache_spill=%d", pages);
 	return store_exec(s, sql, e);
+}
+
+struct store_copier {
+	sqlite3 *db;            /* its own connection, used on its thread */
+	pthread_t thread;
+	pthread_mutex_t mu;     /* guards kicked and stop */
+	pthread_cond_t cv;
+	int kicked, stop;
+};
+
+static void *copier_main(void *arg)
+{
+	struct store_copier *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->kicked && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		/* a kick before the stop is served first */
+		if (!c->kicked)
+			break;
+		c->kicked = 0;
+		pthread_mutex_unlock(&c->mu);
+		/* BUSY (another checkpoint runs) or an error: the next kick,
+		 * or store_close, copies it */
+		(void)sqlite3_wal_checkpoint_v2(c->db, "main",
+						SQLITE_CHECKPOINT_PASSIVE,
+						NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+struct store_copier *store_copier_start(struct store *s)
+{
+	/* the path SQLite opened (absolute). Were the state replaced at
+	 * that path since (store_commit then refuses to commit), the copier
+	 * would checkpoint the other file, which changes nothing in it. */
+	const char *path = sqlite3_db_filename(store_conn(s), "main");
+	struct store_copier *c;
+
+	if (!path || !*path)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+			      NULL) != SQLITE_OK ||
+	    /* a first read, so that the connection knows the state is in
+	     * WAL mode (a checkpoint is a no-op until it does) */
+	    sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL,
+			 NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	sqlite3_busy_timeout(c->db, 0);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, copier_main, c) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void store_copier_kick(struct store_copier *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->kicked = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void store_copier_stop(struct store_copier *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	sqlite3_close(c->db);
+	free(c);
 }
 
 int store_size_known(struct store *s, uint64_t size, struct err *e)

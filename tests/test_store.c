@@ -1254,6 +1254,94 @@ static void test_size_known(void)
 	free(db);
 }
 
+/* store_spill_pages and the WAL copier (store.h): a commit's pages are
+ * copied from the WAL into the state file by the copier's connection
+ * once it is kicked, and what the state holds does not change. */
+static void test_copier(void)
+{
+	char *db = path_in("copier.db");
+	unsigned char *blob = xmalloc(65536), sha[32];
+	struct store *s;
+	struct stat st;
+	struct err e;
+	int64_t id = -1;
+	int old = -1, deflt;
+	size_t i;
+
+	for (i = 0; i < 65536; i++)
+		blob[i] = (unsigned char)(i * 7 + 3);
+	sha_fill(sha, 9);
+	err_clear(&e);
+	s = store_open(db, STORE_CREATE, &e);
+	TEST_TRUE(s != NULL);
+	if (!s) {
+		free(blob);
+		free(db);
+		return;
+	}
+	/* NULL: nothing happens */
+	store_copier_kick(NULL);
+	store_copier_stop(NULL);
+	/* cache_spill reads back the threshold set; 1 gives SQLite's own
+	 * again (the cache size in pages, as it was before) */
+	deflt = (int)q1(s, "PRAGMA cache_spill", 0);
+	TEST_TRUE(deflt > 1);
+	TEST_EQ_INT(store_spill_pages(s, 4000, &e), 0);
+	TEST_EQ_INT(q1(s, "PRAGMA cache_spill", 0), 4000);
+	/* 4096 is read as 4097, not as "off" (0: its low byte) */
+	TEST_EQ_INT(store_spill_pages(s, 4096, &e), 0);
+	TEST_EQ_INT(q1(s, "PRAGMA cache_spill", 0), 4097);
+	TEST_EQ_INT(store_spill_pages(s, 1, &e), 0);
+	TEST_EQ_INT(q1(s, "PRAGMA cache_spill", 0), deflt);
+	/* no automatic copy at the commit (16384 pages of WAL allowed) */
+	TEST_EQ_INT(store_wal_pages(s, 16384, &old, &e), 0);
+	TEST_EQ_INT(store_begin(s, &e), 0);
+	TEST_EQ_INT(store_file_begin(s, "u/c.csv", 65536, sha, &id, &e), 0);
+	TEST_EQ_INT(store_batch_put(s, id, 0, 0, blob, 65536, zk, 0, 0, &e),
+		    0);
+	TEST_EQ_INT(store_commit(s, &e), 0);
+	/* the 64 KiB blob is in the WAL only: the state file holds the
+	 * schema's pages, fewer than the blob's 16 */
+	TEST_EQ_INT(stat(db, &st), 0);
+	TEST_TRUE(st.st_size < 65536);
+	{
+		struct store_copier *c = store_copier_start(s);
+
+		TEST_TRUE(c != NULL);
+		store_copier_kick(c);
+		/* the kick is served before the stop */
+		store_copier_stop(c);
+	}
+	/* now the state file holds the blob's 16 pages (4096 bytes each)
+	 * and more, and the state reads as before */
+	TEST_EQ_INT(stat(db, &st), 0);
+	TEST_TRUE(st.st_size >= 65536 + 4096);
+	TEST_EQ_INT(q1(s, "SELECT length(data) FROM batch WHERE file_id = ?1",
+		       id), 65536);
+	{
+		sqlite3_stmt *q = NULL;
+
+		TEST_EQ_INT(sqlite3_prepare_v2(store_conn(s), "SELECT data FROM"
+					       " batch", -1, &q, NULL),
+			    SQLITE_OK);
+		TEST_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+		TEST_TRUE(sqlite3_column_bytes(q, 0) == 65536 &&
+			  memcmp(sqlite3_column_blob(q, 0), blob, 65536) == 0);
+		sqlite3_finalize(q);
+	}
+	TEST_EQ_INT(store_wal_pages(s, old, &old, &e), 0);
+	store_close(s);
+	/* closed: the state opens again with the row */
+	s = store_open(db, STORE_READ, &e);
+	TEST_TRUE(s != NULL);
+	if (s) {
+		TEST_EQ_INT(q1(s, "SELECT count(*) FROM batch", 0), 1);
+		store_close(s);
+	}
+	free(blob);
+	free(db);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/settle-test-store-XXXXXX";
@@ -1270,6 +1358,7 @@ int main(void)
 	test_roundtrip();
 	test_failed_file();
 	test_size_known();
+	test_copier();
 	test_forget_drop();
 	test_rollback();
 	test_upgrade_guards();
