@@ -136,11 +136,11 @@ int store_wal_pages(struct store *s, int pages, int *old, struct err *e);
 /* How many pages a transaction may hold in SQLite's cache before it
  * writes some to the WAL ahead of its commit (SQLite's cache_spill=N,
  * pages > 0, a multiple of 256 made one more; the cache size when that
- * is larger: 1 gives SQLite's default, about 2 MiB). A transaction that spills writes those pages
- * with provisional checksums and, at its commit, reads every frame of
- * it back and writes its header again (a 4 MiB batch: ~1000 reads and
- * as many writes more, with ingest's state lock held). 0 or -1 with e
- * filled. */
+ * is larger: 1 gives SQLite's default, about 2 MiB). A transaction
+ * that spills writes those pages with provisional checksums and, at its
+ * commit, reads every frame of it back and writes its header again (a
+ * 4 MiB batch: ~1000 reads and as many writes more, with ingest's state
+ * lock held). 0 or -1 with e filled. */
 int store_spill_pages(struct store *s, int pages, struct err *e);
 
 /* A WAL copier: a second connection to the state, on a thread of its
