@@ -188,9 +188,15 @@ struct part {
 	size_t ncands, cands_cap;
 	char *rids;                /* record ids of walk records */
 	size_t rids_n, rids_cap;
-	struct wpack *walk;
+	struct wpack *walk;        /* at most g->opts.walk_run; when full,
+				    * sorted and written out as a run */
 	size_t nwalk, walk_cap;
 	size_t nsorted;            /* walk[0..nsorted) is sorted */
+	int run_fd;                /* the runs' temporary file, or -1 */
+	uint64_t run_end;          /* bytes written to it */
+	uint64_t *runs;            /* run i: [runs[i], runs[i + 1] or
+				    * run_end) of the file */
+	size_t nruns, runs_cap;
 	struct eng_reject *rej;
 	size_t nrej, rej_cap;
 	uint64_t live;
@@ -392,8 +398,16 @@ int dup_resolve_candidates(struct engine *g);
 
 /* Sorts the walk records of w that are not sorted yet. */
 void walk_sort(struct part *w);
-/* Consumes the walk records of every part in (tenant, ts, record_id)
- * order into g->r. */
+/* Keeps a walk record (fields of x, and its record_id rid) in w; when
+ * w holds g->opts.walk_run of them, sorts them and writes them out as a
+ * run to w's temporary file in g->opts.tmpdir (made at the first run),
+ * so that what the walk holds in memory does not grow with the month. */
+int walk_keep(struct part *w, const struct wrec *x, struct span rid);
+/* Consumes the walk records of every part (their runs and what each
+ * still holds) in (tenant, ts, record_id) order into g->r: a merge of
+ * sorted streams. */
 int walk_run(struct engine *g);
+/* Frees w's walk records and closes its temporary file. */
+void walk_release(struct part *w);
 
 #endif

@@ -46,6 +46,7 @@ void eng_part_init(struct part *w, struct engine *g)
 	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
 			 sizeof(*w->ppc));
 	w->uses = xmalloc((g->max_tpkgs ? g->max_tpkgs : 1) * sizeof(*w->uses));
+	w->run_fd = -1;
 }
 
 void eng_part_free(struct part *w)
@@ -65,8 +66,7 @@ void eng_part_free(struct part *w)
 	free(w->cands);
 	strtab_free(w->strs);
 	free(w->group_of);
-	free(w->rids);
-	free(w->walk);
+	walk_release(w);
 	free(w->bc.tenant);
 	free(w->bc.item);
 	free(w->bc.dims);
@@ -469,27 +469,7 @@ int eng_accept(struct part *w, const struct adm *a,
 		if (x.ts < win->from || x.ts >= win->to)
 			return eng_consume(w, &x);
 	}
-	/* ingest keeps record_id to 128 bytes; the limits keep the packing
-	 * exact */
-	if (r->record_id.n > UINT8_MAX || x.item > UINT16_MAX ||
-	    x.group > UINT16_MAX ||
-	    w->rids_n + 1 + r->record_id.n > UINT32_MAX)
-		return eng_fail(w, "%s", "too many records for the ordered walk");
-	xgrow((void **)&w->rids, &w->rids_cap, w->rids_n + 1 + r->record_id.n,
-	      1);
-	w->rids[w->rids_n] = (char)(unsigned char)r->record_id.n;
-	memcpy(w->rids + w->rids_n + 1, r->record_id.p, r->record_id.n);
-	xgrow((void **)&w->walk, &w->walk_cap, w->nwalk + 1, sizeof(*w->walk));
-	w->walk[w->nwalk].ts = x.ts;
-	w->walk[w->nwalk].q = x.q;
-	w->walk[w->nwalk].rid_off = (uint32_t)w->rids_n;
-	w->walk[w->nwalk].tenant = x.tenant;
-	w->walk[w->nwalk].acct = x.acct;
-	w->walk[w->nwalk].item = (uint16_t)x.item;
-	w->walk[w->nwalk].group = (uint16_t)x.group;
-	w->nwalk++;
-	w->rids_n += 1 + r->record_id.n;
-	return 0;
+	return walk_keep(w, &x, r->record_id);
 }
 
 static int on_strings(void *ctx, const struct span *strs, size_t n)
