@@ -260,6 +260,7 @@ static void drop_rating(struct engine *g)
 	free(r->bc.item);
 	free(r->bc.dims);
 	free(r->bc.ok);
+	free(r->bc.tref);
 	memset(&r->bc, 0, sizeof(r->bc));
 	free(r->group_of);
 	r->group_of = NULL;
