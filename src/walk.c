@@ -292,7 +292,8 @@ struct stream {
  * error (w's err filled). */
 static int stream_next(struct part *r, struct stream *s)
 {
-	size_t need;
+	const unsigned char *rid;
+	size_t need, left;
 
 	if (s->fd < 0) {
 		if (s->next == s->w->nwalk)
@@ -326,14 +327,15 @@ static int stream_next(struct part *r, struct stream *s)
 		s->len += (size_t)k;
 		s->pos += (uint64_t)k;
 	}
-	if (s->len - s->at < sizeof(struct wpack) + 1 ||
-	    s->len - s->at < sizeof(struct wpack) + 1 +
-			     (unsigned char)s->buf[s->at + sizeof(struct wpack)])
+	left = s->len - s->at;
+	rid = (const unsigned char *)s->buf + s->at + sizeof(struct wpack);
+	if (left < sizeof(struct wpack) + 1 ||
+	    left < sizeof(struct wpack) + 1 + rid[0])
 		return eng_fail(r, "%s", "the ordered walk's temporary file "
 				"ends inside a record");
 	memcpy(&s->cur, s->buf + s->at, sizeof(struct wpack));
-	s->rid = (const unsigned char *)s->buf + s->at + sizeof(struct wpack);
-	s->at += sizeof(struct wpack) + 1 + s->rid[0];
+	s->rid = rid;
+	s->at += sizeof(struct wpack) + 1 + rid[0];
 	return 1;
 }
 
