@@ -61,7 +61,7 @@ TSANTESTS = build/tsan/test_usage build/tsan/test_gzsrc build/tsan/test_gzindex 
 # e2e cases that run threads: ingest -j 2 with a gzip file, rating threads
 # on several batches (and the forced walk), and closes (the ledger's render
 # and free threads) with re-settles
-TSANCASES = determinism-jobs rate-threads settle-two-months settle-correction-adjustment
+TSANCASES = determinism-jobs rate-threads settle-two-months settle-correction-adjustment walk-runs-on-disk
 
 all: settle
 

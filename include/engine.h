@@ -19,7 +19,11 @@
  * compact form, sorted by (ts, record_id) and walked one by one. Every
  * other record is rated where it stands, in any order, since its result
  * does not depend on the others. engine_opts.force_walk walks every
- * record (tests check both ways agree).
+ * record (tests check both ways agree). Each decoding thread holds at
+ * most engine_opts.walk_run such records: beyond, it writes them sorted
+ * to an unlinked temporary file as a run, and the walk merges the runs
+ * as streams (issue 14: the walk's memory does not grow with the month;
+ * a failure to make or write that file is an error of the close).
  *
  * A close may rate from a checkpoint instead of from the start of time
  * (engine_open, then engine_rate with an eng_start, ckpt.h): only the
@@ -128,6 +132,11 @@ struct engine_opts {
 	size_t threads;  /* decoding threads, 1..ENGINE_MAX_THREADS (0 is
 			  * taken as 1, more as ENGINE_MAX_THREADS) */
 	int force_walk;  /* 1: every record takes the ordered walk */
+	size_t walk_run; /* walk records a decoding thread holds before it
+			  * writes them, sorted, to a temporary file
+			  * (0: ENGINE_WALK_RUN) */
+	const char *tmpdir; /* where that file is made (NULL: "/tmp");
+			     * must outlive the engine */
 	/* read by resume.c, not by rating: */
 	int full_replay; /* 1: a close settles every earlier final period,
 			  * never leaving one as it is (the test oracle) */
@@ -136,6 +145,8 @@ struct engine_opts {
 };
 
 #define ENGINE_MAX_THREADS 8
+/* 65536 walk records are ~2 MB, and ~2.4 MB of 36-byte record ids */
+#define ENGINE_WALK_RUN 65536
 
 /* Loads and rates everything. Returns NULL with e filled on a state error
  * or an arithmetic overflow. cat must outlive the engine; opts is read

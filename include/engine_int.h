@@ -80,9 +80,20 @@ struct adm {
 	long tenant;
 	const struct item *it;
 	const struct account *acct;
+	size_t win;         /* the tenant's tenant_info.win */
 	int32_t group;
 	int32_t period;     /* of the record's ts */
 	int ok;             /* status ok (or empty) */
+};
+
+/* What admission read of one tenant, kept per tenant string of a batch
+ * (struct bcache): g->ti[] and cat->accounts[] are a cache miss each per
+ * record otherwise (issue 17). */
+struct tref {
+	uint32_t cur;       /* the currency acct is the account in (its 4
+			     * bytes); 0: nothing kept yet */
+	const struct account *acct; /* NULL: the tenant has none in it */
+	size_t win;
 };
 
 struct line_key {
@@ -141,6 +152,7 @@ struct bcache {
 	long *item;         /* -2, -1, else item index */
 	long *dims;         /* -1 unknown yet, else id in w->strs */
 	signed char *ok;    /* -1 unknown yet, 0, 1 */
+	struct tref *tref;  /* by tenant string */
 };
 
 /* The open line of one (account, item, price group): records come in
@@ -160,6 +172,12 @@ struct lslot {
 };
 
 #define ENG_LS_DENSE ((size_t)1 << 18)
+
+/* Records rated where they stand wait in a ring of this many before they
+ * are booked, their line slot and account prefetched meanwhile: the
+ * slot is a cache miss per record in a table of megabytes (issue 17).
+ * Their order never matters (engine.h). */
+#define ENG_PEND 8
 
 /* The range of record instants of a decoded batch that had none in the
  * state (stored before version 4), for ckpt_record to keep. */
@@ -188,9 +206,15 @@ struct part {
 	size_t ncands, cands_cap;
 	char *rids;                /* record ids of walk records */
 	size_t rids_n, rids_cap;
-	struct wpack *walk;
+	struct wpack *walk;        /* at most g->opts.walk_run; when full,
+				    * sorted and written out as a run */
 	size_t nwalk, walk_cap;
 	size_t nsorted;            /* walk[0..nsorted) is sorted */
+	int run_fd;                /* the runs' temporary file, or -1 */
+	uint64_t run_end;          /* bytes written to it */
+	uint64_t *runs;            /* run i: [runs[i], runs[i + 1] or
+				    * run_end) of the file */
+	size_t nruns, runs_cap;
 	struct eng_reject *rej;
 	size_t nrej, rej_cap;
 	uint64_t live;
@@ -213,6 +237,8 @@ struct part {
 				    * more ids than ENG_LS_DENSE */
 	size_t nls;                /* slots */
 	int ls_bits;               /* 0: dense; else hash to this many bits */
+	struct wrec pend[ENG_PEND]; /* records waiting to be booked: */
+	size_t pend_at, npend;     /* pend[pend_at..+npend), mod ENG_PEND */
 	struct ppcache *ppc;       /* [pkg] */
 	struct pkg_use *uses;      /* [g->max_tpkgs]: one record's */
 	const char *cur_path;
@@ -341,11 +367,12 @@ int eng_status_ok(struct span s);
 /* The config checks of SPEC 3 that follow ingest's, in order. t and it
  * are the resolved tenant and item (-1 / NULL when unknown), dims the id
  * of the canonical dims text in w->strs, ts the record's instant (its
- * period picks the price versions). Returns NULL and fills a (but
- * a->ok), or the reject reason (a static string). */
+ * period picks the price versions); tc, when not NULL, what was read of
+ * tenant t before (or zeros), kept up to date. Returns NULL and fills a
+ * (but a->ok), or the reject reason (a static string). */
 const char *eng_admit(struct part *w, long t, const struct item *it,
-		      struct span unit, uint32_t dims, int64_t ts,
-		      struct adm *a);
+		      struct tref *tc, struct span unit, uint32_t dims,
+		      int64_t ts, struct adm *a);
 /* Admits one record the config accepts: counts it in its period, and
  * rates it now or keeps it for the walk. */
 int eng_accept(struct part *w, const struct adm *a,
@@ -366,7 +393,8 @@ size_t eng_line_put(struct part *w, const struct line_key *k);
 size_t eng_pu_put(struct part *w, size_t li, size_t pkg);
 size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p);
 struct period_count *eng_period_count(struct part *w, int32_t p);
-/* Closes every open line slot: the line sums are then complete. */
+/* Books the records waiting in w's ring, then closes every open line
+ * slot: the line sums are then complete. */
 int eng_ls_flush(struct part *w);
 
 /* ---- pool.c ---- */
@@ -392,8 +420,16 @@ int dup_resolve_candidates(struct engine *g);
 
 /* Sorts the walk records of w that are not sorted yet. */
 void walk_sort(struct part *w);
-/* Consumes the walk records of every part in (tenant, ts, record_id)
- * order into g->r. */
+/* Keeps a walk record (fields of x, and its record_id rid) in w; when
+ * w holds g->opts.walk_run of them, sorts them and writes them out as a
+ * run to w's temporary file in g->opts.tmpdir (made at the first run),
+ * so that what the walk holds in memory does not grow with the month. */
+int walk_keep(struct part *w, const struct wrec *x, struct span rid);
+/* Consumes the walk records of every part (their runs and what each
+ * still holds) in (tenant, ts, record_id) order into g->r: a merge of
+ * sorted streams. */
 int walk_run(struct engine *g);
+/* Frees w's walk records and closes its temporary file. */
+void walk_release(struct part *w);
 
 #endif

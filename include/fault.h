@@ -29,7 +29,8 @@ void fault_point(const char *step);
  * returns that errno value; every other call, and every call without
  * both variables, returns 0. The caller then fails as if its call had
  * (the crash tests' "out-exchange": the exchange of a period's folder,
- * outswap.h). fault_point never fires for a step while
+ * outswap.h; "walk-write": a write of the ordered walk's temporary
+ * file, engine.h). fault_point never fires for a step while
  * SETTLE_FAULT_ERRNO is set. */
 int fault_errno(const char *step);
 

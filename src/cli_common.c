@@ -27,5 +27,10 @@ void cli_engine_opts(struct engine_opts *o)
 	o->force_walk = force && strcmp(force, "1") == 0;
 	force = getenv("SETTLE_FULL_REPLAY");
 	o->full_replay = force && strcmp(force, "1") == 0;
+	/* the walk's runs (tests: a few records a run) and their file */
+	v = getenv("SETTLE_WALK_RUN");
+	n = v && *v ? strtol(v, NULL, 10) : 0;
+	o->walk_run = n > 0 ? (size_t)n : 0;
+	o->tmpdir = getenv("TMPDIR");
 	o->have_config = 0;
 }

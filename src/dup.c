@@ -471,7 +471,7 @@ static void admit_candidates(struct engine *g, struct adm *adm)
 		const char *why;
 
 		why = eng_admit(pt, eng_find_tenant(g, r.tenant),
-				catalog_item(g->cat, r.item.p, r.item.n),
+				catalog_item(g->cat, r.item.p, r.item.n), NULL,
 				r.unit,
 				strtab_put(pt->strs, r.dims.p, r.dims.n),
 				r.ts, &adm[i]);

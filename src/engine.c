@@ -248,11 +248,7 @@ static void drop_rating(struct engine *g)
 	size_t i;
 
 	free_parts(g);
-	free(r->rids);
-	r->rids = NULL;
-	free(r->walk);
-	r->walk = NULL;
-	r->nwalk = r->nsorted = 0;
+	walk_release(r);
 	free(r->ls);
 	r->ls = NULL;
 	r->nls = 0;
@@ -264,6 +260,7 @@ static void drop_rating(struct engine *g)
 	free(r->bc.item);
 	free(r->bc.dims);
 	free(r->bc.ok);
+	free(r->bc.tref);
 	memset(&r->bc, 0, sizeof(r->bc));
 	free(r->group_of);
 	r->group_of = NULL;

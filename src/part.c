@@ -46,6 +46,7 @@ void eng_part_init(struct part *w, struct engine *g)
 	w->ppc = xcalloc(cat->npackages ? cat->npackages : 1,
 			 sizeof(*w->ppc));
 	w->uses = xmalloc((g->max_tpkgs ? g->max_tpkgs : 1) * sizeof(*w->uses));
+	w->run_fd = -1;
 }
 
 void eng_part_free(struct part *w)
@@ -65,12 +66,12 @@ void eng_part_free(struct part *w)
 	free(w->cands);
 	strtab_free(w->strs);
 	free(w->group_of);
-	free(w->rids);
-	free(w->walk);
+	walk_release(w);
 	free(w->bc.tenant);
 	free(w->bc.item);
 	free(w->bc.dims);
 	free(w->bc.ok);
+	free(w->bc.tref);
 	agg_free(w->lines);
 	free(w->la);
 	agg_free(w->pus);
@@ -187,23 +188,36 @@ int eng_status_ok(struct span s)
  * are the resolved tenant and item (-1 / NULL when unknown), dims the id
  * of the canonical dims text. Returns NULL and fills a, or the reason. */
 const char *eng_admit(struct part *w, long t, const struct item *it,
-		      struct span unit, uint32_t dims, int64_t ts,
-		      struct adm *a)
+		      struct tref *tc, struct span unit, uint32_t dims,
+		      int64_t ts, struct adm *a)
 {
 	const struct catalog *cat = w->g->cat;
 	const struct tenant_info *ti;
+	uint32_t cur;
 	size_t k;
 
 	if (t < 0)
 		return usage_reject_name(REJ_UNKNOWN_TENANT);
 	if (!it)
 		return usage_reject_name(REJ_UNKNOWN_ITEM);
-	ti = &w->g->ti[t];
-	a->acct = NULL;
-	for (k = 0; k < ti->nacct; k++)
-		if (memcmp(cat->accounts[ti->acct0 + k].currency, it->currency,
-			   4) == 0)
-			a->acct = &cat->accounts[ti->acct0 + k];
+	memcpy(&cur, it->currency, sizeof(cur));
+	if (tc && tc->cur == cur) {
+		a->acct = tc->acct;
+		a->win = tc->win;
+	} else {
+		ti = &w->g->ti[t];
+		a->acct = NULL;
+		a->win = ti->win;
+		for (k = 0; k < ti->nacct; k++)
+			if (memcmp(cat->accounts[ti->acct0 + k].currency,
+				   it->currency, 4) == 0)
+				a->acct = &cat->accounts[ti->acct0 + k];
+		if (tc) {
+			tc->cur = cur;
+			tc->acct = a->acct;
+			tc->win = a->win;
+		}
+	}
 	if (!a->acct)
 		return usage_reject_name(REJ_NO_ACCOUNT);
 	if (unit.n && !span_eq(unit, it->usage_unit))
@@ -250,14 +264,25 @@ static int ls_close(struct part *w, struct lslot *c)
 	return 0;
 }
 
+/* The line slot id of record r, and the slot it uses. */
+static inline uint64_t slot_id(const struct part *w, const struct wrec *r)
+{
+	const struct engine *g = w->g;
+
+	return (uint64_t)r->acct * g->ngroups + g->gofs[r->item] + r->group;
+}
+
+static inline struct lslot *slot_of(const struct part *w, uint64_t id)
+{
+	return &w->ls[w->ls_bits ? (id * 0x9e3779b97f4a7c15ULL) >>
+		      (64 - w->ls_bits) : id];
+}
+
 /* The open line of record r, or NULL on overflow. */
 static struct lslot *line_of(struct part *w, const struct wrec *r)
 {
-	const struct engine *g = w->g;
-	uint64_t id = (uint64_t)r->acct * g->ngroups + g->gofs[r->item] +
-		      r->group;
-	struct lslot *c = &w->ls[w->ls_bits ? (id * 0x9e3779b97f4a7c15ULL) >>
-				 (64 - w->ls_bits) : id];
+	uint64_t id = slot_id(w, r);
+	struct lslot *c = slot_of(w, id);
 	struct line_key k;
 
 	if (c->li && c->period == r->period && c->id == id)
@@ -275,11 +300,50 @@ static struct lslot *line_of(struct part *w, const struct wrec *r)
 	return c;
 }
 
+/* Books the records waiting in w's ring, oldest first. */
+static int pend_flush(struct part *w)
+{
+	while (w->npend) {
+		const struct wrec *x = &w->pend[w->pend_at];
+
+		w->pend_at = (w->pend_at + 1) % ENG_PEND;
+		w->npend--;
+		if (eng_consume(w, x))
+			return -1;
+	}
+	return 0;
+}
+
+/* Books record x after the ENG_PEND before it: its line slot and
+ * account are fetched from memory while those are booked. */
+static int pend_consume(struct part *w, const struct wrec *x)
+{
+	const struct catalog *cat = w->g->cat;
+	size_t at;
+
+	if (w->npend == ENG_PEND) {
+		struct wrec old = w->pend[w->pend_at];
+
+		w->pend[w->pend_at] = *x;
+		w->pend_at = (w->pend_at + 1) % ENG_PEND;
+		__builtin_prefetch(slot_of(w, slot_id(w, x)), 1);
+		__builtin_prefetch(&cat->accounts[x->acct].postpaid, 0);
+		return eng_consume(w, &old);
+	}
+	at = (w->pend_at + w->npend++) % ENG_PEND;
+	w->pend[at] = *x;
+	__builtin_prefetch(slot_of(w, slot_id(w, x)), 1);
+	__builtin_prefetch(&cat->accounts[x->acct].postpaid, 0);
+	return 0;
+}
+
 /* Closes every open line: the line sums are then complete. */
 int eng_ls_flush(struct part *w)
 {
 	size_t i, n = w->nls;
 
+	if (pend_flush(w))
+		return -1;
 	for (i = 0; i < n; i++)
 		if (w->ls[i].u && ls_close(w, &w->ls[i]))
 			return -1;
@@ -461,35 +525,15 @@ int eng_accept(struct part *w, const struct adm *a,
 	x.item = (uint32_t)(it - cat->items);
 	x.group = (uint32_t)a->group;
 	/* no limited package of the tenant: rated where it stands */
-	tw = w->g->ti[a->tenant].win;
+	tw = a->win;
 	if (!w->g->opts.force_walk) {
 		if (!tw)
-			return eng_consume(w, &x);
+			return pend_consume(w, &x);
 		win = &w->g->walkwin[(tw - 1) * cat->nitems + x.item];
 		if (x.ts < win->from || x.ts >= win->to)
-			return eng_consume(w, &x);
+			return pend_consume(w, &x);
 	}
-	/* ingest keeps record_id to 128 bytes; the limits keep the packing
-	 * exact */
-	if (r->record_id.n > UINT8_MAX || x.item > UINT16_MAX ||
-	    x.group > UINT16_MAX ||
-	    w->rids_n + 1 + r->record_id.n > UINT32_MAX)
-		return eng_fail(w, "%s", "too many records for the ordered walk");
-	xgrow((void **)&w->rids, &w->rids_cap, w->rids_n + 1 + r->record_id.n,
-	      1);
-	w->rids[w->rids_n] = (char)(unsigned char)r->record_id.n;
-	memcpy(w->rids + w->rids_n + 1, r->record_id.p, r->record_id.n);
-	xgrow((void **)&w->walk, &w->walk_cap, w->nwalk + 1, sizeof(*w->walk));
-	w->walk[w->nwalk].ts = x.ts;
-	w->walk[w->nwalk].q = x.q;
-	w->walk[w->nwalk].rid_off = (uint32_t)w->rids_n;
-	w->walk[w->nwalk].tenant = x.tenant;
-	w->walk[w->nwalk].acct = x.acct;
-	w->walk[w->nwalk].item = (uint16_t)x.item;
-	w->walk[w->nwalk].group = (uint16_t)x.group;
-	w->nwalk++;
-	w->rids_n += 1 + r->record_id.n;
-	return 0;
+	return walk_keep(w, &x, r->record_id);
 }
 
 static int on_strings(void *ctx, const struct span *strs, size_t n)
@@ -503,6 +547,7 @@ static int on_strings(void *ctx, const struct span *strs, size_t n)
 		c->item = xrealloc(c->item, n * sizeof(*c->item));
 		c->dims = xrealloc(c->dims, n * sizeof(*c->dims));
 		c->ok = xrealloc(c->ok, n);
+		c->tref = xrealloc(c->tref, n * sizeof(*c->tref));
 		c->cap = n;
 	}
 	for (i = 0; i < n; i++) {
@@ -510,6 +555,8 @@ static int on_strings(void *ctx, const struct span *strs, size_t n)
 		c->dims[i] = -1;
 		c->ok[i] = -1;
 	}
+	if (n)
+		memset(c->tref, 0, n * sizeof(*c->tref));
 	c->strs = strs;
 	c->n = n;
 	return 0;
@@ -571,7 +618,7 @@ static int on_rec(void *ctx, const struct usage_rec *r, const uint32_t id[5])
 	if (c->ok[id[2]] == -1)
 		c->ok[id[2]] = (signed char)eng_status_ok(r->status);
 	it = c->item[id[1]] >= 0 ? &g->cat->items[c->item[id[1]]] : NULL;
-	why = eng_admit(w, c->tenant[id[0]], it, r->unit,
+	why = eng_admit(w, c->tenant[id[0]], it, &c->tref[id[0]], r->unit,
 			(uint32_t)c->dims[id[4]], r->ts, &a);
 	if (why) {
 		eng_add_reject(w, w->cur_path, r->line, r->record_id, r->tenant,

@@ -1,11 +1,29 @@
 /* walk: the ordered walk (SPEC 6 consumption order). Records that may meet
  * a limited package are kept compact per part, sorted by (tenant, ts,
  * record_id) on the part's own thread, then consumed in one merged order
- * on one thread: only there does package state change. */
+ * on one thread: only there does package state change.
+ *
+ * What a part holds is bounded (issue 14): when it holds
+ * g->opts.walk_run records, it sorts them and appends them to its own
+ * unlinked temporary file as a run, each record as its struct wpack
+ * (rid_off unused) and its record_id after one byte of length. The walk
+ * merges every run of every part, and what each part still holds, as
+ * sorted streams, each read through a small buffer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_int.h"
+#include "fault.h"
+#include "mem.h"
 #include "banned.h"
+
+/* A run's read buffer: records are at most sizeof(struct wpack) + 1 +
+ * 255 bytes, so one always fits. */
+enum { RUN_BUF = 64 * 1024 };
 
 /* (tenant, ts, record_id) of a walk record of part pa before one of pb. */
 static int walk_before(const struct part *pa, const struct wpack *a,
@@ -117,44 +135,310 @@ void walk_sort(struct part *w)
 	w->nsorted = w->nwalk;
 }
 
+static const char *walk_dir(const struct engine *g)
+{
+	return g->opts.tmpdir && *g->opts.tmpdir ? g->opts.tmpdir : "/tmp";
+}
+
+/* Makes w's temporary file: unlinked from the start (O_TMPFILE), or
+ * made and unlinked at once where the file system has no O_TMPFILE. */
+static int run_open(struct part *w)
+{
+	const char *dir = walk_dir(w->g);
+	int fd = -1;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) {
+		size_t n = strlen(dir) + sizeof("/settle-walk-XXXXXX");
+		char *tmpl = xmalloc(n);
+
+		snprintf(tmpl, n, "%s/settle-walk-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	if (fd < 0)
+		return eng_fail(w, "cannot make the ordered walk's temporary "
+				"file in '%s': %s", dir, strerror(errno));
+	w->run_fd = fd;
+	return 0;
+}
+
+/* Writes buf[0..n) at the end of w's file. */
+static int run_write(struct part *w, const char *buf, size_t n)
+{
+	int err = fault_errno("walk-write");
+
+	while (n && !err) {
+		ssize_t k = pwrite(w->run_fd, buf, n, (off_t)w->run_end);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			err = k < 0 ? errno : ENOSPC;
+			break;
+		}
+		buf += k;
+		n -= (size_t)k;
+		w->run_end += (uint64_t)k;
+	}
+	if (err)
+		return eng_fail(w, "cannot write the ordered walk's temporary "
+				"file in '%s': %s", walk_dir(w->g),
+				strerror(err));
+	return 0;
+}
+
+/* Sorts what w holds and appends it to w's file as a run; w then holds
+ * nothing (its arrays are kept for the next records). */
+static int run_spill(struct part *w)
+{
+	char *buf;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (w->run_fd < 0 && run_open(w))
+		return -1;
+	walk_sort(w);
+	xgrow((void **)&w->runs, &w->runs_cap, w->nruns + 1, sizeof(*w->runs));
+	w->runs[w->nruns++] = w->run_end;
+	buf = xmalloc(RUN_BUF);
+	for (i = 0; i < w->nwalk && !rc; i++) {
+		const unsigned char *rid =
+			(const unsigned char *)w->rids + w->walk[i].rid_off;
+		size_t len = sizeof(struct wpack) + 1 + rid[0];
+
+		if (n + len > RUN_BUF) {
+			rc = run_write(w, buf, n);
+			n = 0;
+		}
+		memcpy(buf + n, &w->walk[i], sizeof(struct wpack));
+		memcpy(buf + n + sizeof(struct wpack), rid, 1 + (size_t)rid[0]);
+		n += len;
+	}
+	if (!rc && n)
+		rc = run_write(w, buf, n);
+	free(buf);
+	w->nwalk = w->nsorted = 0;
+	w->rids_n = 0;
+	return rc;
+}
+
+int walk_keep(struct part *w, const struct wrec *x, struct span rid)
+{
+	size_t cap = w->g->opts.walk_run ? w->g->opts.walk_run :
+					   ENGINE_WALK_RUN;
+	struct wpack *p;
+
+	/* ingest keeps record_id to 128 bytes; the limits keep the packing
+	 * exact */
+	if (rid.n > UINT8_MAX || x->item > UINT16_MAX ||
+	    x->group > UINT16_MAX ||
+	    w->rids_n + 1 + rid.n > UINT32_MAX)
+		return eng_fail(w, "%s", "too many records for the ordered walk");
+	if (w->nwalk >= cap && run_spill(w))
+		return -1;
+	xgrow((void **)&w->rids, &w->rids_cap, w->rids_n + 1 + rid.n, 1);
+	w->rids[w->rids_n] = (char)(unsigned char)rid.n;
+	memcpy(w->rids + w->rids_n + 1, rid.p, rid.n);
+	xgrow((void **)&w->walk, &w->walk_cap, w->nwalk + 1, sizeof(*w->walk));
+	p = &w->walk[w->nwalk++];
+	p->ts = x->ts;
+	p->q = x->q;
+	p->rid_off = (uint32_t)w->rids_n;
+	p->tenant = x->tenant;
+	p->acct = x->acct;
+	p->item = (uint16_t)x->item;
+	p->group = (uint16_t)x->group;
+	w->rids_n += 1 + rid.n;
+	return 0;
+}
+
+void walk_release(struct part *w)
+{
+	free(w->rids);
+	w->rids = NULL;
+	w->rids_n = w->rids_cap = 0;
+	free(w->walk);
+	w->walk = NULL;
+	w->nwalk = w->nsorted = w->walk_cap = 0;
+	free(w->runs);
+	w->runs = NULL;
+	w->nruns = w->runs_cap = 0;
+	if (w->run_fd >= 0)
+		close(w->run_fd);
+	w->run_fd = -1;
+	w->run_end = 0;
+}
+
+/* One sorted stream of the merge: a run of a part's file (fd >= 0), or
+ * the records a part still holds (fd -1). cur and rid are its next
+ * record, valid until the stream moves on. */
+struct stream {
+	const struct part *w;
+	int fd;
+	uint64_t pos, end;   /* the run's bytes not yet read */
+	char *buf;
+	size_t at, len;      /* buf[at..len) read, not yet taken */
+	size_t next;         /* held records: the next one's index */
+	struct wpack cur;
+	const unsigned char *rid; /* length byte, then the id */
+};
+
+/* Moves s to its next record: 1, or 0 at its end, or -1 on a read
+ * error (w's err filled). */
+static int stream_next(struct part *r, struct stream *s)
+{
+	const unsigned char *rid;
+	size_t need, left;
+
+	if (s->fd < 0) {
+		if (s->next == s->w->nwalk)
+			return 0;
+		s->cur = s->w->walk[s->next++];
+		s->rid = (const unsigned char *)s->w->rids + s->cur.rid_off;
+		return 1;
+	}
+	if (s->at == s->len && s->pos == s->end)
+		return 0;
+	need = sizeof(struct wpack) + 1 + 255;
+	if (s->len - s->at < need && s->pos < s->end) {
+		size_t want;
+		ssize_t k;
+
+		memmove(s->buf, s->buf + s->at, s->len - s->at);
+		s->len -= s->at;
+		s->at = 0;
+		want = RUN_BUF - s->len;
+		if (want > s->end - s->pos)
+			want = (size_t)(s->end - s->pos);
+		do
+			k = pread(s->fd, s->buf + s->len, want, (off_t)s->pos);
+		while (k < 0 && errno == EINTR);
+		if (k <= 0)
+			return eng_fail(r, "cannot read the ordered walk's "
+					"temporary file in '%s': %s",
+					walk_dir(r->g),
+					k < 0 ? strerror(errno) :
+						"it is shorter than written");
+		s->len += (size_t)k;
+		s->pos += (uint64_t)k;
+	}
+	left = s->len - s->at;
+	rid = (const unsigned char *)s->buf + s->at + sizeof(struct wpack);
+	if (left < sizeof(struct wpack) + 1 ||
+	    left < sizeof(struct wpack) + 1 + rid[0])
+		return eng_fail(r, "%s", "the ordered walk's temporary file "
+				"ends inside a record");
+	memcpy(&s->cur, s->buf + s->at, sizeof(struct wpack));
+	s->rid = rid;
+	s->at += sizeof(struct wpack) + 1 + rid[0];
+	return 1;
+}
+
+/* (tenant, ts, record_id) of stream a's record before b's. */
+static int stream_before(const struct stream *a, const struct stream *b)
+{
+	if (a->cur.tenant != b->cur.tenant)
+		return a->cur.tenant < b->cur.tenant;
+	if (a->cur.ts != b->cur.ts)
+		return a->cur.ts < b->cur.ts;
+	return eng_cmp_bytes((const char *)a->rid + 1, a->rid[0],
+			     (const char *)b->rid + 1, b->rid[0]) < 0;
+}
+
+/* Sift-down in the min-heap h[0..n) of streams. */
+static void heap_down(struct stream **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct stream *t;
+
+		if (l < n && stream_before(h[l], h[m]))
+			m = l;
+		if (l + 1 < n && stream_before(h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
 /* Consumes the walk records of every part in one (tenant, ts, record_id)
- * order: a merge of the parts' sorted records. Identities are unique
- * among them (a repeated one is a candidate), so the order is total. */
+ * order: a merge of the sorted streams (every run of every part, and
+ * what each still holds). Identities are unique among them (a repeated
+ * one is a candidate), so the order is total. */
 int walk_run(struct engine *g)
 {
-	size_t pos[ENGINE_MAX_THREADS] = { 0 }, k;
-	const struct wpack *wp;
-	struct wrec x;
+	struct stream *st, **h;
+	size_t ns = 0, nh = 0, k, i;
+	int rc = 0;
 
 	/* the decoders sorted theirs; the first part, when it did not
 	 * decode on a thread or took candidates, is sorted here */
 	walk_sort(g->r);
-	for (;;) {
-		const struct part *best = NULL;
-		size_t bi = 0;
+	for (k = 0; k < g->nparts; k++)
+		ns += g->parts[k]->nruns + 1;
+	st = xcalloc(ns, sizeof(*st));
+	h = xmalloc(ns * sizeof(*h));
+	ns = 0;
+	for (k = 0; k < g->nparts; k++) {
+		const struct part *p = g->parts[k];
 
-		for (k = 0; k < g->nparts; k++) {
-			const struct part *p = g->parts[k];
+		for (i = 0; i < p->nruns; i++) {
+			struct stream *s = &st[ns++];
 
-			if (pos[k] == p->nwalk)
-				continue;
-			if (!best || walk_before(p, &p->walk[pos[k]], best,
-						 &best->walk[pos[bi]]) < 0) {
-				best = p;
-				bi = k;
-			}
+			s->w = p;
+			s->fd = p->run_fd;
+			s->pos = p->runs[i];
+			s->end = i + 1 < p->nruns ? p->runs[i + 1] : p->run_end;
+			s->buf = xmalloc(RUN_BUF);
 		}
-		if (!best)
-			return 0;
-		wp = &best->walk[pos[bi]++];
-		x.ts = wp->ts;
-		x.q = wp->q;
-		x.tenant = wp->tenant;
-		x.acct = wp->acct;
-		x.item = wp->item;
-		x.group = wp->group;
-		x.period = eng_period_of(g->r, wp->ts);
-		if (eng_consume(g->r, &x))
-			return -1;
+		st[ns].w = p;
+		st[ns++].fd = -1;
 	}
+	for (i = 0; i < ns && !rc; i++) {
+		int more = stream_next(g->r, &st[i]);
+
+		if (more < 0)
+			rc = -1;
+		else if (more)
+			h[nh++] = &st[i];
+	}
+	for (i = nh / 2; i-- > 0;)
+		heap_down(h, nh, i);
+	while (nh && !rc) {
+		struct stream *s = h[0];
+		struct wrec x;
+		int more;
+
+		x.ts = s->cur.ts;
+		x.q = s->cur.q;
+		x.tenant = s->cur.tenant;
+		x.acct = s->cur.acct;
+		x.item = s->cur.item;
+		x.group = s->cur.group;
+		x.period = eng_period_of(g->r, s->cur.ts);
+		if (eng_consume(g->r, &x)) {
+			rc = -1;
+			break;
+		}
+		more = stream_next(g->r, s);
+		if (more < 0)
+			rc = -1;
+		else if (!more)
+			h[0] = h[--nh];
+		heap_down(h, nh, 0);
+	}
+	for (i = 0; i < ns; i++)
+		free(st[i].buf);
+	free(st);
+	free(h);
+	return rc;
 }
