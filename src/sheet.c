@@ -451,29 +451,53 @@ static int feed(struct sheet_ctx *c, struct sheet_table *t, const char *s,
 	return 0;
 }
 
+/* A whole row on one text line s[0..n) (its line end left out) with no
+ * quote in it: its cells are the spans between commas, as libcsv would
+ * give them (nothing else is special in a field that is not quoted), so
+ * they go to on_cell and on_row without it. */
+static void plain_row(struct sheet_table *t, const char *s, size_t n)
+{
+	const char *end = s + n, *comma;
+
+	for (;;) {
+		comma = memchr(s, ',', (size_t)(end - s));
+		if (!comma)
+			break;
+		on_cell((void *)s, (size_t)(comma - s), t);
+		s = comma + 1;
+	}
+	on_cell((void *)s, (size_t)(end - s), t);
+	on_row('\n', t);
+}
+
 /* Parses the next row into t->cur. The parser is fed one text line at a
  * time, so that every row knows the text line it starts on; a line break
  * inside quotes moves the following rows down. Lines of only blanks
- * between rows are skipped. Returns 1 for a row, 0 at the end, or -1
- * with c's err filled. */
+ * between rows are skipped. A row on one line without a quote (most rows
+ * of a config) is split at its commas here, not fed to libcsv. Returns 1
+ * for a row, 0 at the end, or -1 with c's err filled. */
 static int parse_row(struct sheet_ctx *c, struct sheet_table *t)
 {
 	const char *buf = t->buf;
 	size_t i = t->at, j, len = t->len;
+	int quote;
 
 	t->cur.n = 0;
 	if (!t->hold)
 		t->ntext = 0;
 	t->row_done = 0;
 	while (i < len && !t->row_done) {
-		j = i;
-		while (j < len && !is_term(buf[j]))
-			j++;
+		quote = 0;
+		for (j = i; j < len && !is_term(buf[j]); j++)
+			quote |= buf[j] == '"';
 		if (j < len)
 			j++;
 		if (!t->in_row && !blank(buf + i, j - i)) {
 			t->in_row = 1;
 			t->start = t->line;
+			if (!quote)
+				plain_row(t, buf + i, j - i - (is_term(
+					  buf[j - 1]) ? 1 : 0));
 		}
 		if (t->in_row && feed(c, t, buf + i, j - i))
 			return -1;

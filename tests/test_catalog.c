@@ -122,6 +122,53 @@ static void test_sheet_rows(void)
 	err_clear(&e);
 }
 
+/* Rows without a quote are split at their commas (RFC 4180: a field that
+ * is not quoted is the bytes between commas, spaces kept). By hand: the
+ * header "a,b,c" ends with CR LF (line 1); row 1 " x , ,y" ends with a
+ * CR alone (line 2: three cells, the middle one a space); the LF-only
+ * line 3 holds ",," (three empty cells); row 3 on line 4, CR LF, is
+ * "1,\"2\",3" (a quoted cell among plain ones); row 4 on line 5 is
+ * "p,q," with no line end: its last cell empty. */
+static void test_sheet_plain_rows(void)
+{
+	static const char text[] = "a,b,c\r\n"
+		" x , ,y\r"
+		",,\n"
+		"1,\"2\",3\r\n"
+		"p,q,";
+	static const struct sheet_colspec cols[] = { { "a", 1 } };
+	struct sheet_bytes b = { (char *)text, sizeof(text) - 1, 0 };
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+
+	TEST_EQ_INT(sheet_open(&s, "cfg", "p.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.width, 3);
+	TEST_EQ_STR(s.t.head.cell[2].s, "c");
+	TEST_EQ_INT(s.t.nrows, 5);
+	TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+	TEST_EQ_INT(r->line, 2);
+	TEST_EQ_STR(r->cell[0].s, " x ");
+	TEST_EQ_STR(r->cell[1].s, " ");
+	TEST_EQ_STR(r->cell[2].s, "y");
+	TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+	TEST_EQ_INT(r->line, 3);
+	TEST_EQ_STR(r->cell[0].s, "");
+	TEST_EQ_STR(r->cell[2].s, "");
+	TEST_EQ_INT(sheet_row_at(&s, 3, &r), 0);
+	TEST_EQ_INT(r->line, 4);
+	TEST_EQ_STR(r->cell[1].s, "2");
+	TEST_EQ_STR(r->cell[2].s, "3");
+	TEST_EQ_INT(sheet_row_at(&s, 4, &r), 0);
+	TEST_EQ_INT(r->line, 5);
+	TEST_EQ_INT(r->n, 3);
+	TEST_EQ_STR(r->cell[0].s, "p");
+	TEST_EQ_STR(r->cell[1].s, "q");
+	TEST_EQ_STR(r->cell[2].s, "");
+	sheet_close(&s);
+	err_clear(&e);
+}
+
 /* ---- the valid fixture ---------------------------------------------------- */
 
 static void check_tiers(const struct price_group *pg, const char *const *t,
@@ -1766,6 +1813,7 @@ int main(void)
 	size_t i;
 
 	test_sheet_rows();
+	test_sheet_plain_rows();
 	test_config_ok();
 	test_filter_parse();
 	test_filter_match();
