@@ -777,11 +777,11 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 			xgrow((void **)&r->cell, &t->cellcap, kept,
 			      sizeof(*r->cell));
 		for (k = 0; k < kept; k++) {
-			const char *cs = t->text + t->cur_text;
+			char *cs = t->text + t->cur_text;
 			size_t n = held_len(t, h, k, cs);
 
 			if (t->cur_row + 1 == i) {
-				r->cell[k].s = t->text + t->cur_text;
+				r->cell[k].s = cs;
 				r->cell[k].n = n;
 			}
 			t->cur_text += n + 1;
