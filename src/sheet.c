@@ -339,9 +339,14 @@ static void on_cell(void *data, size_t n, void *arg)
 		return;
 	if (!data)
 		n = 0;
-	xgrow((void **)&t->cur.cell, &t->cellcap, k + 1, sizeof(*t->cur.cell));
-	xgrow((void **)&t->offs, &t->offcap, k + 1, sizeof(*t->offs));
-	xgrow((void **)&t->text, &t->captext, t->ntext + n + 1, 1);
+	/* a call only when something must grow: this runs for every cell */
+	if (k + 1 > t->cellcap)
+		xgrow((void **)&t->cur.cell, &t->cellcap, k + 1,
+		      sizeof(*t->cur.cell));
+	if (k + 1 > t->offcap)
+		xgrow((void **)&t->offs, &t->offcap, k + 1, sizeof(*t->offs));
+	if (t->ntext + n + 1 > t->captext)
+		xgrow((void **)&t->text, &t->captext, t->ntext + n + 1, 1);
 	if (n)
 		memcpy(t->text + t->ntext, data, n);
 	t->text[t->ntext + n] = '\0';
@@ -451,6 +456,31 @@ static int feed(struct sheet_ctx *c, struct sheet_table *t, const char *s,
 	return 0;
 }
 
+/* Lines this long at most are looked for with memchr (a file whose lines
+ * end in CR alone would otherwise have memchr look for an LF to its end
+ * at every line). */
+#define LINE_PEEK ((size_t)1024)
+
+/* Where the text line from buf[i] ends (its CR or LF, or len), and in
+ * *quote whether a quote comes before that. */
+static size_t line_end(const char *buf, size_t i, size_t len, int *quote)
+{
+	size_t peek = len - i < LINE_PEEK ? len - i : LINE_PEEK, j;
+	const char *lf = memchr(buf + i, '\n', peek), *cr;
+
+	if (lf || peek == len - i) {
+		j = lf ? (size_t)(lf - buf) : len;
+		if ((cr = memchr(buf + i, '\r', j - i)))
+			j = (size_t)(cr - buf);
+		*quote = memchr(buf + i, '"', j - i) != NULL;
+		return j;
+	}
+	*quote = 0;
+	for (j = i; j < len && !is_term(buf[j]); j++)
+		*quote |= buf[j] == '"';
+	return j;
+}
+
 /* A whole row on one text line s[0..n) (its line end left out) with no
  * quote in it: its cells are the spans between commas, as libcsv would
  * give them (nothing else is special in a field that is not quoted), so
@@ -487,9 +517,7 @@ static int parse_row(struct sheet_ctx *c, struct sheet_table *t)
 		t->ntext = 0;
 	t->row_done = 0;
 	while (i < len && !t->row_done) {
-		quote = 0;
-		for (j = i; j < len && !is_term(buf[j]); j++)
-			quote |= buf[j] == '"';
+		j = line_end(buf, i, len, &quote);
 		if (j < len)
 			j++;
 		if (!t->in_row && !blank(buf + i, j - i)) {
@@ -795,7 +823,8 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 	if (r->n != s->width)
 		return sheet_fail(&s->c, NULL, "bad field count %zu (header has %zu)",
 			    r->n, s->width);
-	for (j = 0; j < r->n; j++)
+	/* a row held without lengths has none but strlen's (hold_row) */
+	for (j = 0; t->rows[i - 1].lens && j < r->n; j++)
 		if (strlen(r->cell[j].s) != r->cell[j].n)
 			return sheet_fail(&s->c, s->t.head.cell[j].s,
 				    "NUL byte in value");

@@ -169,6 +169,56 @@ static void test_sheet_plain_rows(void)
 	err_clear(&e);
 }
 
+/* Line ends found past sheet.c's 1024-byte look-ahead: a file whose lines
+ * end in CR alone (no LF anywhere: the header "a,b" and 400 rows "xN,y"
+ * for N = 0..399, each its own line, so row r, "x(r-1),y", is on line
+ * r + 1), and a plain row whose first cell is 2000 bytes of 'z' before
+ * its LF. */
+static void test_sheet_long_lines(void)
+{
+	static const struct sheet_colspec cols[] = { { "a", 1 } };
+	struct sheet_bytes b;
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+	char *text = xmalloc(8192), want[16];
+	size_t n = 0;
+	int k;
+
+	n += (size_t)snprintf(text + n, 8192 - n, "a,b\r");
+	for (k = 0; k < 400; k++)
+		n += (size_t)snprintf(text + n, 8192 - n, "x%d,y\r", k);
+	b.buf = text;
+	b.len = n;
+	b.absent = 0;
+	TEST_EQ_INT(sheet_open(&s, "cfg", "cr.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 401);
+	for (k = 1; k <= 400; k += 133) {
+		TEST_EQ_INT(sheet_row_at(&s, (size_t)k, &r), 0);
+		TEST_EQ_INT(r->line, k + 1);
+		snprintf(want, sizeof(want), "x%d", k - 1);
+		TEST_EQ_STR(r->cell[0].s, want);
+		TEST_EQ_STR(r->cell[1].s, "y");
+	}
+	sheet_close(&s);
+	n = (size_t)snprintf(text, 8192, "a,b\n");
+	memset(text + n, 'z', 2000);
+	n += 2000;
+	n += (size_t)snprintf(text + n, 8192 - n, ",w\nq,v\n");
+	b.len = n;
+	TEST_EQ_INT(sheet_open(&s, "cfg", "long.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 3);
+	TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+	TEST_EQ_INT(r->cell[0].n, 2000);
+	TEST_EQ_STR(r->cell[1].s, "w");
+	TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+	TEST_EQ_INT(r->line, 3);
+	TEST_EQ_STR(r->cell[0].s, "q");
+	sheet_close(&s);
+	free(text);
+	err_clear(&e);
+}
+
 /* ---- the valid fixture ---------------------------------------------------- */
 
 static void check_tiers(const struct price_group *pg, const char *const *t,
@@ -1814,6 +1864,7 @@ int main(void)
 
 	test_sheet_rows();
 	test_sheet_plain_rows();
+	test_sheet_long_lines();
 	test_config_ok();
 	test_filter_parse();
 	test_filter_match();
