@@ -56,12 +56,15 @@ struct sheet_row {
 };
 
 /* The rows of a file: nrows of them, row 0 the header when there is one.
- * Rows are not kept: the file's bytes are, checked whole once at
- * sheet_open, and sheet_row_at parses the row asked for (in order: the
- * next one costs one row; going back starts over), so a config takes
- * about its own size in memory whatever its shape. A row keeps at most
- * its header's width of cells (more only counted), and the header at most
- * SHEET_MAX_HEADER. The other fields are the parser's. */
+ * The file's bytes are parsed once, whole, at sheet_open: each row's
+ * kept cells go to one text block (their bytes, each with a NUL) and
+ * sheet_row_at only points t->cur at the row asked for (in order: the
+ * next one costs one row; going back starts over from the first). A
+ * config takes about its own size in memory whatever its shape, plus 16
+ * bytes a row, once the caller has dropped the bytes (sheet_open no
+ * longer needs them when it returns). A row keeps at most its header's width of cells (more only
+ * counted), and the header at most SHEET_MAX_HEADER. The other fields are
+ * the parser's. */
 #define SHEET_MAX_HEADER 1024
 struct sheet_table {
 	const char *buf;        /* the file's bytes (the caller's) */
@@ -84,6 +87,18 @@ struct sheet_table {
 	size_t offcap;
 	void *csv;              /* the libcsv parser (struct csv_parser) */
 	size_t csv_step;
+	/* rows 1..nrows-1 as parsed at sheet_open: text holds their kept
+	 * cells one after the other (ntext bytes, each cell with its NUL),
+	 * rows[r - 1] row r's line and counted cells; a cell's length is its
+	 * strlen but in a row with a NUL byte in a cell (an error when it is
+	 * fetched), whose lengths are in lens from rows[r - 1].lens - 1 */
+	int hold;               /* parse_row appends to text, not over it */
+	struct sheet_held { long line; uint32_t n, lens; } *rows;
+	size_t rowcap;
+	uint32_t *lens;
+	size_t nlens, lencap;
+	size_t cur_row;         /* the row t->cur holds (0: none) */
+	size_t cur_text;        /* where the row after it starts in text */
 };
 
 struct sheet_colspec {
@@ -221,8 +236,8 @@ struct sheet_bytes {
 };
 
 /* Maps the header of dir/name, read into b, to cols (ncols <=
- * SHEET_MAX_COLS, not copied). b's bytes stay the caller's and must
- * outlive s. An optional file that is missing or has no bytes but blanks
+ * SHEET_MAX_COLS, not copied), and parses its rows (held in s). b's bytes
+ * stay the caller's; s does not read them once sheet_open returns. An optional file that is missing or has no bytes but blanks
  * sets s->absent. header_only: every row but the header is left unread
  * and unchecked (sheet_row_at must not be called): the warnings of a
  * config known to load (catalog_peek). s is filled even on error:

@@ -830,13 +830,14 @@ static int load_sheet(struct catalog_src *src, int k,
 		return ST_ERROR;
 	rc = sheet_open(&s, src->dir, cfg_files[k].name, cols, ncols,
 			cfg_files[k].optional, b, !rows, e);
+	/* the rows are held in s: the bytes can go before they are loaded */
+	src_done(src, k, rows);
 	if (!rc && !s.absent) {
 		sheet_unknown_columns(&s, w);
 		if (rows)
 			rc = load(&s, cat);
 	}
 	sheet_close(&s);
-	src_done(src, k, rows);
 	return rc;
 }
 
@@ -875,6 +876,7 @@ static int parse(struct catalog *cat, int rows, struct err *e)
 	if (!rc && !(rc = src_file(src, F_ITEMS, &b, e)))
 		rc = sheet_open(&items, src->dir, "items.csv", item_cols,
 				IT_NCOLS, 0, b, !rows, e);
+	src_done(src, F_ITEMS, rows);
 	if (!rc) {
 		sheet_unknown_columns(&items, &w);
 		if (rows)
@@ -887,7 +889,6 @@ static int parse(struct catalog *cat, int rows, struct err *e)
 	if (!rc && rows)
 		rc = check_priced(&items, cat);
 	sheet_close(&items);
-	src_done(src, F_ITEMS, rows);
 	if (!rc)
 		rc = load_rest(src, cat, rows, &w, e);
 	if (rc) {

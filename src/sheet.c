@@ -339,9 +339,14 @@ static void on_cell(void *data, size_t n, void *arg)
 		return;
 	if (!data)
 		n = 0;
-	xgrow((void **)&t->cur.cell, &t->cellcap, k + 1, sizeof(*t->cur.cell));
-	xgrow((void **)&t->offs, &t->offcap, k + 1, sizeof(*t->offs));
-	xgrow((void **)&t->text, &t->captext, t->ntext + n + 1, 1);
+	/* a call only when something must grow: this runs for every cell */
+	if (k + 1 > t->cellcap)
+		xgrow((void **)&t->cur.cell, &t->cellcap, k + 1,
+		      sizeof(*t->cur.cell));
+	if (k + 1 > t->offcap)
+		xgrow((void **)&t->offs, &t->offcap, k + 1, sizeof(*t->offs));
+	if (t->ntext + n + 1 > t->captext)
+		xgrow((void **)&t->text, &t->captext, t->ntext + n + 1, 1);
 	if (n)
 		memcpy(t->text + t->ntext, data, n);
 	t->text[t->ntext + n] = '\0';
@@ -419,6 +424,8 @@ static void table_free(struct sheet_table *t)
 	free(t->cur.cell);
 	free(t->offs);
 	free(t->text);
+	free(t->rows);
+	free(t->lens);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -449,28 +456,76 @@ static int feed(struct sheet_ctx *c, struct sheet_table *t, const char *s,
 	return 0;
 }
 
+/* Lines this long at most are looked for with memchr (a file whose lines
+ * end in CR alone would otherwise have memchr look for an LF to its end
+ * at every line). */
+#define LINE_PEEK ((size_t)1024)
+
+/* Where the text line from buf[i] ends (its CR or LF, or len), and in
+ * *quote whether a quote comes before that. */
+static size_t line_end(const char *buf, size_t i, size_t len, int *quote)
+{
+	size_t peek = len - i < LINE_PEEK ? len - i : LINE_PEEK, j;
+	const char *lf = memchr(buf + i, '\n', peek), *cr;
+
+	if (lf || peek == len - i) {
+		j = lf ? (size_t)(lf - buf) : len;
+		if ((cr = memchr(buf + i, '\r', j - i)))
+			j = (size_t)(cr - buf);
+		*quote = memchr(buf + i, '"', j - i) != NULL;
+		return j;
+	}
+	*quote = 0;
+	for (j = i; j < len && !is_term(buf[j]); j++)
+		*quote |= buf[j] == '"';
+	return j;
+}
+
+/* A whole row on one text line s[0..n) (its line end left out) with no
+ * quote in it: its cells are the spans between commas, as libcsv would
+ * give them (nothing else is special in a field that is not quoted), so
+ * they go to on_cell and on_row without it. */
+static void plain_row(struct sheet_table *t, const char *s, size_t n)
+{
+	const char *end = s + n, *comma;
+
+	for (;;) {
+		comma = memchr(s, ',', (size_t)(end - s));
+		if (!comma)
+			break;
+		on_cell((void *)s, (size_t)(comma - s), t);
+		s = comma + 1;
+	}
+	on_cell((void *)s, (size_t)(end - s), t);
+	on_row('\n', t);
+}
+
 /* Parses the next row into t->cur. The parser is fed one text line at a
  * time, so that every row knows the text line it starts on; a line break
  * inside quotes moves the following rows down. Lines of only blanks
- * between rows are skipped. Returns 1 for a row, 0 at the end, or -1
- * with c's err filled. */
+ * between rows are skipped. A row on one line without a quote (most rows
+ * of a config) is split at its commas here, not fed to libcsv. Returns 1
+ * for a row, 0 at the end, or -1 with c's err filled. */
 static int parse_row(struct sheet_ctx *c, struct sheet_table *t)
 {
 	const char *buf = t->buf;
 	size_t i = t->at, j, len = t->len;
+	int quote;
 
 	t->cur.n = 0;
-	t->ntext = 0;
+	if (!t->hold)
+		t->ntext = 0;
 	t->row_done = 0;
 	while (i < len && !t->row_done) {
-		j = i;
-		while (j < len && !is_term(buf[j]))
-			j++;
+		j = line_end(buf, i, len, &quote);
 		if (j < len)
 			j++;
 		if (!t->in_row && !blank(buf + i, j - i)) {
 			t->in_row = 1;
 			t->start = t->line;
+			if (!quote)
+				plain_row(t, buf + i, j - i - (is_term(
+					  buf[j - 1]) ? 1 : 0));
 		}
 		if (t->in_row && feed(c, t, buf + i, j - i))
 			return -1;
@@ -527,13 +582,63 @@ static int check_head(struct sheet_ctx *c, const struct sheet_table *t)
 	return 0;
 }
 
-/* Checks the whole of t->buf once and counts its rows; keeps the header. */
+/* Keeps the row just parsed: its line and its count of cells (its kept
+ * cells' bytes stay in t->text), and its cells' lengths when one of them
+ * holds a NUL byte (else each cell's length is its strlen). */
+static void hold_row(struct sheet_table *t)
+{
+	size_t kept = t->cur.n < t->keep ? t->cur.n : t->keep, k;
+	struct sheet_held *h;
+
+	/* data row r (1-based) is rows[r - 1]; this is row nrows - 1 */
+	xgrow((void **)&t->rows, &t->rowcap, t->nrows - 1, sizeof(*t->rows));
+	h = &t->rows[t->nrows - 2];
+	h->line = t->cur.line;
+	h->n = (uint32_t)t->cur.n;
+	h->lens = 0;
+	for (k = 0; k < kept; k++)
+		if (strlen(t->cur.cell[k].s) != t->cur.cell[k].n)
+			break;
+	if (k == kept)
+		return;
+	h->lens = (uint32_t)t->nlens + 1;
+	xgrow((void **)&t->lens, &t->lencap, t->nlens + kept, sizeof(*t->lens));
+	for (k = 0; k < kept; k++)
+		t->lens[t->nlens++] = (uint32_t)t->cur.cell[k].n;
+}
+
+/* The length of cell k of held row h whose bytes start at s. */
+static size_t held_len(const struct sheet_table *t,
+		       const struct sheet_held *h, size_t k, const char *s)
+{
+	return h->lens ? t->lens[h->lens - 1 + k] : strlen(s);
+}
+
+/* Parses the whole of t->buf once: keeps the header, and every data row
+ * in t->text and t->lens (at most the header's width of cells; none of a
+ * header too wide, which is an error anyway). */
 static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 {
 	int rc = parse_head(c, t);
 
-	while (rc == 1 && (rc = parse_row(c, t)) == 1)
+	if (rc == 1) {
+		t->hold = 1;
+		t->ntext = 0; /* the header's text went to t->headtext */
+		t->keep = t->head.n <= SHEET_MAX_HEADER ? t->head.n : 0;
+	}
+	while (rc == 1 && (rc = parse_row(c, t)) == 1) {
 		t->nrows++;
+		hold_row(t);
+	}
+	/* held to the end of the sheet: no room to spare */
+	if (t->text && t->ntext < t->captext) {
+		t->text = xrealloc(t->text, t->ntext ? t->ntext : 1);
+		t->captext = t->ntext ? t->ntext : 1;
+	}
+	if (t->rows && t->nrows - 1 < t->rowcap) {
+		t->rows = xrealloc(t->rows, (t->nrows - 1) * sizeof(*t->rows));
+		t->rowcap = t->nrows - 1;
+	}
 	return rc < 0 ? ST_ERROR : check_head(c, t);
 }
 
@@ -667,9 +772,15 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
 				"separator; settle reads comma-separated CSV "
 				"(save it with ',')");
 	}
-	/* data rows keep the header's width of cells */
-	table_rewind(&s->t);
-	s->t.keep = s->width;
+	/* the parser and the bytes are done with: every row is held (or
+	 * none is read) */
+	if (s->t.csv) {
+		csv_free(s->t.csv);
+		free(s->t.csv);
+		s->t.csv = NULL;
+	}
+	s->t.buf = NULL;
+	s->t.len = 0;
 	return rc;
 }
 
@@ -677,19 +788,34 @@ int sheet_open(struct sheet *s, const char *dir, const char *name,
  * NUL bytes; sets the line for messages. */
 int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 {
-	const struct sheet_row *r = &s->t.cur;
-	size_t j;
-	int rc;
+	struct sheet_table *t = &s->t;
+	struct sheet_row *r = &t->cur;
+	const struct sheet_held *h;
+	size_t j, k, kept;
 
-	/* rows come in order; going back starts over (read_table checked
-	 * every row, so a row that was there parses again) */
-	if (i < s->t.next)
-		table_rewind(&s->t);
-	while (s->t.next <= i) {
-		rc = parse_row(&s->c, &s->t);
-		if (rc != 1)
-			return rc < 0 ? ST_ERROR : sheet_fail(&s->c, NULL,
-					"row %zu is gone", i);
+	if (!t->hold || i < 1 || i >= t->nrows)
+		return sheet_fail(&s->c, NULL, "row %zu is gone", i);
+	/* rows come in order; going back starts over from the first */
+	if (i <= t->cur_row)
+		t->cur_row = t->cur_text = 0;
+	for (; t->cur_row < i; t->cur_row++) {
+		h = &t->rows[t->cur_row];
+		kept = h->n < t->keep ? h->n : t->keep;
+		if (t->cur_row + 1 == i)
+			xgrow((void **)&r->cell, &t->cellcap, kept,
+			      sizeof(*r->cell));
+		for (k = 0; k < kept; k++) {
+			char *cs = t->text + t->cur_text;
+			size_t n = held_len(t, h, k, cs);
+
+			if (t->cur_row + 1 == i) {
+				r->cell[k].s = cs;
+				r->cell[k].n = n;
+			}
+			t->cur_text += n + 1;
+		}
+		r->n = h->n;
+		r->line = h->line;
 	}
 
 	s->c.line = r->line;
@@ -697,7 +823,8 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 	if (r->n != s->width)
 		return sheet_fail(&s->c, NULL, "bad field count %zu (header has %zu)",
 			    r->n, s->width);
-	for (j = 0; j < r->n; j++)
+	/* a row held without lengths has none but strlen's (hold_row) */
+	for (j = 0; t->rows[i - 1].lens && j < r->n; j++)
 		if (strlen(r->cell[j].s) != r->cell[j].n)
 			return sheet_fail(&s->c, s->t.head.cell[j].s,
 				    "NUL byte in value");

@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "dec.h"
 #include "mem.h"
+#include "sheet.h"
 #include "ts.h"
 #include "testhelp.h"
 #include "banned.h"
@@ -41,6 +42,181 @@ static int cat_empty(const struct catalog *c)
 {
 	return !c->items && !c->nitems && !c->accounts && !c->naccounts &&
 	       !c->packages && !c->npackages && !c->payments && !c->npayments;
+}
+
+/* ---- sheet: rows parsed once, fetched in order and again ------------------- */
+
+/* The rows of a sheet are parsed whole at sheet_open and held; each
+ * sheet_row_at points at a held row. The bytes below, by hand: a BOM, the
+ * header "a,b,c" (line 1); row 1 on lines 2-3 (a quoted cell holds a line
+ * break: "x\ny"); a blank line 4 (skipped); row 2 on line 5 ("q""r" is
+ * q"r, an empty last cell); row 3 on line 6 is 4 cells wide (counted 4,
+ * 3 kept), row 4 on line 7 has an empty first cell; row 5 on line 8 has
+ * a NUL byte inside its cell b (n, NUL, l: 3 bytes), row 6 on line 9 no
+ * line end. */
+static void test_sheet_rows(void)
+{
+	static const char text[] = "\xEF\xBB\xBF" "a,b,c\n"
+		"1,\"x\ny\",3\n"
+		"  \n"
+		"4,\"q\"\"r\",\n"
+		"5,6,7,8\n"
+		",9,\"\"\n"
+		"7,n\0l,8\n"
+		"x,y,z";
+	static const struct sheet_colspec cols[] = { { "a", 1 }, { "c", 0 } };
+	struct sheet_bytes b = { (char *)text, sizeof(text) - 1, 0 };
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+	int pass;
+
+	TEST_EQ_INT(sheet_open(&s, "cfg", "t.csv", cols, 2, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 7); /* the header and 6 rows */
+	/* twice in order: the second pass starts over from the first row */
+	for (pass = 0; pass < 2; pass++) {
+		TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+		TEST_EQ_INT(r->line, 2);
+		TEST_EQ_INT(r->n, 3);
+		TEST_EQ_STR(r->cell[0].s, "1");
+		TEST_EQ_STR(r->cell[1].s, "x\ny");
+		TEST_EQ_INT(r->cell[1].n, 3);
+		TEST_EQ_STR(sheet_col(&s, r, 1).v, "3");
+		TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+		TEST_EQ_INT(r->line, 5);
+		TEST_EQ_STR(r->cell[1].s, "q\"r");
+		TEST_EQ_STR(r->cell[2].s, "");
+		TEST_EQ_INT(r->cell[2].n, 0);
+		/* 4 cells against a header of 3: the message of the width */
+		TEST_EQ_INT(sheet_row_at(&s, 3, &r), ST_ERROR);
+		TEST_EQ_STR(e.msg, "bad field count 4 (header has 3) at cfg/t.csv:6");
+		TEST_EQ_INT(r->n, 4);
+		TEST_EQ_STR(r->cell[2].s, "7");
+		TEST_EQ_INT(sheet_row_at(&s, 4, &r), 0);
+		TEST_EQ_INT(r->line, 7);
+		TEST_EQ_STR(r->cell[0].s, "");
+		TEST_EQ_STR(r->cell[1].s, "9");
+		TEST_EQ_STR(r->cell[2].s, "");
+		TEST_EQ_INT(sheet_row_at(&s, 5, &r), ST_ERROR);
+		TEST_EQ_STR(e.msg, "NUL byte in value at cfg/t.csv:8 (column b)");
+		TEST_EQ_INT(r->cell[1].n, 3);
+		TEST_EQ_STR(r->cell[2].s, "8");
+		TEST_EQ_INT(sheet_row_at(&s, 6, &r), 0);
+		TEST_EQ_INT(r->line, 9);
+		TEST_EQ_STR(r->cell[0].s, "x");
+		TEST_EQ_STR(r->cell[2].s, "z");
+	}
+	/* a row fetched out of order, then the one before it */
+	TEST_EQ_INT(sheet_row_at(&s, 4, &r), 0);
+	TEST_EQ_STR(r->cell[1].s, "9");
+	TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+	TEST_EQ_STR(r->cell[0].s, "4");
+	/* from row 2 to row 6, over the row with a NUL byte */
+	TEST_EQ_INT(sheet_row_at(&s, 6, &r), 0);
+	TEST_EQ_STR(r->cell[1].s, "y");
+	/* past the last row: a caller's mistake, told at the line of the row
+	 * fetched last (row 6, line 9) */
+	TEST_EQ_INT(sheet_row_at(&s, 7, &r), ST_ERROR);
+	TEST_EQ_STR(e.msg, "row 7 is gone at cfg/t.csv:9");
+	sheet_close(&s);
+	err_clear(&e);
+}
+
+/* Rows without a quote are split at their commas (RFC 4180: a field that
+ * is not quoted is the bytes between commas, spaces kept). By hand: the
+ * header "a,b,c" ends with CR LF (line 1); row 1 " x , ,y" ends with a
+ * CR alone (line 2: three cells, the middle one a space); the LF-only
+ * line 3 holds ",," (three empty cells); row 3 on line 4, CR LF, is
+ * "1,\"2\",3" (a quoted cell among plain ones); row 4 on line 5 is
+ * "p,q," with no line end: its last cell empty. */
+static void test_sheet_plain_rows(void)
+{
+	static const char text[] = "a,b,c\r\n"
+		" x , ,y\r"
+		",,\n"
+		"1,\"2\",3\r\n"
+		"p,q,";
+	static const struct sheet_colspec cols[] = { { "a", 1 } };
+	struct sheet_bytes b = { (char *)text, sizeof(text) - 1, 0 };
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+
+	TEST_EQ_INT(sheet_open(&s, "cfg", "p.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.width, 3);
+	TEST_EQ_STR(s.t.head.cell[2].s, "c");
+	TEST_EQ_INT(s.t.nrows, 5);
+	TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+	TEST_EQ_INT(r->line, 2);
+	TEST_EQ_STR(r->cell[0].s, " x ");
+	TEST_EQ_STR(r->cell[1].s, " ");
+	TEST_EQ_STR(r->cell[2].s, "y");
+	TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+	TEST_EQ_INT(r->line, 3);
+	TEST_EQ_STR(r->cell[0].s, "");
+	TEST_EQ_STR(r->cell[2].s, "");
+	TEST_EQ_INT(sheet_row_at(&s, 3, &r), 0);
+	TEST_EQ_INT(r->line, 4);
+	TEST_EQ_STR(r->cell[1].s, "2");
+	TEST_EQ_STR(r->cell[2].s, "3");
+	TEST_EQ_INT(sheet_row_at(&s, 4, &r), 0);
+	TEST_EQ_INT(r->line, 5);
+	TEST_EQ_INT(r->n, 3);
+	TEST_EQ_STR(r->cell[0].s, "p");
+	TEST_EQ_STR(r->cell[1].s, "q");
+	TEST_EQ_STR(r->cell[2].s, "");
+	sheet_close(&s);
+	err_clear(&e);
+}
+
+/* Line ends found past sheet.c's 1024-byte look-ahead: a file whose lines
+ * end in CR alone (no LF anywhere: the header "a,b" and 400 rows "xN,y"
+ * for N = 0..399, each its own line, so row r, "x(r-1),y", is on line
+ * r + 1), and a plain row whose first cell is 2000 bytes of 'z' before
+ * its LF. */
+static void test_sheet_long_lines(void)
+{
+	static const struct sheet_colspec cols[] = { { "a", 1 } };
+	struct sheet_bytes b;
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+	char *text = xmalloc(8192), want[16];
+	size_t n = 0;
+	int k;
+
+	n += (size_t)snprintf(text + n, 8192 - n, "a,b\r");
+	for (k = 0; k < 400; k++)
+		n += (size_t)snprintf(text + n, 8192 - n, "x%d,y\r", k);
+	b.buf = text;
+	b.len = n;
+	b.absent = 0;
+	TEST_EQ_INT(sheet_open(&s, "cfg", "cr.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 401);
+	for (k = 1; k <= 400; k += 133) {
+		TEST_EQ_INT(sheet_row_at(&s, (size_t)k, &r), 0);
+		TEST_EQ_INT(r->line, k + 1);
+		snprintf(want, sizeof(want), "x%d", k - 1);
+		TEST_EQ_STR(r->cell[0].s, want);
+		TEST_EQ_STR(r->cell[1].s, "y");
+	}
+	sheet_close(&s);
+	n = (size_t)snprintf(text, 8192, "a,b\n");
+	memset(text + n, 'z', 2000);
+	n += 2000;
+	n += (size_t)snprintf(text + n, 8192 - n, ",w\nq,v\n");
+	b.len = n;
+	TEST_EQ_INT(sheet_open(&s, "cfg", "long.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 3);
+	TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+	TEST_EQ_INT(r->cell[0].n, 2000);
+	TEST_EQ_STR(r->cell[1].s, "w");
+	TEST_EQ_INT(sheet_row_at(&s, 2, &r), 0);
+	TEST_EQ_INT(r->line, 3);
+	TEST_EQ_STR(r->cell[0].s, "q");
+	sheet_close(&s);
+	free(text);
+	err_clear(&e);
 }
 
 /* ---- the valid fixture ---------------------------------------------------- */
@@ -1686,6 +1862,9 @@ int main(void)
 	char path[128];
 	size_t i;
 
+	test_sheet_rows();
+	test_sheet_plain_rows();
+	test_sheet_long_lines();
 	test_config_ok();
 	test_filter_parse();
 	test_filter_match();
