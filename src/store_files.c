@@ -214,24 +214,26 @@ struct store_copier *store_copier_start(struct store *s)
 	return c;
 }
 
-void store_copier_kick(struct store_copier *c)
+/* Sets *flag (c->kicked or c->stop) under c's lock and wakes the copier. */
+static void copier_tell(struct store_copier *c, int *flag)
 {
-	if (!c)
-		return;
 	pthread_mutex_lock(&c->mu);
-	c->kicked = 1;
+	*flag = 1;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+}
+
+void store_copier_kick(struct store_copier *c)
+{
+	if (c)
+		copier_tell(c, &c->kicked);
 }
 
 void store_copier_stop(struct store_copier *c)
 {
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	copier_tell(c, &c->stop);
 	pthread_join(c->thread, NULL);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
