@@ -393,6 +393,10 @@ size_t eng_line_put(struct part *w, const struct line_key *k);
 size_t eng_pu_put(struct part *w, size_t li, size_t pkg);
 size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p);
 struct period_count *eng_period_count(struct part *w, int32_t p);
+/* Books the records waiting in w's ring (pend_consume), oldest first:
+ * before an error of a later record or step is reported, so that the
+ * first error in the records' order is the one reported. */
+int eng_pend_flush(struct part *w);
 /* Books the records waiting in w's ring, then closes every open line
  * slot: the line sums are then complete. */
 int eng_ls_flush(struct part *w);

@@ -316,7 +316,9 @@ int engine_rate(struct engine *g, struct store *s,
 		fault_note(msg);
 	}
 	fault_phase("decode and rate");
-	if (dup_resolve_candidates(g) || walk_run(g) || eng_ls_flush(g->r))
+	/* the candidates admitted are booked before the walk's records */
+	if (dup_resolve_candidates(g) || eng_pend_flush(g->r) ||
+	    walk_run(g) || eng_ls_flush(g->r))
 		goto fail;
 	fault_phase("ordered walk");
 	/* only the merged aggregates are needed from here on */

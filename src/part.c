@@ -301,7 +301,7 @@ static struct lslot *line_of(struct part *w, const struct wrec *r)
 }
 
 /* Books the records waiting in w's ring, oldest first. */
-static int pend_flush(struct part *w)
+int eng_pend_flush(struct part *w)
 {
 	while (w->npend) {
 		const struct wrec *x = &w->pend[w->pend_at];
@@ -342,7 +342,7 @@ int eng_ls_flush(struct part *w)
 {
 	size_t i, n = w->nls;
 
-	if (pend_flush(w))
+	if (eng_pend_flush(w))
 		return -1;
 	for (i = 0; i < n; i++)
 		if (w->ls[i].u && ls_close(w, &w->ls[i]))
@@ -516,7 +516,10 @@ int eng_accept(struct part *w, const struct adm *a,
 		x.q = r->qty; /* q = quantity: nothing to divide or round */
 	else if (dec_div(r->qty, it->unit_ratio, it->record_round,
 			 it->record_round_mode, &x.q))
-		return eng_overflow(w, "quantity", x.period,
+		/* the records before it are booked first: an overflow of
+		 * theirs is the first error, as when booking went along */
+		return eng_pend_flush(w) ? -1 :
+		       eng_overflow(w, "quantity", x.period,
 				    (uint32_t)(a->acct - cat->accounts),
 				    (uint32_t)(it - cat->items));
 	x.ts = r->ts;
@@ -533,7 +536,15 @@ int eng_accept(struct part *w, const struct adm *a,
 		if (x.ts < win->from || x.ts >= win->to)
 			return pend_consume(w, &x);
 	}
-	return walk_keep(w, &x, r->record_id);
+	if (walk_keep(w, &x, r->record_id)) {
+		struct err keep = *w->e;
+
+		/* an overflow of a record before it is the first error */
+		if (!eng_pend_flush(w))
+			*w->e = keep;
+		return -1;
+	}
+	return 0;
 }
 
 static int on_strings(void *ctx, const struct span *strs, size_t n)
@@ -640,6 +651,12 @@ int eng_rate_batch(struct part *w, const char *path, int64_t id, int ranged,
 	w->bmin = INT64_MAX;
 	w->bmax = INT64_MIN;
 	rc = batch_decode_ids(data, len, on_strings, on_rec, w);
+	/* the ring never holds a record past its batch: what fails after
+	 * it (the next batch, the walk) fails after its records are booked.
+	 * A batch found corrupt books the records before the fault first;
+	 * one that failed with an error has met the first in order. */
+	if (!w->e->code && eng_pend_flush(w))
+		rc = -1;
 	if (rc == 0 && !ranged && w->bmin <= w->bmax) {
 		xgrow((void **)&w->ranges, &w->ranges_cap, w->nranges + 1,
 		      sizeof(*w->ranges));
