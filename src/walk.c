@@ -306,13 +306,16 @@ static int stream_next(struct part *r, struct stream *s)
 		return 0;
 	need = sizeof(struct wpack) + 1 + 255;
 	if (s->len - s->at < need && s->pos < s->end) {
-		size_t want;
-		ssize_t k;
-
 		memmove(s->buf, s->buf + s->at, s->len - s->at);
 		s->len -= s->at;
 		s->at = 0;
-		want = RUN_BUF - s->len;
+	}
+	/* a short read (a TMPDIR on a network or FUSE file system may give
+	 * one) is read on from, until a whole record is held */
+	while (s->len - s->at < need && s->pos < s->end) {
+		size_t want = RUN_BUF - s->len;
+		ssize_t k;
+
 		if (want > s->end - s->pos)
 			want = (size_t)(s->end - s->pos);
 		do
