@@ -27,6 +27,11 @@ static inline const char *store_col_text(sqlite3_stmt *st, int i)
  * prepares its statements on it. Never NULL for an open store; owned by s (store_close closes it). */
 struct sqlite3 *store_conn(struct store *s);
 
+/* 0 when s's path still names the file s locked, with one name (what
+ * store_commit checks before every commit); -1 with e filled. For
+ * store_files.c's WAL copier, which opens that path a second time. */
+int store_in_place(struct store *s, struct err *e);
+
 /* The CREATE statements of final.c's tables. store_open runs them right
  * after its own, in the same transaction, when it creates a state: one
  * schema, in one fixed order, whatever the module that owns a table. */

@@ -534,6 +534,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+int store_in_place(struct store *s, struct err *e)
+{
+	return state_in_place(s, e);
+}
+
 struct sqlite3 *store_conn(struct store *s)
 {
 	return s->db;

@@ -180,14 +180,19 @@ static void *copier_main(void *arg)
 
 struct store_copier *store_copier_start(struct store *s)
 {
-	/* the path SQLite opened (absolute). Were the state replaced at
-	 * that path since (store_commit then refuses to commit), the copier
-	 * would checkpoint the other file, which changes nothing in it. */
+	/* the path SQLite opened (absolute), checked to still name the
+	 * locked state: no second connection to a file that replaced it
+	 * (the run's next commit fails on that anyway). Were it replaced
+	 * in the moment between the check and the open, the copier would
+	 * checkpoint the other file, which changes nothing in it. */
 	const char *path = sqlite3_db_filename(store_conn(s), "main");
 	struct store_copier *c;
+	struct err e = { 0 };
 
-	if (!path || !*path)
+	if (!path || !*path || store_in_place(s, &e)) {
+		err_clear(&e);
 		return NULL;
+	}
 	c = xcalloc(1, sizeof(*c));
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
