@@ -138,7 +138,7 @@ build/tsan/settle: $(TSANOBJ) build/tsan/main.o | deps
 # each fuzz target for FUZZ_TEST_SECONDS. Always with -Werror (DEVELOPER=1).
 FUZZ_TEST_SECONDS ?= 3
 test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
-		build/tsan/settle $(TSANTESTS) build/readbench
+		build/tsan/settle $(TSANTESTS) build/readbench build/sqlload
 	@sh tests/run-unit.sh $(TESTS)
 	@sh tests/e2e-selftest.sh
 	@sh tests/install-test.sh
@@ -158,7 +158,7 @@ test: settle $(TESTS) build/san/settle $(SANTESTS) build/gen-usage \
 # ThreadSanitizer over the threaded paths: halt_on_error makes a race
 # fail the test (TSan prints only when it finds one, to stderr, which the
 # e2e cases compare).
-tsan: build/tsan/settle $(TSANTESTS)
+tsan: build/tsan/settle $(TSANTESTS) build/sqlload
 	@$(MAKE) --no-print-directory tsan-run
 
 tsan-run:
@@ -171,12 +171,12 @@ tsan-run:
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
 
-e2e: settle
+e2e: settle build/sqlload
 	@sh tests/e2e-selftest.sh
 	@sh tests/e2e.sh ./settle
 
 # every e2e case again with the resume path off (resume.h): the oracle
-e2e-replay: settle
+e2e-replay: settle build/sqlload
 	@SETTLE_FULL_REPLAY=1 sh tests/e2e.sh ./settle
 
 demo: settle
@@ -222,6 +222,12 @@ clean:
 build/gen-usage: scripts/gen-usage.c build/FLAGS
 	@mkdir -p build
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) -O2 $(LDFLAGS) -o $@ $< -lz
+
+# loads a state an older settle wrote, kept as SQL text, for the upgrade
+# e2e cases (tests/sqlload.c; tests/e2e.sh names it in $SQLLOAD)
+build/sqlload: tests/sqlload.c build/FLAGS
+	@echo "  CCLD    $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< -lsqlite3
 
 # the usage reader alone, for timing and profiling it (scripts/readbench.c)
 build/readbench: scripts/readbench.c $(LIBOBJ)

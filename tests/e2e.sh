@@ -29,6 +29,9 @@ root=${E2E_DIR:-$top/tests/e2e}
 root=$(cd "$root" && pwd) || exit 2
 # cmd scripts may copy shared inputs from $TESTDATA (testdata/ of the tree)
 export TESTDATA="$top/testdata"
+# and load a state an older settle wrote from its SQL text with $SQLLOAD
+# (build/sqlload, tests/sqlload.c; make e2e and make test build it)
+export SQLLOAD="$top/build/sqlload"
 [ $# -gt 0 ] || set -- $(cd "$root" && ls -d */ | tr -d /)
 bindir=$(mktemp -d); ln -s "$settle" "$bindir/settle"
 pass=0; fail=0
