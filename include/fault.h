@@ -7,7 +7,9 @@
  * fault_point("STEP") in this process raise SIGKILL (no cleanup, no
  * atexit), as a crash or kill -9 would. Steps are named where they are
  * called: "ingest-commit" (before a commit of ingest), "ingest-record"
- * (after a record is read), "close-commit", "out-rename" (between writing
+ * (after a record is read), "close-begin" (once, as a close or the close
+ * of a run starts: the crash test stops the run there to time its kills
+ * from the close's start), "close-commit", "out-rename" (between writing
  * an output file and renaming it: a draft's, or one staged by a close
  * before its commit), "out-swap" and "out-swapped" (before and after a
  * close swaps a month's staged folder in, outswap.h), "config-read"

@@ -40,13 +40,15 @@
 # calls, and a close calls close-commit once, so they say little of where
 # in time a run dies (rating, settling, rendering have no step). So T more
 # kills per scenario come from outside, as kill -9 would: the run starts
-# and gets SIGKILL at an instant of the clean run's wall time, half of
-# them spread evenly over its ingest (timed by a clean `settle ingest` of
-# the same files) and half over its close (the rest of the run; scenario
-# B: the re-settlement of October and November's close). Each is then
-# rerun and compared like
-# the others; the summary counts where the kills landed (in the ingest,
-# in the close, or after the run had ended). Give enough --records for a
+# and gets SIGKILL, half of them at instants spread evenly over its
+# ingest (timed by a clean `settle ingest` of the same files, counted
+# from the run's start) and half spread over its close (timed by a clean
+# `settle close` after that ingest, counted from the run's close start,
+# where the run stops itself until the script lets it go: fault.h's
+# close-begin; scenario B's close is the re-settlement of October and
+# November's close). Each is then rerun and compared like the others;
+# the summary counts where the kills landed (in the ingest, in the
+# close, or after the run had ended). Give enough --records for a
 # run of several seconds (make crashtest: 2 000 000, about 2 s a run on
 # two cores; make test: 30 000, a short run, the kills still spread).
 #
@@ -163,19 +165,36 @@ status() { ( cd "$1" && "$SETTLE" status --db s.db 2>&1 ); }
 
 now_ms() { date +%s%3N; }
 
-# kill_at DIR SCENARIO MS: starts the scenario's run in DIR and sends it
-# SIGKILL after MS milliseconds; returns 0 when that killed it.
+# kill_at DIR SCENARIO MS [close]: starts the scenario's run in DIR and
+# sends it SIGKILL after MS milliseconds; returns 0 when that killed it.
+# With "close", the MS count from the start of the run's close: the run
+# stops itself there (SETTLE_FAULT=close-begin:1, SETTLE_FAULT_SIGNAL=
+# STOP), and the clock starts when it is let go. So a close kill lands in
+# the close however slow the ingest before it was (a loaded machine), not
+# at an instant of the clean run's wall time that may still be ingest.
 kill_at() {
 	if [ "$2" = A ]; then
 		period=2026-10; files=$FILES_A
 	else
 		period=2026-11; files=$FILES_B
 	fi
+	fault=; fsig=
+	[ "${4:-}" = close ] && fault=close-begin:1 && fsig=STOP
 	# exec: $! is settle itself
-	( cd "$1" && exec "$SETTLE" run --db s.db --checkpoint-mib 1 \
+	( cd "$1" && SETTLE_FAULT=$fault SETTLE_FAULT_SIGNAL=$fsig \
+		exec "$SETTLE" run --db s.db --checkpoint-mib 1 \
 		--config config --period $period --out out $files ) \
 		>>"$1/log" 2>&1 &
 	pid=$!
+	if [ -n "$fault" ]; then
+		# wait until it stops at the close's start (state T), or ends
+		while [ -r /proc/$pid/stat ] &&
+		      [ "$(sed 's/.*) \(.\).*/\1/' /proc/$pid/stat \
+			2>/dev/null)" != T ]; do
+			sleep 0.01
+		done
+		kill -CONT $pid 2>/dev/null
+	fi
 	sleep "$(awk -v ms="$3" 'BEGIN { printf "%.3f", ms / 1000 }')"
 	kill -KILL $pid 2>/dev/null
 	wait $pid
@@ -197,14 +216,21 @@ status "$work/refB" > "$work/refB.status"
 for sc in A B; do
 	setup "$work/ing$sc" $sc
 	[ $sc = A ] && files=$FILES_A || files=$FILES_B
+	[ $sc = A ] && period=2026-10 || period=2026-11
 	t0=$(now_ms)
 	( cd "$work/ing$sc" && "$SETTLE" ingest --db s.db --checkpoint-mib 1 \
 		$files ) >/dev/null 2>&1
 	eval "ing$sc=\$((\$(now_ms) - t0))"
+	# and the close after it, on its own (the close kills' span)
+	t0=$(now_ms)
+	( cd "$work/ing$sc" && "$SETTLE" close --db s.db --config config \
+		--period $period --out out ) >/dev/null 2>&1
+	eval "cls$sc=\$((\$(now_ms) - t0))"
 	rm -rf "$work/ing$sc"
 done
 echo "crashtest: $records records; a clean run takes $msA ms (A: ingest" \
-	"$ingA ms), $msB ms (B: ingest $ingB ms)"
+	"$ingA ms, close $clsA ms), $msB ms (B: ingest $ingB ms, close" \
+	"$clsB ms)"
 
 # kills SCENARIO STEP N: does the fault STEP:N kill the run?
 kills() {
@@ -324,13 +350,14 @@ point() {
 	check "$dir" "$1" "$label"
 }
 
-# timed_point SCENARIO MS: SIGKILL the run after MS ms, rerun, compare.
+# timed_point SCENARIO MS [close]: SIGKILL the run after MS ms (of the
+# run, or of its close), rerun, compare.
 timed_point() {
-	label="$1 killed at $2 ms"
-	dir=$work/tm-$1-$2
+	label="$1 killed at $2 ms${3:+ of the close}"
+	dir=$work/tm-$1-$2${3:+c}
 	setup "$dir" "$1"
 	# (2>/dev/null: the shell's "Killed" notice)
-	if kill_at "$dir" "$1" "$2" 2>/dev/null; then
+	if kill_at "$dir" "$1" "$2" ${3:-} 2>/dev/null; then
 		tried=$((tried + 1))
 		whole "$dir" "$1" "$label"
 		# the ingest was done when every file is what the clean
@@ -359,8 +386,7 @@ timed_point() {
 ti=$((timed / 2))        # kills in the ingest, per scenario
 tc=$((timed - ti))       # in the close
 for sc in A B; do
-	if [ $sc = A ]; then ms=$msA; mi=$ingA; else ms=$msB; mi=$ingB; fi
-	[ "$mi" -lt "$ms" ] || mi=$((ms / 2))
+	if [ $sc = A ]; then mi=$ingA; mc=$clsA; else mi=$ingB; mc=$clsB; fi
 	i=1
 	while [ $i -le $ti ]; do
 		timed_point $sc $((mi * i / (ti + 1)))
@@ -368,7 +394,7 @@ for sc in A B; do
 	done
 	i=1
 	while [ $i -le $tc ]; do
-		timed_point $sc $((mi + (ms - mi) * i / (tc + 1)))
+		timed_point $sc $((mc * i / (tc + 1))) close
 		i=$((i + 1))
 	done
 done

@@ -584,6 +584,7 @@ static int cmd_close(struct store *s, const struct opts *o,
 	int same = 0, proved, rc = ST_ERROR;
 
 	err_clear(&e);
+	fault_point("close-begin");
 	guard_opts_of(o, &go);
 	/* each output folder hashed once by this close, whichever check asks
 	 * first, or taken by its stamps unless --verify (outdig.h) */
