@@ -16,23 +16,6 @@
 #include "store_int.h"
 #include "banned.h"
 
-/* The connection is opened SQLITE_OPEN_NOMUTEX (multi-thread mode: no
- * lock in every bind and step, ~7% of the 500 000-tenant close), which
- * holds while one thread at a time uses it. The threads that may run
- * beside the one that opened it: ingest's workers (ingest.c) use the
- * store only under their shared mutex; the decoders (pool.c), the
- * inflate producer (gzsrc.c) and the close's render and release threads
- * (ledger.c) never touch it; dup.c's two key ranges read blobs of it and
- * take a mutex of their own around each read. A new thread that uses
- * the store must do the same. */
-struct store {
-	sqlite3 *db;
-	int lockfd;
-	int walfd;      /* flock on PATH-wal too: see lock_wal */
-	char *path;
-	int version;    /* the file's schema version once open */
-};
-
 static const char *schema =
 	"CREATE TABLE IF NOT EXISTS file("
 	"  id INTEGER PRIMARY KEY,"
@@ -69,62 +52,6 @@ static const char *schema =
 	"  tenant_id TEXT NOT NULL,"
 	"  reason TEXT NOT NULL,"
 	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
-
-int store_db_fail(struct store *s, struct err *e, const char *what)
-{
-	return err_set(e, ST_ERROR, "%s in state file '%s': %s", what,
-		       s->path, sqlite3_errmsg(s->db));
-}
-
-int store_exec(struct store *s, const char *sql, struct err *e)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, ST_ERROR, "cannot update state file '%s': %s",
-			s->path, msg ? msg : "unknown error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-sqlite3_stmt *store_prep(struct store *s, const char *sql, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		store_db_fail(s, e, "cannot prepare query");
-		return NULL;
-	}
-	return st;
-}
-
-/* Steps a statement that returns no rows, then finalizes it. */
-int store_run(struct store *s, sqlite3_stmt *st, struct err *e)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		store_db_fail(s, e, "cannot write");
-		return -1;
-	}
-	return 0;
-}
-
-/* Ends a row loop: finalizes st; the callback's non-zero r, a step error
- * (rc not SQLITE_DONE), or 0. */
-int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
-		     struct err *e)
-{
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return store_db_fail(s, e, "cannot read"), -1;
-	return 0;
-}
 
 /* A state with two names is refused: the flock is the inode's, but
  * SQLite finds its journal (PATH-wal) by the name it was opened with, so
@@ -231,25 +158,6 @@ static int lock_file(const char *path, int op, struct err *e)
 		return links_fail(path, (unsigned long)sb.st_nlink, e);
 	}
 	return fd;
-}
-
-int store_has_column(struct store *s, const char *table, const char *col,
-		     int *yes, struct err *e)
-{
-	sqlite3_stmt *st = store_prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
-				" WHERE name = ?2", e);
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(s, e, "cannot read"), -1;
-	return 0;
 }
 
 /* Adds a column unless the table has it already. */
@@ -537,11 +445,6 @@ void store_close(struct store *s)
 int store_in_place(struct store *s, struct err *e)
 {
 	return state_in_place(s, e);
-}
-
-struct sqlite3 *store_conn(struct store *s)
-{
-	return s->db;
 }
 
 int store_begin(struct store *s, struct err *e)
