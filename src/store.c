@@ -13,45 +13,9 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "schema.h"
 #include "store_int.h"
 #include "banned.h"
-
-static const char *schema =
-	"CREATE TABLE IF NOT EXISTS file("
-	"  id INTEGER PRIMARY KEY,"
-	"  path TEXT NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  sha256 BLOB NOT NULL,"
-	"  state INTEGER NOT NULL,"       /* enum file_state */
-	"  records INTEGER NOT NULL DEFAULT 0,"
-	"  rejected INTEGER NOT NULL DEFAULT 0,"
-	"  error TEXT NOT NULL DEFAULT '',"
-	"  ck_raw INTEGER NOT NULL DEFAULT 0,"
-	"  ck_records INTEGER NOT NULL DEFAULT 0,"
-	"  ck_seq INTEGER NOT NULL DEFAULT 0);"
-	/* at most one current and one loading row per path */
-	"CREATE UNIQUE INDEX IF NOT EXISTS file_current ON file(path)"
-	"  WHERE state != 0;"
-	"CREATE UNIQUE INDEX IF NOT EXISTS file_loading ON file(path)"
-	"  WHERE state = 0;"
-	"CREATE INDEX IF NOT EXISTS file_sha ON file(sha256);"
-	/* a rowid table, so rating can stream a batch's keys with
-	 * sqlite3_blob_read */
-	"CREATE TABLE IF NOT EXISTS batch("
-	"  id INTEGER PRIMARY KEY,"
-	"  file_id INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  nrec INTEGER NOT NULL,"
-	"  data BLOB NOT NULL,"
-	"  keys BLOB NOT NULL);"            /* sorted uint64, host order */
-	"CREATE UNIQUE INDEX IF NOT EXISTS batch_seq ON batch(file_id, seq);"
-	"CREATE TABLE IF NOT EXISTS reject("
-	"  file_id INTEGER NOT NULL,"
-	"  line INTEGER NOT NULL,"
-	"  record_id TEXT NOT NULL,"
-	"  tenant_id TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
 
 /* A state with two names is refused: the flock is the inode's, but
  * SQLite finds its journal (PATH-wal) by the name it was opened with, so
@@ -160,85 +124,9 @@ static int lock_file(const char *path, int op, struct err *e)
 	return fd;
 }
 
-/* Adds a column unless the table has it already. */
-static int add_column(struct store *s, const char *t, const char *c,
-		      const char *decl, struct err *e)
-{
-	char sql[256];
-	int yes;
-
-	if (store_has_column(s, t, c, &yes, e))
-		return -1;
-	if (yes)
-		return 0;
-	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t, c,
-		 decl);
-	return store_exec(s, sql, e);
-}
-
-/* Version 3: the instant of a reject's ts cell, NULL when it has none
- * (or the reject was stored by an older settle, which did not keep it). */
-static int upgrade_rejects_ts(struct store *s, struct err *e)
-{
-	return add_column(s, "reject", "ts", "INTEGER", e);
-}
-
-/* Version 3, the close guards' part (store.h): each file's earliest
- * record instant, the log of file changes, the record of every output
- * file version a close wrote, and what a period remembers of its last
- * close. Adds only what is missing, so it runs on any older state. */
-static int upgrade_guards(struct store *s, struct err *e)
-{
-	return add_column(s, "file", "earliest", "INTEGER", e) ||
-	       store_exec(s, "CREATE TABLE IF NOT EXISTS file_log("
-		    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-		    "  path TEXT NOT NULL,"
-		    "  earliest INTEGER);"  /* NULL: the change held no record */
-		    "CREATE TABLE IF NOT EXISTS written("
-		    "  period INTEGER NOT NULL,"
-		    "  name TEXT NOT NULL,"
-		    "  sha256 BLOB NOT NULL,"
-		    "  PRIMARY KEY(period, name, sha256)) WITHOUT ROWID;", e) ||
-	       add_column(s, "period", "log_seq", "INTEGER", e) ||
-	       add_column(s, "period", "as_of", "INTEGER", e);
-}
-
-/* Version 4 (issue 17): the access point of a file's checkpoint
- * (store_checkpoint_point), keyed on the column's presence. */
-static int upgrade_ck_point(struct store *s, struct err *e)
-{
-	return add_column(s, "file", "ck_point", "BLOB", e);
-}
-
-/* Version 4 (issue 14): each batch's range of record instants (NULL in
- * an older batch: rating decodes it whatever it rates from) and the
- * tables of ckpt.c, what each final period left of every package. */
-static int upgrade_ckpt(struct store *s, struct err *e)
-{
-	return add_column(s, "batch", "min_ts", "INTEGER", e) ||
-	       add_column(s, "batch", "max_ts", "INTEGER", e) ||
-	       store_exec(s, ckpt_schema, e);
-}
-
-/* Version 5 (issue 14): the stat stamps of each final period's files
- * (stamp.h), so that a close reads an earlier folder only when one may
- * have changed. A state upgraded has none: its next close hashes every
- * folder once, as before, and records them. */
-static int upgrade_stamps(struct store *s, struct err *e)
-{
-	return store_exec(s, stamp_schema, e);
-}
-
-/* Version 5 (issue 14): the tables of carry.c, what each final period
- * leaves of the history to the next close (none yet: an upgraded state
- * reads the history until a close keeps one). */
-static int upgrade_carry(struct store *s, struct err *e)
-{
-	return store_exec(s, carry_schema, e);
-}
-
 /* Brings a state of an older version (0: a new one) to this one, in one
- * transaction. Each part's additions are a function of their own. */
+ * transaction. Each part's additions are a function of their own, in
+ * schema.c. */
 static int upgrade(struct store *s, struct err *e)
 {
 	char sql[64];
@@ -247,12 +135,8 @@ static int upgrade(struct store *s, struct err *e)
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 		 STORE_SCHEMA_VERSION);
-	if ((s->version == 0 &&
-	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
-	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    upgrade_ck_point(s, e) || final_upgrade(s, e) ||
-	    upgrade_ckpt(s, e) || upgrade_stamps(s, e) ||
-	    upgrade_carry(s, e) ||
+	if ((s->version == 0 && schema_create(s, e)) ||
+	    schema_upgrade(s, e) ||
 	    store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
