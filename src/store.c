@@ -1,4 +1,5 @@
-/* store: the SQLite state file. */
+/* store: the SQLite state file: opening, the lock and transactions (its
+ * tables: schema.c; the connection and its primitives: store_sql.c). */
 #include "store.h"
 
 #include <ctype.h>
