@@ -23,7 +23,8 @@
 #define SCHEMA_H
 
 #include "err.h"
-#include "store.h"
+
+struct store;
 
 /* Makes the tables of a new state (version 0): the store's, then final
  * periods'. 0, or -1 with e filled. */

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "err.h"
 
 /* The connection is opened SQLITE_OPEN_NOMUTEX (multi-thread mode: no
  * lock in every bind and step, ~7% of the 500 000-tenant close), which
