@@ -24,7 +24,7 @@
  * (trimmed 0) lists every positive invoice in `open`.
  *
  * A carry is kept (tables carry_period and carry_acct, the store's
- * upgrade to version 5: carry_schema) only by a close that changed
+ * upgrade to version 5: schema.c) only by a close that changed
  * something, inside its transaction, for every period it settled; the
  * rows of a period whose outputs changed and of every later one are dropped
  * in the same transaction, because their sums include its old totals. So

@@ -10,7 +10,7 @@
  * left) if it fired before it. ckpt_record keeps it for every period the
  * engine rated whole, with the config digest it was rated with (tables
  * ckpt_period and ckpt_pkg, made by the store's upgrade to version 4:
- * ckpt_schema), inside the close's transaction and only when the close
+ * schema.c), inside the close's transaction and only when the close
  * changed something, as resume_record. ckpt_load gives it back as where
  * rating starts (engine.h eng_start).
  *

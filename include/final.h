@@ -1,5 +1,6 @@
 /* final: final periods — the recorded invoices, lines, adjustments and
- * period versions; all SQL touching those tables lives here.
+ * period versions; all SQL touching those tables lives here, but for
+ * their CREATE and upgrade steps (schema.h).
  *
  * The tables (period, invoice, invoice_line, adjustment) live in the state
  * file next to the store's own (store.h) and change inside the store's

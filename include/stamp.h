@@ -21,7 +21,7 @@
  * the folder records a stamp that is no longer racy.
  *
  * Owns the table out_stamp of the state (created by the upgrade to
- * schema 5, store.c). */
+ * schema 5, schema.c). */
 #ifndef STAMP_H
 #define STAMP_H
 
@@ -63,10 +63,6 @@ struct stamp_folder {
 	char names[STAMP_MAX_FILES][32];
 	struct stamp st[STAMP_MAX_FILES];
 };
-
-/* The CREATE statement of out_stamp (IF NOT EXISTS), for store.c's
- * upgrade to schema 5. */
-extern const char stamp_schema[];
 
 /* Period q's stamps into *f (*have 0 when the state has none, or an
  * older state has no table). 0, or ST_ERROR with e filled. */

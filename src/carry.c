@@ -1,6 +1,7 @@
 /* carry: what each final period leaves of the history to the next close
  * (see include/carry.h for what is kept and why it is exact). Owns the
- * tables carry_period and carry_acct (store_int.h: the store layer). */
+ * tables carry_period and carry_acct (store_int.h: the store layer; their
+ * CREATE is schema.c's). */
 #include "carry.h"
 
 #include <limits.h>
@@ -12,22 +13,6 @@
 #include "mem.h"
 #include "store_int.h"
 #include "banned.h"
-
-const char carry_schema[] =
-	"CREATE TABLE IF NOT EXISTS carry_period("
-	"  period INTEGER PRIMARY KEY);"  /* its carry is complete */
-	"CREATE TABLE IF NOT EXISTS carry_acct("
-	"  period INTEGER NOT NULL,"
-	"  tenant TEXT NOT NULL,"
-	"  currency TEXT NOT NULL,"
-	"  total INTEGER NOT NULL,"       /* fixed point, dec.h */
-	"  first_period INTEGER NOT NULL,"
-	"  first_number INTEGER NOT NULL,"
-	"  credit INTEGER,"               /* NULL: never trimmed */
-	"  left INTEGER,"
-	"  open BLOB NOT NULL,"           /* 20 bytes an invoice: period,
-					   * number, total, little-endian */
-	"  PRIMARY KEY(period, tenant, currency)) WITHOUT ROWID;";
 
 #define OPEN_BYTES 20
 

@@ -1,6 +1,6 @@
 /* ckpt: what each final period left of every package (see include/ckpt.h
  * for what is kept and why it is exact). Owns the tables ckpt_period and
- * ckpt_pkg (store_int.h: the store layer). */
+ * ckpt_pkg (store_int.h: the store layer; their CREATE is schema.c's). */
 #include "ckpt.h"
 
 #include <sqlite3.h>
@@ -12,19 +12,6 @@
 #include "store_int.h"
 #include "ts.h"
 #include "banned.h"
-
-const char ckpt_schema[] =
-	"CREATE TABLE IF NOT EXISTS ckpt_period("
-	"  period INTEGER PRIMARY KEY,"
-	"  config BLOB NOT NULL);"       /* config digest it was rated with */
-	"CREATE TABLE IF NOT EXISTS ckpt_pkg("
-	"  period INTEGER NOT NULL,"
-	"  package_id TEXT NOT NULL,"
-	"  used INTEGER NOT NULL,"       /* package units used before its end
-					  * (fixed point, dec.h) */
-	"  alert_ts INTEGER,"            /* NULL: no alert before its end */
-	"  alert_left INTEGER,"
-	"  PRIMARY KEY(period, package_id)) WITHOUT ROWID;";
 
 static int db_err(struct store *s, const char *what, struct err *e)
 {

@@ -1,6 +1,7 @@
 /* stamp: a file's stat identity, and the stamps the state keeps of each
  * final period's folder (see include/stamp.h for why a match is exact).
- * Owns the table out_stamp (store_int.h: the store layer). */
+ * Owns the table out_stamp (store_int.h: the store layer; its CREATE is
+ * schema.c's). */
 #include "stamp.h"
 
 #include <sqlite3.h>
@@ -10,19 +11,6 @@
 
 #include "store_int.h"
 #include "banned.h"
-
-const char stamp_schema[] =
-	"CREATE TABLE IF NOT EXISTS out_stamp("
-	"  period INTEGER NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  dev INTEGER NOT NULL,"
-	"  ino INTEGER NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  mtime INTEGER NOT NULL,"      /* ns */
-	"  ctime INTEGER NOT NULL,"      /* ns */
-	"  at INTEGER NOT NULL,"         /* ns: the instant it vouches from */
-	"  digest BLOB NOT NULL,"        /* the folder's (report_digest) */
-	"  PRIMARY KEY(period, name)) WITHOUT ROWID;";
 
 void stamp_of(const struct stat *sb, struct stamp *st)
 {

@@ -1,4 +1,5 @@
-/* store: the SQLite state file. */
+/* store: the SQLite state file: opening, the lock and transactions (its
+ * tables: schema.c; the connection and its primitives: store_sql.c). */
 #include "store.h"
 
 #include <ctype.h>
@@ -13,118 +14,9 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "schema.h"
 #include "store_int.h"
 #include "banned.h"
-
-/* The connection is opened SQLITE_OPEN_NOMUTEX (multi-thread mode: no
- * lock in every bind and step, ~7% of the 500 000-tenant close), which
- * holds while one thread at a time uses it. The threads that may run
- * beside the one that opened it: ingest's workers (ingest.c) use the
- * store only under their shared mutex; the decoders (pool.c), the
- * inflate producer (gzsrc.c) and the close's render and release threads
- * (ledger.c) never touch it; dup.c's two key ranges read blobs of it and
- * take a mutex of their own around each read. A new thread that uses
- * the store must do the same. */
-struct store {
-	sqlite3 *db;
-	int lockfd;
-	int walfd;      /* flock on PATH-wal too: see lock_wal */
-	char *path;
-	int version;    /* the file's schema version once open */
-};
-
-static const char *schema =
-	"CREATE TABLE IF NOT EXISTS file("
-	"  id INTEGER PRIMARY KEY,"
-	"  path TEXT NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  sha256 BLOB NOT NULL,"
-	"  state INTEGER NOT NULL,"       /* enum file_state */
-	"  records INTEGER NOT NULL DEFAULT 0,"
-	"  rejected INTEGER NOT NULL DEFAULT 0,"
-	"  error TEXT NOT NULL DEFAULT '',"
-	"  ck_raw INTEGER NOT NULL DEFAULT 0,"
-	"  ck_records INTEGER NOT NULL DEFAULT 0,"
-	"  ck_seq INTEGER NOT NULL DEFAULT 0);"
-	/* at most one current and one loading row per path */
-	"CREATE UNIQUE INDEX IF NOT EXISTS file_current ON file(path)"
-	"  WHERE state != 0;"
-	"CREATE UNIQUE INDEX IF NOT EXISTS file_loading ON file(path)"
-	"  WHERE state = 0;"
-	"CREATE INDEX IF NOT EXISTS file_sha ON file(sha256);"
-	/* a rowid table, so rating can stream a batch's keys with
-	 * sqlite3_blob_read */
-	"CREATE TABLE IF NOT EXISTS batch("
-	"  id INTEGER PRIMARY KEY,"
-	"  file_id INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  nrec INTEGER NOT NULL,"
-	"  data BLOB NOT NULL,"
-	"  keys BLOB NOT NULL);"            /* sorted uint64, host order */
-	"CREATE UNIQUE INDEX IF NOT EXISTS batch_seq ON batch(file_id, seq);"
-	"CREATE TABLE IF NOT EXISTS reject("
-	"  file_id INTEGER NOT NULL,"
-	"  line INTEGER NOT NULL,"
-	"  record_id TEXT NOT NULL,"
-	"  tenant_id TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  PRIMARY KEY(file_id, line)) WITHOUT ROWID;";
-
-int store_db_fail(struct store *s, struct err *e, const char *what)
-{
-	return err_set(e, ST_ERROR, "%s in state file '%s': %s", what,
-		       s->path, sqlite3_errmsg(s->db));
-}
-
-int store_exec(struct store *s, const char *sql, struct err *e)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, ST_ERROR, "cannot update state file '%s': %s",
-			s->path, msg ? msg : "unknown error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-sqlite3_stmt *store_prep(struct store *s, const char *sql, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		store_db_fail(s, e, "cannot prepare query");
-		return NULL;
-	}
-	return st;
-}
-
-/* Steps a statement that returns no rows, then finalizes it. */
-int store_run(struct store *s, sqlite3_stmt *st, struct err *e)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		store_db_fail(s, e, "cannot write");
-		return -1;
-	}
-	return 0;
-}
-
-/* Ends a row loop: finalizes st; the callback's non-zero r, a step error
- * (rc not SQLITE_DONE), or 0. */
-int store_rows_done(struct store *s, sqlite3_stmt *st, int rc, int r,
-		     struct err *e)
-{
-	sqlite3_finalize(st);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return store_db_fail(s, e, "cannot read"), -1;
-	return 0;
-}
 
 /* A state with two names is refused: the flock is the inode's, but
  * SQLite finds its journal (PATH-wal) by the name it was opened with, so
@@ -233,104 +125,9 @@ static int lock_file(const char *path, int op, struct err *e)
 	return fd;
 }
 
-int store_has_column(struct store *s, const char *table, const char *col,
-		     int *yes, struct err *e)
-{
-	sqlite3_stmt *st = store_prep(s, "SELECT count(*) FROM pragma_table_info(?1)"
-				" WHERE name = ?2", e);
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return store_db_fail(s, e, "cannot read"), -1;
-	return 0;
-}
-
-/* Adds a column unless the table has it already. */
-static int add_column(struct store *s, const char *t, const char *c,
-		      const char *decl, struct err *e)
-{
-	char sql[256];
-	int yes;
-
-	if (store_has_column(s, t, c, &yes, e))
-		return -1;
-	if (yes)
-		return 0;
-	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", t, c,
-		 decl);
-	return store_exec(s, sql, e);
-}
-
-/* Version 3: the instant of a reject's ts cell, NULL when it has none
- * (or the reject was stored by an older settle, which did not keep it). */
-static int upgrade_rejects_ts(struct store *s, struct err *e)
-{
-	return add_column(s, "reject", "ts", "INTEGER", e);
-}
-
-/* Version 3, the close guards' part (store.h): each file's earliest
- * record instant, the log of file changes, the record of every output
- * file version a close wrote, and what a period remembers of its last
- * close. Adds only what is missing, so it runs on any older state. */
-static int upgrade_guards(struct store *s, struct err *e)
-{
-	return add_column(s, "file", "earliest", "INTEGER", e) ||
-	       store_exec(s, "CREATE TABLE IF NOT EXISTS file_log("
-		    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-		    "  path TEXT NOT NULL,"
-		    "  earliest INTEGER);"  /* NULL: the change held no record */
-		    "CREATE TABLE IF NOT EXISTS written("
-		    "  period INTEGER NOT NULL,"
-		    "  name TEXT NOT NULL,"
-		    "  sha256 BLOB NOT NULL,"
-		    "  PRIMARY KEY(period, name, sha256)) WITHOUT ROWID;", e) ||
-	       add_column(s, "period", "log_seq", "INTEGER", e) ||
-	       add_column(s, "period", "as_of", "INTEGER", e);
-}
-
-/* Version 4 (issue 17): the access point of a file's checkpoint
- * (store_checkpoint_point), keyed on the column's presence. */
-static int upgrade_ck_point(struct store *s, struct err *e)
-{
-	return add_column(s, "file", "ck_point", "BLOB", e);
-}
-
-/* Version 4 (issue 14): each batch's range of record instants (NULL in
- * an older batch: rating decodes it whatever it rates from) and the
- * tables of ckpt.c, what each final period left of every package. */
-static int upgrade_ckpt(struct store *s, struct err *e)
-{
-	return add_column(s, "batch", "min_ts", "INTEGER", e) ||
-	       add_column(s, "batch", "max_ts", "INTEGER", e) ||
-	       store_exec(s, ckpt_schema, e);
-}
-
-/* Version 5 (issue 14): the stat stamps of each final period's files
- * (stamp.h), so that a close reads an earlier folder only when one may
- * have changed. A state upgraded has none: its next close hashes every
- * folder once, as before, and records them. */
-static int upgrade_stamps(struct store *s, struct err *e)
-{
-	return store_exec(s, stamp_schema, e);
-}
-
-/* Version 5 (issue 14): the tables of carry.c, what each final period
- * leaves of the history to the next close (none yet: an upgraded state
- * reads the history until a close keeps one). */
-static int upgrade_carry(struct store *s, struct err *e)
-{
-	return store_exec(s, carry_schema, e);
-}
-
 /* Brings a state of an older version (0: a new one) to this one, in one
- * transaction. Each part's additions are a function of their own. */
+ * transaction. Each part's additions are a function of their own, in
+ * schema.c. */
 static int upgrade(struct store *s, struct err *e)
 {
 	char sql[64];
@@ -339,12 +136,8 @@ static int upgrade(struct store *s, struct err *e)
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
 		 STORE_SCHEMA_VERSION);
-	if ((s->version == 0 &&
-	     (store_exec(s, schema, e) || store_exec(s, final_schema, e))) ||
-	    upgrade_guards(s, e) || upgrade_rejects_ts(s, e) ||
-	    upgrade_ck_point(s, e) || final_upgrade(s, e) ||
-	    upgrade_ckpt(s, e) || upgrade_stamps(s, e) ||
-	    upgrade_carry(s, e) ||
+	if ((s->version == 0 && schema_create(s, e)) ||
+	    schema_upgrade(s, e) ||
 	    store_exec(s, sql, e) || store_commit(s, e)) {
 		store_rollback(s);
 		return -1;
@@ -537,11 +330,6 @@ void store_close(struct store *s)
 int store_in_place(struct store *s, struct err *e)
 {
 	return state_in_place(s, e);
-}
-
-struct sqlite3 *store_conn(struct store *s)
-{
-	return s->db;
 }
 
 int store_begin(struct store *s, struct err *e)
