@@ -27,7 +27,10 @@ struct progress {
 	long last_ms;             /* when the line was last drawn */
 };
 
-/* Installs the interrupt handler for SIGINT and SIGTERM. */
+/* Installs the interrupt handler for SIGTERM, and for SIGINT unless the
+ * process started with SIGINT ignored (a background job of a shell
+ * without job control, as `cmd &` in a script): that stays ignored, as
+ * the shell meant, so a Ctrl-C at the terminal does not stop the job. */
 void progress_on_interrupt(void);
 
 /* Starts p; returns 1 when stderr is a terminal (draw with

@@ -30,7 +30,7 @@ static void on_interrupt(int sig)
 
 void progress_on_interrupt(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
@@ -38,7 +38,11 @@ void progress_on_interrupt(void)
 	/* a second signal while the first is handled waits: one message */
 	sigaddset(&sa.sa_mask, SIGINT);
 	sigaddset(&sa.sa_mask, SIGTERM);
-	sigaction(SIGINT, &sa, NULL);
+	/* a SIGINT ignored from the start (a `cmd &` job of a shell without
+	 * job control) stays ignored: a Ctrl-C at the terminal is not meant
+	 * for such a job (progress.h) */
+	if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
 
