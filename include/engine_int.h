@@ -397,6 +397,10 @@ struct period_count *eng_period_count(struct part *w, int32_t p);
  * before an error of a later record or step is reported, so that the
  * first error in the records' order is the one reported. */
 int eng_pend_flush(struct part *w);
+/* Books record x after the ENG_PEND records waiting before it (the ring
+ * is a copy: x need not outlive the call), prefetching its line slot and
+ * account meanwhile. */
+int eng_pend_consume(struct part *w, const struct wrec *x);
 /* Books the records waiting in w's ring, then closes every open line
  * slot: the line sums are then complete. */
 int eng_ls_flush(struct part *w);
