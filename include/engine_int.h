@@ -1,6 +1,6 @@
 /* engine_int: the structures and helpers shared by the engine's files.
- * INTERNAL to src/engine.c, part.c, pool.c, dup.c, walk.c and lines.c:
- * nothing else includes it; the engine's API is include/engine.h.
+ * INTERNAL to src/engine.c, part.c, book.c, pool.c, dup.c, walk.c and
+ * lines.c: nothing else includes it; the engine's API is include/engine.h.
  *
  * The pieces, each calling only those below it:
  *  engine.c  loading (engine_open: tenants, accounts and packages, the
@@ -11,14 +11,18 @@
  *            merging the parts (pool_*);
  *  dup.c     SPEC 3 duplicates: keys seen twice and the batches holding
  *            them (pass 1), resolving the candidates exactly (dup_*);
- *  walk.c    the ordered walk of records that may meet a limited
- *            package (walk_*);
  *  part.c    one thread's share: decoding a batch (eng_rate_batch),
  *            admission of one record (eng_admit, eng_accept), duplicate
  *            candidates set aside, the per-thread aggregates of a part
- *            (eng_part_*, eng_line_put, eng_pu_put, eng_pkgper_put, ...) and
- *            booking a record into them (eng_consume: the SPEC 6 rules
- *            themselves are pkg.c's, a public module, include/pkg.h);
+ *            (eng_part_*, eng_period_count, the rejects), each admitted
+ *            record handed to book.c now or to walk.c for later;
+ *  walk.c    the ordered walk of records that may meet a limited
+ *            package (walk_*);
+ *  book.c    booking one rated record into a part's aggregates: the line
+ *            slots, the ring of records waiting, the package usage
+ *            (eng_consume: the SPEC 6 rules themselves are pkg.c's, a
+ *            public module, include/pkg.h), their puts and overflow
+ *            messages, the month of an instant (eng_period_of);
  *  lines.c   the invoice lines and package rows of one period
  *            (engine_period), from the merged part.
  * Functions return 0 or -1 with the part's (or the engine's) err filled,
@@ -340,15 +344,6 @@ static inline int eng_add(struct part *w, dec_t *acc, dec_t v)
 
 /* ---- part.c ---- */
 
-/* Overflow messages name tenant, item and period (SPEC 2): fills w's err
- * with "WHAT overflow for tenant 'T' item 'I' in YYYY-MM (quantities too
- * large)" for account acct and item, of line li, or of package pkg
- * ("... package 'P' ..."); each returns -1. */
-int eng_overflow(struct part *w, const char *what, int32_t period,
-		 uint32_t acct, uint32_t item);
-int eng_line_overflow(struct part *w, size_t li);
-int eng_pkg_overflow(struct part *w, size_t pkg, int32_t period);
-
 void eng_part_init(struct part *w, struct engine *g);
 void eng_part_free(struct part *w);
 /* Passes a part's error on to the engine's caller (the first one wins). */
@@ -377,26 +372,63 @@ const char *eng_admit(struct part *w, long t, const struct item *it,
  * rates it now or keeps it for the walk. */
 int eng_accept(struct part *w, const struct adm *a,
 	       const struct usage_rec *r);
-/* Package consumption of one ok record, booked into w's aggregates. */
-int eng_consume(struct part *w, const struct wrec *r);
-/* The period of instant ts (cached per part: records come in runs). */
-int32_t eng_period_of(struct part *w, int64_t ts);
 /* Decodes and rates one batch (id; ranged: the state knows its range of
  * record instants, else w->ranges learns it) of the file at path (a
  * string the engine keeps) into w. */
 int eng_rate_batch(struct part *w, const char *path, int64_t id, int ranged,
 		   const void *data, size_t len);
-/* The index of line k / of (line li, pkg) / of (pkg, period p) / of the
- * counts of period p in w's aggregates, adding it when new. May move
- * the arrays they index (w->la, w->pu, w->pkgper, w->pc). */
+/* The counts of period p in w's aggregates, adding them when new. May
+ * move w->pc. */
+struct period_count *eng_period_count(struct part *w, int32_t p);
+
+/* ---- book.c ---- */
+
+/* Booking: a rated record (struct wrec: its period, account, item, group
+ * and quantity in price units known) is added to the sums of its part w,
+ * and, when its tenant has packages, consumed through pkg.c first.
+ * Invariants:
+ *  - only w's aggregates change, and g->book's package state, which only
+ *    the walk (on one thread) reaches for a limited package: parts book
+ *    on their own threads without a lock;
+ *  - a line's usage is w->la[li].usage plus what its open slot (w->ls)
+ *    and the ring (w->pend) still hold; the line sums are complete only
+ *    after eng_ls_flush;
+ *  - the ring holds at most ENG_PEND records, all rated where they stand
+ *    (their order never matters, engine.h), and none past its batch:
+ *    callers flush it at a batch's end, after the candidates and before
+ *    they report an error of a later record or step, so the first error
+ *    in the records' order is the one reported;
+ *  - every sum is checked (eng_add): on overflow w's err is filled with
+ *    the message below and -1 returned; what was booked before stays. */
+
+/* Overflow messages name tenant, item and period (SPEC 2): fills w's err
+ * with "WHAT overflow for tenant 'T' item 'I' in YYYY-MM (quantities too
+ * large)" for account acct and item, of line li, or of package pkg
+ * ("... package 'P' ..."); each returns -1. */
+int eng_overflow(struct part *w, const char *what, int32_t period,
+		 uint32_t acct, uint32_t item);
+int eng_line_overflow(struct part *w, size_t li);
+int eng_pkg_overflow(struct part *w, size_t pkg, int32_t period);
+
+/* The index of line k / of (line li, pkg) / of (pkg, period p) in w's
+ * aggregates, adding it when new. May move the arrays they index (w->la,
+ * w->pu, w->pkgper). */
 size_t eng_line_put(struct part *w, const struct line_key *k);
 size_t eng_pu_put(struct part *w, size_t li, size_t pkg);
 size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p);
-struct period_count *eng_period_count(struct part *w, int32_t p);
-/* Books the records waiting in w's ring (pend_consume), oldest first:
+/* Package consumption of one ok record, booked into w's aggregates. */
+int eng_consume(struct part *w, const struct wrec *r);
+/* The period of instant ts (cached per part: records come in runs). */
+int32_t eng_period_of(struct part *w, int64_t ts);
+/* Books the records waiting in w's ring (eng_pend_consume), oldest first:
  * before an error of a later record or step is reported, so that the
  * first error in the records' order is the one reported. */
 int eng_pend_flush(struct part *w);
+/* Books record x after the ENG_PEND records waiting before it, its line
+ * slot and account prefetched meanwhile: x is copied into the ring (it
+ * need not outlive the call), and the oldest booked when the ring is
+ * full. */
+int eng_pend_consume(struct part *w, const struct wrec *x);
 /* Books the records waiting in w's ring, then closes every open line
  * slot: the line sums are then complete. */
 int eng_ls_flush(struct part *w);

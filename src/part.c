@@ -5,9 +5,11 @@
  * record counts per period, the rejects, the duplicate candidates set
  * aside whole and the records kept for the ordered walk. This file admits
  * each decoded record against the config (SPEC 3's config rejects),
- * converts it to price units and books it: straight into the aggregates,
- * or through the SPEC 6 rules of pkg.c when its tenant has packages.
- * pool.c, dup.c and walk.c call into it; it calls none of them. */
+ * converts it to price units and has it booked: now, by book.c (straight
+ * into the aggregates, or through the SPEC 6 rules of pkg.c when its
+ * tenant has packages), or later, kept for walk.c's ordered walk.
+ * pool.c and dup.c call into it; it calls walk.c and book.c (walk.c
+ * calls book.c too), and neither calls it back. */
 #include "engine_int.h"
 
 #include <stdint.h>
@@ -16,7 +18,6 @@
 
 #include "batch.h"
 #include "mem.h"
-#include "ts.h"
 #include "banned.h"
 
 void eng_part_init(struct part *w, struct engine *g)
@@ -121,37 +122,6 @@ void eng_add_reject(struct part *w, const char *path, uint64_t line,
 		eng_note_file(w, path, r->period);
 }
 
-int eng_overflow(struct part *w, const char *what, int32_t period,
-		 uint32_t acct, uint32_t item)
-{
-	const struct catalog *cat = w->g->cat;
-	char p[8];
-
-	ts_period_format(period, 1, p);
-	eng_fail(w, "%s overflow for tenant '%s' item '%s' in %s (quantities too "
-	     "large)", what, cat->accounts[acct].tenant, cat->items[item].code,
-	     p);
-	return -1;
-}
-
-int eng_line_overflow(struct part *w, size_t li)
-{
-	const struct line_key *k = agg_key(w->lines, li);
-
-	return eng_overflow(w, "usage", k->period, k->acct, k->item);
-}
-
-int eng_pkg_overflow(struct part *w, size_t pkg, int32_t period)
-{
-	const struct package *pk = &w->g->cat->packages[pkg];
-	char p[8];
-
-	ts_period_format(period, 1, p);
-	eng_fail(w, "usage overflow for tenant '%s' package '%s' in %s "
-	     "(quantities too large)", pk->tenant, pk->id, p);
-	return -1;
-}
-
 /* The price group of (item, dims), computed once per pair and kept in a
  * table indexed by (dims id, item): no hashing per record. */
 static int32_t group_for(struct part *w, uint32_t item, uint32_t dims)
@@ -242,114 +212,6 @@ const char *eng_admit(struct part *w, long t, const struct item *it,
 	return NULL;
 }
 
-/* The index of line k, adding it when new. */
-size_t eng_line_put(struct part *w, const struct line_key *k)
-{
-	int added;
-	size_t i = agg_put(w->lines, k, &added);
-
-	if (added) {
-		xgrow((void **)&w->la, &w->la_cap, i + 1, sizeof(*w->la));
-		memset(&w->la[i], 0, sizeof(w->la[i]));
-	}
-	return i;
-}
-
-/* Adds the usage kept in slot c to its line. */
-static int ls_close(struct part *w, struct lslot *c)
-{
-	if (eng_add(w, &w->la[c->li - 1].usage, c->u))
-		return eng_line_overflow(w, c->li - 1);
-	c->u = 0;
-	return 0;
-}
-
-/* The line slot id of record r, and the slot it uses. */
-static inline uint64_t slot_id(const struct part *w, const struct wrec *r)
-{
-	const struct engine *g = w->g;
-
-	return (uint64_t)r->acct * g->ngroups + g->gofs[r->item] + r->group;
-}
-
-static inline struct lslot *slot_of(const struct part *w, uint64_t id)
-{
-	return &w->ls[w->ls_bits ? (id * 0x9e3779b97f4a7c15ULL) >>
-		      (64 - w->ls_bits) : id];
-}
-
-/* The open line of record r, or NULL on overflow. */
-static struct lslot *line_of(struct part *w, const struct wrec *r)
-{
-	uint64_t id = slot_id(w, r);
-	struct lslot *c = slot_of(w, id);
-	struct line_key k;
-
-	if (c->li && c->period == r->period && c->id == id)
-		return c;
-	if (c->li && ls_close(w, c))
-		return NULL;
-	memset(&k, 0, sizeof(k));
-	k.period = r->period;
-	k.acct = r->acct;
-	k.item = r->item;
-	k.group = r->group;
-	c->li = (uint32_t)eng_line_put(w, &k) + 1;
-	c->period = r->period;
-	c->id = id;
-	return c;
-}
-
-/* Books the records waiting in w's ring, oldest first. */
-int eng_pend_flush(struct part *w)
-{
-	while (w->npend) {
-		const struct wrec *x = &w->pend[w->pend_at];
-
-		w->pend_at = (w->pend_at + 1) % ENG_PEND;
-		w->npend--;
-		if (eng_consume(w, x))
-			return -1;
-	}
-	return 0;
-}
-
-/* Books record x after the ENG_PEND before it: its line slot and
- * account are fetched from memory while those are booked. */
-static int pend_consume(struct part *w, const struct wrec *x)
-{
-	const struct catalog *cat = w->g->cat;
-	size_t at;
-
-	if (w->npend == ENG_PEND) {
-		struct wrec old = w->pend[w->pend_at];
-
-		w->pend[w->pend_at] = *x;
-		w->pend_at = (w->pend_at + 1) % ENG_PEND;
-		__builtin_prefetch(slot_of(w, slot_id(w, x)), 1);
-		__builtin_prefetch(&cat->accounts[x->acct].postpaid, 0);
-		return eng_consume(w, &old);
-	}
-	at = (w->pend_at + w->npend++) % ENG_PEND;
-	w->pend[at] = *x;
-	__builtin_prefetch(slot_of(w, slot_id(w, x)), 1);
-	__builtin_prefetch(&cat->accounts[x->acct].postpaid, 0);
-	return 0;
-}
-
-/* Closes every open line: the line sums are then complete. */
-int eng_ls_flush(struct part *w)
-{
-	size_t i, n = w->nls;
-
-	if (eng_pend_flush(w))
-		return -1;
-	for (i = 0; i < n; i++)
-		if (w->ls[i].u && ls_close(w, &w->ls[i]))
-			return -1;
-	return 0;
-}
-
 struct period_count *eng_period_count(struct part *w, int32_t p)
 {
 	int added;
@@ -366,126 +228,6 @@ struct period_count *eng_period_count(struct part *w, int32_t p)
 	w->last_pi = i;
 	w->have_p = 1;
 	return &w->pc[i];
-}
-
-/* The index of (line, pkg) in pus, adding it when new. */
-size_t eng_pu_put(struct part *w, size_t li, size_t pkg)
-{
-	struct pu_key k = { (uint32_t)li, (uint32_t)pkg };
-	int added;
-	size_t i = agg_put(w->pus, &k, &added);
-
-	if (added) {
-		xgrow((void **)&w->pu, &w->pu_cap, i + 1, sizeof(*w->pu));
-		memset(&w->pu[i], 0, sizeof(w->pu[i]));
-		w->pu[i].pkg = pkg;
-	}
-	return i;
-}
-
-/* The index of (pkg, p) in pkgpers, adding it when new. */
-size_t eng_pkgper_put(struct part *w, size_t pkg, int32_t p)
-{
-	struct ppcache *c = &w->ppc[pkg];
-	struct pkgper_key k = { (uint32_t)pkg, p };
-	int added;
-	size_t i;
-
-	if (c->i && c->period == p)
-		return c->i - 1;
-	i = agg_put(w->pkgpers, &k, &added);
-	if (added) {
-		xgrow((void **)&w->pkgper, &w->pkgper_cap, i + 1, sizeof(*w->pkgper));
-		w->pkgper[i] = 0;
-	}
-	c->period = p;
-	c->i = i + 1;
-	return i;
-}
-
-/* Records that package pkg covered qty price units with units package
- * units of line li in period p. */
-static int cover(struct part *w, size_t li, size_t pkg, int32_t p,
-		 dec_t qty, dec_t units)
-{
-	struct line_agg *la = &w->la[li];
-	size_t i;
-
-	/* a line is mostly covered by one package: remember the last */
-	if (la->pu1 && w->pu[la->pu1 - 1].pkg == pkg) {
-		i = la->pu1 - 1;
-	} else {
-		i = eng_pu_put(w, li, pkg);
-		la->pu1 = i + 1;
-	}
-	if (eng_add(w, &w->pu[i].qty, qty) ||
-	    eng_add(w, &w->pu[i].units, units))
-		return eng_line_overflow(w, li);
-	i = eng_pkgper_put(w, pkg, p); /* may move w->pkgper */
-	if (eng_add(w, &w->pkgper[i], units))
-		return eng_pkg_overflow(w, pkg, p);
-	return 0;
-}
-
-/* Package consumption of one ok record (SPEC section 6, pkg.c), booked
- * into w's aggregates. Package state (quota left, alerts) is the
- * engine's: only the walk, which runs on one thread, reaches a limited
- * package. */
-int eng_consume(struct part *w, const struct wrec *r)
-{
-	struct engine *g = w->g;
-	const struct catalog *cat = g->cat;
-	const struct tenant_info *tp = &g->ti[r->tenant];
-	struct lslot *ls = line_of(w, r);
-	struct pkg_result res = { 0, 0, r->q, 0 };
-	struct line_agg *la;
-	size_t li, k;
-	int postpaid = cat->accounts[r->acct].postpaid;
-
-	if (!ls)
-		return -1;
-	li = ls->li - 1;
-	if (tp->npkgs) {
-		struct pkg_rec pr = { r->ts, r->q, r->item };
-		int rc = pkg_consume(&g->book, tp->pkgs, tp->npkgs, &pr,
-				     w->uses, &res, w->e);
-
-		/* what was consumed is booked before an overflow of the
-		 * next package is reported, as when booking went along */
-		for (k = 0; k < res.nuse; k++)
-			if (cover(w, li, w->uses[k].pkg, r->period,
-				  w->uses[k].qty, w->uses[k].units))
-				return -1;
-		if (rc)
-			return eng_overflow(w, "package usage", r->period,
-					    r->acct, r->item);
-	}
-	if (eng_add(w, &ls->u, r->q))
-		return eng_line_overflow(w, li);
-	if (!res.covered && !res.forgiven && (res.rest == 0 || postpaid))
-		return 0; /* the usual: no package, billed */
-	la = &w->la[li];
-	if (eng_add(w, &la->covered, res.covered) ||
-	    eng_add(w, &la->forgiven, res.forgiven) ||
-	    (res.rest > 0 && !postpaid &&
-	     eng_add(w, &la->uncovered, res.rest)))
-		return eng_line_overflow(w, li);
-	return 0;
-}
-
-/* The period of instant ts. Records come in runs of one month: the
- * month is converted only when ts leaves the last one. */
-int32_t eng_period_of(struct part *w, int64_t ts)
-{
-	const struct catalog *cat = w->g->cat;
-
-	if (!w->have_span || ts < w->span_from || ts >= w->span_to) {
-		w->span_p = ts_period_of(ts, cat->set.tz);
-		w->span_from = ts_period_start(w->span_p, cat->set.tz);
-		w->span_to = ts_period_start(w->span_p + 1, cat->set.tz);
-		w->have_span = 1;
-	}
-	return w->span_p;
 }
 
 /* Admits one record the config accepts: counts it in its period, and
@@ -531,10 +273,10 @@ int eng_accept(struct part *w, const struct adm *a,
 	tw = a->win;
 	if (!w->g->opts.force_walk) {
 		if (!tw)
-			return pend_consume(w, &x);
+			return eng_pend_consume(w, &x);
 		win = &w->g->walkwin[(tw - 1) * cat->nitems + x.item];
 		if (x.ts < win->from || x.ts >= win->to)
-			return pend_consume(w, &x);
+			return eng_pend_consume(w, &x);
 	}
 	if (walk_keep(w, &x, r->record_id)) {
 		struct err keep = *w->e;
