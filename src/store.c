@@ -498,6 +498,11 @@ struct store *store_open(const char *path, enum store_mode mode,
 		goto fail;
 	if (s->version < STORE_SCHEMA_VERSION && upgrade(s, e))
 		goto fail;
+	/* a state made by this run has no journal until its first write
+	 * (the schema, just now): lock it too, or a second run on a
+	 * deleted path would share it */
+	if (s->walfd < 0 && (s->walfd = lock_wal(path, e)) == -2)
+		goto fail;
 	return s;
 fail:
 	store_close(s);
