@@ -60,11 +60,13 @@ struct sheet_row {
  * kept cells go to one text block (their bytes, each with a NUL) and
  * sheet_row_at only points t->cur at the row asked for (in order: the
  * next one costs one row; going back starts over from the first). A
- * config takes about its own size in memory whatever its shape, plus 16
- * bytes a row, once the caller has dropped the bytes (sheet_open no
- * longer needs them when it returns). A row keeps at most its header's width of cells (more only
- * counted), and the header at most SHEET_MAX_HEADER. The other fields are
- * the parser's. */
+ * config takes about its own size in memory whatever its shape, plus a
+ * byte a row (a few for a row of another width than its header's or on
+ * a later line than the one after the row before), once the caller has
+ * dropped the bytes (sheet_open no longer needs them when it returns).
+ * A row keeps at most its header's width of cells (more only counted),
+ * and the header at most SHEET_MAX_HEADER. The other fields are the
+ * parser's. */
 #define SHEET_MAX_HEADER 1024
 struct sheet_table {
 	const char *buf;        /* the file's bytes (the caller's) */
@@ -89,16 +91,22 @@ struct sheet_table {
 	size_t csv_step;
 	/* rows 1..nrows-1 as parsed at sheet_open: text holds their kept
 	 * cells one after the other (ntext bytes, each cell with its NUL),
-	 * rows[r - 1] row r's line and counted cells; a cell's length is its
-	 * strlen but in a row with a NUL byte in a cell (an error when it is
-	 * fetched), whose lengths are in lens from rows[r - 1].lens - 1 */
+	 * meta each row's line and counted cells, one after the other (read
+	 * in order, as rows are): a varint A = (lines since the row before
+	 * - 1) * 4 + 2 when the row has cell lengths + 1 when its count of
+	 * cells is not keep, then that count (a varint) when not keep, then
+	 * the lengths of its kept cells (varints) when it has them. A
+	 * cell's length is its strlen but in a row with a NUL byte in a
+	 * cell (an error when it is fetched), which has its lengths. */
 	int hold;               /* parse_row appends to text, not over it */
-	struct sheet_held { long line; uint32_t n, lens; } *rows;
-	size_t rowcap;
-	uint32_t *lens;
-	size_t nlens, lencap;
+	unsigned char *meta;
+	size_t nmeta, capmeta;
+	long held_line;         /* the line of the last row put in meta */
 	size_t cur_row;         /* the row t->cur holds (0: none) */
 	size_t cur_text;        /* where the row after it starts in text */
+	size_t cur_meta;        /* where the row after it starts in meta */
+	long cur_line;          /* the line of row cur_row */
+	int cur_lens;           /* row cur_row has its cells' lengths */
 };
 
 struct sheet_colspec {

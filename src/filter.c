@@ -101,7 +101,9 @@ int filter_parse(const char *text, struct pred **preds, size_t *n,
 			break;
 		s = end + 1;
 	}
-	*preds = v;
+	/* kept for the config's life, one array per price group: not the
+	 * 16 xgrow starts with (896 bytes for one predicate) */
+	*preds = xrealloc(v, nv * sizeof(*v));
 	*n = nv;
 	return 0;
 fail:

@@ -424,8 +424,7 @@ static void table_free(struct sheet_table *t)
 	free(t->cur.cell);
 	free(t->offs);
 	free(t->text);
-	free(t->rows);
-	free(t->lens);
+	free(t->meta);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -582,36 +581,54 @@ static int check_head(struct sheet_ctx *c, const struct sheet_table *t)
 	return 0;
 }
 
-/* Keeps the row just parsed: its line and its count of cells (its kept
- * cells' bytes stay in t->text), and its cells' lengths when one of them
- * holds a NUL byte (else each cell's length is its strlen). */
+/* Appends v to t->meta as a varint (7 bits a byte, low first). */
+static void meta_put(struct sheet_table *t, uint64_t v)
+{
+	if (t->nmeta + 10 > t->capmeta)
+		xgrow((void **)&t->meta, &t->capmeta, t->nmeta + 10, 1);
+	while (v >= 0x80) {
+		t->meta[t->nmeta++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	t->meta[t->nmeta++] = (unsigned char)v;
+}
+
+/* The varint of t->meta at *at, which moves past it. */
+static uint64_t meta_get(const struct sheet_table *t, size_t *at)
+{
+	uint64_t v = 0;
+	unsigned char b;
+	int sh = 0;
+
+	do {
+		b = t->meta[(*at)++];
+		v |= (uint64_t)(b & 0x7f) << sh;
+		sh += 7;
+	} while (b & 0x80);
+	return v;
+}
+
+/* Keeps the row just parsed in t->meta (sheet.h): its line and its count
+ * of cells (its kept cells' bytes stay in t->text), and its cells'
+ * lengths when one of them holds a NUL byte (else each cell's length is
+ * its strlen). Most rows take one byte: the line after the row before,
+ * the header's width, no NUL. */
 static void hold_row(struct sheet_table *t)
 {
 	size_t kept = t->cur.n < t->keep ? t->cur.n : t->keep, k;
-	struct sheet_held *h;
+	int lens, other = t->cur.n != t->keep;
 
-	/* data row r (1-based) is rows[r - 1]; this is row nrows - 1 */
-	xgrow((void **)&t->rows, &t->rowcap, t->nrows - 1, sizeof(*t->rows));
-	h = &t->rows[t->nrows - 2];
-	h->line = t->cur.line;
-	h->n = (uint32_t)t->cur.n;
-	h->lens = 0;
 	for (k = 0; k < kept; k++)
 		if (strlen(t->cur.cell[k].s) != t->cur.cell[k].n)
 			break;
-	if (k == kept)
-		return;
-	h->lens = (uint32_t)t->nlens + 1;
-	xgrow((void **)&t->lens, &t->lencap, t->nlens + kept, sizeof(*t->lens));
-	for (k = 0; k < kept; k++)
-		t->lens[t->nlens++] = (uint32_t)t->cur.cell[k].n;
-}
-
-/* The length of cell k of held row h whose bytes start at s. */
-static size_t held_len(const struct sheet_table *t,
-		       const struct sheet_held *h, size_t k, const char *s)
-{
-	return h->lens ? t->lens[h->lens - 1 + k] : strlen(s);
+	lens = k < kept;
+	meta_put(t, (uint64_t)(t->cur.line - t->held_line - 1) * 4 +
+		    (uint64_t)(lens * 2 + other));
+	t->held_line = t->cur.line;
+	if (other)
+		meta_put(t, t->cur.n);
+	for (k = 0; lens && k < kept; k++)
+		meta_put(t, t->cur.cell[k].n);
 }
 
 /* Parses the whole of t->buf once: keeps the header, and every data row
@@ -623,6 +640,7 @@ static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 
 	if (rc == 1) {
 		t->hold = 1;
+		t->held_line = t->head.line;
 		t->ntext = 0; /* the header's text went to t->headtext */
 		t->keep = t->head.n <= SHEET_MAX_HEADER ? t->head.n : 0;
 	}
@@ -635,9 +653,9 @@ static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 		t->text = xrealloc(t->text, t->ntext ? t->ntext : 1);
 		t->captext = t->ntext ? t->ntext : 1;
 	}
-	if (t->rows && t->nrows - 1 < t->rowcap) {
-		t->rows = xrealloc(t->rows, (t->nrows - 1) * sizeof(*t->rows));
-		t->rowcap = t->nrows - 1;
+	if (t->meta && t->nmeta < t->capmeta) {
+		t->meta = xrealloc(t->meta, t->nmeta ? t->nmeta : 1);
+		t->capmeta = t->nmeta ? t->nmeta : 1;
 	}
 	return rc < 0 ? ST_ERROR : check_head(c, t);
 }
@@ -790,32 +808,38 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 {
 	struct sheet_table *t = &s->t;
 	struct sheet_row *r = &t->cur;
-	const struct sheet_held *h;
-	size_t j, k, kept;
+	size_t j, k, kept, n, cells;
+	uint64_t a;
 
 	if (!t->hold || i < 1 || i >= t->nrows)
 		return sheet_fail(&s->c, NULL, "row %zu is gone", i);
 	/* rows come in order; going back starts over from the first */
-	if (i <= t->cur_row)
-		t->cur_row = t->cur_text = 0;
+	if (i <= t->cur_row || t->cur_row == 0) {
+		t->cur_row = t->cur_text = t->cur_meta = 0;
+		t->cur_line = t->head.line;
+	}
 	for (; t->cur_row < i; t->cur_row++) {
-		h = &t->rows[t->cur_row];
-		kept = h->n < t->keep ? h->n : t->keep;
+		a = meta_get(t, &t->cur_meta);
+		t->cur_line += (long)(a >> 2) + 1;
+		t->cur_lens = (a & 2) != 0;
+		cells = a & 1 ? (size_t)meta_get(t, &t->cur_meta) : t->keep;
+		kept = cells < t->keep ? cells : t->keep;
 		if (t->cur_row + 1 == i)
 			xgrow((void **)&r->cell, &t->cellcap, kept,
 			      sizeof(*r->cell));
 		for (k = 0; k < kept; k++) {
 			char *cs = t->text + t->cur_text;
-			size_t n = held_len(t, h, k, cs);
 
+			n = t->cur_lens ? (size_t)meta_get(t, &t->cur_meta) :
+					  strlen(cs);
 			if (t->cur_row + 1 == i) {
 				r->cell[k].s = cs;
 				r->cell[k].n = n;
 			}
 			t->cur_text += n + 1;
 		}
-		r->n = h->n;
-		r->line = h->line;
+		r->n = cells;
+		r->line = t->cur_line;
 	}
 
 	s->c.line = r->line;
@@ -824,7 +848,7 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 		return sheet_fail(&s->c, NULL, "bad field count %zu (header has %zu)",
 			    r->n, s->width);
 	/* a row held without lengths has none but strlen's (hold_row) */
-	for (j = 0; t->rows[i - 1].lens && j < r->n; j++)
+	for (j = 0; t->cur_lens && j < r->n; j++)
 		if (strlen(r->cell[j].s) != r->cell[j].n)
 			return sheet_fail(&s->c, s->t.head.cell[j].s,
 				    "NUL byte in value");

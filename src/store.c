@@ -291,6 +291,11 @@ struct store *store_open(const char *path, enum store_mode mode,
 		goto fail;
 	if (s->version < STORE_SCHEMA_VERSION && upgrade(s, e))
 		goto fail;
+	/* a state made by this run has no journal until its first write
+	 * (the schema, just now): lock it too, or a second run on a
+	 * deleted path would share it */
+	if (s->walfd < 0 && (s->walfd = lock_wal(path, e)) == -2)
+		goto fail;
 	return s;
 fail:
 	store_close(s);
@@ -313,10 +318,34 @@ int store_snapshot(struct store *s, struct err *e)
 	return store_exec(s, "BEGIN; SELECT count(*) FROM sqlite_master", e);
 }
 
+/* A run's state deleted or replaced under it: SQLite, closing, never
+ * copies the journal into a file that moved, and leaves PATH-wal beside
+ * the name, where the next open of that name (a backup put back, say)
+ * would replay the gone state's pages onto another file. So the journal
+ * is copied here into the file this run locked and emptied (TRUNCATE, on
+ * SQLite's open descriptors, not by name): that file holds what was
+ * committed, as the error of state_in_place says, and PATH-wal nothing.
+ * Busy (a reader of the gone file): left as it is. */
+static void close_moved(struct store *s)
+{
+	struct stat held, now;
+
+	if (!s->db || s->lockfd < 0 || sqlite3_db_readonly(s->db, "main"))
+		return;
+	if (fstat(s->lockfd, &held) != 0 ||
+	    (stat(s->path, &now) == 0 && now.st_dev == held.st_dev &&
+	     now.st_ino == held.st_ino))
+		return;
+	store_rollback(s);
+	(void)sqlite3_wal_checkpoint_v2(s->db, "main",
+					SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	close_moved(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->walfd >= 0)

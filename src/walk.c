@@ -162,7 +162,8 @@ static int run_open(struct part *w)
 	}
 	if (fd < 0)
 		return eng_fail(w, "cannot make the ordered walk's temporary "
-				"file in '%s': %s", dir, strerror(errno));
+				"file in '%s': %s (set TMPDIR to a folder "
+				"settle can write to)", dir, strerror(errno));
 	w->run_fd = fd;
 	return 0;
 }
@@ -187,8 +188,8 @@ static int run_write(struct part *w, const char *buf, size_t n)
 	}
 	if (err)
 		return eng_fail(w, "cannot write the ordered walk's temporary "
-				"file in '%s': %s", walk_dir(w->g),
-				strerror(err));
+				"file in '%s': %s (set TMPDIR to a folder with "
+				"room)", walk_dir(w->g), strerror(err));
 	return 0;
 }
 

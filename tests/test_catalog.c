@@ -219,6 +219,66 @@ static void test_sheet_long_lines(void)
 	err_clear(&e);
 }
 
+/* What sheet.c keeps of each row past one byte (sheet.h: a varint of the
+ * line step and flags, the count of cells when not the header's width,
+ * the cells' lengths when one holds a NUL), each taking two bytes here.
+ * By hand: the header "a,b" (line 1), 40 empty lines (2..41), row 1
+ * "p,q" on line 42 (40 lines after the one after the header: (42 - 1 -
+ * 1) * 4 = 160), row 2 of 200 empty cells (199 commas) on line 43, row 3
+ * "r," then 150 'w', a NUL and 'v' (cell b: 152 bytes) on line 44, and
+ * row 4 "s,t" on line 45. Twice: the second pass starts over. */
+static void test_sheet_held_varints(void)
+{
+	static const struct sheet_colspec cols[] = { { "a", 1 } };
+	struct sheet_bytes b;
+	const struct sheet_row *r;
+	struct sheet s;
+	struct err e = { 0 };
+	char *text = xmalloc(1024);
+	size_t n = 0;
+	int pass;
+
+	n += (size_t)snprintf(text + n, 1024 - n, "a,b\n");
+	memset(text + n, '\n', 40);
+	n += 40;
+	n += (size_t)snprintf(text + n, 1024 - n, "p,q\n");
+	memset(text + n, ',', 199);
+	n += 199;
+	text[n++] = '\n';
+	n += (size_t)snprintf(text + n, 1024 - n, "r,");
+	memset(text + n, 'w', 150);
+	n += 150;
+	text[n++] = '\0';
+	n += (size_t)snprintf(text + n, 1024 - n, "v\ns,t\n");
+	b.buf = text;
+	b.len = n;
+	b.absent = 0;
+	TEST_EQ_INT(sheet_open(&s, "cfg", "v.csv", cols, 1, 0, &b, 0, &e), 0);
+	TEST_EQ_INT(s.t.nrows, 5);
+	for (pass = 0; pass < 2; pass++) {
+		TEST_EQ_INT(sheet_row_at(&s, 1, &r), 0);
+		TEST_EQ_INT(r->line, 42);
+		TEST_EQ_STR(r->cell[0].s, "p");
+		TEST_EQ_STR(r->cell[1].s, "q");
+		TEST_EQ_INT(sheet_row_at(&s, 2, &r), ST_ERROR);
+		TEST_EQ_STR(e.msg, "bad field count 200 (header has 2) at "
+			    "cfg/v.csv:43");
+		TEST_EQ_INT(r->n, 200);
+		TEST_EQ_STR(r->cell[1].s, "");
+		TEST_EQ_INT(sheet_row_at(&s, 3, &r), ST_ERROR);
+		TEST_EQ_STR(e.msg, "NUL byte in value at cfg/v.csv:44 (column b)");
+		TEST_EQ_STR(r->cell[0].s, "r");
+		TEST_EQ_INT(r->cell[1].n, 152);
+		TEST_EQ_INT(sheet_row_at(&s, 4, &r), 0);
+		TEST_EQ_INT(r->line, 45);
+		TEST_EQ_STR(r->cell[0].s, "s");
+		TEST_EQ_STR(r->cell[1].s, "t");
+	}
+	sheet_close(&s);
+	free(text);
+	err_clear(&e);
+}
+
 /* ---- the valid fixture ---------------------------------------------------- */
 
 static void check_tiers(const struct price_group *pg, const char *const *t,
@@ -1865,6 +1925,7 @@ int main(void)
 	test_sheet_rows();
 	test_sheet_plain_rows();
 	test_sheet_long_lines();
+	test_sheet_held_varints();
 	test_config_ok();
 	test_filter_parse();
 	test_filter_match();
