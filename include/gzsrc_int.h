@@ -36,6 +36,11 @@
  * a few literals decoded but not written), rounded up generously */
 #define ISAL_LOOK 1024u
 
+/* The producer of a gzip read (gzsrc_ring_run): inflates from the avail
+ * raw bytes at s->raw, making and publishing chunks. Returns 0, or -1:
+ * failed (perr filled) or told to stop. */
+typedef int (*gzsrc_produce_fn)(struct gzsrc *s, size_t avail);
+
 struct chunk {
 	size_t off, n;          /* text at slot + off */
 	uint64_t raw_read;
@@ -78,6 +83,7 @@ struct gzsrc {
 	size_t slot_used;       /* igzip's text in the slot after them */
 	int streaming;          /* igzip's member is being published */
 	int threaded;           /* a producer thread runs */
+	gzsrc_produce_fn produce; /* what it runs */
 	size_t prod_avail;      /* raw bytes read before it started */
 	int done;               /* the producer ended, with prod_rc */
 	int prod_rc;            /* 0, or -1 with perr filled (or cancel) */
@@ -109,6 +115,13 @@ struct gzsrc {
 	int failed;             /* e is filled */
 };
 
+/* ---- gzsrc_ring.c: the raw reading and the chunk ring ---- */
+
+/* Hands text to the consumer (fn); remembers a stop (fn's value in
+ * stopped). Returns 0, or -1 when fn stopped the read. */
+int gzsrc_hand(struct gzsrc *s, const unsigned char *p, size_t n,
+	       uint64_t raw_read);
+
 /* The producer's failure: kept in perr until the consumer, having taken
  * the text inflated before it, reaches it. Returns -1. */
 int gzsrc_prod_fail(struct gzsrc *s, const char *fmt, ...)
@@ -130,6 +143,17 @@ void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n);
 /* Hands the held chunks over. Returns 0, or -1 when the consumer has
  * stopped. */
 int gzsrc_publish(struct gzsrc *s);
+
+/* Runs produce over the avail raw bytes at s->raw on a thread of its own
+ * while this thread takes the chunks it publishes, in order, handing
+ * them to fn (and their points to point_fn), until it is done or the
+ * consumer stops; or on this thread alone when no thread can be had.
+ * Either way the text is handed over in the same chunks with the same
+ * counts, and the producer has ended on return. Returns produce's value
+ * (perr cleared first, filled by a failure). */
+int gzsrc_ring_run(struct gzsrc *s, size_t avail, gzsrc_produce_fn produce);
+
+/* ---- gzsrc.c: the zlib inflater ---- */
 
 #define STOP_AT 2               /* inflate_zlib reached stop_at */
 
