@@ -153,7 +153,7 @@ int gzsrc_publish(struct gzsrc *s);
  * (perr cleared first, filled by a failure). */
 int gzsrc_ring_run(struct gzsrc *s, size_t avail, gzsrc_produce_fn produce);
 
-/* ---- gzsrc.c: the zlib inflater ---- */
+/* ---- gzsrc_zlib.c: the zlib inflater, which makes the access points ---- */
 
 #define STOP_AT 2               /* inflate_zlib reached stop_at */
 
@@ -164,7 +164,7 @@ int gzsrc_zlib_emit(struct gzsrc *s, size_t n);
 
 /* One inflate call of zs into out[0..room), as inflate(Z_NO_FLUSH) would
  * make it, but in steps of Z_BLOCK while access points are made (a point
- * at most per call: gzindex_boundary). Counts gz_in. Returns zlib's code;
+ * at most per call). Counts gz_in. Returns zlib's code;
  * *produced: the text made. */
 int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
 		size_t *produced);
@@ -176,17 +176,13 @@ int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
 int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 		       int members);
 
-/* gzindex.c's part of a read. gzindex_boundary: zs stopped at a block
- * boundary after `produced` bytes of text in the slot at out, the next
- * byte of input at file offset in: makes a point when one is due.
- * gzindex_slot_done: the slot's n bytes are final; the point made in it
- * gets its check of the text after it (or is dropped). gzindex_inflate:
- * the producer of a resumed read (gzsrc_resume), avail raw bytes at hand;
- * returns as gzsrc_inflate_zlib. */
-void gzindex_boundary(struct gzsrc *s, const unsigned char *out,
-		      size_t produced, uint64_t in);
-void gzindex_slot_done(struct gzsrc *s, const unsigned char *out, size_t n);
+/* ---- gzindex.c: a resumed read ---- */
+
+/* The producer of a resumed read (gzsrc_resume), avail raw bytes at
+ * hand; returns as gzsrc_inflate_zlib. */
 int gzindex_inflate(struct gzsrc *s, size_t avail);
+
+/* ---- gzsrc_isal.c: igzip's inflater ---- */
 
 #ifdef SETTLE_ISAL
 /* Inflates with igzip member after member (the first at s->raw, avail
