@@ -1,13 +1,30 @@
-/* gzsrc_int: internal to the gzip source (gzsrc.c, which owns the read,
- * the chunk ring and zlib; gzsrc_isal.c, igzip's inflater; gzindex.c, the
- * access points of a resumed read). Nothing else includes it but their
- * unit tests.
+/* gzsrc_int: internal to the gzip source. Nothing else includes it but
+ * the source's own files and their unit tests. Its files, each calling
+ * only the ones listed before it (no call runs back up):
+ *   gzsrc_ring.c   the raw reading (gzsrc_raw_more, hashed once per byte),
+ *                  the producer's failure (gzsrc_prod_fail), the chunk
+ *                  ring and the producer thread it runs (gzsrc_ring_run)
+ *   gzsrc_zlib.c   zlib's inflater, the reference and the fallback, and
+ *                  the access points it makes as it inflates
+ *   gzsrc_isal.c   igzip's inflater (SETTLE_ISAL only)
+ *   gzindex.c      a read resumed from an access point (with zlib), and
+ *                  the packed form of a point (gzindex.h)
+ *   gzsrc.c        the public API (gzsrc.h), plain reading, and the
+ *                  choice of the producer: a resumed read, igzip with
+ *                  zlib going on from a member it gave up, or zlib
+ * The ring calls back only through the function pointers it is given
+ * (the producer; the consumer's fn, point_fn and jump_fn).
  *
  * The producer (the inflating thread, or the caller's thread when none
  * could be had) owns zs, raw, the fd and the counts; it makes chunks of
  * text in the ring's slots with gzsrc_next_buf / gzsrc_make_chunk and
- * hands them over with gzsrc_publish (gzsrc.c's opening comment says
- * who owns which slot when). */
+ * hands them over with gzsrc_publish (gzsrc_ring.c's opening comment
+ * says who owns which slot when). Invariants: chunks are handed over in
+ * the order made, with the counts they were made with; at most
+ * HOLD_CHUNKS (< RING) are held unpublished, and whether one is held
+ * depends only on the input, so a read on one thread and a read on two
+ * hand over the same chunks; a failure of the producer (perr) reaches
+ * the consumer only after every chunk published before it. */
 #ifndef GZSRC_INT_H
 #define GZSRC_INT_H
 
@@ -74,7 +91,7 @@ struct gzsrc {
 	uint64_t is_in1, is_in2;  /* gz_in after the last two igzip calls */
 #endif
 
-	/* the ring of inflated chunks (gzsrc.c's opening comment) */
+	/* the ring of inflated chunks (gzsrc_ring.c's opening comment) */
 	unsigned char *text;
 	struct chunk ring[RING];
 	uint64_t made, taken;   /* chunks published, chunks consumed */
@@ -93,7 +110,8 @@ struct gzsrc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* made, taken, done or cancel changed */
 
-	/* access points (gzindex.c): made by zlib while gzsrc_index is on */
+	/* access points: made by zlib (gzsrc_zlib.c) while gzsrc_index is
+	 * on; a resumed read from rp (gzindex.c) */
 	uint64_t span;          /* text between points; 0: none made */
 	gzsrc_point_fn point_fn;
 	struct gzindex_point *slot_pt; /* made in the slot being filled */
