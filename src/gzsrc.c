@@ -1,14 +1,12 @@
 /* gzsrc: the text of one usage file, plain or gzip (gzsrc.h). The chunk
  * ring, the raw reading and the producer thread it runs the inflater on
- * are gzsrc_ring.c's (gzsrc_int.h).
+ * are gzsrc_ring.c's, zlib's inflater and its access points are
+ * gzsrc_zlib.c's (gzsrc_int.h); here: the API, plain files, and which
+ * inflater runs.
  *
  * Choices made where the SPEC and gzsrc.h leave room:
  * - An empty file (0 raw bytes) fails here; gzip that inflates to 0
  *   bytes is the reader's to fail (it sees no text).
- * - Access points (gzindex.c) are made inside zlib's calls: with
- *   gzsrc_index on, a call is inflate(Z_BLOCK) repeated until the input or
- *   the output runs out, so calls end, and the limits are checked, where
- *   a read without points would.
  * - igzip never fails a read: on anything but a member it checked whole
  *   it gives up (ESCALATE), and zlib re-inflates from that member's first
  *   byte (its offset and the text before it are exact at a member
