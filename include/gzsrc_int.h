@@ -1,13 +1,30 @@
-/* gzsrc_int: internal to the gzip source (gzsrc.c, which owns the read,
- * the chunk ring and zlib; gzsrc_isal.c, igzip's inflater; gzindex.c, the
- * access points of a resumed read). Nothing else includes it but their
- * unit tests.
+/* gzsrc_int: internal to the gzip source. Nothing else includes it but
+ * the source's own files and their unit tests. Its files, each calling
+ * only the ones listed before it (no call runs back up):
+ *   gzsrc_ring.c   the raw reading (gzsrc_raw_more, hashed once per byte),
+ *                  the producer's failure (gzsrc_prod_fail), the chunk
+ *                  ring and the producer thread it runs (gzsrc_ring_run)
+ *   gzsrc_zlib.c   zlib's inflater, the reference and the fallback, and
+ *                  the access points it makes as it inflates
+ *   gzsrc_isal.c   igzip's inflater (SETTLE_ISAL only)
+ *   gzindex.c      a read resumed from an access point (with zlib), and
+ *                  the packed form of a point (gzindex.h)
+ *   gzsrc.c        the public API (gzsrc.h), plain reading, and the
+ *                  choice of the producer: a resumed read, igzip with
+ *                  zlib going on from a member it gave up, or zlib
+ * The ring calls back only through the function pointers it is given
+ * (the producer; the consumer's fn, point_fn and jump_fn).
  *
  * The producer (the inflating thread, or the caller's thread when none
  * could be had) owns zs, raw, the fd and the counts; it makes chunks of
  * text in the ring's slots with gzsrc_next_buf / gzsrc_make_chunk and
- * hands them over with gzsrc_publish (gzsrc.c's opening comment says
- * who owns which slot when). */
+ * hands them over with gzsrc_publish (gzsrc_ring.c's opening comment
+ * says who owns which slot when). Invariants: chunks are handed over in
+ * the order made, with the counts they were made with; at most
+ * HOLD_CHUNKS (< RING) are held unpublished, and whether one is held
+ * depends only on the input, so a read on one thread and a read on two
+ * hand over the same chunks; a failure of the producer (perr) reaches
+ * the consumer only after every chunk published before it. */
 #ifndef GZSRC_INT_H
 #define GZSRC_INT_H
 
@@ -35,6 +52,11 @@
  * (its 64-bit bit buffer, its tmp_in_buffer of ISAL_DEF_MAX_HDR_SIZE,
  * a few literals decoded but not written), rounded up generously */
 #define ISAL_LOOK 1024u
+
+/* The producer of a gzip read (gzsrc_ring_run): inflates from the avail
+ * raw bytes at s->raw, making and publishing chunks. Returns 0, or -1:
+ * failed (perr filled) or told to stop. */
+typedef int (*gzsrc_produce_fn)(struct gzsrc *s, size_t avail);
 
 struct chunk {
 	size_t off, n;          /* text at slot + off */
@@ -69,7 +91,7 @@ struct gzsrc {
 	uint64_t is_in1, is_in2;  /* gz_in after the last two igzip calls */
 #endif
 
-	/* the ring of inflated chunks (gzsrc.c's opening comment) */
+	/* the ring of inflated chunks (gzsrc_ring.c's opening comment) */
 	unsigned char *text;
 	struct chunk ring[RING];
 	uint64_t made, taken;   /* chunks published, chunks consumed */
@@ -78,6 +100,7 @@ struct gzsrc {
 	size_t slot_used;       /* igzip's text in the slot after them */
 	int streaming;          /* igzip's member is being published */
 	int threaded;           /* a producer thread runs */
+	gzsrc_produce_fn produce; /* what it runs */
 	size_t prod_avail;      /* raw bytes read before it started */
 	int done;               /* the producer ended, with prod_rc */
 	int prod_rc;            /* 0, or -1 with perr filled (or cancel) */
@@ -87,7 +110,8 @@ struct gzsrc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;      /* made, taken, done or cancel changed */
 
-	/* access points (gzindex.c): made by zlib while gzsrc_index is on */
+	/* access points: made by zlib (gzsrc_zlib.c) while gzsrc_index is
+	 * on; a resumed read from rp (gzindex.c) */
 	uint64_t span;          /* text between points; 0: none made */
 	gzsrc_point_fn point_fn;
 	struct gzindex_point *slot_pt; /* made in the slot being filled */
@@ -108,6 +132,13 @@ struct gzsrc {
 	int stopped;            /* fn's negative value */
 	int failed;             /* e is filled */
 };
+
+/* ---- gzsrc_ring.c: the raw reading and the chunk ring ---- */
+
+/* Hands text to the consumer (fn); remembers a stop (fn's value in
+ * stopped). Returns 0, or -1 when fn stopped the read. */
+int gzsrc_hand(struct gzsrc *s, const unsigned char *p, size_t n,
+	       uint64_t raw_read);
 
 /* The producer's failure: kept in perr until the consumer, having taken
  * the text inflated before it, reaches it. Returns -1. */
@@ -131,6 +162,17 @@ void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n);
  * stopped. */
 int gzsrc_publish(struct gzsrc *s);
 
+/* Runs produce over the avail raw bytes at s->raw on a thread of its own
+ * while this thread takes the chunks it publishes, in order, handing
+ * them to fn (and their points to point_fn), until it is done or the
+ * consumer stops; or on this thread alone when no thread can be had.
+ * Either way the text is handed over in the same chunks with the same
+ * counts, and the producer has ended on return. Returns produce's value
+ * (perr cleared first, filled by a failure). */
+int gzsrc_ring_run(struct gzsrc *s, size_t avail, gzsrc_produce_fn produce);
+
+/* ---- gzsrc_zlib.c: the zlib inflater, which makes the access points ---- */
+
 #define STOP_AT 2               /* inflate_zlib reached stop_at */
 
 /* zlib's n bytes of text just inflated into gzsrc_next_buf()'s slot:
@@ -140,7 +182,7 @@ int gzsrc_zlib_emit(struct gzsrc *s, size_t n);
 
 /* One inflate call of zs into out[0..room), as inflate(Z_NO_FLUSH) would
  * make it, but in steps of Z_BLOCK while access points are made (a point
- * at most per call: gzindex_boundary). Counts gz_in. Returns zlib's code;
+ * at most per call). Counts gz_in. Returns zlib's code;
  * *produced: the text made. */
 int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
 		size_t *produced);
@@ -152,17 +194,13 @@ int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
 int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
 		       int members);
 
-/* gzindex.c's part of a read. gzindex_boundary: zs stopped at a block
- * boundary after `produced` bytes of text in the slot at out, the next
- * byte of input at file offset in: makes a point when one is due.
- * gzindex_slot_done: the slot's n bytes are final; the point made in it
- * gets its check of the text after it (or is dropped). gzindex_inflate:
- * the producer of a resumed read (gzsrc_resume), avail raw bytes at hand;
- * returns as gzsrc_inflate_zlib. */
-void gzindex_boundary(struct gzsrc *s, const unsigned char *out,
-		      size_t produced, uint64_t in);
-void gzindex_slot_done(struct gzsrc *s, const unsigned char *out, size_t n);
+/* ---- gzindex.c: a resumed read ---- */
+
+/* The producer of a resumed read (gzsrc_resume), avail raw bytes at
+ * hand; returns as gzsrc_inflate_zlib. */
 int gzindex_inflate(struct gzsrc *s, size_t avail);
+
+/* ---- gzsrc_isal.c: igzip's inflater ---- */
 
 #ifdef SETTLE_ISAL
 /* Inflates with igzip member after member (the first at s->raw, avail

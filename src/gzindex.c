@@ -1,9 +1,10 @@
-/* gzindex: access points into gzip, and a read resumed from one
- * (gzindex.h; the source's internals: gzsrc_int.h).
+/* gzindex: access points into gzip packed and unpacked, and a read
+ * resumed from one (gzindex.h; the source's internals: gzsrc_int.h).
  *
  * Choices made where gzindex.h and gzsrc.h leave room:
  * - Points are made by zlib only (zs stops at block boundaries with
- *   Z_BLOCK); igzip cannot stop there, so a read by igzip makes none.
+ *   Z_BLOCK), inside its calls in gzsrc_zlib.c, which a resumed read calls
+ *   in turn; igzip cannot stop there, so a read by igzip makes none.
  *   A resumed read inflates with zlib, the reference decoder, from the
  *   point to the end of the file (and from byte 0 when it falls back).
  * - The point's member is inflated as raw deflate (windowBits -15) from
@@ -36,55 +37,6 @@
 
 #define PACK_MAGIC "SGZP1"
 #define PACK_FIXED (5 + 8 + 1 + 8 + 4 + 8 + 4 + 4 + 4 + 8 * 4 + 4)
-
-/* ---- making points (the producer) ---- */
-
-void gzindex_boundary(struct gzsrc *s, const unsigned char *out,
-		      size_t produced, uint64_t in)
-{
-	z_stream *zs = &s->zs;
-	uint64_t t = s->prod_out + produced;
-	struct gzindex_point *p;
-	uInt wlen = 0;
-
-	if (s->slot_pt || t < s->last_pt + s->span)
-		return;
-	p = xcalloc(1, sizeof(*p));
-	p->in = in;
-	p->bits = (unsigned)zs->data_type & 7;
-	p->out = t;
-	if (s->raw_mode) {
-		p->crc = (uint32_t)crc32(s->rcrc, out, (uInt)produced);
-		p->mlen = s->rlen + produced;
-	} else {
-		/* gzip mode: zlib's running check and the member's count */
-		p->crc = (uint32_t)zs->adler;
-		p->mlen = zs->total_out;
-	}
-	if (inflateGetDictionary(zs, p->window, &wlen) != Z_OK) {
-		free(p);
-		return;
-	}
-	p->wlen = wlen;
-	s->slot_pt = p;
-	s->last_pt = t;
-}
-
-void gzindex_slot_done(struct gzsrc *s, const unsigned char *out, size_t n)
-{
-	struct gzindex_point *p = s->slot_pt;
-	size_t at = (size_t)(p->out - s->prod_out), v = n - at;
-
-	if (v > GZINDEX_VMAX)
-		v = GZINDEX_VMAX;
-	if (v < GZINDEX_VMIN) {
-		free(p);
-		s->slot_pt = NULL;
-		return;
-	}
-	p->vlen = (uint32_t)v;
-	p->vcrc = (uint32_t)crc32(0, out + at, (uInt)v);
-}
 
 /* ---- packing ---- */
 

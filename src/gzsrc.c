@@ -1,27 +1,12 @@
-/* gzsrc: the text of one usage file, plain or gzip (gzsrc.h).
+/* gzsrc: the text of one usage file, plain or gzip (gzsrc.h). The chunk
+ * ring, the raw reading and the producer thread it runs the inflater on
+ * are gzsrc_ring.c's, zlib's inflater and its access points are
+ * gzsrc_zlib.c's (gzsrc_int.h); here: the API, plain files, and which
+ * inflater runs.
  *
  * Choices made where the SPEC and gzsrc.h leave room:
  * - An empty file (0 raw bytes) fails here; gzip that inflates to 0
  *   bytes is the reader's to fail (it sees no text).
- * - Gzip is inflated on a thread of its own (the producer) while the
- *   caller's thread consumes: chunk k of the text is in text + (k % RING)
- *   * TEXT_SIZE. The producer owns zs, raw, the fd and the counts of raw
- *   and compressed bytes; each chunk carries the counts as they were when
- *   it was inflated, so that progress and checkpoints see what a reader
- *   on one thread would. The limits are checked on the producer's side,
- *   on the text it inflated so far (prod_out), before a chunk is made.
- * - Chunks are made, then published: the producer may hold up to
- *   HOLD_CHUNKS made chunks the consumer cannot see yet (igzip's text of
- *   a member whose trailer it has not checked, gzsrc.h). Slot k of the
- *   ring belongs to the producer while k >= made, to the consumer while
- *   taken <= k < made. Whether a chunk is held depends only on the input,
- *   never on timing, so threaded and unthreaded reads hand over the same.
- * - Access points (gzindex.c) are made inside zlib's calls: with
- *   gzsrc_index on, a call is inflate(Z_BLOCK) repeated until the input or
- *   the output runs out, so calls end, and the limits are checked, where
- *   a read without points would; a point rides with the chunk of the slot
- *   it was made in and is handed over between the text before it and the
- *   text after (chunk_take).
  * - igzip never fails a read: on anything but a member it checked whole
  *   it gives up (ESCALATE), and zlib re-inflates from that member's first
  *   byte (its offset and the text before it are exact at a member
@@ -30,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,62 +49,6 @@ static int src_fail(struct gzsrc *s, const char *fmt, ...)
 	return -1;
 }
 
-/* Hands text to the consumer; remembers a stop. */
-static int hand(struct gzsrc *s, const unsigned char *p, size_t n,
-		uint64_t raw_read)
-{
-	int rc = s->fn(s->ctx, p, n, raw_read);
-
-	if (rc)
-		s->stopped = rc;
-	return rc ? -1 : 0;
-}
-
-/* Moves the unconsumed input [*in, *in + *avail) to the start of the raw
- * buffer and reads up to read_size more bytes after it. Returns the count
- * read (0 at EOF), or -1 with errno set. */
-ssize_t gzsrc_raw_more(struct gzsrc *s, unsigned char **in, size_t *avail)
-{
-	ssize_t n;
-
-	if (*avail && *in != s->raw)
-		memmove(s->raw, *in, *avail);
-	*in = s->raw;
-	if (s->mem) {
-		size_t k = s->mem_len - s->mem_pos;
-
-		if (k > s->read_size)
-			k = s->read_size;
-		if (k)
-			memcpy(s->raw + *avail, s->mem + s->mem_pos, k);
-		s->mem_pos += k;
-		n = (ssize_t)k;
-	} else {
-		do
-			n = read(s->fd, s->raw + *avail, s->read_size);
-		while (n < 0 && errno == EINTR);
-	}
-	if (n < 0)
-		return -1;
-	/* the bytes parsed are the bytes hashed (ingest compares them with
-	 * the digest it registers), each once: after igzip hands a member
-	 * back to zlib, the bytes read again below raw_hi are not hashed
-	 * again */
-	if (s->md && n > 0) {
-		uint64_t from = s->raw_read, to = s->raw_read + (uint64_t)n;
-
-		if (from < s->raw_hi)
-			from = s->raw_hi < to ? s->raw_hi : to;
-		if (to > from)
-			sha256_update(s->md, s->raw + *avail +
-				      (size_t)(from - s->raw_read),
-				      (size_t)(to - from));
-	}
-	*avail += (size_t)n;
-	s->raw_read += (uint64_t)n;
-	return n;
-}
-
 static int read_fail(struct gzsrc *s)
 {
 	return src_fail(s, "cannot read '%s': %s", s->path, strerror(errno));
@@ -131,7 +59,7 @@ static int read_plain(struct gzsrc *s, size_t avail)
 	unsigned char *in = s->raw;
 	ssize_t n;
 
-	if (avail && hand(s, in, avail, s->raw_read))
+	if (avail && gzsrc_hand(s, in, avail, s->raw_read))
 		return -1;
 	for (;;) {
 		avail = 0;
@@ -140,281 +68,9 @@ static int read_plain(struct gzsrc *s, size_t avail)
 			return read_fail(s);
 		if (n == 0)
 			return 0;
-		if (hand(s, in, avail, s->raw_read))
+		if (gzsrc_hand(s, in, avail, s->raw_read))
 			return -1;
 	}
-}
-
-int gzsrc_prod_fail(struct gzsrc *s, const char *fmt, ...)
-{
-	char buf[sizeof(s->perr.msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	err_set(&s->perr, ST_ERROR, "%s", buf);
-	return -1;
-}
-
-/* The gzip limits of gzsrc.h, for `more` bytes of text just inflated by
- * zlib after s->prod_out, from gz_in compressed bytes. Returns 0, or -1
- * with perr filled. */
-static int gz_limits(struct gzsrc *s, size_t more)
-{
-	uint64_t out = s->prod_out + more;
-
-	if (s->lim.max_bytes && out > s->lim.max_bytes)
-		return gzsrc_prod_fail(s, "gzip in '%s' inflates past %llu bytes (limit %s)",
-				 s->path, (unsigned long long)s->lim.max_bytes,
-				 GZSRC_ENV_MAX_BYTES);
-	if (s->lim.max_ratio && out > GZSRC_RATIO_FLOOR &&
-	    (unsigned __int128)out >
-	    (unsigned __int128)s->lim.max_ratio * s->gz_in)
-		return gzsrc_prod_fail(s, "gzip in '%s' inflates past %llu times its size (limit %s)",
-				 s->path, (unsigned long long)s->lim.max_ratio,
-				 GZSRC_ENV_MAX_RATIO);
-	return 0;
-}
-
-/* The slot for the next chunk made: waits while the ring is full. NULL
- * when the consumer has stopped. */
-unsigned char *gzsrc_next_buf(struct gzsrc *s)
-{
-	uint64_t k;
-	int cancel = 0;
-
-	if (s->threaded) {
-		pthread_mutex_lock(&s->mu);
-		while (s->made + s->held - s->taken >= RING && !s->cancel)
-			pthread_cond_wait(&s->cv, &s->mu);
-		cancel = s->cancel;
-		pthread_mutex_unlock(&s->mu);
-	}
-	/* only the producer changes made and held */
-	k = s->made + s->held;
-	return cancel ? NULL : s->text + (k % RING) * TEXT_SIZE;
-}
-
-/* The consumer's side of one chunk. */
-static int chunk_take(struct gzsrc *s, uint64_t k)
-{
-	struct chunk *c = &s->ring[k % RING];
-	const unsigned char *t = s->text + (k % RING) * TEXT_SIZE + c->off;
-	struct gzindex_point *p = c->pt;
-	size_t cut;
-
-	if (c->jump)
-		s->jump_fn(s->ctx);
-	if (!p)
-		return hand(s, t, c->n, c->raw_read);
-	/* the point goes between the text before it and the text after */
-	c->pt = NULL;
-	cut = p->out > c->pos ? (size_t)(p->out - c->pos) : 0;
-	if (cut > c->n)
-		cut = c->n;
-	if (cut && hand(s, t, cut, c->raw_read)) {
-		free(p);
-		return -1;
-	}
-	s->point_fn(s->ctx, p);
-	free(p);
-	return cut < c->n ? hand(s, t + cut, c->n - cut, c->raw_read) : 0;
-}
-
-/* Makes a chunk of the n bytes at off in gzsrc_next_buf()'s slot, held until
- * gzsrc_publish(). */
-void gzsrc_make_chunk(struct gzsrc *s, size_t off, size_t n)
-{
-	struct chunk *c = &s->ring[(s->made + s->held) % RING];
-
-	c->off = off;
-	c->n = n;
-	c->raw_read = s->raw_read > s->raw_hi ? s->raw_read : s->raw_hi;
-	/* the text made so far ends with this chunk's */
-	c->pos = s->prod_out - n;
-	free(c->pt);            /* of a held chunk a rewind dropped */
-	c->pt = s->slot_pt;
-	s->slot_pt = NULL;
-	c->jump = s->jump_pending;
-	s->jump_pending = 0;
-	s->held++;
-	s->held_n += n;
-}
-
-/* Hands the held chunks over. Returns 0, or -1 when the consumer has
- * stopped. */
-int gzsrc_publish(struct gzsrc *s)
-{
-	int stop;
-
-	s->pub_out += s->held_n;
-	s->held_n = 0;
-	if (!s->threaded) {
-		for (; s->held; s->held--, s->made++, s->taken++)
-			if (chunk_take(s, s->made))
-				return -1;
-		return 0;
-	}
-	pthread_mutex_lock(&s->mu);
-	s->made += s->held;
-	s->held = 0;
-	stop = s->cancel;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return stop ? -1 : 0;
-}
-
-/* zlib's n bytes of text just inflated into gzsrc_next_buf()'s slot: checks the
- * limits, drops what a replay has already published, and hands over the
- * rest. Returns 0, or -1 (failed with perr filled, or stopped). */
-int gzsrc_zlib_emit(struct gzsrc *s, size_t n)
-{
-	uint64_t end = s->prod_out + n;
-	size_t off = 0;
-
-	if (s->slot_pt)
-		gzindex_slot_done(s, s->text + ((s->made + s->held) % RING) *
-				  TEXT_SIZE, n);
-	if (gz_limits(s, n))
-		return -1;
-	if (s->skip > s->prod_out)
-		off = s->skip >= end ? n : (size_t)(s->skip - s->prod_out);
-	s->prod_out = end;
-	if (off == n) {
-		free(s->slot_pt);
-		s->slot_pt = NULL;
-		return 0;
-	}
-	gzsrc_make_chunk(s, off, n - off);
-	return gzsrc_publish(s);
-}
-
-/* After a member, only another member may follow: reads until two bytes
- * are at hand (or EOF), checks for the gzip magic and restarts the
- * inflater. Returns 0, or -1 with perr filled. */
-static int next_member(struct gzsrc *s, int *eof)
-{
-	z_stream *zs = &s->zs;
-	unsigned char *in = zs->next_in;
-	size_t avail = zs->avail_in;
-	ssize_t n;
-	int zr;
-
-	while (avail < 2 && !*eof) {
-		n = gzsrc_raw_more(s, &in, &avail);
-		if (n < 0)
-			return gzsrc_prod_fail(s, "cannot read '%s': %s", s->path,
-					 strerror(errno));
-		*eof = n == 0;
-	}
-	zs->next_in = in;
-	zs->avail_in = (uInt)avail;
-	if (avail < 2 || in[0] != 0x1f || in[1] != 0x8b)
-		return gzsrc_prod_fail(s, "trailing garbage after gzip data in '%s'",
-				 s->path);
-	zr = inflateReset(zs);
-	if (zr != Z_OK)
-		return gzsrc_prod_fail(s, "bad gzip in '%s': %s", s->path,
-				 zError(zr));
-	return 0;
-}
-
-int gzsrc_zcall(struct gzsrc *s, unsigned char *out, size_t room,
-		size_t *produced)
-{
-	z_stream *zs = &s->zs;
-	uInt in_before = zs->avail_in;
-	int zr;
-
-	zs->next_out = out;
-	zs->avail_out = (uInt)room;
-	for (;;) {
-		uInt ai = zs->avail_in, ao = zs->avail_out;
-
-		zr = inflate(zs, s->span ? Z_BLOCK : Z_NO_FLUSH);
-		/* Z_NO_FLUSH returns when the input or the output runs out
-		 * (or at the end, or an error): so does this loop, so that
-		 * the limits are checked where they would be */
-		if (!s->span || zr != Z_OK || !zs->avail_out ||
-		    !zs->avail_in || (ai == zs->avail_in && ao == zs->avail_out))
-			break;
-		/* 128: at a block boundary (or just after a gzip header);
-		 * 64: the block before was the last, only a trailer follows */
-		if ((zs->data_type & 128) && !(zs->data_type & 64))
-			gzindex_boundary(s, out, room - zs->avail_out,
-					 s->gz_in + (in_before - zs->avail_in));
-	}
-	s->gz_in += in_before - zs->avail_in;
-	*produced = room - zs->avail_out;
-	return zr;
-}
-
-/* Inflates with zlib every member in turn (RFC 1952 allows
- * concatenation), handing the text to gzsrc_zlib_emit(). */
-int gzsrc_inflate_zlib(struct gzsrc *s, unsigned char *in, size_t avail,
-			int members)
-{
-	z_stream *zs = &s->zs;
-	int in_member = 0, out_full = 0, eof = 0, zr;
-	unsigned char *out;
-	ssize_t n;
-
-	if (!s->z_live) {
-		memset(zs, 0, sizeof(*zs));
-		zr = inflateInit2(zs, 15 + 16);
-		if (zr != Z_OK)
-			return gzsrc_prod_fail(s, "cannot start gzip for '%s': %s",
-					 s->path, zError(zr));
-		s->z_live = 1;
-	} else if ((zr = inflateReset(zs)) != Z_OK) {
-		return gzsrc_prod_fail(s, "bad gzip in '%s': %s", s->path,
-				 zError(zr));
-	}
-	zs->next_in = in;
-	zs->avail_in = (uInt)avail;
-	for (;;) {
-		size_t produced, room = TEXT_SIZE;
-
-		if (zs->avail_in == 0 && !out_full) {
-			if (eof)
-				break;
-			avail = 0;
-			n = gzsrc_raw_more(s, &in, &avail);
-			if (n < 0)
-				return gzsrc_prod_fail(s, "cannot read '%s': %s",
-						 s->path, strerror(errno));
-			eof = n == 0;
-			zs->next_in = in;
-			zs->avail_in = (uInt)avail;
-			continue;
-		}
-		if (!in_member && members > 0 && next_member(s, &eof))
-			return -1;
-		in_member = 1;
-		out = gzsrc_next_buf(s);
-		if (!out)
-			return -1;
-		if (s->stop_at && s->stop_at - s->prod_out < room)
-			room = (size_t)(s->stop_at - s->prod_out);
-		zr = gzsrc_zcall(s, out, room, &produced);
-		out_full = produced == room;
-		if (produced && gzsrc_zlib_emit(s, produced))
-			return -1;
-		if (s->stop_at && s->prod_out == s->stop_at)
-			return STOP_AT;
-		if (zr == Z_STREAM_END) {
-			in_member = 0;
-			members++;
-			out_full = 0;
-		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			return gzsrc_prod_fail(s, "corrupt gzip in '%s': %s", s->path,
-					 zs->msg ? zs->msg : zError(zr));
-		}
-	}
-	if (in_member)
-		return gzsrc_prod_fail(s, "truncated gzip in '%s'", s->path);
-	return 0;
 }
 
 
@@ -438,47 +94,10 @@ static int inflate_all(struct gzsrc *s, size_t avail)
 	return gzsrc_inflate_zlib(s, s->raw, avail, 0);
 }
 
-static void *producer(void *arg)
+/* The producer of a read: a resumed one (gzindex.c), or the whole file. */
+static int produce(struct gzsrc *s, size_t avail)
 {
-	struct gzsrc *s = arg;
-	int rc = s->rp ? gzindex_inflate(s, s->prod_avail) :
-		 inflate_all(s, s->prod_avail);
-
-	pthread_mutex_lock(&s->mu);
-	s->prod_rc = rc;
-	s->done = 1;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* Takes the chunks the producer publishes, in order, until it is done or
- * the consumer stops; then stops and joins it. */
-static void ring_drain(struct gzsrc *s)
-{
-	for (;;) {
-		int stop;
-
-		pthread_mutex_lock(&s->mu);
-		while (s->taken == s->made && !s->done)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->taken == s->made) {
-			pthread_mutex_unlock(&s->mu);
-			break;
-		}
-		pthread_mutex_unlock(&s->mu);
-		/* slot taken is the consumer's until taken moves on */
-		stop = chunk_take(s, s->taken);
-		pthread_mutex_lock(&s->mu);
-		s->taken++;
-		if (stop)
-			s->cancel = 1;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		if (stop)
-			break;
-	}
-	pthread_join(s->thread, NULL);
+	return s->rp ? gzindex_inflate(s, avail) : inflate_all(s, avail);
 }
 
 /* Reads gzip: inflating on a producer thread while consuming on this
@@ -488,23 +107,8 @@ static void ring_drain(struct gzsrc *s)
  * been consumed. */
 static int read_gzip(struct gzsrc *s, size_t avail)
 {
-	int rc;
+	int rc = gzsrc_ring_run(s, avail, produce);
 
-	err_clear(&s->perr);
-	s->text = xmalloc((size_t)RING * TEXT_SIZE);
-	s->prod_avail = avail;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	s->threaded = 1;
-	if (pthread_create(&s->thread, NULL, producer, s) == 0) {
-		ring_drain(s);
-		rc = s->prod_rc;
-	} else {
-		s->threaded = 0;
-		rc = s->rp ? gzindex_inflate(s, avail) : inflate_all(s, avail);
-	}
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
 	if (s->stopped || s->failed)
 		return -1;
 	if (rc)
