@@ -25,20 +25,26 @@
  * 255 bytes, so one always fits. */
 enum { RUN_BUF = 64 * 1024 };
 
-/* (tenant, ts, record_id) of a walk record of part pa before one of pb. */
-static int walk_before(const struct part *pa, const struct wpack *a,
-		       const struct part *pb, const struct wpack *b)
+/* The walk's order, (tenant, ts, record_id), of record a (its id ra: a
+ * length byte, then the bytes) against b: < 0, 0 or > 0. The one rule of
+ * the sort below and of walk_run's merge. */
+static int key_cmp(const struct wpack *a, const unsigned char *ra,
+		   const struct wpack *b, const unsigned char *rb)
 {
-	const unsigned char *ra, *rb;
-
 	if (a->tenant != b->tenant)
 		return a->tenant < b->tenant ? -1 : 1;
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	ra = (const unsigned char *)pa->rids + a->rid_off;
-	rb = (const unsigned char *)pb->rids + b->rid_off;
 	return eng_cmp_bytes((const char *)ra + 1, ra[0], (const char *)rb + 1,
 			 rb[0]);
+}
+
+/* key_cmp of a walk record of part pa and one of pb. */
+static int walk_before(const struct part *pa, const struct wpack *a,
+		       const struct part *pb, const struct wpack *b)
+{
+	return key_cmp(a, (const unsigned char *)pa->rids + a->rid_off,
+		       b, (const unsigned char *)pb->rids + b->rid_off);
 }
 
 static void wswap(struct wpack *a, struct wpack *b)
@@ -343,15 +349,10 @@ static int stream_next(struct part *r, struct stream *s)
 	return 1;
 }
 
-/* (tenant, ts, record_id) of stream a's record before b's. */
+/* Stream a's record before b's (key_cmp). */
 static int stream_before(const struct stream *a, const struct stream *b)
 {
-	if (a->cur.tenant != b->cur.tenant)
-		return a->cur.tenant < b->cur.tenant;
-	if (a->cur.ts != b->cur.ts)
-		return a->cur.ts < b->cur.ts;
-	return eng_cmp_bytes((const char *)a->rid + 1, a->rid[0],
-			     (const char *)b->rid + 1, b->rid[0]) < 0;
+	return key_cmp(&a->cur, a->rid, &b->cur, b->rid) < 0;
 }
 
 /* Sift-down in the min-heap h[0..n) of streams. */
