@@ -766,12 +766,7 @@ int store_batches(struct store *s, int64_t from,
 		}
 	}
 	sqlite3_finalize(bs);
-	sqlite3_finalize(fs);
-	if (r)
-		return r;
-	if (rc != SQLITE_DONE)
-		return store_db_fail(s, e, "cannot read"), -1;
-	return 0;
+	return store_rows_done(s, fs, rc, r, e);
 }
 
 int store_rejects(struct store *s,
