@@ -105,7 +105,7 @@ struct sheet_table {
 	size_t cur_row;         /* the row t->cur holds (0: none) */
 	size_t cur_text;        /* where the row after it starts in text */
 	size_t cur_meta;        /* where the row after it starts in meta */
-	long cur_line;          /* the line of row cur_row */
+	long cur_line;          /* the line of row cur_row (0: the header's) */
 	int cur_lens;           /* row cur_row has its cells' lengths */
 };
 

@@ -631,8 +631,18 @@ static void hold_row(struct sheet_table *t)
 		meta_put(t, t->cur.cell[k].n);
 }
 
+/* Shrinks the byte array *p of capacity *cap to its n bytes in use (at
+ * least 1); nothing when *p is NULL or full. */
+static void fit(void **p, size_t *cap, size_t n)
+{
+	if (!*p || n >= *cap)
+		return;
+	*p = xrealloc(*p, n ? n : 1);
+	*cap = n ? n : 1;
+}
+
 /* Parses the whole of t->buf once: keeps the header, and every data row
- * in t->text and t->lens (at most the header's width of cells; none of a
+ * in t->text and t->meta (at most the header's width of cells; none of a
  * header too wide, which is an error anyway). */
 static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 {
@@ -640,7 +650,7 @@ static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 
 	if (rc == 1) {
 		t->hold = 1;
-		t->held_line = t->head.line;
+		t->held_line = t->cur_line = t->head.line;
 		t->ntext = 0; /* the header's text went to t->headtext */
 		t->keep = t->head.n <= SHEET_MAX_HEADER ? t->head.n : 0;
 	}
@@ -649,14 +659,8 @@ static int read_table(struct sheet_ctx *c, struct sheet_table *t)
 		hold_row(t);
 	}
 	/* held to the end of the sheet: no room to spare */
-	if (t->text && t->ntext < t->captext) {
-		t->text = xrealloc(t->text, t->ntext ? t->ntext : 1);
-		t->captext = t->ntext ? t->ntext : 1;
-	}
-	if (t->meta && t->nmeta < t->capmeta) {
-		t->meta = xrealloc(t->meta, t->nmeta ? t->nmeta : 1);
-		t->capmeta = t->nmeta ? t->nmeta : 1;
-	}
+	fit((void **)&t->text, &t->captext, t->ntext);
+	fit((void **)&t->meta, &t->capmeta, t->nmeta);
 	return rc < 0 ? ST_ERROR : check_head(c, t);
 }
 
@@ -814,7 +818,7 @@ int sheet_row_at(struct sheet *s, size_t i, const struct sheet_row **out)
 	if (!t->hold || i < 1 || i >= t->nrows)
 		return sheet_fail(&s->c, NULL, "row %zu is gone", i);
 	/* rows come in order; going back starts over from the first */
-	if (i <= t->cur_row || t->cur_row == 0) {
+	if (i <= t->cur_row) {
 		t->cur_row = t->cur_text = t->cur_meta = 0;
 		t->cur_line = t->head.line;
 	}
