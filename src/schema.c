@@ -162,6 +162,15 @@ static int add_column(struct store *s, const char *t, const char *c,
 	return store_exec(s, sql, e);
 }
 
+/* Runs sql for upgrade_final: ST_ERROR with e filled when it fails. */
+static int upgrade_exec(struct store *s, const char *sql, struct err *e)
+{
+	if (sqlite3_exec(store_conn(s), sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return err_set(e, ST_ERROR, "cannot upgrade the state file: %s",
+		       sqlite3_errmsg(store_conn(s)));
+}
+
 /* Adds column `col` (SQL type and default in def) to table when it is
  * missing; *added says whether it was. */
 static int add_final_column(struct store *s, const char *table,
@@ -169,7 +178,6 @@ static int add_final_column(struct store *s, const char *table,
 			    struct err *e)
 {
 	char sql[256];
-	char *msg = NULL;
 	int yes;
 
 	*added = 0;
@@ -179,12 +187,8 @@ static int add_final_column(struct store *s, const char *table,
 		return 0;
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table,
 		 col, def);
-	if (sqlite3_exec(store_conn(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, ST_ERROR, "cannot upgrade the state file: %s",
-			msg ? msg : "unknown error");
-		sqlite3_free(msg);
+	if (upgrade_exec(s, sql, e))
 		return ST_ERROR;
-	}
 	*added = 1;
 	return 0;
 }
@@ -254,11 +258,8 @@ static int upgrade_final(struct store *s, struct err *e)
 			return ST_ERROR;
 		/* the net of an invoice from before tax is its total */
 		if (added && i == 0 &&
-		    sqlite3_exec(store_conn(s), "UPDATE invoice SET net = total",
-				 NULL, NULL, NULL) != SQLITE_OK)
-			return err_set(e, ST_ERROR, "cannot upgrade the state "
-				       "file: %s",
-				       sqlite3_errmsg(store_conn(s)));
+		    upgrade_exec(s, "UPDATE invoice SET net = total", e))
+			return ST_ERROR;
 	}
 	/* version 4: the account index covers number and total */
 	if (sqlite3_prepare_v2(store_conn(s), "SELECT count(*) FROM"
@@ -269,14 +270,10 @@ static int upgrade_final(struct store *s, struct err *e)
 	covered = sqlite3_step(st) == SQLITE_ROW &&
 		  sqlite3_column_int(st, 0) > 0;
 	sqlite3_finalize(st);
-	if (!covered &&
-	    sqlite3_exec(store_conn(s), "DROP INDEX IF EXISTS invoice_account;"
-			 " CREATE INDEX invoice_account ON invoice(tenant,"
-			 " currency, period, number, total);", NULL, NULL,
-			 NULL) != SQLITE_OK)
-		return err_set(e, ST_ERROR, "cannot upgrade the state file: %s",
-			       sqlite3_errmsg(store_conn(s)));
-	return 0;
+	return covered ? 0 :
+	       upgrade_exec(s, "DROP INDEX IF EXISTS invoice_account;"
+			    " CREATE INDEX invoice_account ON invoice(tenant,"
+			    " currency, period, number, total);", e);
 }
 
 /* Version 4 (issue 14): each batch's range of record instants (NULL in
